@@ -20,7 +20,7 @@ demo: $(VENV)/.installed
 	$(BIN)/python -m chainrule.demo
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -n 0 2>/dev/null || $(BIN)/python -m pytest
+	$(BIN)/python -m pytest
 	$(BIN)/ruff check src tests benchmarks
 
 bench: $(VENV)/.installed
