@@ -1,0 +1,49 @@
+"""chainrule: derivatives of ordinary NumPy code, by every technique there is.
+
+>>> import chainrule as cr
+>>> import chainrule.numpy as np
+>>> def f(x1, x2):
+...     return (np.sin(x1 / x2) + x1 / x2 - np.exp(x2)) * (x1 / x2 - np.exp(x2))
+>>> dx1, dx2 = cr.grad(f, argnums=(0, 1))(1.5, 0.5)
+>>> round(float(dx1), 4), round(float(dx2), 4)
+(3.0118, -13.7239)
+"""
+
+from chainrule import numpy  # noqa: F401  (installs the tracer operators)
+from chainrule.checking import check_grads
+from chainrule.core.pytree import tree_flatten, tree_map, tree_unflatten
+from chainrule.transforms import (
+    derivative,
+    elementwise_grad,
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacobian,
+    jacrev,
+    jvp,
+    stop_gradient,
+    value_and_grad,
+    vjp,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "check_grads",
+    "derivative",
+    "elementwise_grad",
+    "grad",
+    "hessian",
+    "hvp",
+    "jacfwd",
+    "jacobian",
+    "jacrev",
+    "jvp",
+    "stop_gradient",
+    "tree_flatten",
+    "tree_map",
+    "tree_unflatten",
+    "value_and_grad",
+    "vjp",
+]

@@ -1,0 +1,259 @@
+"""Primitives, tracers and trace levels: the kernel every interpreter stands on.
+
+A *primitive* is one differentiable operation: its NumPy implementation and, side
+by side, one JVP rule and one VJP rule per positional argument. Rules are plain
+functions ``rule(t_or_g, ans, *args, **params)``:
+
+* a JVP rule maps the tangent ``t`` of one argument to its contribution to the
+  output tangent (the contributions of all arguments are summed);
+* a VJP rule maps the output cotangent ``g`` to the cotangent of one argument,
+  already reduced to that argument's shape.
+
+``ans`` is the primal output and ``args`` are the primal inputs, so residuals are
+whatever the rule reads from them. ``None`` in a rule slot means "this argument has
+a zero derivative" (the tangent is symbolically zero, nothing is recorded);
+:data:`NO_RULE` means the rule is missing and differentiating raises.
+
+A *trace* is one running transformation (``jvp``, ``vjp``, staging, ...). Every
+transformation gets a fresh trace with a level higher than every trace already
+open, so nested transformations never confuse each other's perturbations: a
+primitive is processed by the highest-level trace among its arguments, and values
+of lower levels are constants to it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = [
+    "NO_RULE",
+    "PRIMITIVES",
+    "Primitive",
+    "Trace",
+    "Tracer",
+    "concrete",
+    "find_trace",
+    "is_traced",
+]
+
+
+class _NoRule:
+    """Marker for a derivative rule that has not been written."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NO_RULE"
+
+
+NO_RULE = _NoRule()
+
+#: every primitive ever defined, by name (the systematic tests walk this)
+PRIMITIVES: dict[str, "Primitive"] = {}
+
+_levels = itertools.count(1)
+
+
+class Trace:
+    """One running transformation. Subclasses implement :meth:`process`."""
+
+    __slots__ = ("level", "active")
+
+    def __init__(self) -> None:
+        self.level = next(_levels)
+        self.active = True
+
+    def process(self, prim: "Primitive", args: tuple, params: dict) -> Any:
+        raise NotImplementedError
+
+    def leaked(self, tracer: "Tracer") -> Exception:
+        return RuntimeError(
+            f"a traced value escaped its transformation: {tracer!r} belongs to a "
+            f"{type(self).__name__} that has already finished. This happens when a value "
+            "computed inside grad/jvp/vjp is stored in a global or a closure and used "
+            "afterwards; return it from the function instead."
+        )
+
+
+class Tracer:
+    """A value being traced by one trace; ``_value`` is the primal one level down.
+
+    Operators, NumPy methods and the ``__array_ufunc__``/``__array_function__``
+    protocols are installed by :mod:`chainrule.numpy`, which owns the primitives.
+    """
+
+    __slots__ = ("_trace", "_value")
+    __array_priority__ = 1000.0
+
+    @property
+    def shape(self) -> tuple:
+        return shape_of(self._value)
+
+    @property
+    def ndim(self) -> int:
+        return len(shape_of(self._value))
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in shape_of(self._value):
+            n *= d
+        return n
+
+    @property
+    def dtype(self):
+        return dtype_of(self._value)
+
+    def __len__(self) -> int:
+        shape = self.shape
+        if not shape:
+            raise TypeError("len() of a 0-d traced value")
+        return shape[0]
+
+    def __bool__(self) -> bool:
+        return bool(concrete(self))
+
+    def __float__(self) -> float:
+        raise self._conversion_error("float")
+
+    def __int__(self) -> int:
+        raise self._conversion_error("int")
+
+    def __complex__(self) -> complex:
+        raise self._conversion_error("complex")
+
+    def __index__(self) -> int:
+        raise self._conversion_error("an index")
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            f"a traced value ({self!r}) was converted to a plain NumPy array, which would "
+            "drop its derivative. This happens when a NumPy function that chainrule does not "
+            "know is called on it. Use the function from chainrule.numpy, wrap the value in "
+            "chainrule.stop_gradient(...) if its derivative is not needed, or define the "
+            "operation with chainrule.primitive + defjvp/defvjp."
+        )
+
+    def _conversion_error(self, what: str) -> TypeError:
+        return TypeError(
+            f"converting a traced value to {what} would drop its derivative "
+            f"({self!r}). Keep it an array: use chainrule.numpy functions (not math.*), or "
+            "chainrule.stop_gradient(x) when the derivative is not wanted."
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(level={self._trace.level}, value={concrete(self)!r})"
+
+    __hash__ = object.__hash__
+
+
+def concrete(x: Any) -> Any:
+    """The plain value under every level of tracing."""
+    while isinstance(x, Tracer):
+        x = x._value
+    return x
+
+
+def shape_of(x: Any) -> tuple:
+    """Shape of an array, scalar or tracer, without converting it."""
+    if isinstance(x, float):
+        return ()
+    try:
+        return x.shape
+    except AttributeError:
+        return np.shape(x)
+
+
+def dtype_of(x: Any) -> np.dtype:
+    x = concrete(x)
+    try:
+        return x.dtype
+    except AttributeError:
+        return np.result_type(x)
+
+
+def is_traced(x: Any) -> bool:
+    return isinstance(x, Tracer)
+
+
+def find_trace(args) -> Trace | None:
+    """The highest-level trace among ``args`` (None if there is no tracer)."""
+    trace = None
+    for a in args:
+        if isinstance(a, Tracer):
+            t = a._trace
+            if trace is None or t.level > trace.level:
+                trace = t
+    return trace
+
+
+class Primitive:
+    """One differentiable operation: implementation and rules, side by side.
+
+    Args:
+        name: the name printed in traces and error messages (``sin``, ``mul``...).
+        impl: the NumPy implementation, called on plain values.
+        jvps: one JVP rule per positional argument (``None`` = zero derivative).
+        vjps: one VJP rule per positional argument (``None`` = zero derivative).
+        linear: True when the operation is linear in all its array arguments
+            (its JVP is the operation applied to the tangents).
+    """
+
+    __slots__ = ("name", "impl", "jvps", "vjps", "linear", "doc", "__weakref__")
+
+    def __init__(
+        self,
+        name: str,
+        impl: Callable,
+        jvps: Any = (),
+        vjps: Any = (),
+        linear: bool = False,
+        doc: str | None = None,
+    ) -> None:
+        self.name = name
+        self.impl = impl
+        self.jvps = jvps
+        self.vjps = vjps
+        self.linear = linear
+        self.doc = doc
+        PRIMITIVES[name] = self
+
+    def __call__(self, *args, **params):
+        trace = None
+        for a in args:
+            if isinstance(a, Tracer):
+                t = a._trace
+                if trace is None or t.level > trace.level:
+                    trace = t
+        if trace is None:
+            return self.impl(*args, **params)
+        if not trace.active:
+            raise trace.leaked(next(a for a in args if isinstance(a, Tracer)))
+        return trace.process(self, args, params)
+
+    def __repr__(self) -> str:
+        return f"Primitive({self.name})"
+
+
+class ArgRules:
+    """Rules for a variadic primitive: ``rules[i]`` is ``rule`` with argnum ``i`` bound."""
+
+    __slots__ = ("rule", "_cache")
+
+    def __init__(self, rule: Callable) -> None:
+        self.rule = rule
+        self._cache: dict[int, Callable] = {}
+
+    def __getitem__(self, i: int) -> Callable:
+        fn = self._cache.get(i)
+        if fn is None:
+            rule = self.rule
+
+            def fn(ct, ans, *args, **params):
+                return rule(i, ct, ans, *args, **params)
+
+            self._cache[i] = fn
+        return fn

@@ -1,0 +1,120 @@
+"""Pytrees: nested tuples, lists and dicts whose leaves are arrays or scalars.
+
+``tree_flatten(x)`` returns ``(leaves, treedef)``; ``tree_unflatten(treedef,
+leaves)`` rebuilds the structure. ``None`` is an empty subtree (no leaves), dict
+keys are visited in sorted order, as in JAX, and namedtuples keep their type.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+__all__ = ["tree_flatten", "tree_unflatten", "tree_map", "tree_leaves", "TreeDef"]
+
+
+class TreeDef:
+    """The structure of a pytree with its leaves taken out."""
+
+    __slots__ = ("kind", "meta", "children")
+
+    def __init__(self, kind: str, meta: Any = None, children: tuple = ()) -> None:
+        self.kind = kind  # "leaf", "none", "tuple", "list", "dict", "namedtuple"
+        self.meta = meta
+        self.children = children
+
+    @property
+    def num_leaves(self) -> int:
+        if self.kind == "leaf":
+            return 1
+        return sum(c.num_leaves for c in self.children)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, TreeDef)
+            and self.kind == other.kind
+            and self.meta == other.meta
+            and self.children == other.children
+        )
+
+    def __hash__(self) -> int:
+        meta = tuple(self.meta) if isinstance(self.meta, list) else self.meta
+        return hash((self.kind, meta, self.children))
+
+    def __repr__(self) -> str:
+        if self.kind == "leaf":
+            return "*"
+        if self.kind == "none":
+            return "None"
+        inner = ", ".join(map(repr, self.children))
+        if self.kind == "dict":
+            inner = ", ".join(f"{k!r}: {c!r}" for k, c in zip(self.meta, self.children))
+            return "{" + inner + "}"
+        if self.kind == "list":
+            return "[" + inner + "]"
+        if self.kind == "namedtuple":
+            return f"{self.meta.__name__}({inner})"
+        return "(" + inner + ("," if len(self.children) == 1 else "") + ")"
+
+
+LEAF = TreeDef("leaf")
+_NONE = TreeDef("none")
+
+
+def _flatten(x: Any, leaves: list) -> TreeDef:
+    t = type(x)
+    if t is tuple:
+        return TreeDef("tuple", None, tuple(_flatten(c, leaves) for c in x))
+    if t is list:
+        return TreeDef("list", None, tuple(_flatten(c, leaves) for c in x))
+    if t is dict:
+        keys = sorted(x)
+        return TreeDef("dict", tuple(keys), tuple(_flatten(x[k], leaves) for k in keys))
+    if x is None:
+        return _NONE
+    if isinstance(x, tuple) and hasattr(t, "_fields"):
+        return TreeDef("namedtuple", t, tuple(_flatten(c, leaves) for c in x))
+    leaves.append(x)
+    return LEAF
+
+
+def tree_flatten(x: Any) -> tuple[list, TreeDef]:
+    """Split a pytree into its list of leaves and its structure."""
+    leaves: list = []
+    return leaves, _flatten(x, leaves)
+
+
+def _build(td: TreeDef, it) -> Any:
+    kind = td.kind
+    if kind == "leaf":
+        return next(it)
+    if kind == "none":
+        return None
+    children = [_build(c, it) for c in td.children]
+    if kind == "tuple":
+        return tuple(children)
+    if kind == "list":
+        return children
+    if kind == "dict":
+        return dict(zip(td.meta, children))
+    return td.meta(*children)
+
+
+def tree_unflatten(treedef: TreeDef, leaves) -> Any:
+    """Rebuild the pytree of structure ``treedef`` from ``leaves``."""
+    return _build(treedef, iter(leaves))
+
+
+def tree_leaves(x: Any) -> list:
+    return tree_flatten(x)[0]
+
+
+def tree_map(fn: Callable, tree: Any, *rest: Any) -> Any:
+    """Apply ``fn`` leaf by leaf to one or more pytrees of the same structure."""
+    leaves, td = tree_flatten(tree)
+    others = []
+    for r in rest:
+        rl, rtd = tree_flatten(r)
+        if rtd != td:
+            raise ValueError(f"tree_map: structures differ: {td} and {rtd}")
+        others.append(rl)
+    return tree_unflatten(td, [fn(*xs) for xs in zip(leaves, *others)])

@@ -1,0 +1,1 @@
+"""Interpreters over the primitive set: forward (JVP) and reverse (VJP tape)."""

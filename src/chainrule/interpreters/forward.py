@@ -1,0 +1,65 @@
+"""Forward mode: dual numbers generalised to arrays (JVP).
+
+A :class:`JVPTracer` carries a primal value and its tangent ``v̇ = ∂v/∂x · ẋ``.
+For a primitive ``y = f(a_1, ..., a_k)`` the output tangent is the sum over the
+arguments that carry a tangent of their JVP rules,
+``ẏ = Σ_i ∂f/∂a_i · ȧ_i`` (sum over incoming edges, the lecture's forward
+invariant). Arguments without a tangent contribute a symbolic zero: no rule runs
+and, when no argument has a tangent, the result is the plain primal value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.core.primitive import NO_RULE, Primitive, Trace, Tracer
+
+__all__ = ["JVPTrace", "JVPTracer", "missing_rule"]
+
+
+class JVPTracer(Tracer):
+    __slots__ = ("tangent",)
+
+    def __init__(self, trace: "JVPTrace", primal: Any, tangent: Any) -> None:
+        self._trace = trace
+        self._value = primal
+        self.tangent = tangent
+
+
+class JVPTrace(Trace):
+    __slots__ = ()
+
+    def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        primals = list(args)
+        tangents = []
+        lower = False
+        for i, a in enumerate(args):
+            if isinstance(a, Tracer):
+                if a._trace is self:
+                    v = primals[i] = a._value
+                    tangents.append((i, a.tangent))
+                    if isinstance(v, Tracer):
+                        lower = True
+                else:
+                    lower = True
+        ans = prim(*primals, **params) if lower else prim.impl(*primals, **params)
+        out = None
+        rules = prim.jvps
+        for i, t in tangents:
+            rule = rules[i]
+            if rule is None:
+                continue
+            if rule is NO_RULE:
+                raise missing_rule(prim, i, "JVP (forward-mode)")
+            c = rule(t, ans, *primals, **params)
+            out = c if out is None else out + c
+        if out is None:
+            return ans
+        return JVPTracer(self, ans, out)
+
+
+def missing_rule(prim: Primitive, argnum: int, kind: str) -> NotImplementedError:
+    return NotImplementedError(
+        f"the primitive '{prim.name}' has no {kind} rule for its argument {argnum}. "
+        f"Add one with chainrule.defjvp/defvjp, or differentiate in the other mode."
+    )

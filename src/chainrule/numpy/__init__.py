@@ -1,0 +1,151 @@
+"""chainrule.numpy: the differentiable NumPy namespace.
+
+Write ordinary NumPy code against this module (``import chainrule.numpy as np``)
+and every transformation in :mod:`chainrule` differentiates it. Each name below
+is a primitive (implementation + JVP rule + VJP rule) or a composite of
+primitives. Names without a derivative (``zeros``, ``arange``, ``random``,
+dtypes, constants) come straight from NumPy; a NumPy function that chainrule
+does not know raises a clear error when it receives a traced value.
+"""
+
+from __future__ import annotations
+
+import functools as _functools
+import types as _types
+
+import numpy as _np
+
+from chainrule.core.primitive import Tracer as _Tracer
+from chainrule.numpy import _tracer_methods
+from chainrule.numpy._elementwise import (  # noqa: F401
+    absolute,
+    add,
+    arctan,
+    ceil,
+    cos,
+    cosh,
+    divide,
+    exp,
+    expm1,
+    floor,
+    floor_divide,
+    log,
+    log1p,
+    maximum,
+    minimum,
+    mod,
+    multiply,
+    negative,
+    power,
+    rint,
+    sign,
+    sin,
+    sinh,
+    sqrt,
+    square,
+    subtract,
+    tan,
+    tanh,
+    trunc,
+)
+from chainrule.numpy._linalg import matmul  # noqa: F401
+from chainrule.numpy._namespace import (  # noqa: F401
+    amax,
+    amin,
+    array,
+    asarray,
+    broadcast_to,
+    clip,
+    concatenate,
+    dot,
+    expand_dims,
+    getitem,
+    max,
+    mean,
+    min,
+    moveaxis,
+    ndim,
+    prod,
+    ravel,
+    reshape,
+    shape,
+    size,
+    squeeze,
+    stack,
+    std,
+    sum,
+    swapaxes,
+    transpose,
+    var,
+    where,
+)
+from chainrule.numpy._nondiff import (  # noqa: F401
+    equal,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    nondiff_funcs as _nondiff_funcs,
+    not_equal,
+)
+
+abs = absolute
+true_divide = divide
+remainder = mod
+globals().update(_nondiff_funcs)
+
+_tracer_methods.install({k: v for k, v in globals().items() if not k.startswith("_")})
+
+
+def _has_tracer(args, kwargs) -> bool:
+    for a in (*args, *kwargs.values()):
+        if isinstance(a, _Tracer):
+            return True
+        if isinstance(a, (list, tuple)) and any(isinstance(b, _Tracer) for b in a):
+            return True
+    return False
+
+
+def _guarded(qualname: str, fn):
+    """NumPy's ``fn``, refusing traced arguments with an error that names it."""
+
+    @_functools.wraps(fn)
+    def call(*args, **kwargs):
+        if _has_tracer(args, kwargs):
+            raise TypeError(
+                f"{qualname} has no derivative rule in chainrule, and it was given a traced "
+                "value. Use a supported chainrule.numpy function, wrap the value in "
+                "chainrule.stop_gradient(...) if its derivative is not needed, or define the "
+                "operation with chainrule.primitive + defjvp/defvjp."
+            )
+        return fn(*args, **kwargs)
+
+    return call
+
+
+class _GuardedModule(_types.ModuleType):
+    """A NumPy submodule whose functions refuse traced values (named in the error)."""
+
+    def __init__(self, qualname: str, module) -> None:
+        super().__init__(qualname)
+        self._module = module
+
+    def __getattr__(self, name: str):
+        obj = getattr(self._module, name)
+        if callable(obj) and not isinstance(obj, type):
+            obj = _guarded(f"{self.__name__}.{name}", obj)
+        setattr(self, name, obj)
+        return obj
+
+
+def __getattr__(name: str):
+    try:
+        obj = getattr(_np, name)
+    except AttributeError:
+        raise AttributeError(f"chainrule.numpy has no attribute {name!r} (NumPy has none either)")
+    if isinstance(obj, _types.ModuleType):
+        obj = obj if name == "random" else _GuardedModule(f"chainrule.numpy.{name}", obj)
+    elif callable(obj) and not isinstance(obj, type):
+        obj = _guarded(f"chainrule.numpy.{name}", obj)
+    globals()[name] = obj
+    return obj

@@ -1,0 +1,265 @@
+"""Elementwise primitives: the lecture's unary functions and broadcasting binary ops.
+
+Unary ``y = f(x)`` has one rule ``scale(c, y, x) = c · f'(x)`` used for both
+modes (elementwise, so the Jacobian is diagonal and J = Jᵀ). Binary ops
+broadcast: a JVP contribution is stretched to the output's shape and a VJP
+cotangent is summed back to the argument's shape (:func:`unbroadcast`).
+Every rule is written with chainrule primitives, so it differentiates again.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+import numpy as np
+
+from chainrule.core.primitive import Primitive, concrete, shape_of
+from chainrule.numpy._structural import broadcast_like, unbroadcast
+
+__all__: list[str] = []  # the public names are re-exported by chainrule.numpy
+
+
+def _float_fast(math_fn, np_fn):
+    """``math_fn`` on Python floats (5× faster than a NumPy scalar call), else ``np_fn``.
+
+    Where ``math`` raises (log 0, sqrt of a negative, overflow) NumPy's answer
+    (-inf, nan, inf) is returned instead, so results never depend on the input type.
+    """
+
+    def impl(x):
+        if type(x) is float:
+            try:
+                return math_fn(x)
+            except (ValueError, OverflowError):
+                pass
+        return np_fn(x)
+
+    impl.__name__ = np_fn.__name__
+    return impl
+
+
+def _scalar_safe(py_op, np_op):
+    """A Python operator (fast on floats, NumPy's on arrays) with NumPy's answers on
+    Python scalars where Python raises (x/0, overflow) or turns complex ((-8)**(1/3))."""
+
+    def impl(a, b):
+        try:
+            r = py_op(a, b)
+        except (ZeroDivisionError, OverflowError):
+            return np_op(np.float64(a), b)
+        if type(r) is complex and type(a) is not complex and type(b) is not complex:
+            return np_op(np.float64(a), b)
+        return r
+
+    impl.__name__ = np_op.__name__
+    return impl
+
+
+def unary(name: str, impl, scale, doc: str) -> Primitive:
+    """A unary elementwise primitive whose derivative is ``scale(c, y, x) = c·f'(x)``."""
+    return Primitive(name, impl, jvps=(scale,), vjps=(scale,), doc=doc)
+
+
+def _where_zero(c, r):
+    """``r``, but exactly 0 where the incoming (co)tangent ``c`` is exactly 0.
+
+    Used by rules whose derivative is infinite at a point (sqrt at 0, log at 0):
+    a zero cotangent flowing from an untaken ``where`` branch must give 0, not
+    0·∞ = NaN.
+    """
+    if isinstance(r, float) and isinstance(c, float):
+        return 0.0 if c == 0 else r
+    return where_p(c == 0, 0.0, r)
+
+
+negative = unary("neg", operator.neg, lambda c, y, x: -c, "y = -x; ẏ = -ẋ")
+exp = unary("exp", _float_fast(math.exp, np.exp), lambda c, y, x: c * y, "y = exp x; y' = y")
+log = unary("log", _float_fast(math.log, np.log), lambda c, y, x: divide(c, x), "y = ln x; y' = 1/x")
+sin = unary("sin", _float_fast(math.sin, np.sin), lambda c, y, x: c * cos(x), "y' = cos x")
+cos = unary("cos", _float_fast(math.cos, np.cos), lambda c, y, x: -c * sin(x), "y' = -sin x")
+tan = unary("tan", _float_fast(math.tan, np.tan), lambda c, y, x: c * (1 + y * y),
+            "y = tan x; y' = 1 + y²")
+tanh = unary("tanh", _float_fast(math.tanh, np.tanh), lambda c, y, x: c * (1 - y * y),
+             "y = tanh x; y' = 1 - y²")
+sinh = unary("sinh", _float_fast(math.sinh, np.sinh), lambda c, y, x: c * cosh(x),
+             "y' = cosh x")
+cosh = unary("cosh", _float_fast(math.cosh, np.cosh), lambda c, y, x: c * sinh(x),
+             "y' = sinh x")
+arctan = unary("arctan", _float_fast(math.atan, np.arctan), lambda c, y, x: divide(c, 1 + x * x),
+               "y = arctan x; y' = 1/(1 + x²)")
+log1p = unary("log1p", _float_fast(math.log1p, np.log1p), lambda c, y, x: divide(c, 1 + x),
+              "y = ln(1 + x); y' = 1/(1 + x)")
+expm1 = unary("expm1", _float_fast(math.expm1, np.expm1), lambda c, y, x: c * (y + 1),
+              "y = eˣ - 1; y' = y + 1")
+square = unary("square", lambda x: x * x, lambda c, y, x: c * (2 * x), "y = x²; y' = 2x")
+sqrt = unary("sqrt", _float_fast(math.sqrt, np.sqrt),
+             lambda c, y, x: _where_zero(c, divide(c, 2 * y)),
+             "y = √x; y' = 1/(2y), with 0 for a zero cotangent at x = 0")
+absolute = unary("abs", abs, lambda c, y, x: c * sign(x),
+                 "y = |x|; y' = sign x (the subgradient 0 at x = 0)")
+
+
+def _bin(name, impl, jvp_a, jvp_b, vjp_a, vjp_b, doc):
+    return Primitive(name, impl, jvps=(jvp_a, jvp_b), vjps=(vjp_a, vjp_b), doc=doc)
+
+
+def _ub(c, a):
+    return unbroadcast(c, shape_of(a))
+
+
+add = _bin(
+    "add", operator.add,
+    lambda t, y, a, b: broadcast_like(t, y),
+    lambda t, y, a, b: broadcast_like(t, y),
+    lambda g, y, a, b: _ub(g, a),
+    lambda g, y, a, b: _ub(g, b),
+    "y = a + b; ā = ȳ, b̄ = ȳ (each summed to its argument's shape)",
+)
+subtract = _bin(
+    "sub", operator.sub,
+    lambda t, y, a, b: broadcast_like(t, y),
+    lambda t, y, a, b: broadcast_like(-t, y),
+    lambda g, y, a, b: _ub(g, a),
+    lambda g, y, a, b: _ub(-g, b),
+    "y = a - b; ā = ȳ, b̄ = -ȳ",
+)
+multiply = _bin(
+    "mul", operator.mul,
+    lambda t, y, a, b: t * b,
+    lambda t, y, a, b: a * t,
+    lambda g, y, a, b: _ub(g * b, a),
+    lambda g, y, a, b: _ub(a * g, b),
+    "y = a·b; ā = ȳ·b, b̄ = ȳ·a",
+)
+divide = _bin(
+    "div", _scalar_safe(operator.truediv, np.true_divide),
+    lambda t, y, a, b: divide(t, b),
+    lambda t, y, a, b: -t * divide(y, b),
+    lambda g, y, a, b: _ub(divide(g, b), a),
+    lambda g, y, a, b: _ub(-g * divide(y, b), b),
+    "y = a/b; ā = ȳ/b, b̄ = -ȳ·y/b",
+)
+
+
+def _pow_da(c, y, a, b):
+    """c · b·a^(b-1), exact 0 where b == 0 (the derivative of a⁰ = 1)."""
+    if isinstance(b, (int, float)) and not isinstance(b, bool):
+        if b == 0:
+            return c * 0.0
+        if b == 1:
+            return c
+        if b == 2:
+            return c * (2 * a)
+        d = c * (b * power(a, b - 1))
+        return d if b > 1 else _where_zero(c, d)
+    zero = concrete(b) == 0
+    return where_p(zero, 0.0, _where_zero(c, c * b * power(a, where_p(zero, 1.0, b - 1))))
+
+
+def _pow_db(c, y, a, b):
+    """c · y·ln a, with the limit 0 at a = 0 (0^b for b > 0 does not depend on b)."""
+    zero = a == 0
+    if type(zero) is bool:
+        return c * 0.0 if zero else c * y * log(a)
+    return where_p(zero, 0.0, c * y * log(where_p(zero, 1.0, a)))
+
+
+power = _bin(
+    "pow", _scalar_safe(operator.pow, np.power),
+    lambda t, y, a, b: broadcast_like(_pow_da(t, y, a, b), y),
+    lambda t, y, a, b: broadcast_like(_pow_db(t, y, a, b), y),
+    lambda g, y, a, b: _ub(_pow_da(g, y, a, b), a),
+    lambda g, y, a, b: _ub(_pow_db(g, y, a, b), b),
+    "y = a^b; ā = ȳ·b·a^(b-1), b̄ = ȳ·y·ln a (0 at a = 0)",
+)
+
+
+def _split_mask(a, b, first: bool):
+    """Where ``a`` wins a max: 1; ties 0.5 each; else 0 (plain values, no derivative)."""
+    a, b = concrete(a), concrete(b)
+    win = np.greater(a, b) if first else np.less(a, b)
+    return np.where(win, 1.0, np.where(a == b, 0.5, 0.0))
+
+
+def _extremum(name, impl, first):
+    return _bin(
+        name, impl,
+        lambda t, y, a, b: broadcast_like(t * _split_mask(a, b, first), y),
+        lambda t, y, a, b: broadcast_like(t * _split_mask(b, a, first), y),
+        lambda g, y, a, b: _ub(g * _split_mask(a, b, first), a),
+        lambda g, y, a, b: _ub(g * _split_mask(b, a, first), b),
+        f"y = {name}(a, b); the winner gets ȳ, ties split it equally",
+    )
+
+
+maximum = _extremum("maximum", np.maximum, True)
+minimum = _extremum("minimum", np.minimum, False)
+
+mod = _bin(
+    "mod", _scalar_safe(operator.mod, np.mod),
+    lambda t, y, a, b: broadcast_like(t, y),
+    lambda t, y, a, b: broadcast_like(-t * floor(a / b), y),
+    lambda g, y, a, b: _ub(g, a),
+    lambda g, y, a, b: _ub(-g * floor(a / b), b),
+    "y = a mod b = a - b·⌊a/b⌋; ā = ȳ, b̄ = -ȳ·⌊a/b⌋ (almost everywhere)",
+)
+
+where_p = Primitive(
+    "where",
+    np.where,
+    jvps=(
+        None,
+        lambda t, y, c, a, b: broadcast_like(where_p(c, t, 0.0), y),
+        lambda t, y, c, a, b: broadcast_like(where_p(c, 0.0, t), y),
+    ),
+    vjps=(
+        None,
+        lambda g, y, c, a, b: _ub(where_p(c, g, 0.0), a),
+        lambda g, y, c, a, b: _ub(where_p(c, 0.0, g), b),
+    ),
+    doc="y = a where c else b; ā = ȳ where c else exactly 0 (and b̄ the other way round)",
+)
+
+
+def _clip_mask(x, lo, hi):
+    x = concrete(x)
+    inside = np.ones(np.shape(x), dtype=bool)
+    if lo is not None:
+        inside &= x >= concrete(lo)
+    if hi is not None:
+        inside &= x <= concrete(hi)
+    return inside
+
+
+clip = Primitive(
+    "clip",
+    lambda x, lo, hi: np.clip(x, lo, hi),
+    jvps=(lambda t, y, x, lo, hi: broadcast_like(where_p(_clip_mask(x, lo, hi), t, 0.0), y),
+          lambda t, y, x, lo, hi: broadcast_like(where_p(concrete_lt(x, lo), t, 0.0), y),
+          lambda t, y, x, lo, hi: broadcast_like(where_p(concrete_lt(hi, x), t, 0.0), y)),
+    vjps=(lambda g, y, x, lo, hi: _ub(where_p(_clip_mask(x, lo, hi), g, 0.0), x),
+          lambda g, y, x, lo, hi: _ub(where_p(concrete_lt(x, lo), g, 0.0), lo),
+          lambda g, y, x, lo, hi: _ub(where_p(concrete_lt(hi, x), g, 0.0), hi)),
+    doc="y = min(max(x, lo), hi); x̄ = ȳ inside [lo, hi], lō = ȳ below, hī = ȳ above",
+)
+
+
+def concrete_lt(a, b):
+    """a < b on plain values (a mask: no derivative flows through it)."""
+    return np.less(concrete(a), concrete(b))
+
+
+# zero-derivative elementwise ops: they are primitives (so staging sees them) whose
+# rules are symbolically zero, so under differentiation they return plain values.
+def _nondiff(name, impl, nargs=1):
+    return Primitive(name, impl, jvps=(None,) * nargs, vjps=(None,) * nargs,
+                     doc=f"{name}: piecewise constant, derivative 0 almost everywhere")
+
+
+sign = _nondiff("sign", np.sign)
+floor = _nondiff("floor", np.floor)
+ceil = _nondiff("ceil", np.ceil)
+rint = _nondiff("rint", np.rint)
+trunc = _nondiff("trunc", np.trunc)
+floor_divide = _nondiff("floor_divide", _scalar_safe(operator.floordiv, np.floor_divide), 2)

@@ -1,0 +1,98 @@
+"""Indexing and assembly: getitem, its scatter-add adjoint, concatenate.
+
+``y = x[idx]`` is linear in x. Its VJP scatters the cotangent into zeros of x's
+shape: a plain assignment for basic indices and boolean masks (no position is
+hit twice), ``numpy.add.at`` for integer-array indices, where repeated indices
+accumulate. The scatter is itself a primitive whose VJP is the gather again,
+so indexing differentiates to any order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.core.primitive import ArgRules, Primitive, Tracer, concrete, dtype_of, shape_of
+from chainrule.numpy._structural import broadcast_like
+
+
+class Index:
+    """A normalised index: a tuple of ints, slices, None, Ellipsis and integer/bool arrays."""
+
+    __slots__ = ("key", "accumulates")
+
+    def __init__(self, key) -> None:
+        if not isinstance(key, tuple):
+            key = (key,)
+        norm = []
+        accumulates = False
+        for k in key:
+            if isinstance(k, Tracer):
+                k = concrete(k)
+            if isinstance(k, (list, np.ndarray)):
+                k = np.asarray(k)
+                if k.dtype.kind == "f":
+                    raise IndexError(
+                        f"arrays used as indices must be of integer or boolean type, got {k.dtype}"
+                    )
+                if k.dtype.kind in "iu":
+                    accumulates = True
+            elif isinstance(k, np.integer):
+                k = int(k)
+            norm.append(k)
+        self.key = tuple(norm)
+        self.accumulates = accumulates
+
+    def __repr__(self) -> str:
+        return f"Index({self.key!r})"
+
+
+def _scatter_impl(g, index: Index, shape: tuple):
+    out = np.zeros(shape, dtype=np.result_type(dtype_of(g), np.float64)
+                   if dtype_of(g).kind in "iub" else dtype_of(g))
+    if index.accumulates:
+        np.add.at(out, index.key, g)
+    else:
+        out[index.key] = g
+    return out
+
+
+getitem_p = Primitive(
+    "getitem",
+    lambda x, index: x[index.key],
+    jvps=(lambda t, y, x, index: getitem_p(t, index=index),),
+    vjps=(lambda g, y, x, index: scatter_add_p(g, index=index, shape=shape_of(x)),),
+    linear=True,
+    doc="y = x[idx]; x̄ = zeros with x̄[idx] += ȳ",
+)
+
+scatter_add_p = Primitive(
+    "scatter_add",
+    _scatter_impl,
+    jvps=(lambda t, y, g, index, shape: scatter_add_p(t, index=index, shape=shape),),
+    vjps=(lambda c, y, g, index, shape: getitem_p(c, index=index),),
+    linear=True,
+    doc="y = zeros(shape) with y[idx] += g; ḡ = ȳ[idx]",
+)
+
+
+def _part_index(i: int, arrays, axis: int) -> Index:
+    """The slice along ``axis`` that argument ``i`` of a concatenation fills."""
+    start = sum(shape_of(a)[axis] for a in arrays[:i])
+    stop = start + shape_of(arrays[i])[axis]
+    return Index((slice(None),) * axis + (slice(start, stop),))
+
+
+def _concat_jvp(i, t, y, *arrays, axis):
+    """Tangent of argument i, placed in zeros of the output's shape."""
+    return scatter_add_p(broadcast_like(t, arrays[i]), index=_part_index(i, arrays, axis),
+                         shape=shape_of(y))
+
+
+concatenate_p = Primitive(
+    "concatenate",
+    lambda *arrays, axis: np.concatenate(arrays, axis=axis),
+    jvps=ArgRules(_concat_jvp),
+    vjps=ArgRules(lambda i, g, y, *arrays, axis: getitem_p(g, index=_part_index(i, arrays, axis))),
+    linear=True,
+    doc="y = [x_1 | x_2 | ...] along axis; x̄_i = the matching slice of ȳ",
+)

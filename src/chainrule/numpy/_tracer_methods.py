@@ -1,0 +1,160 @@
+"""Operators, array methods and NumPy's dispatch protocols on tracers.
+
+Installed on :class:`chainrule.core.Tracer` when :mod:`chainrule.numpy` is
+imported, so code written against plain ``numpy`` (``np.sin(x)``,
+``x @ W``, ``x.sum(axis=0)``) works on traced values too: NumPy hands a tracer
+to ``__array_ufunc__``/``__array_function__``, which route to the primitives,
+and name any NumPy function without a derivative rule in a clear error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.core.primitive import Tracer, concrete, shape_of
+from chainrule.numpy import _elementwise as ew
+from chainrule.numpy import _namespace as ns
+from chainrule.numpy import _nondiff as nd
+from chainrule.numpy._linalg import matmul
+
+
+def _setitem(self, key, value):
+    raise TypeError(
+        "in-place assignment x[i] = v on a traced array is not supported: it would "
+        "overwrite a value the derivative needs. Write y = chainrule.numpy.at(x)[i].set(v) "
+        "(or .add(v)), which returns a new array and differentiates."
+    )
+
+
+def _iter(self):
+    shp = shape_of(self._value)
+    if not shp:
+        raise TypeError("iteration over a 0-d traced value")
+    for i in range(shp[0]):
+        yield ns.getitem(self, i)
+
+
+def _astype(self, dtype, copy=True):
+    dt = np.dtype(dtype)
+    if dt.kind in "fc":
+        return self if dt == self.dtype else ew.multiply(self, np.ones((), dtype=dt))
+    return nd.stop_gradient_p(concrete(self)).astype(dt)
+
+
+_METHODS = {
+    "__add__": lambda s, o: ew.add(s, o),
+    "__radd__": lambda s, o: ew.add(o, s),
+    "__sub__": lambda s, o: ew.subtract(s, o),
+    "__rsub__": lambda s, o: ew.subtract(o, s),
+    "__mul__": lambda s, o: ew.multiply(s, o),
+    "__rmul__": lambda s, o: ew.multiply(o, s),
+    "__truediv__": lambda s, o: ew.divide(s, o),
+    "__rtruediv__": lambda s, o: ew.divide(o, s),
+    "__floordiv__": lambda s, o: ew.floor_divide(s, o),
+    "__rfloordiv__": lambda s, o: ew.floor_divide(o, s),
+    "__mod__": lambda s, o: ew.mod(s, o),
+    "__rmod__": lambda s, o: ew.mod(o, s),
+    "__pow__": lambda s, o: ew.power(s, o),
+    "__rpow__": lambda s, o: ew.power(o, s),
+    "__matmul__": lambda s, o: matmul(s, o),
+    "__rmatmul__": lambda s, o: matmul(o, s),
+    "__neg__": lambda s: ew.negative(s),
+    "__pos__": lambda s: s,
+    "__abs__": lambda s: ew.absolute(s),
+    "__lt__": lambda s, o: nd.less(s, o),
+    "__le__": lambda s, o: nd.less_equal(s, o),
+    "__gt__": lambda s, o: nd.greater(s, o),
+    "__ge__": lambda s, o: nd.greater_equal(s, o),
+    "__eq__": lambda s, o: nd.equal(s, o),
+    "__ne__": lambda s, o: nd.not_equal(s, o),
+    "__getitem__": lambda s, k: ns.getitem(s, k),
+    "__setitem__": _setitem,
+    "__iter__": _iter,
+    "sum": lambda s, axis=None, dtype=None, out=None, keepdims=False:
+        ns.sum(s, axis, dtype, out, keepdims),
+    "mean": lambda s, axis=None, dtype=None, out=None, keepdims=False:
+        ns.mean(s, axis, dtype, out, keepdims),
+    "var": lambda s, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
+        ns.var(s, axis, dtype, out, ddof, keepdims),
+    "std": lambda s, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
+        ns.std(s, axis, dtype, out, ddof, keepdims),
+    "prod": lambda s, axis=None, dtype=None, out=None, keepdims=False:
+        ns.prod(s, axis, dtype, out, keepdims),
+    "max": lambda s, axis=None, out=None, keepdims=False: ns.max(s, axis, out, keepdims),
+    "min": lambda s, axis=None, out=None, keepdims=False: ns.min(s, axis, out, keepdims),
+    "reshape": lambda s, *shape, order="C":
+        ns.reshape(s, shape[0] if len(shape) == 1 else shape, order=order),
+    "transpose": lambda s, *axes: ns.transpose(s, (axes[0] if len(axes) == 1 else axes)
+                                               if axes else None),
+    "swapaxes": lambda s, a1, a2: ns.swapaxes(s, a1, a2),
+    "squeeze": lambda s, axis=None: ns.squeeze(s, axis),
+    "ravel": lambda s, order="C": ns.ravel(s, order),
+    "flatten": lambda s, order="C": ns.ravel(s, order),
+    "dot": lambda s, o: ns.dot(s, o),
+    "clip": lambda s, a_min=None, a_max=None: ns.clip(s, a_min, a_max),
+    "astype": _astype,
+    "copy": lambda s: s,
+    "conj": lambda s: s,
+    "conjugate": lambda s: s,
+    "argmax": lambda s, axis=None: nd.nondiff_funcs["argmax"](s, axis=axis),
+    "argmin": lambda s, axis=None: nd.nondiff_funcs["argmin"](s, axis=axis),
+    "T": property(lambda s: ns.transpose(s)),
+    "real": property(lambda s: s),
+    "item": lambda s, *a: _raise(s._conversion_error("a Python scalar (.item())")),
+    "tolist": lambda s: _raise(s._conversion_error("a list (.tolist())")),
+}
+
+
+def _raise(error: Exception):
+    raise error
+
+
+def _ufunc(self, ufunc, method, *inputs, **kwargs):
+    name = ufunc.__name__
+    if kwargs.get("out") is not None:
+        ns._no_out(kwargs["out"], name)
+    if method == "reduce" and name == "add":
+        return ns.sum(inputs[0], axis=kwargs.get("axis", 0), keepdims=kwargs.get("keepdims", False))
+    fn = UFUNCS.get(name) if method == "__call__" else None
+    if fn is None:
+        what = name if method == "__call__" else f"{name}.{method}"
+        raise TypeError(
+            f"numpy.{what} was applied to a traced value, and chainrule has no derivative "
+            f"rule for it. Use a chainrule.numpy function, wrap the value in "
+            "chainrule.stop_gradient(...) if its derivative is not needed, or define the "
+            "operation with chainrule.primitive + defjvp/defvjp."
+        )
+    return fn(*inputs)
+
+
+def _function(self, func, types, args, kwargs):
+    fn = FUNCTIONS.get(func)
+    if fn is None:
+        name = getattr(func, "__module__", "numpy") + "." + getattr(func, "__name__", str(func))
+        raise TypeError(
+            f"{name} was applied to a traced value, and chainrule has no derivative rule for "
+            "it. Use the chainrule.numpy function of the same name where there is one, wrap "
+            "the value in chainrule.stop_gradient(...) if its derivative is not needed, or "
+            "define the operation with chainrule.primitive + defjvp/defvjp."
+        )
+    return fn(*args, **kwargs)
+
+
+UFUNCS: dict = {}
+FUNCTIONS: dict = {}
+
+
+def install(namespace: dict) -> None:
+    """Put the operators and protocols on Tracer; map NumPy's callables to ours."""
+    for name, fn in _METHODS.items():
+        setattr(Tracer, name, fn)
+    Tracer.__array_ufunc__ = _ufunc
+    Tracer.__array_function__ = _function
+    for name, fn in namespace.items():
+        np_obj = getattr(np, name, None)
+        if np_obj is None or not callable(fn):
+            continue
+        if isinstance(np_obj, np.ufunc):
+            UFUNCS[name] = fn
+        elif callable(np_obj):
+            FUNCTIONS[np_obj] = fn
