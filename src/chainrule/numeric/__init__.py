@@ -13,13 +13,22 @@ stencil weights come from an exact solve of the Taylor system
 (:mod:`chainrule.numeric.stencils`).
 """
 
+from ._checks import METHODS
+from .multivariate import directional, gradient, jacobian
 from .result import DerivativeResult
 from .scalar import derivative
+from .second import hessian, hvp
 from .stencils import fd_weights, stencil
 
 __all__ = [
+    "METHODS",
     "DerivativeResult",
     "derivative",
+    "directional",
     "fd_weights",
+    "gradient",
+    "hessian",
+    "hvp",
+    "jacobian",
     "stencil",
 ]

@@ -13,6 +13,10 @@ METHODS = ("forward", "backward", "central", "complex", "richardson")
 """Every method name accepted by the differencing functions."""
 
 
+class ComplexStepError(TypeError, ValueError):
+    """f cannot be evaluated at complex points (raised by ``method="complex"``)."""
+
+
 def check_callable(f: Any, name: str = "f") -> Callable:
     if not callable(f):
         raise TypeError(
@@ -160,15 +164,16 @@ def call_complex(f: Callable, z: Any, where: str = "") -> np.ndarray:
             warnings.simplefilter("error", np.exceptions.ComplexWarning)
             y = f(z)
     except np.exceptions.ComplexWarning as exc:
-        raise ValueError(f"{where}f discarded the imaginary part of its input ({exc}); "
-                         f"{hint}") from None
+        raise ComplexStepError(
+            f"{where}f discarded the imaginary part of its input ({exc}); {hint}"
+        ) from None
     except (TypeError, ValueError) as exc:
-        raise TypeError(
+        raise ComplexStepError(
             f"{where}f raised {type(exc).__name__} on complex input ({exc}); {hint}"
         ) from exc
     out = to_output(y, where)
     if not np.iscomplexobj(out):
-        raise ValueError(
+        raise ComplexStepError(
             f"{where}f returned real values ({out.dtype}) for the complex input {z!r:.60}: "
             f"it discards the imaginary part, so the complex step sees no derivative; {hint}"
         )

@@ -58,7 +58,8 @@ class Line:
     def point(self, t):
         x = self.ev.x
         if self.ev.scalar:
-            return np.complex128(x + t) if isinstance(t, complex) else np.float64(x + t)
+            # a Python complex: math.* then raises TypeError (np.complex128 would only warn)
+            return complex(x + t) if isinstance(t, complex) else np.float64(x + t)
         if self.axis is not None:
             y = x.astype(complex if isinstance(t, complex) else float, copy=True)
             y.flat[self.axis] += t
@@ -95,10 +96,15 @@ def apply_stencil(line: Line, st: Stencil, h: float) -> tuple[np.ndarray, np.nda
 
 
 def complex_first(line: Line, h: float) -> tuple[np.ndarray, np.ndarray]:
-    """``Im phi(ih) / h``: error ``O(h^2)`` and no subtraction, so ~eps relative."""
+    """``Im phi(ih) / h``: error ``O(h^2)`` and no subtraction, so ~eps relative.
+
+    The round-off estimate is ``2 eps (|phi'| + |phi|)``: the imaginary part is computed
+    as accurately as f itself, whose rounding follows the size of its intermediate
+    values (``~|phi|``) when they cancel (e.g. a polynomial near a critical point).
+    """
     y = line(complex(0.0, h))
     value = y.imag / h
-    return value, 2 * EPS * np.abs(value)
+    return value, 2 * EPS * (np.abs(value) + np.abs(y.real))
 
 
 def complex_second(line: Line, h: float) -> tuple[np.ndarray, np.ndarray]:
