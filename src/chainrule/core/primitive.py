@@ -29,7 +29,9 @@ from typing import Any, Callable
 import numpy as np
 
 __all__ = [
+    "ANS",
     "NO_RULE",
+    "Reads",
     "PRIMITIVES",
     "Primitive",
     "Trace",
@@ -50,6 +52,50 @@ class _NoRule:
 
 
 NO_RULE = _NoRule()
+
+#: in a :class:`Reads` declaration: the rule reads the primal output
+ANS = -1
+
+
+class Reads:
+    """Which residuals a primitive's VJP rules read, so the tape keeps only those.
+
+    ``per_rule[i]`` lists what the VJP rule of argument ``i`` reads: argument
+    indices, and :data:`ANS` for the output; ``every=`` gives one list for every
+    argument (variadic primitives). Arrays that no rule of the recorded
+    parents reads are replaced on the tape by a shape-only stub, so they can be
+    freed during the forward pass (reverse mode's memory is its residuals).
+    """
+
+    __slots__ = ("per_rule", "every", "_cache")
+
+    def __init__(self, *per_rule: tuple, every: tuple | None = None) -> None:
+        self.per_rule = per_rule
+        self.every = every
+        self._cache: dict = {}
+
+    def kept(self, parents) -> tuple[bool, frozenset]:
+        key = tuple(i for i, _ in parents)
+        hit = self._cache.get(key)
+        if hit is None:
+            need: set = set()
+            for i in key:
+                need.update(self.every if self.every is not None else self.per_rule[i])
+            hit = self._cache[key] = (ANS in need, _Keep(need))
+        return hit
+
+
+class _Keep:
+    """``keep[j]``: is argument j read by some recorded rule?"""
+
+    __slots__ = ("need",)
+
+    def __init__(self, need: set) -> None:
+        self.need = frozenset(need)
+
+    def __getitem__(self, j: int) -> bool:
+        return j in self.need
+
 
 #: every primitive ever defined, by name (the systematic tests walk this)
 PRIMITIVES: dict[str, "Primitive"] = {}
@@ -200,9 +246,13 @@ class Primitive:
         vjps: one VJP rule per positional argument (``None`` = zero derivative).
         linear: True when the operation is linear in all its array arguments
             (its JVP is the operation applied to the tangents).
+        reads: a :class:`Reads` naming the residuals the VJP rules use (None: all).
+        vjp_into: optional ``into(acc, g, *args, **params)`` adding the cotangent of
+            argument 0 into an array ``acc`` in place (scatters: no zeros, no copy).
     """
 
-    __slots__ = ("name", "impl", "jvps", "vjps", "linear", "doc", "__weakref__")
+    __slots__ = ("name", "impl", "jvps", "vjps", "linear", "doc", "reads", "vjp_into",
+                 "__weakref__")
 
     def __init__(
         self,
@@ -212,6 +262,8 @@ class Primitive:
         vjps: Any = (),
         linear: bool = False,
         doc: str | None = None,
+        reads: "Reads | None" = None,
+        vjp_into: Callable | None = None,
     ) -> None:
         self.name = name
         self.impl = impl
@@ -219,6 +271,8 @@ class Primitive:
         self.vjps = vjps
         self.linear = linear
         self.doc = doc
+        self.reads = reads
+        self.vjp_into = vjp_into
         PRIMITIVES[name] = self
 
     def __call__(self, *args, **params):
@@ -233,6 +287,10 @@ class Primitive:
         if not trace.active:
             raise trace.leaked(next(a for a in args if isinstance(a, Tracer)))
         return trace.process(self, args, params)
+
+    def bind_general(self, *args, **params):
+        """``self(*args, **params)`` (named for the fast paths that fall back to it)."""
+        return Primitive.__call__(self, *args, **params)
 
     def __repr__(self) -> str:
         return f"Primitive({self.name})"

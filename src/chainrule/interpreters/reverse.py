@@ -1,14 +1,16 @@
 """Reverse mode: the tape and the adjoint sweep (VJP).
 
 During the forward pass every primitive applied to a :class:`VJPTracer` of this
-trace appends one tracer to ``trace.tape``; the tracer remembers the primitive,
-its primal arguments and parameters (the residuals) and the tape positions of
-the arguments it depends on. Creation order is a topological order, so the
-backward sweep walks the tape once, from the end, and for every node ``v_j``
-with a non-zero adjoint adds ``v̄_i += v̄_j · ∂v_j/∂v_i`` to each parent ``v_i``
-(sum over outgoing edges, the lecture's reverse invariant). Each adjoint is
-dropped as soon as it has been propagated. Cost: O(#edges + #nodes), no
-recursion, whatever the depth or sharing of the graph.
+trace appends one entry ``(prim, args, ans, params, parents)`` to
+``trace.tape``: the primitive, the residuals its VJP rules read (``reads``,
+declared with the primitive; arrays no rule reads are replaced by a shape-only
+stub so they can be freed as soon as user code drops them), and the tape
+positions of the arguments it depends on. Creation order is a topological
+order, so the backward sweep walks the tape once, from the end, and for every
+node ``v_j`` with a non-zero adjoint adds ``v̄_i += v̄_j · ∂v_j/∂v_i`` to each
+parent ``v_i`` (sum over outgoing edges, the lecture's reverse invariant). Each
+adjoint is dropped as soon as it has been propagated. Cost: O(#edges + #nodes),
+no recursion, whatever the depth or sharing of the graph.
 
 The collector is paused while a tape is recorded or swept: a tape is many small
 objects that live exactly as long as the transformation, and generational scans
@@ -20,23 +22,37 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+import numpy as np
+
 from chainrule.core.primitive import NO_RULE, Primitive, Trace, Tracer
 from chainrule.interpreters.forward import missing_rule
 
-__all__ = ["ReverseTrace", "VJPTracer", "backward", "paused_gc"]
+__all__ = [
+    "ReverseTrace", "VJPTracer", "ShapeStub", "backward", "binary_operator", "paused_gc",
+]
+
+_new = object.__new__
+_ndarray = np.ndarray
 
 
 class VJPTracer(Tracer):
-    __slots__ = ("prim", "args", "params", "parents", "index")
+    """A value recorded on a tape: ``index`` is its position there."""
 
-    def __init__(self, trace, value, prim, args, params, parents, index) -> None:
-        self._trace = trace
-        self._value = value
-        self.prim = prim
-        self.args = args
-        self.params = params
-        self.parents = parents
-        self.index = index
+    __slots__ = ("index",)
+
+
+class ShapeStub:
+    """Stands in for a residual array that no VJP rule reads: only its shape and dtype."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, a: np.ndarray) -> None:
+        self.shape = a.shape
+        self.dtype = a.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
 
 
 class ReverseTrace(Trace):
@@ -44,12 +60,14 @@ class ReverseTrace(Trace):
 
     def __init__(self) -> None:
         super().__init__()
-        self.tape: list[VJPTracer] = []
+        self.tape: list = []
 
     def new_input(self, value: Any) -> VJPTracer:
-        tape = self.tape
-        box = VJPTracer(self, value, None, (), None, (), len(tape))
-        tape.append(box)
+        box = _new(VJPTracer)
+        box._trace = self
+        box._value = value
+        box.index = len(self.tape)
+        self.tape.append(None)
         return box
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
@@ -57,7 +75,8 @@ class ReverseTrace(Trace):
         parents = []
         lower = False
         rules = prim.vjps
-        for i, a in enumerate(args):
+        i = 0
+        for a in args:
             if isinstance(a, Tracer):
                 if a._trace is self:
                     v = vals[i] = a._value
@@ -67,13 +86,83 @@ class ReverseTrace(Trace):
                         lower = True
                 else:
                     lower = True
+            i += 1
         ans = prim(*vals, **params) if lower else prim.impl(*vals, **params)
         if not parents:
             return ans
+        reads = prim.reads
+        if reads is None:
+            entry = (prim, vals, ans, params, parents)
+        else:
+            keep_ans, keep = reads.kept(parents)
+            for j, v in enumerate(vals):
+                if type(v) is _ndarray and not keep[j]:
+                    vals[j] = ShapeStub(v)
+            entry = (prim, vals, ans if keep_ans else None, params, parents)
         tape = self.tape
-        node = VJPTracer(self, ans, prim, vals, params, parents, len(tape))
-        tape.append(node)
-        return node
+        out = _new(VJPTracer)
+        out._trace = self
+        out._value = ans
+        out.index = len(tape)
+        tape.append(entry)
+        return out
+
+
+def binary_operator(prim: Primitive, reflected: bool):
+    """The operator ``prim`` on tape tracers (``self op other``), recorded directly.
+
+    This is the hottest path of eager reverse mode (``4*l``, ``1-l``, ``a*b``),
+    so it is written out flat: a constant or a tracer of the same active tape as
+    ``other`` is recorded here; anything else (values of other traces, nested
+    tracers) goes through the general ``prim(a, b)``.
+    """
+    impl = prim.impl
+    rules = prim.vjps
+    mine, theirs = (1, 0) if reflected else (0, 1)
+    mine_diff = rules[mine] is not None
+    theirs_diff = rules[theirs] is not None
+    reads = prim.reads
+
+    def op(self, other):
+        trace = self._trace
+        v = self._value
+        if type(other) is VJPTracer and other._trace is trace:
+            w = other._value
+            parents = []
+            if mine_diff:
+                parents.append((mine, self.index))
+            if theirs_diff:
+                parents.append((theirs, other.index))
+        elif isinstance(other, Tracer):
+            return prim(other, self) if reflected else prim(self, other)
+        else:
+            w = other
+            parents = [(mine, self.index)] if mine_diff else None
+        if not trace.active or (type(v) is not float and isinstance(v, Tracer)) or \
+                (type(w) is not float and isinstance(w, Tracer)):
+            return prim.bind_general(other, self) if reflected else prim.bind_general(self, other)
+        vals = [w, v] if reflected else [v, w]
+        ans = impl(*vals)
+        if not parents:
+            return ans
+        keep_ans = True
+        if reads is not None and type(ans) is _ndarray:
+            keep_ans, keep = reads.kept(parents)
+            for j in (0, 1):
+                if type(vals[j]) is _ndarray and not keep[j]:
+                    vals[j] = ShapeStub(vals[j])
+        tape = trace.tape
+        out = _new(VJPTracer)
+        out._trace = trace
+        out._value = ans
+        out.index = len(tape)
+        tape.append((prim, vals, ans if keep_ans else None, _NO_PARAMS, parents))
+        return out
+
+    return op
+
+
+_NO_PARAMS: dict = {}
 
 
 def backward(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
@@ -83,6 +172,7 @@ def backward(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
     ``None`` for a symbolically zero adjoint.
     """
     cts: list = [None] * len(tape)
+    owned = bytearray(len(tape))  # 1 where cts[k] is an array this sweep allocated
     for k, ct in seeds.items():
         cts[k] = ct
     for k in range(len(tape) - 1, n_inputs - 1, -1):
@@ -90,19 +180,29 @@ def backward(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
         if g is None:
             continue
         cts[k] = None
-        node = tape[k]
-        prim = node.prim
+        prim, args, ans, params, parents = tape[k]
         rules = prim.vjps
-        args = node.args
-        ans = node._value
-        params = node.params
-        for argnum, p in node.parents:
+        into = prim.vjp_into
+        for argnum, p in parents:
+            old = cts[p]
+            if into is not None and owned[p] and type(g) is _ndarray:
+                into(old, g, *args, **params)  # adds the cotangent into old in place
+                continue
             rule = rules[argnum]
             if rule is NO_RULE:
                 raise missing_rule(prim, argnum, "VJP (reverse-mode)")
             c = rule(g, ans, *args, **params)
-            old = cts[p]
-            cts[p] = c if old is None else old + c
+            if old is None:
+                cts[p] = c
+                if into is not None and type(c) is _ndarray:
+                    owned[p] = 1  # a scatter's result is a fresh array
+            elif owned[p] and type(c) is _ndarray and old.shape == c.shape \
+                    and old.dtype == c.dtype:
+                old += c
+            else:
+                new = old + c
+                cts[p] = new
+                owned[p] = type(new) is _ndarray and new.flags.writeable
     return cts[:n_inputs]
 
 

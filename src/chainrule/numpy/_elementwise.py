@@ -14,7 +14,7 @@ import operator
 
 import numpy as np
 
-from chainrule.core.primitive import Primitive, concrete, shape_of
+from chainrule.core.primitive import ANS, Primitive, Reads, concrete, shape_of
 from chainrule.numpy._structural import broadcast_like, unbroadcast
 
 __all__: list[str] = []  # the public names are re-exported by chainrule.numpy
@@ -56,9 +56,16 @@ def _scalar_safe(py_op, np_op):
     return impl
 
 
-def unary(name: str, impl, scale, doc: str) -> Primitive:
-    """A unary elementwise primitive whose derivative is ``scale(c, y, x) = c·f'(x)``."""
-    return Primitive(name, impl, jvps=(scale,), vjps=(scale,), doc=doc)
+_READS = {"x": Reads((0,)), "y": Reads((ANS,)), "": Reads(())}
+
+
+def unary(name: str, impl, scale, doc: str, reads: str) -> Primitive:
+    """A unary elementwise primitive whose derivative is ``scale(c, y, x) = c·f'(x)``.
+
+    ``reads`` says whether ``scale`` uses the input (``"x"``), the output (``"y"``)
+    or neither (``""``), so the tape keeps only that residual.
+    """
+    return Primitive(name, impl, jvps=(scale,), vjps=(scale,), doc=doc, reads=_READS[reads])
 
 
 def _where_zero(c, r):
@@ -73,38 +80,42 @@ def _where_zero(c, r):
     return where_p(c == 0, 0.0, r)
 
 
-negative = unary("neg", operator.neg, lambda c, y, x: -c, "y = -x; ẏ = -ẋ")
-exp = unary("exp", _float_fast(math.exp, np.exp), lambda c, y, x: c * y, "y = exp x; y' = y")
-log = unary("log", _float_fast(math.log, np.log), lambda c, y, x: divide(c, x), "y = ln x; y' = 1/x")
-sin = unary("sin", _float_fast(math.sin, np.sin), lambda c, y, x: c * cos(x), "y' = cos x")
-cos = unary("cos", _float_fast(math.cos, np.cos), lambda c, y, x: -c * sin(x), "y' = -sin x")
+negative = unary("neg", operator.neg, lambda c, y, x: -c, "y = -x; ẏ = -ẋ", "")
+exp = unary("exp", _float_fast(math.exp, np.exp), lambda c, y, x: c * y, "y = exp x; y' = y", "y")
+log = unary("log", _float_fast(math.log, np.log), lambda c, y, x: divide(c, x), "y = ln x; y' = 1/x", "x")
+sin = unary("sin", _float_fast(math.sin, np.sin), lambda c, y, x: c * cos(x), "y' = cos x", "x")
+cos = unary("cos", _float_fast(math.cos, np.cos), lambda c, y, x: -c * sin(x), "y' = -sin x", "x")
 tan = unary("tan", _float_fast(math.tan, np.tan), lambda c, y, x: c * (1 + y * y),
-            "y = tan x; y' = 1 + y²")
+            "y = tan x; y' = 1 + y²", "y")
 tanh = unary("tanh", _float_fast(math.tanh, np.tanh), lambda c, y, x: c * (1 - y * y),
-             "y = tanh x; y' = 1 - y²")
+             "y = tanh x; y' = 1 - y²", "y")
 sinh = unary("sinh", _float_fast(math.sinh, np.sinh), lambda c, y, x: c * cosh(x),
-             "y' = cosh x")
+             "y' = cosh x", "x")
 cosh = unary("cosh", _float_fast(math.cosh, np.cosh), lambda c, y, x: c * sinh(x),
-             "y' = sinh x")
+             "y' = sinh x", "x")
 arctan = unary("arctan", _float_fast(math.atan, np.arctan), lambda c, y, x: divide(c, 1 + x * x),
-               "y = arctan x; y' = 1/(1 + x²)")
+               "y = arctan x; y' = 1/(1 + x²)", "x")
 log1p = unary("log1p", _float_fast(math.log1p, np.log1p), lambda c, y, x: divide(c, 1 + x),
-              "y = ln(1 + x); y' = 1/(1 + x)")
+              "y = ln(1 + x); y' = 1/(1 + x)", "x")
 expm1 = unary("expm1", _float_fast(math.expm1, np.expm1), lambda c, y, x: c * (y + 1),
-              "y = eˣ - 1; y' = y + 1")
-square = unary("square", lambda x: x * x, lambda c, y, x: c * (2 * x), "y = x²; y' = 2x")
+              "y = eˣ - 1; y' = y + 1", "y")
+square = unary("square", lambda x: x * x, lambda c, y, x: c * (2 * x), "y = x²; y' = 2x", "x")
 sqrt = unary("sqrt", _float_fast(math.sqrt, np.sqrt),
              lambda c, y, x: _where_zero(c, divide(c, 2 * y)),
-             "y = √x; y' = 1/(2y), with 0 for a zero cotangent at x = 0")
+             "y = √x; y' = 1/(2y), with 0 for a zero cotangent at x = 0", "y")
 absolute = unary("abs", abs, lambda c, y, x: c * sign(x),
-                 "y = |x|; y' = sign x (the subgradient 0 at x = 0)")
+                 "y = |x|; y' = sign x (the subgradient 0 at x = 0)", "x")
 
 
-def _bin(name, impl, jvp_a, jvp_b, vjp_a, vjp_b, doc):
-    return Primitive(name, impl, jvps=(jvp_a, jvp_b), vjps=(vjp_a, vjp_b), doc=doc)
+def _bin(name, impl, jvp_a, jvp_b, vjp_a, vjp_b, doc, reads):
+    return Primitive(name, impl, jvps=(jvp_a, jvp_b), vjps=(vjp_a, vjp_b), doc=doc,
+                     reads=Reads(*reads))
 
 
 def _ub(c, a):
+    """Cotangent ``c`` summed to the shape of argument ``a`` (a no-op on scalars)."""
+    if type(c) is float:
+        return c
     return unbroadcast(c, shape_of(a))
 
 
@@ -115,6 +126,7 @@ add = _bin(
     lambda g, y, a, b: _ub(g, a),
     lambda g, y, a, b: _ub(g, b),
     "y = a + b; ā = ȳ, b̄ = ȳ (each summed to its argument's shape)",
+    ((), ()),
 )
 subtract = _bin(
     "sub", operator.sub,
@@ -123,6 +135,7 @@ subtract = _bin(
     lambda g, y, a, b: _ub(g, a),
     lambda g, y, a, b: _ub(-g, b),
     "y = a - b; ā = ȳ, b̄ = -ȳ",
+    ((), ()),
 )
 multiply = _bin(
     "mul", operator.mul,
@@ -131,6 +144,7 @@ multiply = _bin(
     lambda g, y, a, b: _ub(g * b, a),
     lambda g, y, a, b: _ub(a * g, b),
     "y = a·b; ā = ȳ·b, b̄ = ȳ·a",
+    ((1,), (0,)),
 )
 divide = _bin(
     "div", _scalar_safe(operator.truediv, np.true_divide),
@@ -139,6 +153,7 @@ divide = _bin(
     lambda g, y, a, b: _ub(divide(g, b), a),
     lambda g, y, a, b: _ub(-g * divide(y, b), b),
     "y = a/b; ā = ȳ/b, b̄ = -ȳ·y/b",
+    ((1,), (1, ANS)),
 )
 
 
@@ -172,6 +187,7 @@ power = _bin(
     lambda g, y, a, b: _ub(_pow_da(g, y, a, b), a),
     lambda g, y, a, b: _ub(_pow_db(g, y, a, b), b),
     "y = a^b; ā = ȳ·b·a^(b-1), b̄ = ȳ·y·ln a (0 at a = 0)",
+    ((0, 1), (0, 1, ANS)),
 )
 
 
@@ -190,6 +206,7 @@ def _extremum(name, impl, first):
         lambda g, y, a, b: _ub(g * _split_mask(a, b, first), a),
         lambda g, y, a, b: _ub(g * _split_mask(b, a, first), b),
         f"y = {name}(a, b); the winner gets ȳ, ties split it equally",
+    ((0, 1), (0, 1)),
     )
 
 
@@ -203,6 +220,7 @@ mod = _bin(
     lambda g, y, a, b: _ub(g, a),
     lambda g, y, a, b: _ub(-g * floor(a / b), b),
     "y = a mod b = a - b·⌊a/b⌋; ā = ȳ, b̄ = -ȳ·⌊a/b⌋ (almost everywhere)",
+    ((), (0, 1)),
 )
 
 where_p = Primitive(
@@ -219,6 +237,7 @@ where_p = Primitive(
         lambda g, y, c, a, b: _ub(where_p(c, 0.0, g), b),
     ),
     doc="y = a where c else b; ā = ȳ where c else exactly 0 (and b̄ the other way round)",
+    reads=Reads((), (0,), (0,)),
 )
 
 

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.core.primitive import ArgRules, Primitive, Tracer, concrete, dtype_of, shape_of
+from chainrule.core.primitive import (
+    ArgRules,
+    Primitive,
+    Reads,
+    Tracer,
+    concrete,
+    dtype_of,
+    shape_of,
+)
 from chainrule.numpy._structural import broadcast_like
 
 
@@ -56,6 +64,14 @@ def _scatter_impl(g, index: Index, shape: tuple):
     return out
 
 
+def _scatter_into(acc, g, x, index: Index) -> None:
+    """acc[idx] += g in place (repeated integer indices accumulate)."""
+    if index.accumulates:
+        np.add.at(acc, index.key, g)
+    else:
+        acc[index.key] += g
+
+
 getitem_p = Primitive(
     "getitem",
     lambda x, index: x[index.key],
@@ -63,6 +79,8 @@ getitem_p = Primitive(
     vjps=(lambda g, y, x, index: scatter_add_p(g, index=index, shape=shape_of(x)),),
     linear=True,
     doc="y = x[idx]; x̄ = zeros with x̄[idx] += ȳ",
+    reads=Reads(()),
+    vjp_into=_scatter_into,
 )
 
 scatter_add_p = Primitive(
@@ -72,6 +90,7 @@ scatter_add_p = Primitive(
     vjps=(lambda c, y, g, index, shape: getitem_p(c, index=index),),
     linear=True,
     doc="y = zeros(shape) with y[idx] += g; ḡ = ȳ[idx]",
+    reads=Reads(()),
 )
 
 
@@ -95,4 +114,5 @@ concatenate_p = Primitive(
     vjps=ArgRules(lambda i, g, y, *arrays, axis: getitem_p(g, index=_part_index(i, arrays, axis))),
     linear=True,
     doc="y = [x_1 | x_2 | ...] along axis; x̄_i = the matching slice of ȳ",
+    reads=Reads(every=()),
 )

@@ -8,7 +8,7 @@ whose added axis is removed from the result, as in ``numpy.matmul``.
 
 from __future__ import annotations
 
-from chainrule.core.primitive import Primitive, shape_of
+from chainrule.core.primitive import Primitive, Reads, shape_of
 from chainrule.numpy._structural import reshape_p, transpose_p, unbroadcast
 
 
@@ -62,4 +62,5 @@ matmul = Primitive(
     jvps=(lambda t, y, a, b: matmul(t, b), lambda t, y, a, b: matmul(a, t)),
     vjps=(_matmul_vjp_a, _matmul_vjp_b),
     doc="Y = A·B; Ā = Ȳ·Bᵀ, B̄ = Aᵀ·Ȳ (batch axes broadcast, 1-D operands as in numpy)",
+    reads=Reads((1,), (0,)),
 )

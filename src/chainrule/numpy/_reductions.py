@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.core.primitive import Primitive, concrete, shape_of
+from chainrule.core.primitive import ANS, Primitive, Reads, concrete, shape_of
 from chainrule.numpy._elementwise import where_p
 from chainrule.numpy._structural import expand_reduced, sum_p
 
@@ -40,6 +40,7 @@ prod_p = Primitive(
     vjps=(lambda g, y, x, axis=None, keepdims=False:
           expand_reduced(g, shape_of(x), axis, keepdims) * _prod_partials(y, x, axis, keepdims),),
     doc="y = Π_axis x; x̄_i = ȳ·Π_{j≠i} x_j (exact with zero factors)",
+    reads=Reads((0, ANS)),
 )
 
 
@@ -62,6 +63,7 @@ def _extremum_reduction(name, np_fn):
         vjps=(lambda g, y, x, axis=None, keepdims=False:
               expand_reduced(g, shape_of(x), axis, keepdims) * _tie_weights(y, x, axis, keepdims),),
         doc=f"y = {name}_axis x; x̄ = ȳ on the elements equal to y, split equally between ties",
+        reads=Reads((0, ANS)),
     )
 
 

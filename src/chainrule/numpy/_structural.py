@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.core.primitive import Primitive, shape_of
+from chainrule.core.primitive import Primitive, Reads, shape_of
+
+_SHAPES_ONLY = Reads(())
 
 __all__ = [
     "sum_p",
@@ -90,6 +92,7 @@ sum_p = Primitive(
     jvps=(lambda t, ans, x, **p: sum_p(t, **p),),
     vjps=(_sum_vjp,),
     linear=True,
+    reads=_SHAPES_ONLY,
     doc="y = Σ_axis x. JVP: Σ_axis ẋ. VJP: x̄ = broadcast of ȳ over the summed axes.",
 )
 
@@ -99,6 +102,7 @@ reshape_p = Primitive(
     jvps=(lambda t, ans, x, shape: reshape_p(t, shape=shape),),
     vjps=(lambda g, ans, x, shape: reshape_p(g, shape=shape_of(x)),),
     linear=True,
+    reads=_SHAPES_ONLY,
     doc="y = x viewed with a new shape. VJP: ȳ reshaped to x's shape.",
 )
 
@@ -108,6 +112,7 @@ broadcast_to_p = Primitive(
     jvps=(lambda t, ans, x, shape: broadcast_to_p(t, shape=shape),),
     vjps=(lambda g, ans, x, shape: unbroadcast(g, shape_of(x)),),
     linear=True,
+    reads=_SHAPES_ONLY,
     doc="y = x broadcast to `shape`. VJP: ȳ summed over the broadcast axes.",
 )
 
@@ -117,5 +122,6 @@ transpose_p = Primitive(
     jvps=(lambda t, ans, x, axes: transpose_p(t, axes=axes),),
     vjps=(lambda g, ans, x, axes: transpose_p(g, axes=tuple(np.argsort(axes))),),
     linear=True,
+    reads=_SHAPES_ONLY,
     doc="y = x with axes permuted by `axes`. VJP: ȳ permuted by the inverse permutation.",
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule.core.primitive import Tracer, concrete, shape_of
+from chainrule.interpreters.reverse import VJPTracer, binary_operator
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy import _namespace as ns
 from chainrule.numpy import _nondiff as nd
@@ -41,21 +42,51 @@ def _astype(self, dtype, copy=True):
     return nd.stop_gradient_p(concrete(self)).astype(dt)
 
 
+_NO_PARAMS: dict = {}
+
+
+def _binary(prim, reflected: bool):
+    """``self op other`` straight to this tracer's trace when ``other`` is a constant.
+
+    This is the hottest path of eager differentiation, so it skips the general
+    search for the highest trace (only needed when ``other`` is a tracer too).
+    """
+    if reflected:
+        def op(self, other):
+            if isinstance(other, Tracer) or not self._trace.active:
+                return prim(other, self)
+            return self._trace.process(prim, (other, self), _NO_PARAMS)
+    else:
+        def op(self, other):
+            if isinstance(other, Tracer) or not self._trace.active:
+                return prim(self, other)
+            return self._trace.process(prim, (self, other), _NO_PARAMS)
+    return op
+
+
+_VJP_OPERATORS = {
+    "__add__": (ew.add, False), "__radd__": (ew.add, True),
+    "__sub__": (ew.subtract, False), "__rsub__": (ew.subtract, True),
+    "__mul__": (ew.multiply, False), "__rmul__": (ew.multiply, True),
+    "__truediv__": (ew.divide, False), "__rtruediv__": (ew.divide, True),
+    "__pow__": (ew.power, False), "__rpow__": (ew.power, True),
+}
+
 _METHODS = {
-    "__add__": lambda s, o: ew.add(s, o),
-    "__radd__": lambda s, o: ew.add(o, s),
-    "__sub__": lambda s, o: ew.subtract(s, o),
-    "__rsub__": lambda s, o: ew.subtract(o, s),
-    "__mul__": lambda s, o: ew.multiply(s, o),
-    "__rmul__": lambda s, o: ew.multiply(o, s),
-    "__truediv__": lambda s, o: ew.divide(s, o),
-    "__rtruediv__": lambda s, o: ew.divide(o, s),
+    "__add__": _binary(ew.add, False),
+    "__radd__": _binary(ew.add, True),
+    "__sub__": _binary(ew.subtract, False),
+    "__rsub__": _binary(ew.subtract, True),
+    "__mul__": _binary(ew.multiply, False),
+    "__rmul__": _binary(ew.multiply, True),
+    "__truediv__": _binary(ew.divide, False),
+    "__rtruediv__": _binary(ew.divide, True),
     "__floordiv__": lambda s, o: ew.floor_divide(s, o),
     "__rfloordiv__": lambda s, o: ew.floor_divide(o, s),
     "__mod__": lambda s, o: ew.mod(s, o),
     "__rmod__": lambda s, o: ew.mod(o, s),
-    "__pow__": lambda s, o: ew.power(s, o),
-    "__rpow__": lambda s, o: ew.power(o, s),
+    "__pow__": _binary(ew.power, False),
+    "__rpow__": _binary(ew.power, True),
     "__matmul__": lambda s, o: matmul(s, o),
     "__rmatmul__": lambda s, o: matmul(o, s),
     "__neg__": lambda s: ew.negative(s),
@@ -148,6 +179,8 @@ def install(namespace: dict) -> None:
     """Put the operators and protocols on Tracer; map NumPy's callables to ours."""
     for name, fn in _METHODS.items():
         setattr(Tracer, name, fn)
+    for name, (prim, reflected) in _VJP_OPERATORS.items():
+        setattr(VJPTracer, name, binary_operator(prim, reflected))
     Tracer.__array_ufunc__ = _ufunc
     Tracer.__array_function__ = _function
     for name, fn in namespace.items():
