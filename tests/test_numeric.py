@@ -449,6 +449,11 @@ def test_hvp_rosenbrock():
     assert np.array_equal(hvp(rosen, x, np.zeros(5)), np.zeros(5))
 
 
+def test_hvp_rejects_vector_output():
+    with pytest.raises(ValueError, match=r"hvp\(\): f must return a scalar"):
+        hvp(lambda x: x**2, [1.0, 2.0], [1.0, 0.0])
+
+
 def test_hvp_counts():
     calls = []
     x, v = np.ones(4), np.arange(4.0)

@@ -17,7 +17,7 @@ from ._checks import (
     to_output,
 )
 from .line import Evaluator, pow2_step
-from .multivariate import _partials, gradient
+from .multivariate import _partials
 from .steps import COMPLEX_STEP, EPS, RICHARDSON_STEP, optimal_step, representable_step
 
 __all__ = ["hessian", "hvp"]
@@ -108,7 +108,7 @@ def _complex(probe: _Probe, h: np.ndarray, tau: np.ndarray) -> np.ndarray:
 
 
 def hessian(
-    f: Callable,
+    f: Callable | None,
     x: Any,
     method: str = "central",
     step: Any = None,
@@ -204,7 +204,7 @@ def _from_values(probe: _Probe, x: np.ndarray, method: str, step) -> np.ndarray:
 
 
 def hvp(
-    f: Callable,
+    f: Callable | None,
     x: Any,
     v: Any,
     grad: Callable | None = None,
@@ -269,7 +269,13 @@ def hvp(
         h = np.asarray(optimal_step(2, 2, x), dtype=float)
 
         def g(y):
-            return np.asarray(gradient(f, y, method="central", step=h), dtype=float)
+            value = _partials(f, y, "central", h, False, where)[0]
+            if value.size != y.size:
+                raise ValueError(
+                    f"{where}f must return a scalar, got an array of shape "
+                    f"{value.shape[: value.ndim - y.ndim]}; H v is defined for scalar f"
+                )
+            return value.reshape(y.shape)
 
     return _plain_like((g(x + d * v) - g(x - d * v)) / (2 * d))
 
