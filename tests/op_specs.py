@@ -1,0 +1,123 @@
+"""The table of primitive specs: every registered primitive has a row here.
+
+A row says how to call the primitive (through its public function), on which
+input domain and on which shapes. ``test_primitives`` checks every row's
+derivatives against central differences, first and second order, forward and
+reverse; rows of ``ZERO`` kind check that the derivative is exactly zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as onp
+
+import chainrule.numpy as np
+from chainrule.numpy._indexing import Index, scatter_add_p
+
+UNARY_SHAPES = [((),), ((4,),), ((2, 3),)]
+BINARY_SHAPES = [((), ()), ((4,), (4,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3))]
+
+
+@dataclass
+class Spec:
+    fn: Callable
+    shapes: list
+    domain: tuple = ("real",)  # per argument: real, positive, unit, away1
+    kind: str = "smooth"  # smooth: check_grads to order 2; zero: derivative must vanish
+    order: int = 2
+    extra: dict = field(default_factory=dict)
+
+
+def sample(domain: str, shape, rng):
+    if domain == "real":
+        x = rng.standard_normal(shape)
+    elif domain == "positive":
+        x = rng.uniform(0.5, 2.0, shape)
+    elif domain == "unit":
+        x = rng.uniform(-0.9, 0.9, shape)
+    elif domain == "away1":  # sign-varying, magnitude in [0.5, 1.5]
+        x = rng.uniform(0.5, 1.5, shape) * rng.choice([-1.0, 1.0], shape)
+    else:
+        raise ValueError(domain)
+    return x if shape else float(x)
+
+
+U = UNARY_SHAPES
+B = BINARY_SHAPES
+
+SPECS: dict[str, Spec] = {
+    # elementwise unary
+    "neg": Spec(np.negative, U),
+    "exp": Spec(np.exp, U),
+    "log": Spec(np.log, U, ("positive",)),
+    "sin": Spec(np.sin, U),
+    "cos": Spec(np.cos, U),
+    "tan": Spec(np.tan, U, ("unit",)),
+    "tanh": Spec(np.tanh, U),
+    "sinh": Spec(np.sinh, U),
+    "cosh": Spec(np.cosh, U),
+    "arctan": Spec(np.arctan, U),
+    "log1p": Spec(np.log1p, U, ("positive",)),
+    "expm1": Spec(np.expm1, U),
+    "square": Spec(np.square, U),
+    "sqrt": Spec(np.sqrt, U, ("positive",)),
+    "abs": Spec(np.abs, U, ("away1",)),
+    # elementwise binary, with broadcasting
+    "add": Spec(np.add, B),
+    "sub": Spec(np.subtract, B),
+    "mul": Spec(np.multiply, B),
+    "div": Spec(np.divide, B, ("real", "away1")),
+    "pow": Spec(np.power, B, ("positive", "real")),
+    "maximum": Spec(np.maximum, B),
+    "minimum": Spec(np.minimum, B),
+    "mod": Spec(np.mod, B, ("positive", "positive")),
+    "where": Spec(lambda a, b: np.where(onp.arange(onp.size(a)).reshape(onp.shape(a)) % 2 == 0,
+                                        a, b), [((4,), (4,)), ((2, 3), (3,)), ((2, 3), ())]),
+    "clip": Spec(lambda x, lo, hi: np.clip(x, lo - 1.0, hi + 1.0),
+                 [((5,), (), ()), ((2, 3), (3,), (2, 1))]),
+    # reductions
+    "sum": Spec(lambda x: np.sum(x, axis=-1) + np.sum(x, keepdims=True).sum(), [((2, 3),), ((4,),)]),
+    "prod": Spec(lambda x: np.prod(x, axis=0), [((3, 2),), ((4,),)], ("away1",)),
+    "max": Spec(lambda x: np.max(x, axis=1, keepdims=True) + np.max(x), [((2, 3),)]),
+    "min": Spec(lambda x: np.min(x, axis=0) + np.min(x), [((2, 3),)]),
+    # shapes
+    "reshape": Spec(lambda x: np.reshape(x, (3, 2)) * np.reshape(x, (-1,))[:2], [((2, 3),)]),
+    "broadcast_to": Spec(lambda x: np.broadcast_to(x, (2, 3)), [((3,),), ((2, 1),), ((),)]),
+    "transpose": Spec(lambda x: np.transpose(x, (2, 0, 1)) * x.T.transpose((0, 2, 1)),
+                      [((2, 3, 4),)]),
+    "matmul": Spec(np.matmul, [((2, 3), (3, 4)), ((3,), (3, 2)), ((2, 3), (3,)), ((3,), (3,)),
+                               ((2, 2, 3), (3, 2)), ((3,), (2, 3, 2))]),
+    "getitem": Spec(lambda x: x[1:, [0, 0, 2]] * x[..., None][0, 1:, 0][None, :3]
+                    + x[x[:, 0] > -10][1:, :1], [((3, 4),)]),
+    "scatter_add": Spec(lambda g: scatter_add_p(g, index=Index(([0, 2, 0],)), shape=(4,)) * 1.5,
+                        [((3,),)]),
+    "concatenate": Spec(lambda a, b: np.concatenate([a, b, a], axis=-1), [((2, 3), (2, 1))]),
+    # zero derivative
+    "sign": Spec(np.sign, U, ("away1",), kind="zero"),
+    "floor": Spec(np.floor, U, kind="zero"),
+    "ceil": Spec(np.ceil, U, kind="zero"),
+    "rint": Spec(np.rint, U, kind="zero"),
+    "trunc": Spec(np.trunc, U, kind="zero"),
+    "floor_divide": Spec(np.floor_divide, B, ("real", "away1"), kind="zero"),
+    "stop_gradient": Spec(lambda x: x * 0 + __import__("chainrule").stop_gradient(x), U,
+                          kind="zero"),
+}
+
+# comparisons and the numpy functions with no derivative: the result must carry none
+for _name in ("greater", "greater_equal", "less", "less_equal", "equal", "not_equal",
+              "logical_and", "logical_or", "logical_xor", "isclose", "heaviside"):
+    SPECS[_name] = Spec(getattr(np, _name), B, kind="zero")
+for _name in ("argmax", "argmin", "argsort", "round", "around", "isnan", "isinf", "isfinite",
+              "logical_not", "signbit", "count_nonzero", "all", "any", "zeros_like",
+              "ones_like"):
+    SPECS[_name] = Spec(getattr(np, _name), U, kind="zero")
+SPECS["nonzero"] = Spec(np.nonzero, U[1:], kind="zero")
+SPECS["argwhere"] = Spec(np.argwhere, U[1:], kind="zero")
+SPECS["empty_like"] = Spec(lambda x: np.empty_like(x).shape, U, kind="zero")
+SPECS["full_like"] = Spec(lambda x: np.full_like(x, 2.0), U, kind="zero")
+SPECS["searchsorted"] = Spec(lambda x: np.searchsorted(onp.arange(3.0), x), U, kind="zero")
+SPECS["digitize"] = Spec(lambda x: np.digitize(x, onp.arange(3.0)), U, kind="zero")
+SPECS["allclose"] = Spec(lambda x: np.allclose(x, x), U, kind="zero")
+SPECS["array_equal"] = Spec(lambda x: np.array_equal(x, x), U, kind="zero")
