@@ -288,6 +288,10 @@ class Primitive:
             raise trace.leaked(next(a for a in args if isinstance(a, Tracer)))
         return trace.process(self, args, params)
 
+    @property
+    def __name__(self) -> str:
+        return self.name
+
     def bind_general(self, *args, **params):
         """``self(*args, **params)`` (named for the fast paths that fall back to it)."""
         return Primitive.__call__(self, *args, **params)
