@@ -5,6 +5,8 @@ broadcast shapes; a primitive registered without a row in ``op_specs.SPECS``
 fails ``test_every_primitive_has_a_spec_and_rules``.
 """
 
+import zlib
+
 import numpy as onp
 import pytest
 from hypothesis import given, settings
@@ -44,7 +46,7 @@ def _args(spec, shapes, seed):
 @pytest.mark.parametrize("name,shapes", CASES, ids=[f"{n}-{s}" for n, s in CASES])
 def test_primitive_derivatives(name, shapes):
     spec = SPECS[name]
-    args = _args(spec, shapes, seed=hash(name) % 1000)
+    args = _args(spec, shapes, seed=zlib.crc32(f"{name}{shapes}".encode()))
     if spec.kind == "smooth":
         cr.check_grads(spec.fn, args, order=spec.order, modes=("fwd", "rev"))
         return

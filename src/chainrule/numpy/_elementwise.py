@@ -241,32 +241,35 @@ where_p = Primitive(
 )
 
 
-def _clip_mask(x, lo, hi):
+def _clip_masks(x, lo, hi):
+    """Which of x, lo, hi ``min(max(x, lo), hi)`` takes at each element (plain masks).
+
+    Following NumPy's definition, ``hi`` wins wherever ``max(x, lo) > hi`` (also
+    when ``lo > hi``), else ``lo`` wins where ``x < lo``, else ``x``.
+    """
     x = concrete(x)
-    inside = np.ones(np.shape(x), dtype=bool)
-    if lo is not None:
-        inside &= x >= concrete(lo)
-    if hi is not None:
-        inside &= x <= concrete(hi)
-    return inside
+    m = x if lo is None else np.maximum(x, concrete(lo))
+    to_hi = np.zeros(np.shape(m), dtype=bool) if hi is None else m > concrete(hi)
+    below = np.zeros(np.shape(x), dtype=bool) if lo is None else x < concrete(lo)
+    return ~to_hi & ~below, ~to_hi & below, to_hi
+
+
+def _clip_rule(which: int, tangent_mode: bool):
+    def rule(c, y, x, lo, hi):
+        mask = _clip_masks(x, lo, hi)[which]
+        if tangent_mode:
+            return broadcast_like(where_p(mask, c, 0.0), y)
+        return _ub(where_p(mask, c, 0.0), (x, lo, hi)[which])
+    return rule
 
 
 clip = Primitive(
     "clip",
     lambda x, lo, hi: np.clip(x, lo, hi),
-    jvps=(lambda t, y, x, lo, hi: broadcast_like(where_p(_clip_mask(x, lo, hi), t, 0.0), y),
-          lambda t, y, x, lo, hi: broadcast_like(where_p(concrete_lt(x, lo), t, 0.0), y),
-          lambda t, y, x, lo, hi: broadcast_like(where_p(concrete_lt(hi, x), t, 0.0), y)),
-    vjps=(lambda g, y, x, lo, hi: _ub(where_p(_clip_mask(x, lo, hi), g, 0.0), x),
-          lambda g, y, x, lo, hi: _ub(where_p(concrete_lt(x, lo), g, 0.0), lo),
-          lambda g, y, x, lo, hi: _ub(where_p(concrete_lt(hi, x), g, 0.0), hi)),
-    doc="y = min(max(x, lo), hi); x̄ = ȳ inside [lo, hi], lō = ȳ below, hī = ȳ above",
+    jvps=tuple(_clip_rule(i, True) for i in range(3)),
+    vjps=tuple(_clip_rule(i, False) for i in range(3)),
+    doc="y = min(max(x, lo), hi); ȳ goes to whichever of x, lo, hi y equals",
 )
-
-
-def concrete_lt(a, b):
-    """a < b on plain values (a mask: no derivative flows through it)."""
-    return np.less(concrete(a), concrete(b))
 
 
 # zero-derivative elementwise ops: they are primitives (so staging sees them) whose
