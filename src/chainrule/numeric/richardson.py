@@ -59,6 +59,10 @@ def richardson_table(samples: list, ratio: float, exponents: Callable[[int], flo
     return table
 
 
+CONVERGED = 1e-8
+"""Relative error below which the table may stop early when it starts to drift."""
+
+
 def extrapolate(
     estimate: Callable[[float], tuple[np.ndarray, np.ndarray]],
     h0: float,
@@ -126,7 +130,11 @@ def extrapolate(
                 best_step = np.where(better, h, best_step)
         if k >= 1 and len(table) >= min_steps:
             drift = np.abs(row[k] - table[k - 1][k - 1])
-            if np.all(drift >= safe * best_err):
+            # stop early only in the round-off regime: the table has converged to a
+            # small relative error and is now drifting; a large error means the steps
+            # are still too long for f (e.g. cos(x²) at x = 5), so keep halving them
+            converged = best_err <= CONVERGED * np.maximum(np.abs(best), 1.0)
+            if np.all((drift >= safe * best_err) & converged):
                 break
     if best is None:  # no step gave a finite estimate
         nan = np.full(np.shape(d), np.nan)
