@@ -133,6 +133,9 @@ class Tracer:
 
     __slots__ = ("_trace", "_value")
     __array_priority__ = 1000.0
+    #: True on tracers that stand for a value not known yet (staging, jit): they are
+    #: as concrete as a value gets, so :func:`concrete` stops at them
+    _staged = False
 
     @property
     def shape(self) -> tuple:
@@ -197,8 +200,12 @@ class Tracer:
 
 
 def concrete(x: Any) -> Any:
-    """The plain value under every level of tracing."""
-    while isinstance(x, Tracer):
+    """The plain value under every level of tracing.
+
+    Under staging (``make_ir``, ``jit``) the value is not known yet: this returns the
+    staging tracer, so rules that compute masks from it stage those computations.
+    """
+    while isinstance(x, Tracer) and not x._staged:
         x = x._value
     return x
 

@@ -1,0 +1,198 @@
+"""Program passes: constant folding, algebraic identities, CSE, dead-code elimination.
+
+* **Folding**: an equation whose arguments are all constants is evaluated now;
+  ``ones_like``/``zeros_like`` of a variable become constants of its shape.
+* **Identities**: ``x·1 = 1·x = x/1 = x``, ``x + 0 = 0 + x = x - 0 = x``, ``--x = x``,
+  ``x·0 = 0`` on Python floats (the zeros that symbolically-zero tangents leave),
+  each applied only when the result has the variable's own shape and dtype (no
+  broadcasting is lost).
+* **CSE** (hash-consing): two equations with the same primitive, arguments and
+  parameters compute the same value; the second one reuses the first.
+* **DCE**: equations whose results no output needs are dropped (all primitives
+  are pure).
+
+:func:`simplify` does the first three in one forward sweep, then DCE.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule.ir.program import Eqn, Lit, Program, Var, atom_key
+
+__all__ = ["dce", "cse", "fold", "simplify", "optimize"]
+
+_UNFOLDABLE = frozenset({"random"})
+
+
+def _is_const(a: Any, value: float) -> bool:
+    if not isinstance(a, Lit):
+        return False
+    v = a.value
+    if type(v) in (float, int) or isinstance(v, np.generic):
+        return v == value
+    if isinstance(v, np.ndarray) and v.size <= 16:
+        return bool(np.all(v == value))
+    return False
+
+
+def _same_type(a: Any, out: Var) -> bool:
+    """Can ``a`` stand for ``out`` (same shape, dtype and Python-float-ness)?"""
+    return a.aval.shape == out.aval.shape and a.aval.dtype == out.aval.dtype
+
+
+def _identity(e: Eqn) -> Any:
+    """The atom ``e`` reduces to by an algebraic identity, or None."""
+    name = e.prim.name
+    ins = e.invars
+    out = e.outvars[0] if len(e.outvars) == 1 else None
+    if out is None or e.params:
+        return None
+    cand = None
+    if name == "mul":
+        a, b = ins
+        if _is_const(b, 1.0):
+            cand = a
+        elif _is_const(a, 1.0):
+            cand = b
+        elif (_is_const(a, 0.0) or _is_const(b, 0.0)) and out.aval.pyfloat:
+            cand = Lit(0.0)
+    elif name == "add":
+        a, b = ins
+        if _is_const(b, 0.0):
+            cand = a
+        elif _is_const(a, 0.0):
+            cand = b
+    elif name == "sub":
+        if _is_const(ins[1], 0.0):
+            cand = ins[0]
+    elif name == "div":
+        if _is_const(ins[1], 1.0):
+            cand = ins[0]
+    elif name in ("pow",):
+        if _is_const(ins[1], 1.0):
+            cand = ins[0]
+    if cand is not None and _same_type(cand, out):
+        return cand
+    return None
+
+
+def _fold(e: Eqn) -> Any:
+    """Constant outputs of ``e`` (a list), or None."""
+    name = e.prim.name
+    if name in ("ones_like", "zeros_like") and len(e.invars) == 1 and not e.params:
+        av = e.outvars[0].aval
+        fill = 1.0 if name == "ones_like" else 0.0
+        src = e.invars[0]
+        if av.pyfloat or (av.ndim == 0 and src.aval.pyfloat):
+            return [fill]
+        if av.size <= 1 or av.ndim == 0:
+            return [np.full(av.shape, fill, av.dtype)]
+        return None
+    if name in _UNFOLDABLE or not all(isinstance(a, Lit) for a in e.invars):
+        return None
+    if any(isinstance(v, Program) for v in e.params.values()):
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            out = e.prim.impl(*[a.value for a in e.invars], **e.params)
+    except Exception:
+        return None
+    return list(out) if len(e.outvars) > 1 else [out]
+
+
+def _params_key(params: dict) -> Any:
+    items = []
+    for k in sorted(params):
+        v = params[k]
+        try:
+            hash(v)
+        except TypeError:
+            v = ("id", id(v))
+        items.append((k, v))
+    return tuple(items)
+
+
+def simplify(prog: Program, fold: bool = True, identities: bool = True,
+             cse: bool = True) -> Program:
+    """Constant folding, algebraic identities and CSE in one forward sweep."""
+    subst: dict[int, Any] = {}
+    seen: dict = {}
+    eqns = []
+
+    def look(a):
+        return subst.get(id(a), a) if isinstance(a, Var) else a
+
+    for e in prog.eqns:
+        ins = [look(a) for a in e.invars]
+        new = Eqn(e.prim, ins, e.outvars, e.params, e.origin)
+        if fold:
+            consts = _fold(new)
+            if consts is not None:
+                for v, c in zip(e.outvars, consts):
+                    subst[id(v)] = Lit(c)
+                continue
+        if identities:
+            red = _identity(new)
+            if red is not None:
+                subst[id(e.outvars[0])] = red
+                continue
+            if e.prim.name == "neg" and isinstance(ins[0], Var):
+                inner = seen.get(("neg-of", id(ins[0])))
+                if inner is not None:
+                    subst[id(e.outvars[0])] = inner
+                    continue
+        if cse:
+            try:
+                key = (e.prim, tuple(atom_key(a) for a in ins), _params_key(e.params))
+                hash(key)
+            except TypeError:
+                key = None
+            if key is not None:
+                prev = seen.get(key)
+                if prev is not None:
+                    for v, p in zip(e.outvars, prev):
+                        subst[id(v)] = p
+                    continue
+                seen[key] = e.outvars
+        if e.prim.name == "neg" and isinstance(ins[0], Var):
+            seen[("neg-of", id(e.outvars[0]))] = ins[0]
+        eqns.append(new)
+    outputs = [look(o) for o in prog.outputs]
+    return prog.replace(eqns=eqns, outputs=outputs)
+
+
+def fold(prog: Program) -> Program:
+    """Constant folding only."""
+    return simplify(prog, fold=True, identities=False, cse=False)
+
+
+def cse(prog: Program) -> Program:
+    """Common-subexpression elimination only (hash-consing)."""
+    return simplify(prog, fold=False, identities=False, cse=True)
+
+
+def dce(prog: Program) -> Program:
+    """Drop the equations that no output depends on."""
+    live = {id(o) for o in prog.outputs if isinstance(o, Var)}
+    kept = []
+    for e in reversed(prog.eqns):
+        if any(id(v) in live for v in e.outvars):
+            kept.append(e)
+            for a in e.invars:
+                if isinstance(a, Var):
+                    live.add(id(a))
+    kept.reverse()
+    return prog.replace(eqns=kept)
+
+
+def optimize(prog: Program) -> Program:
+    """Folding, identities and CSE, then DCE, until nothing changes (at most 4 rounds)."""
+    for _ in range(4):
+        n = len(prog.eqns)
+        prog = dce(simplify(prog))
+        if len(prog.eqns) == n:
+            break
+    return prog
