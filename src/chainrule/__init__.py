@@ -12,6 +12,8 @@
 from chainrule import numpy  # noqa: F401  (installs the tracer operators)
 from chainrule.checking import check_grads
 from chainrule.core.pytree import tree_flatten, tree_map, tree_unflatten
+from chainrule.ir import eval_ir
+from chainrule.jit import jit, make_ir, source
 from chainrule.transforms import (
     derivative,
     elementwise_grad,
@@ -33,13 +35,17 @@ __all__ = [
     "check_grads",
     "derivative",
     "elementwise_grad",
+    "eval_ir",
     "grad",
     "hessian",
     "hvp",
     "jacfwd",
     "jacobian",
     "jacrev",
+    "jit",
     "jvp",
+    "make_ir",
+    "source",
     "stop_gradient",
     "tree_flatten",
     "tree_map",

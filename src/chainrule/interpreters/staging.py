@@ -231,7 +231,7 @@ def stage(f: Callable, args: tuple, kwargs: dict | None = None,
     hints_by_arg = _arg_hints(f, len(args))
     dyn_hints = [h for i, h in enumerate(hints_by_arg) if i not in static_argnums]
     hints: list = []
-    for a, h in zip(dyn, dyn_hints):
+    for a, h in zip(dyn, dyn_hints, strict=False):
         n = len(tree_flatten(a)[0])
         if n == 1 and not isinstance(a, (tuple, list, dict)):
             hints.append(h)
@@ -239,7 +239,7 @@ def stage(f: Callable, args: tuple, kwargs: dict | None = None,
             hints.extend(f"{h}_{j}" if h else None for j in range(n))
     trace = StagingTrace()
     try:
-        boxes = [trace.new_input(abstractify(x), h) for x, h in zip(leaves, hints)]
+        boxes = [trace.new_input(abstractify(x), h) for x, h in zip(leaves, hints, strict=False)]
         dyn_vals = list(tree_unflatten(in_tree, boxes))
         full = []
         for i, a in enumerate(args):

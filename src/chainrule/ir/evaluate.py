@@ -21,7 +21,7 @@ def eval_flat(prog: Program, flat_args: list) -> list:
             f"eval_ir: the program {prog.name!r} has {len(prog.inputs)} input(s), got "
             f"{len(flat_args)} value(s)"
         )
-    env: dict[int, Any] = {id(v): x for v, x in zip(prog.inputs, flat_args)}
+    env: dict[int, Any] = {id(v): x for v, x in zip(prog.inputs, flat_args, strict=False)}
 
     def read(a):
         return env[id(a)] if isinstance(a, Var) else a.value
@@ -31,7 +31,7 @@ def eval_flat(prog: Program, flat_args: list) -> list:
         if len(e.outvars) == 1:
             env[id(e.outvars[0])] = out
         else:
-            for v, o in zip(e.outvars, out):
+            for v, o in zip(e.outvars, out, strict=False):
                 env[id(v)] = o
     return [read(o) if isinstance(o, (Var, Lit)) else o for o in prog.outputs]
 

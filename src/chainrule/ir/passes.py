@@ -121,6 +121,7 @@ def simplify(prog: Program, fold: bool = True, identities: bool = True,
     subst: dict[int, Any] = {}
     seen: dict = {}
     eqns = []
+    remap: dict[int, Eqn] = {}  # old equation -> the one that now computes its value
 
     def look(a):
         return subst.get(id(a), a) if isinstance(a, Var) else a
@@ -131,7 +132,7 @@ def simplify(prog: Program, fold: bool = True, identities: bool = True,
         if fold:
             consts = _fold(new)
             if consts is not None:
-                for v, c in zip(e.outvars, consts):
+                for v, c in zip(e.outvars, consts, strict=False):
                     subst[id(v)] = Lit(c)
                 continue
         if identities:
@@ -153,13 +154,18 @@ def simplify(prog: Program, fold: bool = True, identities: bool = True,
             if key is not None:
                 prev = seen.get(key)
                 if prev is not None:
-                    for v, p in zip(e.outvars, prev):
+                    for v, p in zip(e.outvars, prev[0], strict=False):
                         subst[id(v)] = p
+                    remap[id(e)] = prev[1]
                     continue
-                seen[key] = e.outvars
+                seen[key] = (e.outvars, new)
         if e.prim.name == "neg" and isinstance(ins[0], Var):
             seen[("neg-of", id(e.outvars[0]))] = ins[0]
+        remap[id(e)] = new
         eqns.append(new)
+    for e in eqns:
+        if e.origin is not None:
+            e.origin = (e.origin[0], remap.get(id(e.origin[1]), e.origin[1]))
     outputs = [look(o) for o in prog.outputs]
     return prog.replace(eqns=eqns, outputs=outputs)
 

@@ -74,7 +74,7 @@ def format_eqn(e, names: dict[int, str], types: bool = False) -> str:
     else:
         inner = args + [f"{k}={_format_param(v)}" for k, v in params.items()]
         rhs = f"{name}({', '.join(inner)})"
-    lhs = ", ".join(names[id(o)] for o in e.outvars)
+    lhs = ", ".join(names.get(id(o), "?") for o in e.outvars)
     if types:
         lhs = ", ".join(f"{names[id(o)]}:{o.aval.short()}" for o in e.outvars)
     return f"{lhs} = {rhs}"

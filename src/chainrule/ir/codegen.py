@@ -1,0 +1,259 @@
+"""Python source from a program: the derivative code a person can read, paste and run.
+
+Every equation becomes one assignment. Arithmetic is written with Python's
+operators (they work on floats and arrays alike); elementwise functions become
+``math.sin(v)`` when every argument is a Python float (5× faster than NumPy on
+scalars) and ``np.sin(v)`` otherwise; any other primitive calls its
+implementation, bound in the module's namespace as ``_prim_<name>``. Inputs keep
+the user's parameter names, gradients are named ``<arg>_bar``, and each block of
+derivative code starts with a comment naming the equation it is the adjoint (or
+tangent) of. The source is registered with :mod:`linecache` under a
+``<chainrule-jit ...>`` file name, so tracebacks and pdb show it.
+
+Python's ``math`` raises where NumPy returns inf/nan (``log 0``, ``1/0.``,
+overflow); the generated function then re-runs the program with the primitives'
+own implementations, so results never depend on which code ran.
+"""
+
+from __future__ import annotations
+
+import itertools
+import keyword
+import linecache
+import math
+import re
+from typing import Any, Callable
+
+import numpy as np
+
+from chainrule.ir.printer import format_eqn
+from chainrule.ir.program import Lit, Program, Var
+
+__all__ = ["generate", "compile_program", "GeneratedFunction"]
+
+_INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@",
+          "greater": ">", "greater_equal": ">=", "less": "<", "less_equal": "<=",
+          "equal": "==", "not_equal": "!="}
+#: elementwise primitive -> (math name, numpy name)
+_UNARY = {
+    "exp": ("exp", "exp"), "log": ("log", "log"), "sin": ("sin", "sin"),
+    "cos": ("cos", "cos"), "tan": ("tan", "tan"), "tanh": ("tanh", "tanh"),
+    "sinh": ("sinh", "sinh"), "cosh": ("cosh", "cosh"), "arctan": ("atan", "arctan"),
+    "log1p": ("log1p", "log1p"), "expm1": ("expm1", "expm1"), "sqrt": ("sqrt", "sqrt"),
+    "arcsin": ("asin", "arcsin"), "arccos": ("acos", "arccos"),
+}
+_counter = itertools.count()
+
+
+def _ident(name: str | None, used: set) -> str | None:
+    if not name:
+        return None
+    s = re.sub(r"\W", "_", name)
+    if not s or s[0].isdigit() or keyword.iskeyword(s):
+        s = "_" + s
+    base, k = s, 1
+    while s in used:
+        s = f"{base}_{k}"
+        k += 1
+    used.add(s)
+    return s
+
+
+def _grad_argnums(name: str) -> tuple[int, ...] | None:
+    m = re.match(r"(?:grad|value_and_grad)_of_.*_wrt_([\d_]+)$", name)
+    return tuple(int(t) for t in m.group(1).split("_")) if m else None
+
+
+class _Emitter:
+    def __init__(self, prog: Program) -> None:
+        self.prog = prog
+        self.ns: dict[str, Any] = {"math": math, "np": np}
+        self.consts: dict[int, str] = {}
+        self.used = {"math", "np"}
+
+    def const(self, value: Any, stem: str = "_c") -> str:
+        name = self.consts.get(id(value))
+        if name is None:
+            name = _ident(f"{stem}{len(self.consts)}", self.used)
+            self.consts[id(value)] = name
+            self.ns[name] = value
+        return name
+
+    def atom(self, a: Any, names: dict) -> str:
+        if isinstance(a, Var):
+            return names[id(a)]
+        v = a.value
+        if type(v) in (int, bool) or (type(v) is float and math.isfinite(v)):
+            return repr(v)
+        return self.const(v)
+
+
+def generate(prog: Program, name: str | None = None) -> tuple[str, dict]:
+    """Python source for ``prog`` and the namespace it needs.
+
+    Args:
+        prog: the program (optimise it first for readable code).
+        name: the function's name (default: the program's, made an identifier).
+
+    Returns:
+        ``(source, namespace)``: ``exec(source, namespace)`` defines the function.
+    """
+    em = _Emitter(prog)
+    used = em.used
+    fname = _ident(name or prog.name, set()) or "f"
+    names: dict[int, str] = {}
+    args = []
+    for i, v in enumerate(prog.inputs):
+        hint = v.hint or (prog.arg_names[i] if i < len(prog.arg_names) else None)
+        n = _ident(hint, used) or _ident(f"x{i}", used)
+        names[id(v)] = n
+        args.append(n)
+    # gradients are named after the argument they belong to: x -> x_bar
+    out_hint: dict[int, str] = {}
+    nums = _grad_argnums(prog.name)
+    if nums is not None:
+        grads = prog.outputs[1:] if prog.name.startswith("value_and") else prog.outputs
+        for k, o in zip(nums, grads, strict=False):
+            if isinstance(o, Var) and k < len(args) and id(o) not in out_hint:
+                out_hint[id(o)] = f"{args[k]}_bar"
+
+    k = 0
+    for e in prog.eqns:
+        for o in e.outvars:
+            k += 1
+            names[id(o)] = _ident(out_hint.get(id(o)), used) or _ident(f"v{k}", used)
+
+    lines = [f"def {fname}({', '.join(args)}):", "    try:"]
+    body: list[str] = []
+    last_origin: Any = 0
+    for e in prog.eqns:
+        origin = e.origin
+        okey = (origin[0], id(origin[1])) if origin else None
+        if okey != last_origin:
+            if origin:
+                kind, fwd = origin
+                try:
+                    text = format_eqn(fwd, names)
+                except KeyError:
+                    text = f"{fwd.prim.name}(...) (simplified away)"
+                body.append(f"# {kind} of {text}")
+            elif last_origin != 0 or not body:
+                body.append("# forward pass" if nums is not None or last_origin != 0
+                            else "# evaluation trace")
+            last_origin = okey
+        body.append(_line(em, e, names))
+    outs = [em.atom(o, names) for o in prog.outputs]
+    body.append("return " + _structure(em, prog.out_tree, iter(outs)))
+    lines += ["        " + b for b in body]
+    # math raises where NumPy gives inf/nan: then run the primitives' implementations
+    lines += ["    except (ArithmeticError, ValueError):",
+              f"        return _fallback({', '.join(args)})"]
+    return "\n".join(lines) + "\n", em.ns
+
+
+def _structure(em: _Emitter, td: Any, it) -> str:
+    if td is None:
+        return "(" + ", ".join(it) + ",)"
+    kind = td.kind
+    if kind == "leaf":
+        return next(it)
+    if kind == "none":
+        return "None"
+    parts = [_structure(em, c, it) for c in td.children]
+    if kind == "tuple":
+        return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+    if kind == "list":
+        return "[" + ", ".join(parts) + "]"
+    if kind == "dict":
+        return "{" + ", ".join(f"{k!r}: {p}" for k, p in zip(td.meta, parts, strict=False)) + "}"
+    return em.const(td.meta, "_type") + "(" + ", ".join(parts) + ")"
+
+
+def _line(em: _Emitter, e, names: dict) -> str:
+    name = e.prim.name
+    ins = [em.atom(a, names) for a in e.invars]
+    lhs = ", ".join(names[id(o)] for o in e.outvars)
+    scalar = all(a.aval.pyfloat or (isinstance(a, Lit) and type(a.value) in (int, float))
+                 for a in e.invars)
+    if not e.params:
+        if name in _INFIX and len(ins) == 2:
+            return f"{lhs} = {ins[0]} {_INFIX[name]} {ins[1]}"
+        if name == "neg":
+            return f"{lhs} = -{ins[0]}"
+        if name == "square":
+            return f"{lhs} = {ins[0]} * {ins[0]}"
+        if name == "abs":
+            return f"{lhs} = abs({ins[0]})"
+        if name == "pow":
+            b = e.invars[1]
+            if isinstance(b, Lit) and type(b.value) in (int, float) and \
+                    float(b.value).is_integer():
+                return f"{lhs} = {ins[0]} ** {ins[1]}"
+            if scalar:
+                return f"{lhs} = math.pow({ins[0]}, {ins[1]})"
+            return f"{lhs} = {ins[0]} ** {ins[1]}"
+        if name in _UNARY and len(ins) == 1:
+            m, n = _UNARY[name]
+            return f"{lhs} = math.{m}({ins[0]})" if scalar else f"{lhs} = np.{n}({ins[0]})"
+    fn = em.const(e.prim.impl, f"_prim_{re.sub(r'[^0-9a-zA-Z_]', '_', name)}")
+    args = list(ins)
+    for k, v in e.params.items():
+        if type(v) in (int, float, bool, str, type(None)) or (
+                isinstance(v, tuple) and all(type(t) in (int, type(None)) for t in v)):
+            args.append(f"{k}={v!r}")
+        else:
+            args.append(f"{k}={em.const(v, '_p')}")
+    return f"{lhs} = {fn}({', '.join(args)})"
+
+
+class GeneratedFunction:
+    """The compiled function with its source; calling it runs the generated code."""
+
+    __slots__ = ("fn", "source", "filename", "program")
+
+    def __init__(self, fn: Callable, source: str, filename: str, program: Program) -> None:
+        self.fn = fn
+        self.source = source
+        self.filename = filename
+        self.program = program
+
+    def __call__(self, *args: Any) -> Any:
+        return self.fn(*args)
+
+
+def compile_program(prog: Program, name: str | None = None) -> GeneratedFunction:
+    """Generate, register with linecache, and compile ``prog`` into a Python function."""
+
+    from chainrule.core.pytree import tree_unflatten
+
+    src, ns = generate(prog, name)
+    fname = src[4:src.index("(")]
+    filename = f"<chainrule-jit {fname} #{next(_counter)}>"
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+    out_tree = prog.out_tree
+
+    def _fallback(*args):
+        with np.errstate(all="ignore"):
+            outs = _eval_impls(prog, list(args))
+        return tree_unflatten(out_tree, outs) if out_tree is not None else tuple(outs)
+
+    ns["_fallback"] = _fallback
+    exec(compile(src, filename, "exec"), ns)
+    return GeneratedFunction(ns[fname], src, filename, prog)
+
+
+def _eval_impls(prog: Program, args: list) -> list:
+    """Run ``prog`` with each primitive's plain implementation (NumPy semantics)."""
+    env = {id(v): x for v, x in zip(prog.inputs, args, strict=False)}
+
+    def read(a):
+        return env[id(a)] if isinstance(a, Var) else a.value
+
+    for e in prog.eqns:
+        out = e.prim.impl(*[read(a) for a in e.invars], **e.params)
+        if len(e.outvars) == 1:
+            env[id(e.outvars[0])] = out
+        else:
+            for v, o in zip(e.outvars, out, strict=False):
+                env[id(v)] = o
+    return [read(o) for o in prog.outputs]
