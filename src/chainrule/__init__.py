@@ -11,6 +11,7 @@
 
 from chainrule import numpy  # noqa: F401  (installs the tracer operators)
 from chainrule.checking import check_grads
+from chainrule.control import cond, fori_loop, scan, while_loop
 from chainrule.core.pytree import tree_flatten, tree_map, tree_unflatten
 from chainrule.ir import eval_ir
 from chainrule.jit import jit, make_ir, source
@@ -33,6 +34,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "check_grads",
+    "cond",
+    "fori_loop",
+    "scan",
+    "while_loop",
     "derivative",
     "elementwise_grad",
     "eval_ir",
