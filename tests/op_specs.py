@@ -78,7 +78,8 @@ SPECS: dict[str, Spec] = {
     "clip": Spec(lambda x, lo, hi: np.clip(x, lo - 1.0, hi + 1.0) + np.clip(x, hi, lo),
                  [((5,), (), ()), ((2, 3), (3,), (2, 1))]),
     # reductions
-    "sum": Spec(lambda x: np.sum(x, axis=-1) + np.sum(x, keepdims=True).sum(), [((2, 3),), ((4,),)]),
+    "sum": Spec(lambda x: np.sum(x, axis=-1) + np.sum(x, keepdims=True).sum(),
+                [((2, 3),), ((4,),)]),
     "prod": Spec(lambda x: np.prod(x, axis=0), [((3, 2),), ((4,),)], ("away1",)),
     "max": Spec(lambda x: np.max(x, axis=1, keepdims=True) + np.max(x), [((2, 3),)]),
     "min": Spec(lambda x: np.min(x, axis=0) + np.min(x), [((2, 3),)]),

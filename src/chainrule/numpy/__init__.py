@@ -142,7 +142,9 @@ def __getattr__(name: str):
     try:
         obj = getattr(_np, name)
     except AttributeError:
-        raise AttributeError(f"chainrule.numpy has no attribute {name!r} (NumPy has none either)")
+        raise AttributeError(
+            f"chainrule.numpy has no attribute {name!r} (NumPy has none either)"
+        ) from None
     if isinstance(obj, _types.ModuleType):
         obj = obj if name == "random" else _GuardedModule(f"chainrule.numpy.{name}", obj)
     elif callable(obj) and not isinstance(obj, type):

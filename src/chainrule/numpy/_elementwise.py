@@ -82,7 +82,8 @@ def _where_zero(c, r):
 
 negative = unary("neg", operator.neg, lambda c, y, x: -c, "y = -x; ẏ = -ẋ", "")
 exp = unary("exp", _float_fast(math.exp, np.exp), lambda c, y, x: c * y, "y = exp x; y' = y", "y")
-log = unary("log", _float_fast(math.log, np.log), lambda c, y, x: divide(c, x), "y = ln x; y' = 1/x", "x")
+log = unary("log", _float_fast(math.log, np.log), lambda c, y, x: divide(c, x),
+            "y = ln x; y' = 1/x", "x")
 sin = unary("sin", _float_fast(math.sin, np.sin), lambda c, y, x: c * cos(x), "y' = cos x", "x")
 cos = unary("cos", _float_fast(math.cos, np.cos), lambda c, y, x: -c * sin(x), "y' = -sin x", "x")
 tan = unary("tan", _float_fast(math.tan, np.tan), lambda c, y, x: c * (1 + y * y),
