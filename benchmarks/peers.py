@@ -119,6 +119,8 @@ class Jax(Impl):
 class JaxJit(Jax):
     """``jax.jit`` of the whole transformed function; Python loops are unrolled."""
 
+    compiles = True
+
     def jit(self, f):
         return self.jax.jit(f)
 

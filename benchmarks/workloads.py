@@ -239,21 +239,24 @@ def pendulum(np, v0, c, theta0=W7_THETA0, dt=W7_DT, steps=W7_STEPS, loop=python_
 def pendulum_hand(v0, c, theta0=W7_THETA0, dt=W7_DT, steps=W7_STEPS):
     """d theta(T) / d(v0, c): RK4 on the state and its two forward sensitivities."""
 
-    def rhs(y):
-        th, om, tv, ov, tc, oc = y  # theta, omega, d/dv0 of both, d/dc of both
+    def rhs(th, om, tv, ov, tc, oc):  # theta, omega, their d/dv0, their d/dc
         cs = math.cos(th)
         return om, -math.sin(th) - c * om, ov, -cs * tv - c * ov, oc, -cs * tc - c * oc - om
 
-    def axpy(h, k, y):
-        return [a + h * b for a, b in zip(y, k, strict=True)]
-
-    def step(y):
-        k1 = rhs(y)
-        k2 = rhs(axpy(0.5 * dt, k1, y))
-        k3 = rhs(axpy(0.5 * dt, k2, y))
-        k4 = rhs(axpy(dt, k3, y))
-        k = [p + 2.0 * q + 2.0 * r + s for p, q, r, s in zip(k1, k2, k3, k4, strict=True)]
-        return axpy(dt / 6.0, k, y)
-
-    y = python_loop(steps, step, [theta0, v0, 0.0, 1.0, 0.0, 0.0])
-    return y[2], y[4]
+    h, h6 = 0.5 * dt, dt / 6.0
+    th, om, tv, ov, tc, oc = theta0, v0, 0.0, 1.0, 0.0, 0.0
+    for _ in range(steps):
+        a1, b1, c1, d1, e1, f1 = rhs(th, om, tv, ov, tc, oc)
+        a2, b2, c2, d2, e2, f2 = rhs(th + h * a1, om + h * b1, tv + h * c1, ov + h * d1,
+                                     tc + h * e1, oc + h * f1)
+        a3, b3, c3, d3, e3, f3 = rhs(th + h * a2, om + h * b2, tv + h * c2, ov + h * d2,
+                                     tc + h * e2, oc + h * f2)
+        a4, b4, c4, d4, e4, f4 = rhs(th + dt * a3, om + dt * b3, tv + dt * c3, ov + dt * d3,
+                                     tc + dt * e3, oc + dt * f3)
+        th += h6 * (a1 + 2.0 * (a2 + a3) + a4)
+        om += h6 * (b1 + 2.0 * (b2 + b3) + b4)
+        tv += h6 * (c1 + 2.0 * (c2 + c3) + c4)
+        ov += h6 * (d1 + 2.0 * (d2 + d3) + d4)
+        tc += h6 * (e1 + 2.0 * (e2 + e3) + e4)
+        oc += h6 * (f1 + 2.0 * (f2 + f3) + f4)
+    return tv, tc
