@@ -245,7 +245,8 @@ def function(expr: Any, *symbols: Any) -> Callable:
     Returns:
         ``fn(*args)`` evaluating ``expr`` with ``chainrule.numpy`` primitives: a scalar
         for a scalar expression, an array for a Matrix/Array (stacked, so it
-        differentiates too).
+        differentiates too); a column Matrix gives a 1-D array, as
+        :func:`~chainrule.symbolic.expression` makes a column of a 1-D output.
 
     Example:
         >>> import sympy as sp, chainrule as cr
@@ -260,6 +261,8 @@ def function(expr: Any, *symbols: Any) -> Callable:
     shaped = isinstance(expr, (sp.MatrixBase, sp.NDimArray))
     if shaped:
         shape = expr.shape
+        if isinstance(expr, sp.MatrixBase) and shape[1] == 1:
+            shape = (shape[0],)  # a column Matrix is a vector, as in expression()
         elements = onp.array(expr.tolist(), dtype=object).reshape(shape)
     nargs = len(symbols)
 

@@ -49,6 +49,9 @@ class SymTracer(Tracer):
     """A traced value whose ``_value`` is a SymPy scalar or an object array of them."""
 
     __slots__ = ()
+    #: a symbol is a value not known yet: ``concrete`` stops here, so derivative rules
+    #: that compute masks from their inputs (``x == 0``) trace those comparisons too
+    _staged = True
 
     def __init__(self, trace: "SymPyTrace", value: Any) -> None:
         self._trace = trace
@@ -191,6 +194,18 @@ def _scatter_add(g, index, shape):
     return out
 
 
+def _filled(value: Any) -> Callable:
+    """``ones_like`` and friends: a constant of the argument's shape."""
+
+    def rule(x, *args, **params):
+        fill = to_sympy_scalar(args[0] if args else params.get("fill_value", value))
+        if isinstance(x, np.ndarray):
+            return np.full(x.shape, fill, dtype=object)
+        return fill
+
+    return rule
+
+
 def _matmul(a, b):
     return np.matmul(_as_array(a), _as_array(b))
 
@@ -267,6 +282,10 @@ SYMPY_RULES: dict[str, Callable] = {
     "scatter_add": _scatter_add,
     "concatenate": lambda *xs, axis: np.concatenate([_as_array(x) for x in xs], axis=axis),
     "matmul": _matmul,
+    "zeros_like": _filled(0),
+    "empty_like": _filled(0),
+    "ones_like": _filled(1),
+    "full_like": _filled(None),
 }
 
 
