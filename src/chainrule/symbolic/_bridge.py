@@ -279,5 +279,5 @@ def function(expr: Any, *symbols: Any) -> Callable:
         return cnp.reshape(cnp.stack([cnp.asarray(v) * 1.0 for v in flat]), shape)
 
     fn.__name__ = "sympy_function"
-    fn.__doc__ = f"chainrule function of {symbols}: {expr}"
+    fn.__doc__ = f"A SymPy expression in {symbols}, evaluated by chainrule primitives."
     return fn
