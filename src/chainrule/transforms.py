@@ -52,7 +52,20 @@ def _named(fn: Callable, kind: str, f: Callable, argnums) -> Callable:
     return fn
 
 
+_ARGNUMS_CACHE: dict = {}
+
+
 def _normalize_argnums(argnums, nargs: int, who: str) -> tuple[int, ...]:
+    key = (argnums, nargs)
+    hit = _ARGNUMS_CACHE.get(key) if isinstance(argnums, (int, tuple)) else None
+    if hit is None:
+        hit = _check_argnums(argnums, nargs, who)
+        if isinstance(argnums, (int, tuple)):
+            _ARGNUMS_CACHE[key] = hit
+    return hit
+
+
+def _check_argnums(argnums, nargs: int, who: str) -> tuple[int, ...]:
     nums = (argnums,) if isinstance(argnums, (int, np.integer)) else tuple(argnums)
     if not nums:
         raise ValueError(f"{who}: argnums is empty; name at least one argument to differentiate")
@@ -84,6 +97,8 @@ def _select_args(f, args, kwargs, argnums, who):
 
 def _check_inexact(values, nums, who: str, f: Callable) -> None:
     for k, v in zip(nums, values):
+        if type(v) is float or (type(v) is np.ndarray and v.dtype.kind in "fc"):
+            continue
         for leaf in tree_flatten(v)[0]:
             dt = dtype_of(leaf)
             if dt.kind not in "fc":
@@ -232,12 +247,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
         finally:
             trace.active = False
     if has_aux:
-        if not (isinstance(res, (tuple, list)) and len(res) == 2):
-            raise TypeError(
-                f"has_aux=True: {_fname(f)} must return a pair (output, aux), got "
-                f"{type(res).__name__}"
-            )
-        res, aux = res
+        res, aux = _split_aux(res, f)
     out_flat, out_tree = tree_flatten(res)
     out_index = []
     out_vals = []
@@ -270,9 +280,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
 
     out = tree_unflatten(out_tree, out_vals)
     if has_aux:
-        aux = tree_map(lambda a: a._value if isinstance(a, Tracer) and a._trace is trace else a,
-                       aux)
-        return out, vjp_fn, aux
+        return out, vjp_fn, _unbox_tree(aux, trace)
     return out, vjp_fn
 
 
@@ -294,23 +302,52 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
     def value_and_grad_f(*args, **kwargs):
         fs, selected, nums = _select_args(f, args, kwargs, argnums, "grad")
         _check_inexact(selected, nums, "grad", f)
-        if has_aux:
-            out, back, aux = vjp(fs, *selected, has_aux=True)
-        else:
-            out, back = vjp(fs, *selected)
-        if shape_of(out) != () or dtype_of(out).kind == "c":
-            raise TypeError(
-                f"grad({_fname(f)}) needs a real scalar output, but {_fname(f)} returned "
-                f"{'a complex value' if shape_of(out) == () else f'shape {shape_of(out)}'}. "
-                "For vector outputs use chainrule.jacobian (or jacrev/jacfwd), or "
-                "chainrule.elementwise_grad when output i depends only on input i; "
-                "for a sum of outputs, return .sum()."
-            )
-        g = back(_ones_like(out))
+        leaves_only = all(type(a) is float or type(a) is np.ndarray for a in selected)
+        flat, tree = (selected, None) if leaves_only else tree_flatten(selected)
+        trace = ReverseTrace()
+        with paused_gc():
+            try:
+                boxes = [trace.new_input(p) for p in flat]
+                res = fs(*(boxes if leaves_only else tree_unflatten(tree, boxes)))
+            finally:
+                trace.active = False
+            if has_aux:
+                res, aux = _split_aux(res, f)
+            ours = isinstance(res, Tracer) and res._trace is trace
+            out = res._value if ours else res
+            if shape_of(out) != () or dtype_of(out).kind == "c":
+                raise TypeError(
+                    f"grad({_fname(f)}) needs a real scalar output, but {_fname(f)} returned "
+                    f"{'a complex value' if shape_of(out) == () else f'shape {shape_of(out)}'}"
+                    ". For vector outputs use chainrule.jacobian (or jacrev/jacfwd), or "
+                    "chainrule.elementwise_grad when output i depends only on input i; "
+                    "for a sum of outputs, return .sum()."
+                )
+            n = len(flat)
+            cts = backward(trace.tape, {res.index: _ones_like(out)}, n) if ours else [None] * n
+        g = [_materialize(c, p) for c, p in zip(cts, flat)]
+        g = tuple(g) if leaves_only else tree_unflatten(tree, g)
         g = g[0] if single else g
-        return ((out, aux), g) if has_aux else (out, g)
+        if has_aux:
+            return (out, _unbox_tree(aux, trace)), g
+        return out, g
 
     return _named(value_and_grad_f, "value_and_grad", f, argnums)
+
+
+def _split_aux(res, f):
+    if not (isinstance(res, (tuple, list)) and len(res) == 2):
+        raise TypeError(
+            f"has_aux=True: {_fname(f)} must return a pair (output, aux), got "
+            f"{type(res).__name__}"
+        )
+    return res
+
+
+def _unbox_tree(tree, trace):
+    """Values of ``trace``'s tracers in ``tree`` replaced by their primal values."""
+    return tree_map(lambda a: a._value if isinstance(a, Tracer) and a._trace is trace else a,
+                    tree)
 
 
 def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):

@@ -220,7 +220,12 @@ def shape_of(x: Any) -> tuple:
         return np.shape(x)
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
 def dtype_of(x: Any) -> np.dtype:
+    if type(x) is float:
+        return _FLOAT64
     x = concrete(x)
     try:
         return x.dtype

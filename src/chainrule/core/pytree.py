@@ -29,7 +29,7 @@ class TreeDef:
         return sum(c.num_leaves for c in self.children)
 
     def __eq__(self, other: object) -> bool:
-        return (
+        return self is other or (
             isinstance(other, TreeDef)
             and self.kind == other.kind
             and self.meta == other.meta
