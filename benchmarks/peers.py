@@ -81,6 +81,24 @@ class Chainrule(Impl):
             raise Unavailable(f"chainrule core not importable yet ({e})") from None
 
 
+class ChainruleJit(Chainrule):
+    """``chainrule.jit`` of the whole transformed function; Python loops are unrolled."""
+
+    compiles = True
+
+    def jit(self, f):
+        return self.cr.jit(f)
+
+
+class ChainruleJitFori(ChainruleJit):
+    """``chainrule.jit`` with loops as ``chainrule.fori_loop``."""
+
+    loops_only = True
+
+    def loop(self, n, body, state):
+        return self.cr.fori_loop(0, n, lambda i, s: body(s), state)
+
+
 class Autograd(Impl):
     def __init__(self):
         self.ag = _import("autograd")
@@ -205,6 +223,8 @@ class TorchFunc(_TorchBase):
 
 IMPLS = {
     "chainrule": Chainrule,
+    "chainrule.jit": ChainruleJit,
+    "chainrule.jit+fori": ChainruleJitFori,
     "autograd": Autograd,
     "jax": Jax,
     "jax.jit": JaxJit,
@@ -212,4 +232,3 @@ IMPLS = {
     "torch": Torch,
     "torch.func": TorchFunc,
 }
-GROUPS = {"jax": ["jax", "jax.jit", "jax.jit+fori"], "torch": ["torch", "torch.func"]}

@@ -24,11 +24,13 @@ import numpy
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(os.path.dirname(HERE), "src")
 GLIBC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296"
-IMPL_NAMES = ["hand", "chainrule", "autograd", "jax", "jax.jit", "jax.jit+fori", "torch",
-              "torch.func"]
-GROUPS = {"jax": ["jax", "jax.jit", "jax.jit+fori"], "torch": ["torch", "torch.func"]}
-GROUP_OF = {i: g for g, members in GROUPS.items() for i in members}
-GROUP_OF.update((i, i) for i in IMPL_NAMES if i not in GROUP_OF)
+IMPL_NAMES = ["hand", "chainrule", "chainrule.jit", "chainrule.jit+fori", "autograd", "jax",
+              "jax.jit", "jax.jit+fori", "torch", "torch.func"]
+GROUPS = {"chainrule": ["chainrule", "chainrule.jit", "chainrule.jit+fori"],
+          "jax": ["jax", "jax.jit", "jax.jit+fori"], "torch": ["torch", "torch.func"]}
+# The implementations that share a subprocess: one library each, chainrule's jit apart
+PROCESS_OF = {i: i.split(".")[0] for i in IMPL_NAMES}
+PROCESS_OF.update({"chainrule.jit": "chainrule.jit", "chainrule.jit+fori": "chainrule.jit"})
 
 # Timing: the median over samples after one warm-up call; a sample is >= ~1 ms of calls.
 BUDGET = {False: 0.4, True: 0.05}  # seconds of samples per cell, by --quick
@@ -237,12 +239,12 @@ def spawn(python, name, impls, quick, timeout):
 
 
 def run_row(python, name, impls, quick, timeout):
-    """One subprocess per group of implementations (hand, chainrule, autograd, jax, torch),
-    so that a crash, a hang or an import in one cannot touch the others' cells."""
+    """One subprocess per library (hand, chainrule, chainrule.jit, autograd, jax, torch), so
+    that a crash, a hang or the imports of one cannot touch the others' cells."""
     row = {"case": name, "results": {}, "versions": {}}
-    for group in dict.fromkeys(GROUP_OF[i] for i in impls):
+    for group in dict.fromkeys(PROCESS_OF[i] for i in impls):
         t0 = time.perf_counter()
-        part = spawn(python, name, [i for i in impls if GROUP_OF[i] == group], quick, timeout)
+        part = spawn(python, name, [i for i in impls if PROCESS_OF[i] == group], quick, timeout)
         row["results"].update(part["results"])
         row["versions"].update(part.get("versions", {}))
         row["rtol"] = part.get("rtol", row.get("rtol"))
@@ -295,7 +297,7 @@ def table(rows, impls):
                              f"(tolerance {rtol:g})")
             if "error" in r:
                 notes.append(f"{row['case']} / {impl}: {r['error']}")
-            if impl.startswith("jax.jit") and r.get("first", 0) > 0.2:
+            if ".jit" in impl and r.get("first", 0) > 0.2:
                 notes.append(f"{row['case']} / {impl}: first call (tracing + compiling) "
                              f"{fmt_time(r['first'])}")
             if r.get("calls") == 1:
@@ -333,7 +335,7 @@ def main():
                    help="comma-separated workload ids (default: all)")
     p.add_argument("--peers", help="comma-separated: hand, chainrule, autograd, jax (= jax, "
                    "jax.jit, jax.jit+fori), torch (= torch, torch.func), or single variants "
-                   "(default: all; with --quick: hand,chainrule)")
+                   "(default: all; with --quick: hand and chainrule without jit)")
     p.add_argument("--quick", action="store_true",
                    help="one case per workload, fewer samples, hand and chainrule only unless "
                         "--peers names more")
@@ -344,11 +346,13 @@ def main():
                    help="seconds per case and implementation group")
     p.add_argument("--case", help=argparse.SUPPRESS)
     a = p.parse_args()
-    default = "hand,chainrule" if a.quick else "hand,chainrule,autograd,jax,torch"
-    impls = expand(a.peers or default, IMPL_NAMES)
-    if a.case:  # we are the subprocess of one case
-        print("RESULT " + json.dumps(run_case(a.case, impls, a.quick)), flush=True)
+    if a.case:  # we are the subprocess of one case, given exact implementation names
+        print("RESULT " + json.dumps(run_case(a.case, a.peers.split(","), a.quick)), flush=True)
         return 0
+    if a.peers:
+        impls = expand(a.peers, IMPL_NAMES)
+    else:
+        impls = ["hand", "chainrule"] if a.quick else IMPL_NAMES
     wanted = {w.strip().upper() for w in a.workloads.split(",")}
     names = [c for c in (QUICK_CASES if a.quick else CASES) if c.split()[0] in wanted]
     rows, start, load = [], time.perf_counter(), os.getloadavg()[0]
@@ -365,6 +369,9 @@ def main():
           f"{time.perf_counter() - start:.0f} s, median time per call; {os.cpu_count()} CPUs, "
           f"load average {load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
     print(f"{', '.join(f'{k} {v}' for k, v in versions.items())}; interpreter {a.python}\n")
+    if max(load, os.getloadavg()[0]) > 0.5 * (os.cpu_count() or 1):
+        print("WARNING: other processes were using the CPUs; the times below are unreliable "
+              "(multi-threaded BLAS suffers most).\n")
     print(text)
     print("\n✓ agrees with the hand-written derivative; ✗ does not. W2 cells: time of the "
           "gradient (grad/f).")
