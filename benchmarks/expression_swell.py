@@ -12,7 +12,12 @@ l_1 = x, l_{k+1} = 4 l_k (1 - l_k) (l_1…l_6), prints
 * ``AD fwd``    — primitives on chainrule's reverse tape (the forward pass);
 * ``AD rules``  — VJP rule applications in the backward sweep (tape edges);
 * ``AD ops``    — every primitive operation reverse-mode AD executes, forward
-  pass and backward rules together (counted by a trace under the tape).
+  pass and backward rules together (counted by a trace under the tape);
+* ``IR grad``   — equations of the staged program of ``grad(f)`` after the IR's
+  passes (``make_ir(grad(f), optimize=True)``; its seed ``ones_like`` included);
+* ``AD as tree`` — the same AD program written out as one formula (``grad(f)``
+  traced into SymPy): AD's arithmetic is the chain rule too; what keeps it small is
+  that every intermediate is a named value, used many times and computed once.
 
 Sizes are SymPy nodes (``x - y`` is ``Add(x, Mul(-1, y))``: 5 nodes); AD counts
 are chainrule primitives. Run: ``PYTHONPATH=src python benchmarks/expression_swell.py``.
@@ -25,8 +30,15 @@ import time
 
 import sympy as sp
 
+import chainrule as cr
 import chainrule.numpy as np
 from chainrule.symbolic import ad_cost, dag_size, expression, expression_size
+
+
+try:  # the staged IR (issue 5); the table is printed without it where it is missing
+    from chainrule.jit import make_ir
+except ImportError:  # pragma: no cover
+    make_ir = None
 
 
 def nested_sin(n: int):
@@ -63,6 +75,9 @@ def row(f, expand: bool = False) -> dict:
         "AD rules": cost.rules,
         "AD ops": cost.total,
     }
+    if make_ir is not None:
+        r["IR grad"] = len(make_ir(cr.grad(f), optimize=True)(0.3))
+    r["AD as tree"] = expression_size(expression(cr.grad(f), x))
     if expand:
         r["|f'| expand"] = expression_size(sp.expand(d))
     return r
