@@ -39,6 +39,18 @@ def sample(domain: str, shape, rng):
         x = rng.uniform(-0.9, 0.9, shape)
     elif domain == "away1":  # sign-varying, magnitude in [0.5, 1.5]
         x = rng.uniform(0.5, 1.5, shape) * rng.choice([-1.0, 1.0], shape)
+    elif domain == "above1":
+        x = rng.uniform(1.5, 3.0, shape)
+    elif domain == "complex":
+        x = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+        return x if shape else complex(x)
+    elif domain == "spd":  # symmetric positive definite matrices (shape (..., n, n))
+        a = rng.standard_normal(shape)
+        x = a @ onp.swapaxes(a, -1, -2) + shape[-1] * onp.eye(shape[-1])
+    elif domain == "wellcond":  # well-conditioned square or tall matrices
+        x = rng.standard_normal(shape)
+        k = min(shape[-2:])
+        x[..., onp.arange(k), onp.arange(k)] += 3.0
     else:
         raise ValueError(domain)
     return x if shape else float(x)
@@ -122,3 +134,58 @@ SPECS["searchsorted"] = Spec(lambda x: np.searchsorted(onp.arange(3.0), x), U, k
 SPECS["digitize"] = Spec(lambda x: np.digitize(x, onp.arange(3.0)), U, kind="zero")
 SPECS["allclose"] = Spec(lambda x: np.allclose(x, x), U, kind="zero")
 SPECS["array_equal"] = Spec(lambda x: np.array_equal(x, x), U, kind="zero")
+
+
+# ---- issue 3: more elementwise ops, scans, contractions, linear algebra, FFT ----
+SPECS.update({
+    "exp2": Spec(np.exp2, U),
+    "log2": Spec(np.log2, U, ("positive",)),
+    "log10": Spec(np.log10, U, ("positive",)),
+    "cbrt": Spec(np.cbrt, U, ("away1",)),
+    "arcsin": Spec(np.arcsin, U, ("unit",)),
+    "arccos": Spec(np.arccos, U, ("unit",)),
+    "arcsinh": Spec(np.arcsinh, U),
+    "arccosh": Spec(np.arccosh, U, ("above1",)),
+    "arctanh": Spec(np.arctanh, U, ("unit",)),
+    "sinc": Spec(np.sinc, U),
+    "arctan2": Spec(np.arctan2, B, ("away1", "away1")),
+    "real": Spec(lambda z: np.real(z) ** 2 + np.real(np.conj(z)), U, ("complex",)),
+    # complex rows: first order; at second order the core binary rules (add/mul) would have
+    # to take real parts / conjugates of complex cotangents meeting real operands
+    "imag": Spec(lambda z: np.imag(z) * np.real(z) + np.imag(z), U, ("complex",), order=1),
+    "times_i": Spec(lambda z: np.imag(z) * 2.0, U, ("complex",)),
+    "conj": Spec(lambda z: np.conj(z) * 2.0 + np.real(np.conj(z)) * np.imag(np.conj(z)), U,
+                 ("complex",), order=1),
+    "cumsum": Spec(lambda x: np.cumsum(x, axis=0) * np.cumsum(x)[-1], [((4,),), ((2, 3),)]),
+    "cumprod": Spec(lambda x: np.cumprod(x, axis=-1) + np.cumprod(x)[-1], [((4,),), ((2, 3),)],
+                    ("away1",)),
+    "einsum": Spec(lambda a, b: np.einsum("ij,jk->ik", a, b) + np.einsum("ii->i", a)[:, None]
+                   + np.einsum("...j,kj", a, b.T) + np.einsum("ij->", a),
+                   [((3, 3), (3, 3))]),
+    "inv": Spec(np.linalg.inv, [((3, 3),), ((2, 3, 3),)], ("wellcond",)),
+    "solve": Spec(np.linalg.solve, [((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (2, 3, 2))],
+                  ("wellcond", "real")),
+    "det": Spec(np.linalg.det, [((3, 3),), ((2, 3, 3),)], ("wellcond",)),
+    "logabsdet": Spec(lambda a: np.linalg.slogdet(a)[1], [((3, 3),), ((2, 3, 3),)],
+                      ("wellcond",)),
+    "cholesky": Spec(np.linalg.cholesky, [((3, 3),), ((2, 3, 3),)], ("spd",)),
+    "eigvalsh": Spec(lambda a: np.linalg.eigh(a)[0], [((3, 3),)], ("spd",)),
+    "eigh_vectors": Spec(lambda a: np.linalg.eigh(a)[1] ** 2, [((3, 3),)], ("spd",)),
+    "qr_q": Spec(lambda a: np.linalg.qr(a)[0], [((3, 3),), ((4, 3),)], ("wellcond",)),
+    "qr_r": Spec(lambda a: np.linalg.qr(a)[1], [((3, 3),), ((4, 3),)], ("wellcond",)),
+    "svd_s": Spec(lambda a: np.linalg.svd(a, compute_uv=False), [((3, 3),), ((4, 3),)],
+                  ("wellcond",)),
+    "svd_u": Spec(lambda a: np.linalg.svd(a, full_matrices=False)[0] ** 2, [((3, 3),), ((4, 3),)],
+                  ("wellcond",)),
+    "svd_vh": Spec(lambda a: np.linalg.svd(a, full_matrices=False)[2] ** 2,
+                   [((3, 3),), ((4, 3),)], ("wellcond",)),
+    "norm2": Spec(lambda x: np.linalg.norm(x) + np.linalg.norm(x, axis=-1), [((4,),), ((2, 3),)]),
+    "fftn": Spec(lambda x: np.fft.fft(x) + np.fft.fft2(x * x, norm="ortho"), [((2, 4),)]),
+    "ifftn": Spec(lambda x: np.fft.ifft(x) + np.fft.ifftn(x, norm="forward"), [((2, 4),)],
+                  ("complex",)),
+    "rfft": Spec(lambda x: np.fft.rfft(x) + np.fft.rfft(x, norm="ortho") * 2,
+                 [((4,),), ((5,),), ((2, 6),)]),
+    "irfft": Spec(lambda z: np.concatenate([np.fft.irfft(z), np.fft.irfft(z, n=5, norm="ortho")]),
+                  [((3,),)],
+                  ("complex",)),
+})

@@ -16,7 +16,7 @@ import types as _types
 import numpy as _np
 
 from chainrule.core.primitive import Tracer as _Tracer
-from chainrule.numpy import _tracer_methods
+from chainrule.numpy import _methods_more, _tracer_methods
 from chainrule.numpy._elementwise import (  # noqa: F401
     absolute,
     add,
@@ -57,7 +57,6 @@ from chainrule.numpy._namespace import (  # noqa: F401
     broadcast_to,
     clip,
     concatenate,
-    dot,
     expand_dims,
     getitem,
     max,
@@ -89,12 +88,105 @@ from chainrule.numpy._nondiff import (  # noqa: F401
     not_equal,
 )
 
+from chainrule.numpy._elementwise_more import (  # noqa: F401
+    angle,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan2,
+    arctanh,
+    cbrt,
+    conj,
+    conjugate,
+    deg2rad,
+    degrees,
+    exp2,
+    fabs,
+    float_power,
+    fmax,
+    fmin,
+    hypot,
+    imag,
+    log2,
+    log10,
+    logaddexp,
+    logaddexp2,
+    positive,
+    rad2deg,
+    radians,
+    real,
+    reciprocal,
+    sinc,
+)
+from chainrule.numpy._scans import (  # noqa: F401
+    average,
+    cumprod,
+    cumsum,
+    diff,
+    nanmean,
+    nansum,
+    ptp,
+)
+from chainrule.numpy._assembly import (  # noqa: F401
+    append,
+    array_split,
+    at,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    broadcast_arrays,
+    column_stack,
+    copy,
+    diag,
+    diagonal,
+    dstack,
+    flatten,
+    flip,
+    fliplr,
+    flipud,
+    hsplit,
+    hstack,
+    meshgrid,
+    pad,
+    repeat,
+    roll,
+    rot90,
+    row_stack,
+    sort,
+    split,
+    take,
+    take_along_axis,
+    tile,
+    trace,
+    tril,
+    triu,
+    vsplit,
+    vstack,
+)
+from chainrule.numpy._contract import (  # noqa: F401
+    cross,
+    dot,
+    einsum,
+    inner,
+    kron,
+    outer,
+    tensordot,
+    vdot,
+)
+from chainrule.numpy import fft, linalg  # noqa: F401, E402
+
 abs = absolute
 true_divide = divide
 remainder = mod
 globals().update(_nondiff_funcs)
 
 _tracer_methods.install({k: v for k, v in globals().items() if not k.startswith("_")})
+for _mod, _np_mod in ((linalg, _np.linalg), (fft, _np.fft)):
+    for _name in _mod.__all__:
+        if callable(getattr(_np_mod, _name, None)):
+            _tracer_methods.FUNCTIONS[getattr(_np_mod, _name)] = getattr(_mod, _name)
+_methods_more.install()
 
 
 def _has_tracer(args, kwargs) -> bool:

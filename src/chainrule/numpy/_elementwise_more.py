@@ -1,0 +1,219 @@
+"""The rest of NumPy's differentiable ufuncs: inverse trig/hyperbolic, other bases, complex parts.
+
+Primitives (one unary rule ``c · f'(x)`` for both modes, as in :mod:`._elementwise`):
+exp2, log2, log10, cbrt, arcsin, arccos, arcsinh, arccosh, arctanh, sinc, arctan2,
+real, imag, conj. Everything else is a composite of primitives and differentiates for
+free: reciprocal, fabs, positive, deg2rad, rad2deg, logaddexp(2), hypot, float_power,
+fmax, fmin, angle.
+
+NaN-safety: ``sinc`` has derivative 0 at 0 (its limit), ``hypot`` and ``logaddexp`` are
+written so that no intermediate overflows, and ``fmax``/``fmin`` pass the cotangent to
+the non-NaN argument.
+
+Complex parts, with the real inner product ⟨a, b⟩ = Re(conj(a)·b) that ``check_grads``
+uses: ``real``: z̄ = ȳ; ``imag``: z̄ = i·ȳ; ``conj``: z̄ = conj(ȳ).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from chainrule.core.primitive import Primitive, Reads, concrete, dtype_of
+from chainrule.numpy import _elementwise as ew
+from chainrule.numpy._elementwise import _float_fast, _ub, _where_zero, divide, unary, where_p
+from chainrule.numpy._structural import broadcast_like
+
+__all__ = [
+    "exp2", "log2", "log10", "cbrt", "arcsin", "arccos", "arcsinh", "arccosh", "arctanh",
+    "sinc", "arctan2", "real", "imag", "conj", "conjugate", "reciprocal", "fabs", "positive",
+    "deg2rad", "rad2deg", "radians", "degrees", "logaddexp", "logaddexp2", "hypot",
+    "float_power", "fmax", "fmin", "angle",
+]
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
+exp2 = unary("exp2", np.exp2, lambda c, y, x: c * (y * _LN2), "y = 2ˣ; y' = y·ln 2", "y")
+log2 = unary("log2", _float_fast(math.log2, np.log2), lambda c, y, x: divide(c, x * _LN2),
+             "y = log₂ x; y' = 1/(x ln 2)", "x")
+log10 = unary("log10", _float_fast(math.log10, np.log10),
+              lambda c, y, x: divide(c, x * _LN10), "y = log₁₀ x; y' = 1/(x ln 10)", "x")
+cbrt = unary("cbrt", np.cbrt, lambda c, y, x: _where_zero(c, divide(c, 3 * y * y)),
+             "y = ∛x; y' = 1/(3y²)", "y")
+arcsin = unary("arcsin", _float_fast(math.asin, np.arcsin),
+               lambda c, y, x: divide(c, ew.sqrt(1 - x * x)), "y' = 1/√(1 - x²)", "x")
+arccos = unary("arccos", _float_fast(math.acos, np.arccos),
+               lambda c, y, x: -divide(c, ew.sqrt(1 - x * x)), "y' = -1/√(1 - x²)", "x")
+arcsinh = unary("arcsinh", _float_fast(math.asinh, np.arcsinh),
+                lambda c, y, x: divide(c, ew.sqrt(x * x + 1)), "y' = 1/√(x² + 1)", "x")
+arccosh = unary("arccosh", _float_fast(math.acosh, np.arccosh),
+                lambda c, y, x: divide(c, ew.sqrt(x * x - 1)), "y' = 1/√(x² - 1)", "x")
+arctanh = unary("arctanh", _float_fast(math.atanh, np.arctanh),
+                lambda c, y, x: divide(c, 1 - x * x), "y' = 1/(1 - x²)", "x")
+
+
+def _sinc_scale(c, y, x):
+    """c · (cos(πx) - sinc x)/x, with the limit 0 at x = 0."""
+    zero = concrete(x) == 0
+    if not np.any(zero):
+        return c * divide(ew.cos(np.pi * x) - sinc(x), x)
+    safe = where_p(zero, 1.0, x)
+    return where_p(zero, 0.0, c * divide(ew.cos(np.pi * safe) - sinc(safe), safe))
+
+
+sinc = unary("sinc", np.sinc, _sinc_scale,
+             "y = sin(πx)/(πx); y' = (cos(πx) - y)/x, 0 at x = 0", "x")
+
+
+def _atan2_rule(which: int, tangent: bool):
+    def rule(c, ans, a, b):
+        r2 = a * a + b * b
+        d = divide(b, r2) if which == 0 else -divide(a, r2)
+        return broadcast_like(c * d, ans) if tangent else _ub(c * d, (a, b)[which])
+    return rule
+
+
+arctan2 = Primitive(
+    "arctan2", np.arctan2,
+    jvps=(_atan2_rule(0, True), _atan2_rule(1, True)),
+    vjps=(_atan2_rule(0, False), _atan2_rule(1, False)),
+    doc="y = atan2(a, b); ∂y/∂a = b/(a² + b²), ∂y/∂b = -a/(a² + b²)",
+    reads=Reads((0, 1), (0, 1)),
+)
+
+
+def _is_complex(x) -> bool:
+    return dtype_of(x).kind == "c"
+
+
+def _real_ct(g):
+    """The cotangent of a real value: the real part of ``g``."""
+    return real_p(g) if _is_complex(g) else g
+
+
+real_p = Primitive(
+    "real", np.real,
+    jvps=(lambda t, y, x: real_p(t),),
+    vjps=(lambda g, y, x: _real_ct(g),),
+    linear=True,
+    reads=Reads(()),
+    doc="y = Re z; ẏ = Re ż; z̄ = ȳ (its real part: y is real)",
+)
+imag_p = Primitive(
+    "imag", np.imag,
+    jvps=(lambda t, y, x: imag_p(t),),
+    vjps=(lambda g, y, x: times_i_p(_real_ct(g)) if _is_complex(x) else _real_ct(g) * 0.0,),
+    linear=True,
+    reads=Reads((0,)),
+    doc="y = Im z; ẏ = Im ż; z̄ = i·ȳ (0 for a real z)",
+)
+times_i_p = Primitive(
+    "times_i", lambda g: g * 1j,
+    jvps=(lambda t, y, g: times_i_p(t),),
+    vjps=(lambda c, y, g: imag_p(c) if not _is_complex(g) else -times_i_p(c),),
+    linear=True,
+    reads=Reads((0,)),
+    doc="y = i·g (the adjoint of Im); ḡ = Im ȳ for a real g, -i·ȳ for a complex one",
+)
+conj_p = Primitive(
+    "conj", np.conjugate,
+    jvps=(lambda t, y, x: conj_p(t),),
+    vjps=(lambda g, y, x: conj_p(g),),
+    linear=True,
+    reads=Reads(()),
+    doc="y = conj z; ż ↦ conj ż; z̄ = conj ȳ",
+)
+
+
+def real(val):
+    """Real part (the identity on real arrays)."""
+    return real_p(val)
+
+
+def imag(val):
+    """Imaginary part (zero, with a zero derivative, on real arrays)."""
+    return imag_p(val)
+
+
+def conj(x):
+    """Complex conjugate (the identity on real arrays)."""
+    return conj_p(x) if _is_complex(x) else x
+
+
+conjugate = conj
+
+
+def reciprocal(x):
+    """1/x."""
+    return divide(1.0, x)
+
+
+def fabs(x):
+    """|x| for real x (the subgradient 0 at 0)."""
+    return ew.absolute(x)
+
+
+def positive(x):
+    """+x."""
+    return x
+
+
+def deg2rad(x):
+    return x * (np.pi / 180.0)
+
+
+def rad2deg(x):
+    return x * (180.0 / np.pi)
+
+
+radians = deg2rad
+degrees = rad2deg
+
+
+def logaddexp(a, b):
+    """log(eᵃ + eᵇ) = max(a, b) + log1p(e^{-|a - b|}): no overflow; ties split ȳ equally."""
+    return ew.maximum(a, b) + ew.log1p(ew.exp(-ew.absolute(a - b)))
+
+
+def logaddexp2(a, b):
+    """log₂(2ᵃ + 2ᵇ)."""
+    return ew.maximum(a, b) + ew.log1p(exp2(-ew.absolute(a - b))) / _LN2
+
+
+def hypot(a, b):
+    """√(a² + b²), scaled by max(|a|, |b|) so that no square overflows."""
+    m = ew.maximum(ew.absolute(a), ew.absolute(b))
+    zero = concrete(m) == 0
+    if np.any(zero):
+        s = where_p(zero, 1.0, m)
+        return where_p(zero, 0.0, s * ew.sqrt(ew.square(a / s) + ew.square(b / s)))
+    return m * ew.sqrt(ew.square(a / m) + ew.square(b / m))
+
+
+def float_power(a, b):
+    """a^b computed in float64 (or complex128)."""
+    a = a if dtype_of(a).kind in "fc" and dtype_of(a).itemsize >= 8 else a * np.float64(1.0)
+    return ew.power(a, b)
+
+
+def _nan_pick(a, b, pick):
+    an, bn = np.isnan(concrete(a)), np.isnan(concrete(b))
+    return where_p(an & ~bn, b, where_p(bn & ~an, a, pick(a, b)))
+
+
+def fmax(a, b):
+    """Maximum that ignores NaN: ȳ goes to the non-NaN argument."""
+    return _nan_pick(a, b, ew.maximum)
+
+
+def fmin(a, b):
+    """Minimum that ignores NaN: ȳ goes to the non-NaN argument."""
+    return _nan_pick(a, b, ew.minimum)
+
+
+def angle(z, deg=False):
+    """Argument of z: arctan2(Im z, Re z)."""
+    r = arctan2(imag(z), real(z))
+    return rad2deg(r) if deg else r

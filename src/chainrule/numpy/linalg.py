@@ -1,0 +1,494 @@
+"""chainrule.numpy.linalg: differentiable linear algebra (``numpy.linalg``'s names).
+
+Primitives, with Y the output, Ȧ a tangent and Ȳ a cotangent (matrices in the last
+two axes; leading axes are batches):
+
+* ``inv``: Ẏ = -Y Ȧ Y, Ā = -Yᵀ Ȳ Yᵀ.
+* ``solve`` (X = A⁻¹B): Ẋ = A⁻¹(Ḃ - Ȧ X); B̄ = A⁻ᵀ X̄, Ā = -B̄ Xᵀ.
+* ``det``: ẏ = y·tr(A⁻¹Ȧ), Ā = ȳ·y·A⁻ᵀ; ``slogdet``'s log|det|: ẏ = tr(A⁻¹Ȧ), Ā = ȳ A⁻ᵀ
+  (the sign is piecewise constant).
+* ``cholesky``, ``eigh``, ``qr``, ``svd``: the JVP is the textbook formula; the VJP
+  is that linear map transposed mechanically (reverse mode over the JVP rule,
+  :func:`_transposed`), so the two can never disagree. NumPy's ``cholesky`` and
+  ``eigh`` read only the lower triangle of A, so their rules see the symmetric
+  matrix S = tril(A) + tril(A, -1)ᵀ: Ṡ = tril(Ȧ) + tril(Ȧ, -1)ᵀ.
+
+Multi-output functions are one single-output primitive per output: ``eigh`` is
+(``eigvalsh``, ``eigh_vectors``), ``qr`` is (``qr_q``, ``qr_r``), ``svd`` is
+(``svd_u``, ``svd_s``, ``svd_vh``); each output runs NumPy's routine once.
+Eigenvector and singular-vector derivatives need distinct eigen/singular values.
+
+``norm`` (every ord/axis form), ``pinv`` (full rank), ``matrix_power``,
+``multi_dot`` and ``eigvalsh`` are composites. The Euclidean norm has the
+subgradient 0 at x = 0 instead of NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.core.primitive import Primitive, Reads, Tracer, concrete, dtype_of, shape_of
+from chainrule.interpreters.reverse import ReverseTrace, backward
+from chainrule.numpy import _elementwise as ew
+from chainrule.numpy import _namespace as ns
+from chainrule.numpy._linalg import _mT, matmul
+from chainrule.numpy._structural import sum_p
+
+__all__ = [
+    "inv", "solve", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "qr", "svd", "norm",
+    "pinv", "matrix_power", "multi_dot", "matmul", "LinAlgError",
+]
+
+LinAlgError = np.linalg.LinAlgError
+
+
+def _transposed(jvp_rule):
+    """The VJP rule of argument 0 obtained by transposing the linear map ``jvp_rule``.
+
+    ``t ↦ jvp_rule(t, ans, *args)`` is linear in t; reverse mode over it (a fresh
+    tape, so this works under any outer transformation) gives t̄ = Jᵀ·ȳ.
+    """
+
+    def vjp(g, ans, *args, **params):
+        x = concrete(args[0])
+        trace = ReverseTrace()
+        try:
+            t = trace.new_input(np.zeros(np.shape(x), dtype=dtype_of(x)))
+            out = jvp_rule(t, ans, *args, **params)
+        finally:
+            trace.active = False
+        if not (isinstance(out, Tracer) and out._trace is trace):
+            return g * 0.0 if not shape_of(x) else ns.broadcast_to(0.0 * ns.sum(g), shape_of(x))
+        ct = backward(trace.tape, {out.index: g}, 1)[0]
+        return ct if ct is not None else ns.broadcast_to(0.0 * ns.sum(g), shape_of(x))
+
+    return vjp
+
+
+def _trace_last2(x):
+    n = shape_of(x)[-1]
+    idx = np.arange(n)
+    return sum_p(ns.getitem(x, (Ellipsis, idx, idx)), axis=(len(shape_of(x)) - 2,))
+
+
+def _eye(n):
+    return np.eye(n)
+
+
+def _sym_tangent(t):
+    """Ṡ = tril(Ȧ) + tril(Ȧ, -1)ᵀ: the symmetric matrix NumPy's lower-triangle routines see."""
+    n = shape_of(t)[-1]
+    low = np.tril(np.ones((n, n), dtype=bool))
+    strict = np.tril(np.ones((n, n), dtype=bool), -1)
+    return ew.where_p(low, t, 0.0) + _mT(ew.where_p(strict, t, 0.0))
+
+
+def _as_col(b):
+    return ns.reshape(b, shape_of(b) + (1,))
+
+
+def _vec_rhs(a, b) -> bool:
+    return len(shape_of(b)) == 1
+
+
+# ---- inverse, solve, determinants -------------------------------------------------------
+
+inv_p = Primitive(
+    "inv", np.linalg.inv,
+    jvps=(lambda t, y, a: -matmul(y, matmul(t, y)),),
+    vjps=(lambda g, y, a: -matmul(_mT(y), matmul(g, _mT(y))),),
+    reads=Reads((-1,)),
+    doc="Y = A⁻¹; Ẏ = -Y Ȧ Y, Ā = -Yᵀ Ȳ Yᵀ",
+)
+
+
+def _solve_jvp_a(t, x, a, b):
+    if _vec_rhs(a, b):
+        return -solve_p(a, ns.reshape(matmul(t, _as_col(x)), shape_of(x)))
+    return -solve_p(a, matmul(t, x))
+
+
+def _solve_vjp_a(g, x, a, b):
+    gb = solve_p(_mT(a), g)
+    if _vec_rhs(a, b):
+        return -_as_col(gb) * ns.reshape(x, (1,) + shape_of(x))
+    return -matmul(gb, _mT(x))
+
+
+solve_p = Primitive(
+    "solve", np.linalg.solve,
+    jvps=(_solve_jvp_a, lambda t, x, a, b: solve_p(a, t)),
+    vjps=(_solve_vjp_a, lambda g, x, a, b: solve_p(_mT(a), g)),
+    reads=Reads((0, -1), (0,)),
+    doc="X = A⁻¹B; Ẋ = A⁻¹(Ḃ - ȦX); B̄ = A⁻ᵀX̄, Ā = -B̄Xᵀ",
+)
+
+
+def _batch_scalar(y):
+    return ns.reshape(y, shape_of(y) + (1, 1))
+
+
+det_p = Primitive(
+    "det", np.linalg.det,
+    jvps=(lambda t, y, a: y * _trace_last2(solve_p(a, t)),),
+    vjps=(lambda g, y, a: _batch_scalar(g * y) * _mT(inv_p(a)),),
+    reads=Reads((0, -1)),
+    doc="y = det A; ẏ = y·tr(A⁻¹Ȧ), Ā = ȳ·y·A⁻ᵀ",
+)
+
+logabsdet_p = Primitive(
+    "logabsdet", lambda a: np.linalg.slogdet(a)[1],
+    jvps=(lambda t, y, a: _trace_last2(solve_p(a, t)),),
+    vjps=(lambda g, y, a: _batch_scalar(g) * _mT(inv_p(a)),),
+    reads=Reads((0,)),
+    doc="y = log|det A|; ẏ = tr(A⁻¹Ȧ), Ā = ȳ·A⁻ᵀ",
+)
+
+
+def inv(a):
+    """A⁻¹ (batched over leading axes)."""
+    return inv_p(a)
+
+
+def solve(a, b):
+    """X with A·X = B (B a vector when it is 1-D, as in NumPy 2)."""
+    return solve_p(a, b)
+
+
+def det(a):
+    return det_p(a)
+
+
+def slogdet(a):
+    """(sign, log|det A|); the sign has derivative 0."""
+    sign = np.linalg.slogdet(concrete(a))[0]
+    return sign, logabsdet_p(a)
+
+
+# ---- Cholesky ----------------------------------------------------------------------------
+
+def _phi(x):
+    """Lower triangle with the diagonal halved."""
+    n = shape_of(x)[-1]
+    w = np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n)
+    return x * w
+
+
+def _cholesky_jvp(t, L, a):
+    s = _sym_tangent(t)
+    linv_s = solve_p(L, s)
+    inner = _mT(solve_p(L, _mT(linv_s)))  # L⁻¹ Ṡ L⁻ᵀ
+    return matmul(L, _phi(inner))
+
+
+cholesky_p = Primitive(
+    "cholesky", np.linalg.cholesky,
+    jvps=(_cholesky_jvp,),
+    vjps=(_transposed(_cholesky_jvp),),
+    doc="L = chol(S); L̇ = L·Φ(L⁻¹ṠL⁻ᵀ), Φ = lower triangle with half the diagonal",
+)
+
+
+def cholesky(a, upper=False):
+    """Lower Cholesky factor (reads the lower triangle of a, like NumPy)."""
+    L = cholesky_p(a)
+    return _mT(L) if upper else L
+
+
+# ---- symmetric eigendecomposition --------------------------------------------------------
+
+def _gap_inverse(w):
+    """F_ij = 1/(w_j - w_i) off the diagonal, 0 on it (in chainrule ops: it differentiates)."""
+    n = shape_of(w)[-1]
+    eye = np.eye(n, dtype=bool)
+    d = ns.expand_dims(w, -2) - ns.expand_dims(w, -1)
+    return ew.where_p(eye, 0.0, 1.0 / ew.where_p(eye, 1.0, d))
+
+
+def _eigh_parts(t, a):
+    v = eigh_vectors_p(a)
+    w = eigvalsh_p(a)
+    p = matmul(_mT(v), matmul(_sym_tangent(t), v))
+    return v, w, p
+
+
+def _eigvals_jvp(t, w, a):
+    v, _, p = _eigh_parts(t, a)
+    n = shape_of(p)[-1]
+    idx = np.arange(n)
+    return ns.getitem(p, (Ellipsis, idx, idx))
+
+
+def _eigvecs_jvp(t, vecs, a):
+    v, w, p = _eigh_parts(t, a)
+    return matmul(v, _gap_inverse(w) * p)
+
+
+eigvalsh_p = Primitive(
+    "eigvalsh", lambda a: np.linalg.eigh(a)[0],
+    jvps=(_eigvals_jvp,), vjps=(_transposed(_eigvals_jvp),),
+    doc="w = eigenvalues of S; ẇ = diag(Vᵀ Ṡ V)",
+)
+eigh_vectors_p = Primitive(
+    "eigh_vectors", lambda a: np.linalg.eigh(a)[1],
+    jvps=(_eigvecs_jvp,), vjps=(_transposed(_eigvecs_jvp),),
+    doc="V = eigenvectors of S; V̇ = V (F ∘ VᵀṠV), F_ij = 1/(w_j - w_i)",
+)
+
+
+def eigh(a, UPLO="L"):
+    """(eigenvalues, eigenvectors) of a symmetric matrix (its lower triangle is read)."""
+    if UPLO != "L":
+        a = _mT(a)
+    return eigvalsh_p(a), eigh_vectors_p(a)
+
+
+def eigvalsh(a, UPLO="L"):
+    return eigvalsh_p(a if UPLO == "L" else _mT(a))
+
+
+# ---- QR ----------------------------------------------------------------------------------
+
+def _qr_parts(t, a):
+    q, r = qr_q_p(a), qr_r_p(a)
+    rinv_t = _mT(solve_p(_mT(r), _mT(t)))  # Ȧ R⁻¹
+    x = matmul(_mT(q), rinv_t)
+    n = shape_of(x)[-1]
+    low = ew.where_p(np.tril(np.ones((n, n), dtype=bool), -1), x, 0.0)
+    omega = low - _mT(low)
+    return q, r, rinv_t, x, omega
+
+
+def _qr_q_jvp(t, ans, a):
+    q, r, rinv_t, x, omega = _qr_parts(t, a)
+    return matmul(q, omega) + rinv_t - matmul(q, x)
+
+
+def _qr_r_jvp(t, ans, a):
+    q, r, rinv_t, x, omega = _qr_parts(t, a)
+    return matmul(x - omega, r)
+
+
+qr_q_p = Primitive(
+    "qr_q", lambda a: np.linalg.qr(a)[0],
+    jvps=(_qr_q_jvp,), vjps=(_transposed(_qr_q_jvp),),
+    doc="Q of A = QR (reduced, m ≥ n); Q̇ = QΩ + ȦR⁻¹ - QX, X = QᵀȦR⁻¹",
+)
+qr_r_p = Primitive(
+    "qr_r", lambda a: np.linalg.qr(a)[1],
+    jvps=(_qr_r_jvp,), vjps=(_transposed(_qr_r_jvp),),
+    doc="R of A = QR; Ṙ = (X - Ω)R, Ω = tril(X, -1) - tril(X, -1)ᵀ",
+)
+
+
+def qr(a, mode="reduced"):
+    """Reduced QR of a matrix with at least as many rows as columns."""
+    m, n = shape_of(a)[-2:]
+    if mode not in ("reduced", "r"):
+        raise NotImplementedError(f"chainrule.numpy.linalg.qr: mode={mode!r} is not supported")
+    if m < n:
+        raise NotImplementedError("chainrule.numpy.linalg.qr: derivatives need rows >= columns")
+    if mode == "r":
+        return qr_r_p(a)
+    return qr_q_p(a), qr_r_p(a)
+
+
+# ---- SVD ---------------------------------------------------------------------------------
+
+def _svd_parts(t, a):
+    u, s, vh = svd_u_p(a), svd_s_p(a), svd_vh_p(a)
+    v = _mT(vh)
+    p = matmul(_mT(u), matmul(t, v))
+    return u, s, v, p
+
+
+def _svd_s_jvp(t, ans, a):
+    u, s, v, p = _svd_parts(t, a)
+    k = shape_of(p)[-1]
+    idx = np.arange(k)
+    return ns.getitem(p, (Ellipsis, idx, idx))
+
+
+def _svd_f(s):
+    s2 = s * s
+    return _gap_inverse(s2)
+
+
+def _svd_u_jvp(t, ans, a):
+    u, s, v, p = _svd_parts(t, a)
+    f = _svd_f(s)
+    sr = ns.expand_dims(s, -2)  # multiplies columns: P S
+    sl = ns.expand_dims(s, -1)  # multiplies rows: S P
+    du = matmul(u, f * (p * sr + _mT(p) * sl))
+    m, k = shape_of(u)[-2:]
+    if m > k:
+        du = du + matmul(t - matmul(u, matmul(_mT(u), t)), v) / sr
+    return du
+
+
+def _svd_v_jvp(t, ans, a):
+    u, s, v, p = _svd_parts(t, a)
+    f = _svd_f(s)
+    sr = ns.expand_dims(s, -2)
+    sl = ns.expand_dims(s, -1)
+    dv = matmul(v, f * (p * sl + _mT(p) * sr))
+    n, k = shape_of(v)[-2:]
+    if n > k:
+        tt = _mT(t)
+        dv = dv + matmul(tt - matmul(v, matmul(_mT(v), tt)), u) / sr
+    return _mT(dv)
+
+
+svd_s_p = Primitive(
+    "svd_s", lambda a: np.linalg.svd(a, compute_uv=False),
+    jvps=(_svd_s_jvp,), vjps=(_transposed(_svd_s_jvp),),
+    doc="singular values; ṡ = diag(Uᵀ Ȧ V)",
+)
+svd_u_p = Primitive(
+    "svd_u", lambda a: np.linalg.svd(a, full_matrices=False)[0],
+    jvps=(_svd_u_jvp,), vjps=(_transposed(_svd_u_jvp),),
+    doc="U of the thin SVD; U̇ = U(F∘(PS + SPᵀ)) + (I - UUᵀ)ȦVS⁻¹, F_ij = 1/(s_j² - s_i²)",
+)
+svd_vh_p = Primitive(
+    "svd_vh", lambda a: np.linalg.svd(a, full_matrices=False)[2],
+    jvps=(_svd_v_jvp,), vjps=(_transposed(_svd_v_jvp),),
+    doc="Vᴴ of the thin SVD; V̇ = V(F∘(SP + PᵀS)) + (I - VVᵀ)ȦᵀUS⁻¹",
+)
+
+
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    """Thin SVD (U, s, Vh); ``full_matrices=True`` is served thin when that is all there is."""
+    if not compute_uv:
+        return svd_s_p(a)
+    m, n = shape_of(a)[-2:]
+    if full_matrices and m != n:
+        raise NotImplementedError(
+            "chainrule.numpy.linalg.svd: derivatives of the full U/Vh of a non-square matrix "
+            "are not unique; pass full_matrices=False")
+    return svd_u_p(a), svd_s_p(a), svd_vh_p(a)
+
+
+# ---- norms -------------------------------------------------------------------------------
+
+def _norm2_scale(y, x, axis, keepdims):
+    """x / ‖x‖ with 0 where ‖x‖ = 0 (the subgradient at the origin)."""
+    ye = y if keepdims or axis is None else ns.reshape(
+        y, tuple(1 if i in axis else d for i, d in enumerate(shape_of(x))))
+    zero = concrete(ye) == 0
+    if not np.any(zero):
+        return x / ye
+    return ew.where_p(zero, 0.0, x / ew.where_p(zero, 1.0, ye))
+
+
+def _norm2_impl(x, axis, keepdims):
+    return np.sqrt(np.sum(np.abs(x) ** 2, axis=axis, keepdims=keepdims))
+
+
+norm2_p = Primitive(
+    "norm2", _norm2_impl,
+    jvps=(lambda t, y, x, axis, keepdims:
+          sum_p(t * _norm2_scale(y, x, axis, keepdims), axis=axis, keepdims=keepdims),),
+    vjps=(lambda g, y, x, axis, keepdims:
+          ns.broadcast_to(g if keepdims or axis is None else ns.reshape(
+              g, tuple(1 if i in axis else d for i, d in enumerate(shape_of(x)))),
+              shape_of(x)) * _norm2_scale(y, x, axis, keepdims),),
+    doc="y = ‖x‖₂ over axis; x̄ = ȳ·x/y, 0 at x = 0",
+)
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    """numpy.linalg.norm: vector norms (any p, ±inf, 0) and matrix norms (fro, nuc, ±1, ±2,
+    ±inf)."""
+    nd = len(shape_of(x))
+    if axis is None and (ord is None or nd == 1) or (axis is None and ord in ("fro",) and nd == 2):
+        if ord is None or ord == 2 or ord == "fro":
+            r = norm2_p(x, axis=None, keepdims=False)
+            return ns.reshape(r, (1,) * nd) if keepdims else r
+        axis = (0,) if nd == 1 else None
+    if axis is None:
+        axis = tuple(range(nd))
+    axis = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axis = tuple(int(a) % nd for a in axis)
+    if len(axis) == 1:
+        return _vector_norm(x, ord, axis, keepdims)
+    if len(axis) == 2:
+        return _matrix_norm(x, ord, axis, keepdims)
+    raise ValueError("norm: improper number of dimensions to norm")
+
+
+def _vector_norm(x, ord, axis, keepdims):
+    if ord is None or ord == 2:
+        return norm2_p(x, axis=axis, keepdims=keepdims)
+    ax = ew.absolute(x)
+    if ord == np.inf:
+        return ns.max(ax, axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        return ns.min(ax, axis=axis, keepdims=keepdims)
+    if ord == 0:
+        return np.sum(concrete(x) != 0, axis=axis, keepdims=keepdims).astype(float)
+    if ord == 1:
+        return ns.sum(ax, axis=axis, keepdims=keepdims)
+    return ns.sum(ax ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
+
+
+def _matrix_norm(x, ord, axis, keepdims):
+    r, c = axis
+    if ord is None or ord == "fro":
+        return norm2_p(x, axis=tuple(sorted(axis)), keepdims=keepdims)
+    if ord in ("nuc", 2, -2):
+        y = ns.moveaxis(x, (r, c), (-2, -1))
+        s = svd_s_p(y)
+        out = ns.sum(s, axis=-1) if ord == "nuc" else (
+            ns.max(s, axis=-1) if ord == 2 else ns.min(s, axis=-1))
+        if keepdims:
+            shp = list(shape_of(x))
+            shp[r] = shp[c] = 1
+            out = ns.reshape(out, tuple(shp))
+        return out
+    if ord in (1, -1, np.inf, -np.inf):
+        sum_ax, ext_ax = (r, c) if ord in (1, -1) else (c, r)
+        s = ns.sum(ew.absolute(x), axis=sum_ax, keepdims=True)
+        ext = ns.max if ord in (1, np.inf) else ns.min
+        out = ext(s, axis=ext_ax, keepdims=True)
+        if not keepdims:
+            out = ns.squeeze(out, axis=(r, c))
+        return out
+    raise ValueError(f"norm: invalid norm order {ord!r} for matrices")
+
+
+# ---- composites --------------------------------------------------------------------------
+
+def pinv(a, rcond=None, hermitian=False, *, rtol=None):
+    """Moore-Penrose pseudo-inverse of a full-rank matrix: (AᵀA)⁻¹Aᵀ or Aᵀ(AAᵀ)⁻¹."""
+    m, n = shape_of(a)[-2:]
+    at = _mT(a)
+    if m >= n:
+        return solve_p(matmul(at, a), at)
+    return _mT(solve_p(matmul(a, at), a))
+
+
+def matrix_power(a, n):
+    """A^n by repeated squaring (A⁻¹ first for n < 0)."""
+    n = int(n)
+    if n == 0:
+        k = shape_of(a)[-1]
+        return np.broadcast_to(np.eye(k), shape_of(a)).copy()
+    if n < 0:
+        a, n = inv_p(a), -n
+    result = None
+    base = a
+    while n:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return result
+
+
+def multi_dot(arrays, *, out=None):
+    ns._no_out(out, "multi_dot")
+    result = arrays[0]
+    for b in arrays[1:]:
+        result = matmul(result, b)
+    return result
