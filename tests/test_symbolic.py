@@ -351,3 +351,19 @@ def test_without_sympy_import_error_names_the_extra():
                        env={"PYTHONPATH": src, "PATH": ""}, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "pip install chainrule[symbolic]" in r.stdout
+
+
+def test_linear_algebra_and_scans_on_small_matrices():
+    A = sp.Matrix(2, 2, sp.symbols("A_0_0 A_0_1 A_1_0 A_1_1", real=True))
+    spec = ("A", (2, 2))
+    assert symbolic.expression(lambda a: np.linalg.det(a), spec) == A.det()
+    inv = symbolic.expression(lambda a: np.linalg.inv(a), spec)
+    assert sp.simplify(inv - A.inv()) == sp.zeros(2, 2)
+    b = sp.Matrix(sp.symbols("b_0 b_1", real=True))
+    sol = symbolic.expression(lambda a, v: np.linalg.solve(a, v), spec, ("b", 2))
+    assert sp.simplify(A * sol - b) == sp.zeros(2, 1)
+    v = sp.symbols("v_0 v_1 v_2", real=True)
+    assert symbolic.expression(lambda a: np.cumsum(a), ("v", 3)) == sp.Matrix(
+        [v[0], v[0] + v[1], v[0] + v[1] + v[2]])
+    assert symbolic.expression(lambda a: np.linalg.norm(a), ("v", 3)) == sp.sqrt(
+        sum(vi**2 for vi in v))

@@ -206,6 +206,54 @@ def _filled(value: Any) -> Callable:
     return rule
 
 
+def _per_matrix(fn: Callable) -> Callable:
+    """A SymPy Matrix function applied to the last two axes (batched by a loop)."""
+
+    def rule(*args):
+        arrays = [_as_array(a) for a in args]
+        batch = arrays[0].shape[:-2]
+        outs = {}
+        for idx in np.ndindex(batch):
+            mats = [sp.Matrix(a[idx].tolist()) if a[idx].ndim == 2 else sp.Matrix(list(a[idx]))
+                    for a in arrays]
+            r = fn(*mats)
+            outs[idx] = np.array(r.tolist(), dtype=object) if isinstance(r, sp.MatrixBase) \
+                else r
+        first = outs[next(iter(outs))]
+        out = np.empty(batch + np.shape(first), dtype=object)
+        for idx, r in outs.items():
+            out[idx] = r
+        return out
+
+    return rule
+
+
+def _solve(a, b):
+    vec = _as_array(b).ndim == 1
+    out = _per_matrix(lambda A, B: A.LUsolve(B))(a, b)
+    return out.reshape(out.shape[:-1]) if vec else out
+
+
+def _scan(fn: Callable) -> Callable:
+    def rule(x, axis):
+        x = np.moveaxis(_as_array(x), axis, -1)
+        out = np.empty(x.shape, dtype=object)
+        for idx in np.ndindex(x.shape[:-1]):
+            acc = None
+            for k, v in enumerate(x[idx]):
+                acc = v if acc is None else fn(acc, v)
+                out[idx + (k,)] = acc
+        return np.moveaxis(out, -1, axis)
+
+    return rule
+
+
+def _einsum(*operands, ins, out):
+    from chainrule.numpy._contract import _spec
+
+    return np.einsum(_spec(ins, out), *[_as_array(o) for o in operands], optimize=False)
+
+
 def _matmul(a, b):
     return np.matmul(_as_array(a), _as_array(b))
 
@@ -241,6 +289,12 @@ _UNARY = {
     "ceil": sp.ceiling,
     "stop_gradient": StopGradient,
     "logical_not": sp.Not,
+    "sinc": lambda x: sp.sinc(sp.pi * x),
+    "real": sp.re,
+    "imag": sp.im,
+    "conj": sp.conjugate,
+    "times_i": lambda x: sp.I * x,
+    "trunc": lambda x: sp.sign(x) * sp.floor(sp.Abs(x)),
 }
 
 _BINARY = {
@@ -282,6 +336,16 @@ SYMPY_RULES: dict[str, Callable] = {
     "scatter_add": _scatter_add,
     "concatenate": lambda *xs, axis: np.concatenate([_as_array(x) for x in xs], axis=axis),
     "matmul": _matmul,
+    "cumsum": _scan(operator.add),
+    "cumprod": _scan(operator.mul),
+    "inv": _per_matrix(lambda A: A.inv()),
+    "det": _per_matrix(lambda A: A.det()),
+    "logabsdet": _per_matrix(lambda A: sp.log(sp.Abs(A.det()))),
+    "solve": _solve,
+    "norm2": lambda x, axis=None, keepdims=False: _elementwise(sp.sqrt, 1)(
+        _reduce(sp.Add)(_elementwise(lambda v: sp.Abs(v) ** 2, 1)(_as_array(x)), axis,
+                        keepdims)),
+    "einsum": _einsum,
     "zeros_like": _filled(0),
     "empty_like": _filled(0),
     "ones_like": _filled(1),
