@@ -11,6 +11,8 @@
 
 from chainrule import numpy  # noqa: F401  (installs the tracer operators)
 from chainrule.checking import check_grads
+from chainrule.checkpoint import checkpoint
+from chainrule.custom import custom_jvp, custom_vjp, defjvp, defvjp, primitive
 from chainrule.control import cond, fori_loop, scan, while_loop
 from chainrule.core.pytree import tree_flatten, tree_map, tree_unflatten
 from chainrule.ir import eval_ir
@@ -34,6 +36,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "check_grads",
+    "checkpoint",
+    "custom_jvp",
+    "custom_vjp",
+    "defjvp",
+    "defvjp",
+    "primitive",
     "cond",
     "fori_loop",
     "scan",
