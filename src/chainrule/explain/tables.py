@@ -334,6 +334,8 @@ def _tangent_row(e: Any, names: _Namer, env: dict, tan: dict, args: list, ans: A
     if tpl is not None and len(var_args) == len(e.invars) and scalar:
         numbers = _fill(tpl, [_num(x, digits) for x in args], _num(ans, digits),
                         [_num(tan[id(a)], digits) for a in e.invars])
+    if numbers == render.format_value(total, digits):
+        numbers = ""
     return Row("tangent", render.token("d", "v", names.idx[id(out)]), formula, numbers, total)
 
 
