@@ -193,7 +193,8 @@ def _has_tracer(args, kwargs) -> bool:
     for a in (*args, *kwargs.values()):
         if isinstance(a, _Tracer):
             return True
-        if isinstance(a, (list, tuple)) and any(isinstance(b, _Tracer) for b in a):
+        # not any(...): this module's `any` is chainrule.numpy.any, truthy on a generator
+        if isinstance(a, (list, tuple)) and [b for b in a if isinstance(b, _Tracer)]:
             return True
     return False
 
