@@ -109,6 +109,8 @@ def abstractify(x: Any) -> AVal:
     while isinstance(x, Tracer):
         if isinstance(x, StagingTracer):
             return x._value
+        if x._staged:  # e.g. a vmap BatchTracer: its own shape is the per-example one
+            return AVal(x.shape, x.dtype)
         x = x._value
     return aval_of(x)
 

@@ -1,0 +1,334 @@
+"""Batching (``vmap``): run a function written for one example on a whole batch at once.
+
+A :class:`BatchTracer` stands for ``B`` values of the same per-example shape; it
+stores them stacked along a leading *batch axis* (axis 0, always: every rule moves
+the batch axis to the front, so rules need no bookkeeping of where it is). Its
+``shape`` is the per-example shape, so user code and derivative rules that read
+shapes see what they would see without ``vmap``.
+
+A *batching rule* ``rule(prim, vals, batched, size, params) -> value`` receives the
+stacked values (``batched[i]`` says whether argument i carries the batch axis;
+unbatched arguments are shared by every example) and returns the stacked output.
+It is written with chainrule primitives, so batching composes with every other
+transformation in any order. A primitive without a rule is run once per example
+and the results stacked (:func:`loop_fallback`): correct, slower, and announced by
+a warning once per primitive.
+
+Batched values are *staged* tracers (``_staged = True``): :func:`concrete` stops at
+them, so derivative rules that compute masks from their primal inputs compute them
+with primitives, batched, instead of reading a stacked array with the wrong axes.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+
+from chainrule.core.primitive import PRIMITIVES, Primitive, Trace, Tracer, concrete, shape_of
+
+__all__ = ["BatchTrace", "BatchTracer", "BATCH_RULES", "LOOP_FALLBACK", "loop_fallback",
+           "batch_rule_of"]
+
+
+class BatchTracer(Tracer):
+    """``B`` stacked values; ``_value`` has shape ``(B, *shape)``."""
+
+    __slots__ = ()
+    _staged = True
+
+    def __init__(self, trace: "BatchTrace", value: Any) -> None:
+        self._trace = trace
+        self._value = value
+
+    @property
+    def shape(self) -> tuple:
+        return tuple(shape_of(self._value)[1:])
+
+    @property
+    def ndim(self) -> int:
+        return len(shape_of(self._value)) - 1
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=int))
+
+    def __bool__(self) -> bool:
+        v = concrete(self._value) if isinstance(self._value, Tracer) else self._value
+        if isinstance(v, Tracer):  # staged one level down: let it raise its own error
+            return bool(v)
+        flat = np.asarray(v).reshape(self._trace.size, -1)
+        truths = {bool(np.all(row)) if row.size == 1 else _ambiguous(self) for row in flat}
+        if len(truths) == 1:
+            return truths.pop()
+        raise ValueError(
+            f"under vmap, a Python `if`/`while` (or bool()) depends on a batched value "
+            f"(per-example shape {self.shape}) whose truth differs between examples. One "
+            "branch cannot be taken for the whole batch: use chainrule.numpy.where for an "
+            "elementwise choice, or chainrule.cond, or loop over the examples in Python."
+        )
+
+    def __repr__(self) -> str:
+        return f"BatchTracer(level={self._trace.level}, batch={self._trace.size}, " \
+               f"shape={self.shape})"
+
+
+def _ambiguous(t: BatchTracer) -> bool:
+    raise ValueError(f"the truth value of an array with per-example shape {t.shape} is "
+                     "ambiguous (also under vmap); use .any() or .all()")
+
+
+class BatchTrace(Trace):
+    """One ``vmap``: ``size`` is the batch size ``B``."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        vals, batched = [], []
+        for a in args:
+            ours = isinstance(a, BatchTracer) and a._trace is self
+            vals.append(a._value if ours else a)
+            batched.append(ours)
+        rule = BATCH_RULES.get(prim.name)
+        if rule is None:
+            out = loop_fallback(prim, vals, batched, self.size, params)
+        else:
+            out = rule(prim, vals, batched, self.size, params)
+        if isinstance(out, (tuple, list)):
+            return type(out)(BatchTracer(self, o) for o in out)
+        return BatchTracer(self, out)
+
+
+# ---------------------------------------------------------------------------
+# helpers: primitives used by the rules
+# ---------------------------------------------------------------------------
+
+def _prims():
+    from chainrule.numpy import _indexing as ix
+    from chainrule.numpy import _structural as st
+
+    return st.reshape_p, st.broadcast_to_p, st.transpose_p, ix.getitem_p, ix.concatenate_p, ix
+
+
+def _per_example_shape(v, is_batched: bool) -> tuple:
+    s = tuple(shape_of(v))
+    return s[1:] if is_batched else s
+
+
+def _expand_to_rank(v, rank: int):
+    """A batched value ``(B, *s)`` reshaped to ``(B, 1, ..., 1, *s)`` of per-example rank."""
+    reshape_p = _prims()[0]
+    s = tuple(shape_of(v))
+    pad = rank - (len(s) - 1)
+    if pad <= 0:
+        return v
+    return reshape_p(v, shape=(s[0],) + (1,) * pad + s[1:])
+
+
+def _materialize_batch(v, is_batched: bool, size: int):
+    """``v`` with a batch axis of ``size`` (an unbatched value is broadcast)."""
+    if is_batched:
+        return v
+    broadcast_to_p = _prims()[1]
+    s = tuple(shape_of(v))
+    return broadcast_to_p(v, shape=(size,) + s)
+
+
+# ---------------------------------------------------------------------------
+# rules
+# ---------------------------------------------------------------------------
+
+def elementwise_rule(prim, vals, batched, size, params):
+    """Elementwise (broadcasting) ops: align per-example ranks, then apply once.
+
+    Batched arguments ``(B, *s_i)`` get unit axes after the batch axis up to the
+    output's per-example rank ``r``; unbatched ones broadcast from the right as usual.
+    """
+    rank = max(len(_per_example_shape(v, b)) for v, b in zip(vals, batched))
+    args = [_expand_to_rank(v, rank) if b else v for v, b in zip(vals, batched)]
+    out = prim(*args, **params)
+    if len(shape_of(out)) == rank:  # every batched argument was a Python scalar
+        out = _materialize_batch(out, False, size)
+    return out
+
+
+def _shift_axis(axis, nd: int):
+    if axis is None:
+        return tuple(range(1, nd + 1))
+    if isinstance(axis, (int, np.integer)):
+        return int(axis) % max(nd, 1) + 1
+    return tuple(int(a) % max(nd, 1) + 1 for a in axis)
+
+
+def reduction_rule(prim, vals, batched, size, params):
+    """``axis`` reductions (sum, prod, max, min, all, any, ...): shift axes past the batch
+    axis; ``axis=None`` reduces every per-example axis."""
+    x = vals[0]
+    nd = len(shape_of(x)) - 1
+    p = dict(params)
+    p["axis"] = _shift_axis(p.get("axis"), nd)
+    return prim(x, *vals[1:], **p)
+
+
+def argreduction_rule(prim, vals, batched, size, params):
+    """argmax/argmin/cumsum-style ops whose ``axis=None`` means the flattened array."""
+    reshape_p = _prims()[0]
+    x = vals[0]
+    p = dict(params)
+    if p.get("axis") is None:
+        x = reshape_p(x, shape=(size, -1))
+        p["axis"] = 1
+    else:
+        p["axis"] = _shift_axis(p["axis"], len(shape_of(x)) - 1)
+    return prim(x, *vals[1:], **p)
+
+
+def reshape_rule(prim, vals, batched, size, params):
+    return prim(vals[0], shape=(size,) + tuple(params["shape"]))
+
+
+def broadcast_to_rule(prim, vals, batched, size, params):
+    shape = tuple(params["shape"])
+    return prim(_expand_to_rank(vals[0], len(shape)), shape=(size,) + shape)
+
+
+def transpose_rule(prim, vals, batched, size, params):
+    axes = params.get("axes")
+    nd = len(shape_of(vals[0])) - 1
+    axes = tuple(reversed(range(nd))) if axes is None else tuple(axes)
+    return prim(vals[0], axes=(0,) + tuple(int(a) % nd + 1 for a in axes))
+
+
+def _batched_key(key: tuple):
+    """``(slice(None),) + key`` when that keeps the batch axis first, else None.
+
+    NumPy moves the axes of advanced indices (integer arrays, with the ints among
+    them) to the front when they are separated by a slice; a leading slice then
+    stays in place only if the advanced indices are adjacent.
+    """
+    adv = [i for i, k in enumerate(key) if isinstance(k, np.ndarray)]
+    if adv:
+        ints = [i for i, k in enumerate(key) if isinstance(k, (int, np.integer))]
+        pos = sorted(adv + ints)
+        if pos[-1] - pos[0] + 1 != len(pos):
+            return None
+    return (slice(None),) + key
+
+
+def getitem_rule(prim, vals, batched, size, params):
+    ix = _prims()[5]
+    key = _batched_key(params["index"].key)
+    if key is None:
+        return loop_fallback(prim, vals, batched, size, params)
+    return prim(vals[0], index=ix.Index(key))
+
+
+def scatter_add_rule(prim, vals, batched, size, params):
+    ix = _prims()[5]
+    key = _batched_key(params["index"].key)
+    if key is None:
+        return loop_fallback(prim, vals, batched, size, params)
+    shape = (size,) + tuple(params["shape"])
+    target = np.empty(shape, dtype=bool)[key].shape
+    g = vals[0]
+    if tuple(shape_of(g)) != target:
+        g = _prims()[1](_expand_to_rank(g, len(target) - 1), shape=target)
+    return prim(g, index=ix.Index(key), shape=shape)
+
+
+def concatenate_rule(prim, vals, batched, size, params):
+    args = [_materialize_batch(v, b, size) for v, b in zip(vals, batched)]
+    nd = len(shape_of(args[0])) - 1
+    return prim(*args, axis=int(params["axis"]) % nd + 1)
+
+
+def matmul_rule(prim, vals, batched, size, params):
+    """``a @ b`` per example: 1-D operands become a row (a) or a column (b), both are
+    padded to the same rank with the batch axis (or a unit axis) in front, and the
+    axes added for 1-D operands are dropped from the result."""
+    reshape_p = _prims()[0]
+    (a, b), (ba, bb) = vals, batched
+    sa, sb = _per_example_shape(a, ba), _per_example_shape(b, bb)
+    if len(sa) == 0 or len(sb) == 0:
+        return elementwise_rule(PRIMITIVES["mul"], vals, batched, size, {})
+    a2 = sa if len(sa) > 1 else (1,) + sa
+    b2 = sb if len(sb) > 1 else sb + (1,)
+    rank = max(len(a2), len(b2))
+    a2 = (1,) * (rank - len(a2)) + a2
+    b2 = (1,) * (rank - len(b2)) + b2
+    a = reshape_p(a, shape=((size,) if ba else (1,)) + a2)
+    b = reshape_p(b, shape=((size,) if bb else (1,)) + b2)
+    out = prim(a, b)
+    s = tuple(shape_of(out))
+    final = s[:-2] + ((s[-2],) if len(sa) > 1 else ()) + ((s[-1],) if len(sb) > 1 else ())
+    return reshape_p(out, shape=final) if final != s else out
+
+
+def loop_fallback(prim, vals, batched, size, params):
+    """Run ``prim`` once per example and stack the results (correct for any primitive)."""
+    reshape_p, _, _, getitem_p, concatenate_p, ix = _prims()
+    if prim.name not in _warned:
+        _warned.add(prim.name)
+        warnings.warn(
+            f"vmap: the primitive '{prim.name}' has no batching rule, so it runs once per "
+            f"example in a Python loop (correct but slow). Add a rule to "
+            "chainrule.interpreters.batching.BATCH_RULES to vectorise it.",
+            RuntimeWarning, stacklevel=4)
+    outs = []
+    for k in range(size):
+        args = [getitem_p(v, index=ix.Index((k,))) if b else v for v, b in zip(vals, batched)]
+        outs.append(prim(*args, **params))
+
+    def stack(items):
+        return concatenate_p(*[reshape_p(o, shape=(1,) + tuple(shape_of(o))) for o in items],
+                             axis=0)
+
+    if isinstance(outs[0], (tuple, list)):
+        return type(outs[0])(stack([o[j] for o in outs]) for j in range(len(outs[0])))
+    return stack(outs)
+
+
+_warned: set = set()
+
+ELEMENTWISE = (
+    "neg exp log sin cos tan tanh sinh cosh arctan log1p expm1 square sqrt abs add sub mul "
+    "div pow maximum minimum mod where clip sign floor ceil rint trunc floor_divide "
+    "stop_gradient greater greater_equal less less_equal equal not_equal round around isnan "
+    "isinf isfinite logical_and logical_or logical_not logical_xor signbit heaviside isclose "
+    "zeros_like ones_like empty_like exp2 log2 log10 cbrt arcsin arccos arcsinh arccosh "
+    "arctanh sinc arctan2 real imag conj"
+).split()
+
+REDUCTIONS = "sum prod max min all any count_nonzero".split()
+
+#: batching rules by primitive name
+BATCH_RULES: dict[str, Callable] = {name: elementwise_rule for name in ELEMENTWISE}
+BATCH_RULES.update({name: reduction_rule for name in REDUCTIONS})
+BATCH_RULES.update({name: argreduction_rule for name in ("argmax", "argmin", "cumsum",
+                                                         "cumprod")})
+BATCH_RULES.update(
+    reshape=reshape_rule,
+    broadcast_to=broadcast_to_rule,
+    transpose=transpose_rule,
+    getitem=getitem_rule,
+    scatter_add=scatter_add_rule,
+    concatenate=concatenate_rule,
+    matmul=matmul_rule,
+)
+
+#: primitives known to run through :func:`loop_fallback` (a decision, checked by a test)
+LOOP_FALLBACK = frozenset(
+    "full_like nonzero argwhere searchsorted digitize allclose array_equal argsort einsum "
+    "rfft irfft inv solve det logabsdet cholesky eigvalsh eigh_vectors qr_q qr_r svd_s svd_u "
+    "svd_vh norm2".split()
+)
+
+
+def batch_rule_of(name: str) -> Callable | None:
+    """The batching rule of a primitive (None: it uses the loop fallback)."""
+    return BATCH_RULES.get(name)

@@ -1,0 +1,131 @@
+"""``vmap``: vectorise a function written for one example over a batch axis.
+
+``vmap(f, in_axes, out_axes)(*args)`` equals stacking ``f`` applied to the slices
+``args[i]`` taken along ``in_axes[i]`` (``None``: the argument is shared), with the
+results' batch axes placed at ``out_axes``; but ``f`` runs once, on
+:class:`~chainrule.interpreters.batching.BatchTracer` values, and every primitive
+runs once on the whole batch through its batching rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from chainrule.core.primitive import Tracer, shape_of
+from chainrule.core.pytree import tree_flatten, tree_unflatten
+from chainrule.interpreters.batching import BatchTrace, BatchTracer
+from chainrule.numpy import _namespace as _ns
+
+__all__ = ["vmap"]
+
+
+def _leaf_axes(spec: Any, arg: Any, where: str) -> list:
+    """The batch axis (int or None) of every leaf of ``arg``; ``spec`` is an int/None for
+    all its leaves, or a pytree of the same structure as ``arg``."""
+    leaves = tree_flatten(arg)[0]
+    if spec is None or isinstance(spec, (int, np.integer)):
+        return [spec] * len(leaves)
+    spec_leaves, spec_tree = tree_flatten(spec)
+    arg_tree = tree_flatten(arg)[1]
+    if spec_tree != arg_tree:
+        raise ValueError(f"vmap: {where} is {spec!r}, a pytree that does not match the "
+                         f"argument's structure {arg_tree}; give an int/None, or the same "
+                         "structure")
+    return list(spec_leaves)
+
+
+def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
+    """Vectorise ``f`` over a batch axis of its arguments.
+
+    Args:
+        f: a function of arrays (pytrees allowed).
+        in_axes: an int (the batch axis of every argument), ``None`` (not batched), or a
+            tuple with one int/None (or matching pytree) per positional argument.
+        out_axes: where the batch axis goes in each output: an int, ``None`` (the output
+            must be the same for every example), or a pytree matching the output.
+
+    Returns:
+        The batched function. Example: per-example gradients
+        ``vmap(grad(loss), in_axes=(None, 0, 0))(params, xs, ys)``.
+
+    Example:
+        >>> import chainrule as cr, chainrule.numpy as np
+        >>> cr.vmap(lambda x: np.sum(x ** 2))(np.arange(6.0).reshape(2, 3))
+        array([ 5., 50.])
+    """
+
+    def vmapped(*args):
+        if isinstance(in_axes, (tuple, list)):
+            if len(in_axes) != len(args):
+                raise ValueError(
+                    f"vmap({_name(f)}): in_axes has {len(in_axes)} entries but the function "
+                    f"was called with {len(args)} positional arguments; give one per argument")
+            specs = list(in_axes)
+        else:
+            specs = [in_axes] * len(args)
+        flat, tree = tree_flatten(tuple(args))
+        axes: list = []
+        for i, (spec, a) in enumerate(zip(specs, args)):
+            axes.extend(_leaf_axes(spec, a, f"in_axes[{i}]"))
+        size = None
+        for leaf, ax in zip(flat, axes):
+            if ax is None:
+                continue
+            s = shape_of(leaf)
+            if not -len(s) <= ax < len(s):
+                raise ValueError(
+                    f"vmap({_name(f)}): in_axes={ax} for an argument of shape {s}: it has no "
+                    "such axis; use an axis of the argument, or None to share it")
+            if size is not None and s[ax] != size:
+                raise ValueError(
+                    f"vmap({_name(f)}): the batched arguments disagree on the batch size "
+                    f"({size} and {s[ax]}, shapes along in_axes); give arrays with equal "
+                    "batch axes, or None for arguments to share")
+            size = s[ax]
+        if size is None:
+            raise ValueError(f"vmap({_name(f)}): no argument is batched (every in_axes is "
+                             "None); batch at least one argument")
+        trace = BatchTrace(size)
+        try:
+            boxed = []
+            for leaf, ax in zip(flat, axes):
+                if ax is None:
+                    boxed.append(leaf)
+                    continue
+                v = leaf if isinstance(leaf, Tracer) else np.asarray(leaf)
+                if ax % len(shape_of(v)) != 0:
+                    v = _ns.moveaxis(v, ax, 0)
+                boxed.append(BatchTracer(trace, v))
+            out = f(*tree_unflatten(tree, boxed))
+        finally:
+            trace.active = False
+        out_flat, out_tree = tree_flatten(out)
+        if out_axes is None or isinstance(out_axes, (int, np.integer)):
+            oaxes = [out_axes] * len(out_flat)
+        else:
+            oaxes = _leaf_axes(out_axes, out, "out_axes")
+        res = []
+        for o, ax in zip(out_flat, oaxes):
+            ours = isinstance(o, BatchTracer) and o._trace is trace
+            if ax is None:
+                if ours:
+                    raise ValueError(f"vmap({_name(f)}): out_axes=None for an output that "
+                                     "depends on the batch; give an int out_axes for it")
+                res.append(o)
+                continue
+            v = o._value if ours else _ns.broadcast_to(o, (size,) + tuple(shape_of(o)))
+            if ax % len(shape_of(v)) != 0:
+                v = _ns.moveaxis(v, 0, ax)
+            res.append(v)
+        return tree_unflatten(out_tree, res)
+
+    vmapped.__name__ = f"vmap_of_{_name(f)}"
+    vmapped.__qualname__ = vmapped.__name__
+    vmapped.__wrapped__ = f
+    return vmapped
+
+
+def _name(f: Callable) -> str:
+    return getattr(f, "__name__", type(f).__name__)
