@@ -31,6 +31,7 @@ from chainrule.transforms import (
     value_and_grad,
     vjp,
 )
+from chainrule.vectorize import vmap
 
 __version__ = "0.1.0"
 
@@ -65,4 +66,5 @@ __all__ = [
     "tree_unflatten",
     "value_and_grad",
     "vjp",
+    "vmap",
 ]
