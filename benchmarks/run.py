@@ -35,6 +35,7 @@ PROCESS_OF.update({"chainrule.jit": "chainrule.jit", "chainrule.jit+fori": "chai
 # Timing: the median over samples after one warm-up call; a sample is >= ~1 ms of calls.
 BUDGET = {False: 0.4, True: 0.05}  # seconds of samples per cell, by --quick
 SLOW = {False: 1.0, True: 0.25}  # a call this slow is timed once, after the warm-up
+FIRST_ONLY = {False: 5.0, True: 0.25}  # a first call this slow (and not compiling) is the time
 MIN_SAMPLES = {False: 5, True: 3}
 
 
@@ -111,7 +112,7 @@ def measure(call, quick, compiles=False):
     t0 = time.perf_counter()
     out = call()
     first = time.perf_counter() - t0
-    if quick and first >= SLOW[quick] and not compiles:  # calls=0: the warm-up call only
+    if first >= FIRST_ONLY[quick] and not compiles:  # calls=0: the first call only
         return out, {"time": first, "first": first, "calls": 0}
     t0 = time.perf_counter()
     call()
@@ -268,7 +269,7 @@ def cell(res, rtol):
     return text
 
 
-def table(rows, impls):
+def table(rows, impls, quick=False):
     """Markdown table; returns (text, notes, wrong cells)."""
     notes, wrong = [], []
     columns = []
@@ -303,7 +304,8 @@ def table(rows, impls):
             if r.get("calls") == 1:
                 notes.append(f"{row['case']} / {impl}: one timed call (after the warm-up)")
             if r.get("calls") == 0:
-                notes.append(f"{row['case']} / {impl}: the first call only (--quick)")
+                notes.append(f"{row['case']} / {impl}: timed by its first call only, "
+                             f"no warm-up (a call over {FIRST_ONLY[quick]:g} s)")
             if impl == "chainrule" and "hand" in columns:
                 h = res.get("hand", {})
                 ok = "time" in r and "time" in h
@@ -361,7 +363,7 @@ def main():
         print(f"[{i}/{len(names)}] {name}:", end="", file=sys.stderr, flush=True)
         rows.append(run_row(a.python, name, impls, a.quick, a.timeout))
         print(f" (total {time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
-    text, notes, wrong = table(rows, impls)
+    text, notes, wrong = table(rows, impls, a.quick)
     versions = {}
     for row in rows:
         versions.update(row.get("versions", {}))
