@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as onp
 
 import chainrule.numpy as np
+import chainrule.scipy.special as sps
 from chainrule.numpy._indexing import Index, scatter_add_p
 
 UNARY_SHAPES = [((),), ((4,),), ((2, 3),)]
@@ -188,4 +189,12 @@ SPECS.update({
     "irfft": Spec(lambda z: np.concatenate([np.fft.irfft(z), np.fft.irfft(z, n=5, norm="ortho")]),
                   [((3,),)],
                   ("complex",)),
+})
+
+SPECS.update({
+    "erf": Spec(sps.erf, U),
+    "erfc": Spec(sps.erfc, U),
+    "gammaln": Spec(sps.gammaln, U, ("positive",)),
+    "polygamma": Spec(lambda x: sps.digamma(x) + sps.polygamma(2, x), U, ("positive",)),
+    "expit": Spec(sps.expit, U),
 })
