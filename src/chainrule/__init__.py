@@ -17,6 +17,8 @@ from chainrule.control import cond, fori_loop, scan, while_loop
 from chainrule.core.pytree import tree_flatten, tree_map, tree_unflatten
 from chainrule.ir import eval_ir
 from chainrule.jit import jit, make_ir, source
+from chainrule.explain import trace_table
+from chainrule.explain import graph
 from chainrule.transforms import (
     derivative,
     elementwise_grad,
@@ -51,6 +53,7 @@ __all__ = [
     "elementwise_grad",
     "eval_ir",
     "grad",
+    "graph",
     "hessian",
     "hvp",
     "jacfwd",
@@ -61,6 +64,7 @@ __all__ = [
     "make_ir",
     "source",
     "stop_gradient",
+    "trace_table",
     "tree_flatten",
     "tree_map",
     "tree_unflatten",

@@ -103,7 +103,7 @@ def _worked_example(ctx: TourContext, title: str, f: Callable, point: tuple,
     parts.append(comp_html)
     tables = {m: trace_table(f, *point, mode=m) for m in ("primal", "forward", "reverse")}
     for t in tables.values():
-        parts.append(f"<h4>{html.escape(t.title)}</h4>{t.to_html()}")
+        parts.append(t.to_html())
     for key, want in expected.items():  # the lecture's numbers, as printed (to its rounding)
         got = float(tables["reverse" if key.endswith("_bar") else "forward"][key])
         decimals = len(want.partition(".")[2])
@@ -250,7 +250,8 @@ td, th { padding: 2px 8px; border-bottom: 1px solid #eee; font-size: 13px }
 table.cr-trace td { font-family: monospace; white-space: nowrap }
 table.cr-trace tr.cr-tangent { background: #f3f8ff }
 table.cr-trace tr.cr-adjoint { background: #fff6ef }
-caption { text-align: left; font-weight: bold }
+caption { text-align: left; font-weight: bold; font-family: system-ui, sans-serif;
+          font-size: 15px; padding: .8em 0 .3em }
 .graph svg { max-width: 100%; height: auto }
 .bad { color: #b00 } .note { color: #666 }
 """
