@@ -34,6 +34,7 @@ from chainrule.transforms import (
     vjp,
 )
 from chainrule.vectorize import vmap
+from chainrule.sparse import sparsity
 
 __version__ = "0.1.0"
 
@@ -63,6 +64,7 @@ __all__ = [
     "jvp",
     "make_ir",
     "source",
+    "sparsity",
     "stop_gradient",
     "trace_table",
     "tree_flatten",
