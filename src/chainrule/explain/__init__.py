@@ -6,7 +6,7 @@
   labelled with the local partials), as DOT, SVG (Graphviz) or a Matplotlib drawing.
 """
 
-from chainrule.explain.graph import ComputationalGraph, graph
+from chainrule.explain.compgraph import ComputationalGraph, graph
 from chainrule.explain.tables import TraceTable, trace_table
 
 __all__ = ["ComputationalGraph", "TraceTable", "graph", "trace_table"]
