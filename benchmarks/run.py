@@ -35,7 +35,7 @@ PROCESS_OF.update({"chainrule.jit": "chainrule.jit", "chainrule.jit+fori": "chai
 # Timing: the median over samples after one warm-up call; a sample is >= ~1 ms of calls.
 BUDGET = {False: 0.4, True: 0.05}  # seconds of samples per cell, by --quick
 SLOW = {False: 1.0, True: 0.25}  # a call this slow is timed once, after the warm-up
-FIRST_ONLY = {False: 5.0, True: 0.25}  # a first call this slow (and not compiling) is the time
+FIRST_ONLY = 5.0  # a first call this slow (and not compiling) is the time: no warm-up
 MIN_SAMPLES = {False: 5, True: 3}
 
 
@@ -112,7 +112,7 @@ def measure(call, quick, compiles=False):
     t0 = time.perf_counter()
     out = call()
     first = time.perf_counter() - t0
-    if first >= FIRST_ONLY[quick] and not compiles:  # calls=0: the first call only
+    if first >= FIRST_ONLY and not compiles:  # calls=0: the first call only
         return out, {"time": first, "first": first, "calls": 0}
     t0 = time.perf_counter()
     call()
@@ -269,20 +269,21 @@ def cell(res, rtol):
     return text
 
 
-def table(rows, impls, quick=False):
+def table(rows, impls):
     """Markdown table; returns (text, notes, wrong cells)."""
     notes, wrong = [], []
-    columns = []
+    columns, left_out = [], {}
     for impl in impls:
         cells = [row["results"].get(impl, {}) for row in rows]
         why = {c["unavailable"] for c in cells if "unavailable" in c}
         if why and all("unavailable" in c for c in cells):
-            notes.append(f"{impl}: left out, {why.pop()}")
+            left_out.setdefault(why.pop(), []).append(impl)
             continue
         notes.extend(f"{row['case']} / {impl}: not run, {c['skip']}"
                      for row, c in zip(rows, cells, strict=True) if c.get("skip"))
         if not all("skip" in c for c in cells):
             columns.append(impl)
+    notes += [f"{', '.join(names)}: left out, {why}" for why, names in left_out.items()]
     header = ["case"] + [c for impl in columns for c in
                          ([impl, "chainrule/hand"] if impl == "chainrule" and "hand" in columns
                           else [impl])]
@@ -305,7 +306,7 @@ def table(rows, impls, quick=False):
                 notes.append(f"{row['case']} / {impl}: one timed call (after the warm-up)")
             if r.get("calls") == 0:
                 notes.append(f"{row['case']} / {impl}: timed by its first call only, "
-                             f"no warm-up (a call over {FIRST_ONLY[quick]:g} s)")
+                             f"no warm-up (a call over {FIRST_ONLY:g} s)")
             if impl == "chainrule" and "hand" in columns:
                 h = res.get("hand", {})
                 ok = "time" in r and "time" in h
@@ -345,7 +346,7 @@ def main():
                    help="interpreter for the cases, e.g. benchmarks/.peers/bin/python")
     p.add_argument("--json", help="also write the raw results to this file")
     p.add_argument("--timeout", type=float, default=300,
-                   help="seconds per case and implementation group")
+                   help="seconds per case and library")
     p.add_argument("--case", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.case:  # we are the subprocess of one case, given exact implementation names
@@ -358,12 +359,16 @@ def main():
     wanted = {w.strip().upper() for w in a.workloads.split(",")}
     names = [c for c in (QUICK_CASES if a.quick else CASES) if c.split()[0] in wanted]
     rows, start, load = [], time.perf_counter(), os.getloadavg()[0]
+    missing = {}  # implementation -> its "unavailable" result, not asked again
     for i, name in enumerate(names, 1):
         t0 = time.perf_counter()
         print(f"[{i}/{len(names)}] {name}:", end="", file=sys.stderr, flush=True)
-        rows.append(run_row(a.python, name, impls, a.quick, a.timeout))
+        row = run_row(a.python, name, [i for i in impls if i not in missing], a.quick, a.timeout)
+        row["results"].update(missing)
+        missing.update((i, r) for i, r in row["results"].items() if "unavailable" in r)
+        rows.append(row)
         print(f" (total {time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
-    text, notes, wrong = table(rows, impls, a.quick)
+    text, notes, wrong = table(rows, impls)
     versions = {}
     for row in rows:
         versions.update(row.get("versions", {}))
