@@ -3,9 +3,9 @@
     python benchmarks/run.py [--workloads W1,W2,...] [--peers chainrule,hand,autograd,jax,torch]
                              [--quick] [--python PATH] [--json FILE]
 
-Each case (a row of the table) runs in a fresh subprocess, with glibc's malloc told to keep
-freed buffers (see shared/BENCHMARKS.md), and times every implementation there: the median
-of repeated calls after a warm-up. Every result is checked against the hand-written
+Each case (a row of the table) runs in fresh subprocesses, one per library, with glibc's
+malloc told to keep freed buffers (see shared/BENCHMARKS.md); a cell is the median time of
+repeated calls after a warm-up. Every result is checked against the hand-written
 derivative: a cell that disagrees is marked ✗ and the run exits with status 1.
 """
 
