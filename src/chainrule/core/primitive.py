@@ -37,8 +37,6 @@ __all__ = [
     "Trace",
     "Tracer",
     "concrete",
-    "find_trace",
-    "is_traced",
 ]
 
 
@@ -231,21 +229,6 @@ def dtype_of(x: Any) -> np.dtype:
         return x.dtype
     except AttributeError:
         return np.result_type(x)
-
-
-def is_traced(x: Any) -> bool:
-    return isinstance(x, Tracer)
-
-
-def find_trace(args) -> Trace | None:
-    """The highest-level trace among ``args`` (None if there is no tracer)."""
-    trace = None
-    for a in args:
-        if isinstance(a, Tracer):
-            t = a._trace
-            if trace is None or t.level > trace.level:
-                trace = t
-    return trace
 
 
 class Primitive:
