@@ -220,8 +220,43 @@ def _batched_key(key: tuple):
     return (slice(None),) + key
 
 
+def _concrete_batch(t: BatchTracer) -> np.ndarray:
+    v = t._value
+    v = concrete(v) if isinstance(v, Tracer) else v
+    if isinstance(v, Tracer):
+        raise TypeError(f"vmap: an index computed from a batched value ({t!r}) cannot be "
+                        "staged (jit/make_ir); index with constants, or use numpy.where")
+    return np.asarray(v)
+
+
+def _batched_index_parts(key: tuple):
+    """Index parts computed from batched values (masks, positions): (positions in key,
+    their stacked values)."""
+    where = [i for i, k in enumerate(key) if isinstance(k, BatchTracer)]
+    return where, [_concrete_batch(key[i]) for i in where]
+
+
 def getitem_rule(prim, vals, batched, size, params):
+    """``x[idx]`` per example: a leading full slice keeps the batch axis in front. An index
+    computed from batched values (``x[x > 0]``) is shared when it is the same for every
+    example, and applied example by example otherwise."""
     ix = _prims()[5]
+    where, parts = _batched_index_parts(params["index"].key)
+    if where:
+        key = list(params["index"].key)
+        if all(np.array_equal(p[0], p[k]) for p in parts for k in range(1, len(p))):
+            for i, p in zip(where, parts):
+                key[i] = p[0]
+            return getitem_rule(prim, vals, batched, size, {"index": ix.Index(tuple(key))})
+        if not batched[0]:
+            vals = [_materialize_batch(vals[0], False, size)]
+        outs = []
+        for b in range(size):
+            for i, p in zip(where, parts):
+                key[i] = p[b]
+            xb = prim(vals[0], index=ix.Index((b,)))
+            outs.append(prim(xb, index=ix.Index(tuple(key))))
+        return _stack(outs)
     key = _batched_key(params["index"].key)
     if key is None:
         return loop_fallback(prim, vals, batched, size, params)
@@ -271,7 +306,7 @@ def matmul_rule(prim, vals, batched, size, params):
 
 def loop_fallback(prim, vals, batched, size, params):
     """Run ``prim`` once per example and stack the results (correct for any primitive)."""
-    reshape_p, _, _, getitem_p, concatenate_p, ix = _prims()
+    getitem_p, ix = _prims()[3], _prims()[5]
     if prim.name not in _warned:
         _warned.add(prim.name)
         warnings.warn(
@@ -284,13 +319,22 @@ def loop_fallback(prim, vals, batched, size, params):
         args = [getitem_p(v, index=ix.Index((k,))) if b else v for v, b in zip(vals, batched)]
         outs.append(prim(*args, **params))
 
-    def stack(items):
-        return concatenate_p(*[reshape_p(o, shape=(1,) + tuple(shape_of(o))) for o in items],
-                             axis=0)
-
     if isinstance(outs[0], (tuple, list)):
-        return type(outs[0])(stack([o[j] for o in outs]) for j in range(len(outs[0])))
-    return stack(outs)
+        return type(outs[0])(_stack([o[j] for o in outs]) for j in range(len(outs[0])))
+    return _stack(outs)
+
+
+def _stack(items: list):
+    """The per-example results stacked along a new batch axis 0."""
+    reshape_p, _, _, _, concatenate_p, _ = _prims()
+    shapes = {tuple(shape_of(o)) for o in items}
+    if len(shapes) > 1:
+        raise ValueError(
+            f"vmap: the examples give results of different shapes {sorted(shapes)} (e.g. a "
+            "boolean mask that selects a different number of elements per example); vmap "
+            "needs one shape for the batch. Use numpy.where instead of a mask, or a Python loop")
+    return concatenate_p(*[reshape_p(o, shape=(1,) + tuple(shape_of(o))) for o in items],
+                         axis=0)
 
 
 _warned: set = set()
@@ -301,7 +345,7 @@ ELEMENTWISE = (
     "stop_gradient greater greater_equal less less_equal equal not_equal round around isnan "
     "isinf isfinite logical_and logical_or logical_not logical_xor signbit heaviside isclose "
     "zeros_like ones_like empty_like exp2 log2 log10 cbrt arcsin arccos arcsinh arccosh "
-    "arctanh sinc arctan2 real imag conj"
+    "arctanh sinc arctan2 real imag conj times_i erf erfc gammaln polygamma expit"
 ).split()
 
 REDUCTIONS = "sum prod max min all any count_nonzero".split()
@@ -325,7 +369,7 @@ BATCH_RULES.update(
 LOOP_FALLBACK = frozenset(
     "full_like nonzero argwhere searchsorted digitize allclose array_equal argsort einsum "
     "rfft irfft inv solve det logabsdet cholesky eigvalsh eigh_vectors qr_q qr_r svd_s svd_u "
-    "svd_vh norm2".split()
+    "svd_vh norm2 fftn ifftn".split()
 )
 
 

@@ -76,23 +76,29 @@ def greedy_coloring(adj: Pattern, order: np.ndarray) -> np.ndarray:
     return np.asarray(colors, dtype=np.int64)
 
 
-def _best(adj: Pattern, kind: str) -> Coloring:
+def _best(pattern: Pattern, kind: str) -> Coloring:
+    """Greedy colourings of the column-intersection graph; stop early at the lower bound
+    (the most non-zeros in one row: those columns need distinct colours)."""
+    adj = column_conflicts(pattern)
+    bound = int(np.diff(pattern.indptr).max(initial=0))
     best = None
     for order in _orders(adj):
         col = Coloring(greedy_coloring(adj, order), kind)
         if best is None or col.n_colors < best.n_colors:
             best = col
+        if best.n_colors <= bound:
+            break
     return best
 
 
 def color_columns(pattern) -> Coloring:
     """Structurally orthogonal column groups of a Jacobian pattern (forward mode)."""
-    return _best(column_conflicts(Pattern.from_any(pattern)), "columns")
+    return _best(Pattern.from_any(pattern), "columns")
 
 
 def color_rows(pattern) -> Coloring:
     """Structurally orthogonal row groups of a Jacobian pattern (reverse mode)."""
-    return _best(column_conflicts(Pattern.from_any(pattern).T), "rows")
+    return _best(Pattern.from_any(pattern).T, "rows")
 
 
 def _adjacency(pattern: Pattern) -> list[list[int]]:
