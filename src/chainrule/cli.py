@@ -105,7 +105,7 @@ def _diff(args: argparse.Namespace) -> int:
 
     expr, f, names, point = _formula(args)
     print(f"f({', '.join(names)}) = {expr.text}")
-    print(compare(f, point, names, order=args.order).to_text(digits=max(args.digits, 6)))
+    print(compare(f, point, names, order=args.order).to_text(digits=max(args.digits, 10)))
     return 0
 
 

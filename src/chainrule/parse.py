@@ -29,9 +29,10 @@ FUNCTIONS: dict[str, str] = {
 #: named constants
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 
-_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
-           ast.BitXor: "**"}
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
+_OPS = {"+": lambda m: m.add, "-": lambda m: m.subtract, "*": lambda m: m.multiply,
+        "/": lambda m: m.divide, "**": lambda m: m.power}
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 MAX_LENGTH = 2000
 MAX_DEPTH = 100
@@ -80,19 +81,9 @@ class Expression:
                 return CONSTANTS[node.id]
             if isinstance(node, ast.UnaryOp):
                 v = ev(node.operand)
-                return -v if isinstance(node.op, ast.USub) else v
-            if isinstance(node, ast.BinOp):
-                a, b = ev(node.left), ev(node.right)
-                op = _BINOPS[type(node.op)]
-                if op == "+":
-                    return a + b
-                if op == "-":
-                    return a - b
-                if op == "*":
-                    return a * b
-                if op == "/":
-                    return a / b
-                return cnp.power(a, b)
+                return cnp.negative(v) if isinstance(node.op, ast.USub) else v
+            if isinstance(node, ast.BinOp):  # NumPy semantics: 1/0 is inf, not an exception
+                return _OPS[_BINOPS[type(node.op)]](cnp)(ev(node.left), ev(node.right))
             assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
             return getattr(cnp, FUNCTIONS[node.func.id])(ev(node.args[0]))
 
@@ -195,7 +186,9 @@ def parse(text: str) -> Expression:
     if not text.strip():
         raise ExpressionError(f"the formula is empty; write one with {ALLOWED}")
     try:
-        module = ast.parse(text.strip(), mode="eval")
+        # ^ is power, with power's precedence (Python's ^ binds looser than +): no string
+        # literal is allowed, so replacing every ^ before parsing cannot change a name
+        module = ast.parse(text.strip().replace("^", "**"), mode="eval")
     except SyntaxError as err:
         raise ExpressionError(f"{text!r} is not a formula ({err.msg}); allowed are "
                               f"{ALLOWED}") from None
