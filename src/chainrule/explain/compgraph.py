@@ -302,7 +302,7 @@ def graph(f: Callable, *args: Any, show: str = "primal", digits: int = 4,
         >>> import chainrule as cr, chainrule.numpy as np
         >>> g = cr.graph(lambda x1, x2: x1 * x2 + np.sin(x1), 2.0, 5.0)
         >>> len(g.nodes), len(g.edges)
-        (5, 4)
+        (5, 5)
     """
     from chainrule.core.pytree import tree_flatten
     from chainrule.ir.passes import optimize as _optimize
