@@ -209,3 +209,28 @@ def test_matplotlib_drawing_without_graphviz(tmp_path, monkeypatch):
     assert g.save(tmp_path / "m.png").read_bytes()[:4] == b"\x89PNG"
     pos = g.layout()
     assert pos["v-1"][0] == pos["v0"][0] == 0.0 and pos["v6"][0] == 4.0
+
+
+def test_power_with_a_constant_exponent_reads_like_the_lecture():
+    t = cr.trace_table(lambda x: 3 * x**2 + x**3, 2.0, mode="reverse")
+    assert "v̄0 = v̄3 * 3 * v0**2" in str(t) and "v̄0 = v̄0 + v̄1 * 2 * v0" in str(t)
+    assert t["x_bar"] == 24.0
+    assert cr.trace_table(lecture_000, 2.0, 5.0, mode="forward", wrt="x2")["y_dot"] == \
+        pytest.approx(5 + onp.cos(5.0))
+
+
+def test_tour_sections_are_pluggable(tmp_path, capsys):
+    from chainrule.tour import Section, run
+
+    def mine(ctx):
+        t = cr.trace_table(lecture_000, 2.0, 5.0, mode="reverse")
+        return Section("my section", t.to_html(), "one table")
+
+    def broken(ctx):
+        raise RuntimeError("boom")
+
+    assert run(tmp_path, sections=[mine, broken]) == 1  # a failing section fails the tour
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "my section" in page and "RuntimeError: boom" in page
+    out = capsys.readouterr().out
+    assert "[ok] my section" in out and "[FAIL] broken" in out

@@ -246,6 +246,12 @@ def _partial_text(e: Any, i: int, names: _Namer) -> str:
     tpl = partial_template(e.prim.name, i)
     out_tok = render.token("", "v", names.idx[id(e.outvars[0])])
     arg_toks = [names.tok(a) for a in e.invars]
+    if e.prim.name == "pow" and i == 0 and isinstance(e.invars[1], Lit) \
+            and np.ndim(e.invars[1].value) == 0:  # x ** 3: write 3 * x**2, not 3 * x**(3 - 1)
+        n = float(np.asarray(e.invars[1].value).item())
+        base = arg_toks[0] if " " not in arg_toks[0] else f"({arg_toks[0]})"
+        power = base if n == 2 else f"{base}**{_short_number(n - 1)}"
+        return "1" if n == 1 else f"{_short_number(n)} * {power}"
     if tpl is None:
         src = e.invars[i]
         src_tok = names.tok(src) if isinstance(src, Var) else f"arg{i}"
@@ -347,7 +353,7 @@ def _check_program(prog: Program) -> None:
                 f"show one result per line (programs of single-result primitives)")
 
 
-def trace_program(prog: Program, flat_args: list, mode: str = "primal", wrt: int = 0,
+def trace_program(prog: Program, flat_args: list, mode: str = "primal", wrt: int | str = 0,
                   tangents: list | None = None, cotangent: Any = None,
                   digits: int = 4) -> TraceTable:
     """The trace table of an already staged program (see :func:`trace_table`).
@@ -376,6 +382,11 @@ def trace_program(prog: Program, flat_args: list, mode: str = "primal", wrt: int
     tan: dict[int, Any] = {}
     rows: list[Row] = []
     if mode == "forward":
+        if isinstance(wrt, str):
+            if wrt not in names.input_names:
+                raise ValueError(f"trace_table: wrt={wrt!r} is not an input; the inputs are "
+                                 f"{names.input_names}")
+            wrt = names.input_names.index(wrt)
         if tangents is None:
             if not isinstance(wrt, int) or not -n <= wrt < n:
                 raise ValueError(f"trace_table: wrt={wrt!r} must be the position of an input "
@@ -492,7 +503,7 @@ def _adjoint_rows(prog: Program, names: _Namer, env: dict, saved: list, rows: li
                         names.tok(v, "b"), "", val))
 
 
-def trace_table(f: Callable, *args: Any, mode: str = "primal", wrt: int = 0,
+def trace_table(f: Callable, *args: Any, mode: str = "primal", wrt: int | str = 0,
                 digits: int = 4, optimize: bool = True, tangents: list | None = None,
                 cotangent: Any = None) -> TraceTable:
     """The lecture's evaluation trace table of ``f`` at ``args``.
@@ -504,8 +515,8 @@ def trace_table(f: Callable, *args: Any, mode: str = "primal", wrt: int = 0,
             (each line followed by its tangent ``v̇_i`` and the rule used) or
             ``"reverse"`` (the primal trace, then the adjoint trace: every accumulation
             ``v̄_i = v̄_i + v̄_j · ∂v_j/∂v_i`` in the order performed).
-        wrt: forward mode: which input (position among the flattened inputs) gets
-            tangent 1 (the others 0).
+        wrt: forward mode: which input gets tangent 1 (the others 0): its position among
+            the flattened inputs, or its name (``"x2"``).
         digits: decimals in printed values (4, as in the lecture).
         optimize: run the IR passes first (common subexpressions once, as the lecture
             writes them); False shows the program exactly as traced.
