@@ -23,17 +23,17 @@ __all__ = ["vmap"]
 
 def _leaf_axes(spec: Any, arg: Any, where: str) -> list:
     """The batch axis (int or None) of every leaf of ``arg``; ``spec`` is an int/None for
-    all its leaves, or a pytree of the same structure as ``arg``."""
-    leaves = tree_flatten(arg)[0]
+    all its leaves, or a pytree prefix of ``arg`` (tuples, lists, dicts) of ints/None."""
     if spec is None or isinstance(spec, (int, np.integer)):
-        return [spec] * len(leaves)
-    spec_leaves, spec_tree = tree_flatten(spec)
-    arg_tree = tree_flatten(arg)[1]
-    if spec_tree != arg_tree:
-        raise ValueError(f"vmap: {where} is {spec!r}, a pytree that does not match the "
-                         f"argument's structure {arg_tree}; give an int/None, or the same "
-                         "structure")
-    return list(spec_leaves)
+        return [spec] * len(tree_flatten(arg)[0])
+    if isinstance(spec, (tuple, list)) and isinstance(arg, (tuple, list)) \
+            and len(spec) == len(arg):
+        return [ax for s, a in zip(spec, arg) for ax in _leaf_axes(s, a, where)]
+    if isinstance(spec, dict) and isinstance(arg, dict) and set(spec) == set(arg):
+        return [ax for k in sorted(arg) for ax in _leaf_axes(spec[k], arg[k], where)]
+    raise ValueError(f"vmap: {where} is {spec!r}, which does not match the structure of "
+                     f"{type(arg).__name__} {tree_flatten(arg)[1]}; give an int/None, or the "
+                     "same structure with an int/None at each leaf")
 
 
 def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
