@@ -165,6 +165,8 @@ from chainrule.numpy._assembly import (  # noqa: F401
     vstack,
 )
 from chainrule.numpy._contract import (  # noqa: F401
+    convolve,
+    correlate,
     cross,
     dot,
     einsum,

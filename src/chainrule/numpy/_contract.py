@@ -13,7 +13,7 @@ along it (broadcast); a letter repeated in s_i (a diagonal, ``'ii->'``) gets the
 cotangent on that diagonal and exact zeros elsewhere (a scatter). Size-1 axes
 that einsum broadcast against larger ones are summed back.
 
-tensordot, inner, outer, vdot, kron, cross and N-D dot are composites.
+tensordot, inner, outer, vdot, kron, cross, N-D dot, convolve and correlate are composites.
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ import string
 
 import numpy as np
 
-from chainrule.core.primitive import ArgRules, Primitive, Tracer, shape_of
+from chainrule.core.primitive import ArgRules, Primitive, Tracer, dtype_of, shape_of
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy import _namespace as ns
 from chainrule.numpy._indexing import Index, getitem_p
 from chainrule.numpy._structural import broadcast_to_p, reshape_p, sum_p
 
-__all__ = ["einsum", "tensordot", "inner", "outer", "vdot", "kron", "cross", "dot"]
+__all__ = ["einsum", "tensordot", "inner", "outer", "vdot", "kron", "cross", "dot", "convolve",
+           "correlate"]
 
 _LETTERS = string.ascii_letters
 
@@ -219,3 +220,45 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     c = ns.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
     return ns.moveaxis(c, -1, axisc)
 
+
+
+def convolve(a, v, mode="full"):
+    """Discrete linear convolution of two 1-D sequences, (a ∗ v)[i] = Σ_j a[j]·v[i - j].
+
+    Written as a gather of windows of the zero-padded longer sequence contracted with the
+    reversed shorter one, so it is bilinear in (a, v) and differentiates in both. ``mode``
+    is NumPy's: ``full`` (length n + m - 1), ``same`` (max(n, m)), ``valid`` (max - min + 1).
+    """
+    a = a if isinstance(a, Tracer) else np.asarray(a)
+    v = v if isinstance(v, Tracer) else np.asarray(v)
+    if len(shape_of(a)) != 1 or len(shape_of(v)) != 1:
+        raise ValueError(f"convolve: a and v must be 1-D, got shapes {shape_of(a)} and "
+                         f"{shape_of(v)}")
+    n, m = shape_of(a)[0], shape_of(v)[0]
+    if n == 0 or m == 0:
+        raise ValueError("convolve: a and v cannot be empty")
+    if m > n:  # convolution is commutative; windows run over the longer sequence
+        a, v, n, m = v, a, m, n
+    if m > 1:
+        zeros = np.zeros(m - 1, dtype=np.result_type(dtype_of(a), dtype_of(v)))
+        a = ns.concatenate([zeros, a, zeros])
+    windows = getitem_p(a, index=Index((np.arange(n + m - 1)[:, None] + np.arange(m),)))
+    full = einsum("ik,k->i", windows, ns.getitem(v, slice(None, None, -1)))
+    if mode == "full":
+        return full
+    if mode == "same":
+        start = (m - 1) // 2
+        return ns.getitem(full, slice(start, start + n))
+    if mode == "valid":
+        return ns.getitem(full, slice(m - 1, n))
+    raise ValueError(f"convolve: mode must be 'full', 'same' or 'valid', got {mode!r}")
+
+
+def correlate(a, v, mode="valid"):
+    """Cross-correlation of two 1-D sequences, c[k] = Σ_n a[n + k]·conj(v[n]) (NumPy's)."""
+    from chainrule.numpy._elementwise_more import conj
+    a = a if isinstance(a, Tracer) else np.asarray(a)
+    v = v if isinstance(v, Tracer) else np.asarray(v)
+    if shape_of(v)[0] > shape_of(a)[0]:  # NumPy: the reversed correlation, reversed
+        return ns.getitem(correlate(conj(v), conj(a), mode), slice(None, None, -1))
+    return convolve(a, ns.getitem(conj(v), slice(None, None, -1)), mode)
