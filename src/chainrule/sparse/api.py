@@ -152,6 +152,11 @@ def sparse_jacobian(f: Callable, argnums: int, mode: str, sparsity_arg: Any,
         fs, x = _one_array(f, args, kwargs, argnums, "jacobian")
         plan = plan_of(fs, x)
         pat = plan.pattern
+        if pat.shape[1] != x.size:
+            raise ValueError(
+                f"jacobian: the sparsity pattern has shape {pat.shape}, but the argument has "
+                f"{x.size} elements (the pattern's columns); detect the pattern with "
+                "chainrule.sparsity(f, x) for inputs of this shape, or pass sparsity=True")
         use = mode
         if use == "auto":
             use = "fwd" if plan.coloring("columns").n_colors <= \
