@@ -16,6 +16,7 @@ import ast
 import inspect
 import math
 import re
+import warnings
 from typing import Any, Callable
 
 __all__ = ["FUNCTIONS", "CONSTANTS", "Expression", "ExpressionError", "parse", "parse_point"]
@@ -188,7 +189,9 @@ def parse(text: str) -> Expression:
     try:
         # ^ is power, with power's precedence (Python's ^ binds looser than +): no string
         # literal is allowed, so replacing every ^ before parsing cannot change a name
-        module = ast.parse(text.strip().replace("^", "**"), mode="eval")
+        with warnings.catch_warnings():  # "invalid escape sequence" etc.: rejected below anyway
+            warnings.simplefilter("ignore")
+            module = ast.parse(text.strip().replace("^", "**"), mode="eval")
     except SyntaxError as err:
         raise ExpressionError(f"{text!r} is not a formula ({err.msg}); allowed are "
                               f"{ALLOWED}") from None
