@@ -40,8 +40,7 @@ class Row:
         formula: the right-hand side in symbols (``@[:v:-1] / @[:v:0]``).
         numbers: the same with the numbers in (``1.5000 / 0.5000``); may be empty.
         value: the value assigned.
-        alias: a second name for the same value (``x1`` for ``v-1``, ``y`` for ``v6``),
-            written between the variable and its formula when the row has no formula.
+        note: free text (unused by the renderers; for sections that annotate rows).
     """
 
     kind: str
@@ -381,6 +380,7 @@ def trace_program(prog: Program, flat_args: list, mode: str = "primal", wrt: int
     env: dict[int, Any] = {}
     tan: dict[int, Any] = {}
     rows: list[Row] = []
+    seeded = tangents is not None
     if mode == "forward":
         if isinstance(wrt, str):
             if wrt not in names.input_names:
@@ -427,7 +427,7 @@ def trace_program(prog: Program, flat_args: list, mode: str = "primal", wrt: int
                                                     else ""), names.tok(o, "d"), "", dval))
     title = {"primal": "Forward primal trace",
              "forward": f"Forward tangent trace (v̇ = ∂v/∂{names.input_names[wrt]})"
-             if tangents is not None and isinstance(wrt, int) else "Forward tangent trace",
+             if not seeded else "Forward tangent trace (v̇ = directional derivative)",
              "reverse": "Reverse adjoint trace (v̄ = ∂y/∂v)"}[mode]
     table = TraceTable(mode, rows, prog, digits, title)
     if mode == "reverse":
