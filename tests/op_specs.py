@@ -167,6 +167,8 @@ SPECS.update({
     "solve": Spec(np.linalg.solve, [((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (2, 3, 2))],
                   ("wellcond", "real")),
     "det": Spec(np.linalg.det, [((3, 3),), ((2, 3, 3),)], ("wellcond",)),
+    "slogdet_sign": Spec(lambda a: np.linalg.slogdet(a)[0], [((3, 3),), ((2, 3, 3),)],
+                         kind="zero"),
     "logabsdet": Spec(lambda a: np.linalg.slogdet(a)[1], [((3, 3),), ((2, 3, 3),)],
                       ("wellcond",)),
     "cholesky": Spec(np.linalg.cholesky, [((3, 3),), ((2, 3, 3),)], ("spd",)),

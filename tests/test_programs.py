@@ -240,3 +240,48 @@ def test_seed_reverse_diff_examples():
     # calling the gradient twice does not accumulate (the notebook's grad attribute would)
     g = cr.grad(lambda x, y: x * y)
     assert g(2.0, 3.0) == g(2.0, 3.0) == 3.0
+
+
+# ---- staging (make_ir, jit, SymPy) of ops that compute a value-dependent mask or sign -------
+
+STAGED = {
+    "slogdet": (lambda A: np.linalg.slogdet(A)[1] * np.linalg.slogdet(A)[0],
+                onp.array([[2.0, 0.3, 0.1], [0.2, -1.5, 0.4], [0.1, 0.2, 1.0]])),
+    "gp_lml": (gp_log_marginal_likelihood, onp.array([-0.2, 0.3, -3.0])),
+    "fmax": (lambda x: np.fmax(x, 0.1) + np.fmin(x, onp.nan), onp.array([0.5, -1.0, onp.nan])),
+    "nanmean": (lambda x: np.nanmean(x * 2.0), onp.array([0.5, -1.0, onp.nan, 2.0])),
+    "hypot": (lambda x: np.hypot(x, 2 * x), onp.array([0.5, -1.0, 0.0])),
+    "logsumexp": (lambda x: logsumexp(x), onp.array([0.5, -1.0, 1000.0])),
+    "clip": (lambda x: np.clip(x, -0.5, 1.0), onp.array([0.5, -1.0, 2.0])),
+}
+
+
+@pytest.mark.parametrize("name", list(STAGED))
+def test_make_ir_and_jit_of_value_dependent_ops(name):
+    f, x = STAGED[name]
+    program = cr.make_ir(f)(x)
+    assert "outputs" in str(program)
+    onp.testing.assert_allclose(cr.jit(f)(x), f(x), rtol=1e-13)
+    onp.testing.assert_allclose(cr.jit(cr.grad(lambda x: np.nansum(f(x))))(x),
+                                cr.grad(lambda x: np.nansum(f(x)))(x), rtol=1e-12)
+
+
+def test_slogdet_sign_is_staged_and_traced_symbolically():
+    import sympy as sp
+
+    from chainrule.symbolic import expression
+
+    A = onp.array([[2.0, 0.3], [0.2, -1.5]])
+    program = str(cr.make_ir(lambda A: np.linalg.slogdet(A)[0] * np.linalg.slogdet(A)[1])(A))
+    assert "slogdet_sign(" in program and "logabsdet(" in program
+    assert cr.jit(lambda A: np.linalg.slogdet(A)[0])(A) == -1.0
+    M = sp.Matrix(2, 2, sp.symbols("a b c d", real=True))
+    sign = expression(lambda A: np.linalg.slogdet(A)[0], M)
+    assert sign == sp.sign(M.det())
+    values = dict(zip(M, A.ravel()))
+    assert float(sign.subs(values)) == -1.0
+
+
+def test_sort_under_jit_says_why_it_cannot_stage():
+    with pytest.raises(TypeError, match="sort under make_ir/jit"):
+        cr.make_ir(lambda x: np.sort(x))(onp.array([2.0, 1.0]))

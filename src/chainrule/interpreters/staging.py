@@ -104,6 +104,13 @@ def _placeholder(aval: AVal) -> Any:
     return np.ones(aval.shape, aval.dtype)
 
 
+def _identity_like(a: Any) -> Any:
+    """Identity matrices of ``a``'s shape (for linear algebra's shape inference)."""
+    if np.ndim(a) < 2:
+        return a
+    return np.broadcast_to(np.eye(a.shape[-2], a.shape[-1], dtype=a.dtype), a.shape).copy()
+
+
 def abstractify(x: Any) -> AVal:
     """The abstract value of a concrete value or of a tracer of any level."""
     while isinstance(x, Tracer):
@@ -152,7 +159,12 @@ class StagingTrace(Trace):
         invars = [self._atom(a) for a in args]
         dummies = [_placeholder(a.aval) if isinstance(a, Var) else a.value for a in invars]
         with np.errstate(all="ignore"):
-            out = prim.impl(*dummies, **params)
+            try:
+                out = prim.impl(*dummies, **params)
+            except np.linalg.LinAlgError:  # a matrix of ones is singular: use identities
+                dummies = [_identity_like(d) if isinstance(v, Var) else d
+                           for d, v in zip(dummies, invars)]
+                out = prim.impl(*dummies, **params)
         multi = isinstance(out, (tuple, list))
         outs = list(out) if multi else [out]
         outvars = [Var(aval_of(o)) for o in outs]

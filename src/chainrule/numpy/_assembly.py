@@ -261,6 +261,11 @@ def sort(a, axis=-1, kind=None, order=None):
     if axis is None:
         a, axis = ns.ravel(a), 0
     order_ = np.argsort(concrete(a), axis=axis, kind=kind or "stable")
+    if isinstance(order_, Tracer):
+        raise TypeError(
+            "chainrule.numpy.sort under make_ir/jit: the sorting permutation depends on the "
+            "values, which are not known while a program is staged. Sort outside the staged "
+            "function, or call it without jit.")
     return take_along_axis(a, order_, axis)
 
 

@@ -252,7 +252,8 @@ def _clip_masks(x, lo, hi):
     m = x if lo is None else np.maximum(x, concrete(lo))
     to_hi = np.zeros(np.shape(m), dtype=bool) if hi is None else m > concrete(hi)
     below = np.zeros(np.shape(x), dtype=bool) if lo is None else x < concrete(lo)
-    return ~to_hi & ~below, ~to_hi & below, to_hi
+    keep = np.logical_not(to_hi)  # ufuncs, not ~/&: staged masks dispatch to primitives
+    return np.logical_and(keep, np.logical_not(below)), np.logical_and(keep, below), to_hi
 
 
 def _clip_rule(which: int, tangent_mode: bool):

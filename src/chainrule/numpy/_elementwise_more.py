@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from chainrule.core.primitive import Primitive, Reads, concrete, dtype_of
+from chainrule.core.primitive import Primitive, Reads, Tracer, concrete, dtype_of
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy._elementwise import _float_fast, _ub, _where_zero, divide, unary, where_p
 from chainrule.numpy._structural import broadcast_like
@@ -186,7 +186,7 @@ def hypot(a, b):
     """√(a² + b²), scaled by max(|a|, |b|) so that no square overflows."""
     m = ew.maximum(ew.absolute(a), ew.absolute(b))
     zero = concrete(m) == 0
-    if np.any(zero):
+    if isinstance(zero, Tracer) or np.any(zero):  # staged: not known, take the safe form
         s = where_p(zero, 1.0, m)
         return where_p(zero, 0.0, s * ew.sqrt(ew.square(a / s) + ew.square(b / s)))
     return m * ew.sqrt(ew.square(a / m) + ew.square(b / m))
@@ -199,8 +199,11 @@ def float_power(a, b):
 
 
 def _nan_pick(a, b, pick):
+    # ufuncs, not operators: on staged values they dispatch to the logical_* primitives
     an, bn = np.isnan(concrete(a)), np.isnan(concrete(b))
-    return where_p(an & ~bn, b, where_p(bn & ~an, a, pick(a, b)))
+    a_only = np.logical_and(an, np.logical_not(bn))
+    b_only = np.logical_and(bn, np.logical_not(an))
+    return where_p(a_only, b, where_p(b_only, a, pick(a, b)))
 
 
 def fmax(a, b):

@@ -145,7 +145,8 @@ def nansum(a, axis=None, dtype=None, out=None, keepdims=False):
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False):
     """Mean over ``axis`` ignoring NaN."""
     nan = np.isnan(concrete(a))
-    count = np.sum(~nan, axis=ns.normalize_axis(axis, len(shape_of(a))), keepdims=keepdims)
+    count = np.sum(np.logical_not(nan), axis=ns.normalize_axis(axis, len(shape_of(a))),
+                   keepdims=keepdims)
     return nansum(a, axis=axis, out=out, keepdims=keepdims) / count
 
 

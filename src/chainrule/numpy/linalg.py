@@ -32,6 +32,7 @@ from chainrule.interpreters.reverse import ReverseTrace, backward
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy import _namespace as ns
 from chainrule.numpy._linalg import _mT, matmul
+from chainrule.numpy._nondiff import nondiff
 from chainrule.numpy._structural import sum_p
 
 __all__ = [
@@ -159,10 +160,14 @@ def det(a):
     return det_p(a)
 
 
+#: sign of det A: piecewise constant, so a primitive with zero rules (staging records it;
+#: calling NumPy on a staged value would dispatch straight back here)
+slogdet_sign_p = nondiff("slogdet_sign", lambda a: np.linalg.slogdet(a)[0])
+
+
 def slogdet(a):
     """(sign, log|det A|); the sign has derivative 0."""
-    sign = np.linalg.slogdet(concrete(a))[0]
-    return sign, logabsdet_p(a)
+    return slogdet_sign_p(a), logabsdet_p(a)
 
 
 # ---- Cholesky ----------------------------------------------------------------------------

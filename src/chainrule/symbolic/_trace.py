@@ -341,6 +341,7 @@ SYMPY_RULES: dict[str, Callable] = {
     "inv": _per_matrix(lambda A: A.inv()),
     "det": _per_matrix(lambda A: A.det()),
     "logabsdet": _per_matrix(lambda A: sp.log(sp.Abs(A.det()))),
+    "slogdet_sign": _per_matrix(lambda A: sp.sign(A.det())),
     "solve": _solve,
     "norm2": lambda x, axis=None, keepdims=False: _elementwise(sp.sqrt, 1)(
         _reduce(sp.Add)(_elementwise(lambda v: sp.Abs(v) ** 2, 1)(_as_array(x)), axis,
