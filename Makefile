@@ -9,7 +9,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q -e ".[symbolic,plot]"
 	touch $@
 
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml
@@ -17,7 +17,7 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/python -m chainrule.demo
+	$(BIN)/chainrule tour --out out
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
