@@ -60,7 +60,7 @@ class Pattern:
     def from_pairs(cls, rows: np.ndarray, cols: np.ndarray, shape: tuple) -> "Pattern":
         """The pattern with non-zeros at (rows[e], cols[e]) (repeats allowed)."""
         n_rows, n_cols = int(shape[0]), int(shape[1])
-        key = np.unique(np.asarray(rows, np.int64) * max(n_cols, 1) + np.asarray(cols, np.int64))
+        key = _unique(np.asarray(rows, np.int64) * max(n_cols, 1) + np.asarray(cols, np.int64))
         r, c = np.divmod(key, max(n_cols, 1))
         indptr = np.zeros(n_rows + 1, np.int64)
         np.cumsum(np.bincount(r, minlength=n_rows), out=indptr[1:])
@@ -124,6 +124,18 @@ class Pattern:
         return f"Pattern(shape={self.shape}, nnz={self.nnz})"
 
 
+def _unique(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (sort + compare: several times faster here than np.unique's
+    hash path in NumPy 2)."""
+    keys = np.sort(keys, kind="stable" if keys.size < 64 else None)
+    if keys.size == 0:
+        return keys
+    keep = np.empty(keys.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=keep[1:])
+    return keys[keep]
+
+
 def combine(n_out: int, n_cols: int, contributions: list) -> Pattern:
     """``S(y_r) = ∪ S(a_s)`` over every pair ``(r, s)`` of every contribution.
 
@@ -148,7 +160,7 @@ def combine(n_out: int, n_cols: int, contributions: list) -> Pattern:
         keys.append(rep_out * max(n_cols, 1) + cols)
     if not keys:
         return Pattern.empty(n_out, n_cols)
-    key = np.unique(np.concatenate(keys))
+    key = _unique(np.concatenate(keys))
     r, c = np.divmod(key, max(n_cols, 1))
     indptr = np.zeros(n_out + 1, np.int64)
     np.cumsum(np.bincount(r, minlength=n_out), out=indptr[1:])
