@@ -304,6 +304,35 @@ def matmul_rule(prim, vals, batched, size, params):
     return reshape_p(out, shape=final) if final != s else out
 
 
+def stacked_rule(prim, vals, batched, size, params):
+    """Operations already batched over leading axes (``inv``, ``det``, ``cholesky``, ``qr``,
+    ``svd``, ``eigh``: they act on the last two axes): the batch axis is one more."""
+    return prim(vals[0], *vals[1:], **params)
+
+
+def axis_param_rule(prim, vals, batched, size, params):
+    """Ops with an ``axis`` (int) or ``axes`` (tuple or None: all) parameter, such as the FFTs:
+    the parameter is shifted past the batch axis."""
+    p = dict(params)
+    nd = len(shape_of(vals[0])) - 1
+    if "axes" in p:
+        p["axes"] = _shift_axis(p["axes"], nd)
+        p["axes"] = (p["axes"],) if isinstance(p["axes"], int) else p["axes"]
+    if "axis" in p:
+        p["axis"] = _shift_axis(p["axis"], nd)
+    return prim(*vals, **p)
+
+
+def einsum_rule(prim, vals, batched, size, params):
+    """A fresh subscript letter for the batch axis, on batched operands and the output."""
+    ins, out = params["ins"], params["out"]
+    used = set("".join(ins) + out)
+    letter = next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA"
+                  if c not in used)
+    new_ins = tuple(letter + s if b else s for s, b in zip(ins, batched))
+    return prim(*vals, ins=new_ins, out=letter + out)
+
+
 def loop_fallback(prim, vals, batched, size, params):
     """Run ``prim`` once per example and stack the results (correct for any primitive)."""
     getitem_p, ix = _prims()[3], _prims()[5]
@@ -355,7 +384,12 @@ BATCH_RULES: dict[str, Callable] = {name: elementwise_rule for name in ELEMENTWI
 BATCH_RULES.update({name: reduction_rule for name in REDUCTIONS})
 BATCH_RULES.update({name: argreduction_rule for name in ("argmax", "argmin", "cumsum",
                                                          "cumprod")})
+BATCH_RULES.update({name: stacked_rule for name in (
+    "inv det logabsdet slogdet_sign cholesky eigvalsh eigh_vectors qr_q qr_r svd_s svd_u svd_vh".split())})
+BATCH_RULES.update({name: axis_param_rule for name in ("fftn", "ifftn", "rfft", "irfft")})
 BATCH_RULES.update(
+    norm2=reduction_rule,
+    einsum=einsum_rule,
     reshape=reshape_rule,
     broadcast_to=broadcast_to_rule,
     transpose=transpose_rule,
@@ -367,9 +401,7 @@ BATCH_RULES.update(
 
 #: primitives known to run through :func:`loop_fallback` (a decision, checked by a test)
 LOOP_FALLBACK = frozenset(
-    "full_like nonzero argwhere searchsorted digitize allclose array_equal argsort einsum "
-    "rfft irfft inv solve det logabsdet cholesky eigvalsh eigh_vectors qr_q qr_r svd_s svd_u "
-    "svd_vh norm2 fftn ifftn".split()
+    "full_like nonzero argwhere searchsorted digitize allclose array_equal argsort solve".split()
 )
 
 
