@@ -401,7 +401,9 @@ BATCH_RULES.update(
 
 #: primitives known to run through :func:`loop_fallback` (a decision, checked by a test)
 LOOP_FALLBACK = frozenset(
-    "full_like nonzero argwhere searchsorted digitize allclose array_equal argsort solve".split()
+    "full_like nonzero argwhere searchsorted digitize allclose array_equal argsort solve "
+    # staged control flow (sub-programs; being built concurrently): per example for now
+    "cond scan while_loop tuple_get".split()
 )
 
 
