@@ -45,6 +45,12 @@ def sample(domain: str, shape, rng):
     elif domain == "complex":
         x = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
         return x if shape else complex(x)
+    elif domain in ("complex_away1", "complex_right"):  # |z| in [0.5, 1.5] / Re z in [0.5, 2]
+        if domain == "complex_away1":
+            x = rng.uniform(0.5, 1.5, shape) * onp.exp(1j * rng.uniform(-3.0, 3.0, shape))
+        else:
+            x = rng.uniform(0.5, 2.0, shape) + 1j * rng.uniform(-1.0, 1.0, shape)
+        return x if shape else complex(x)
     elif domain == "spd":  # symmetric positive definite matrices (shape (..., n, n))
         a = rng.standard_normal(shape)
         x = a @ onp.swapaxes(a, -1, -2) + shape[-1] * onp.eye(shape[-1])
@@ -151,12 +157,10 @@ SPECS.update({
     "sinc": Spec(np.sinc, U),
     "arctan2": Spec(np.arctan2, B, ("away1", "away1")),
     "real": Spec(lambda z: np.real(z) ** 2 + np.real(np.conj(z)), U, ("complex",)),
-    # complex rows: first order; at second order the core binary rules (add/mul) would have
-    # to take real parts / conjugates of complex cotangents meeting real operands
-    "imag": Spec(lambda z: np.imag(z) * np.real(z) + np.imag(z), U, ("complex",), order=1),
+    "imag": Spec(lambda z: np.imag(z) * np.real(z) + np.imag(z), U, ("complex",)),
     "times_i": Spec(lambda z: np.imag(z) * 2.0, U, ("complex",)),
     "conj": Spec(lambda z: np.conj(z) * 2.0 + np.real(np.conj(z)) * np.imag(np.conj(z)), U,
-                 ("complex",), order=1),
+                 ("complex",)),
     "cumsum": Spec(lambda x: np.cumsum(x, axis=0) * np.cumsum(x)[-1], [((4,),), ((2, 3),)]),
     "cumprod": Spec(lambda x: np.cumprod(x, axis=-1) + np.cumprod(x)[-1], [((4,),), ((2, 3),)],
                     ("away1",)),
@@ -200,3 +204,61 @@ SPECS.update({
     "polygamma": Spec(lambda x: sps.digamma(x) + sps.polygamma(2, x), U, ("positive",)),
     "expit": Spec(sps.expit, U),
 })
+
+
+# ---- complex values, JAX's convention (chainrule.numpy._elementwise's docstring) ------------
+# "<primitive>:<what>" -> Spec: the same check_grads (order 2, both modes) on complex inputs,
+# and on real inputs meeting complex values (their cotangents must come back real).
+MATMUL_SHAPES = [((2, 3), (3, 4)), ((3,), (3, 2)), ((2, 3), (3,)), ((3,), (3,))]
+COMPLEX_SPECS: dict[str, Spec] = {
+    "exp:complex": Spec(np.exp, U, ("complex",)),
+    "sin:complex": Spec(np.sin, U, ("complex",)),
+    "mul:complex": Spec(np.multiply, B, ("complex", "complex")),
+    "mul:real*complex": Spec(np.multiply, B, ("real", "complex")),
+    "div:complex": Spec(np.divide, B, ("complex", "complex_away1")),
+    "div:real/complex": Spec(np.divide, B, ("real", "complex_away1")),
+    "pow:complex": Spec(np.power, B, ("complex_right", "complex")),
+    "pow:complex**real": Spec(np.power, B, ("complex_right", "real")),
+    "abs:complex": Spec(lambda z: np.abs(z) * z, U, ("complex_away1",)),
+    "real:complex": Spec(lambda z: np.real(z) * np.sin(z) + np.real(z * z), U, ("complex",)),
+    "imag:complex": Spec(lambda z: np.imag(z) * z + np.imag(z * z) ** 2, U, ("complex",)),
+    "conj:complex": Spec(lambda z: np.conj(z) * z + np.conj(z * z) ** 2, U, ("complex",)),
+    "arctan2:angle": Spec(lambda z: np.angle(z) * z + np.angle(z * z), U, ("complex_away1",)),
+    "matmul:complex": Spec(np.matmul, MATMUL_SHAPES, ("complex", "complex")),
+    "matmul:real@complex": Spec(np.matmul, MATMUL_SHAPES, ("real", "complex")),
+    "sum:complex": Spec(lambda z: np.sum(z * z, axis=-1) + np.sum(z), [((2, 3),), ((4,),)],
+                        ("complex",)),
+    "where:complex": Spec(lambda x, z: np.where(onp.arange(4) % 2 == 0, x, z) * z,
+                          [((4,), (4,)), ((), (4,))], ("real", "complex")),
+    "concatenate:real|complex": Spec(lambda x, z: np.concatenate([x, z]) ** 2,
+                                     [((3,), (2,))], ("real", "complex")),
+    "einsum:real,complex": Spec(lambda a, b: np.einsum("ij,jk->ik", a, b), [((2, 3), (3, 2))],
+                                ("real", "complex")),
+    "fftn:complex": Spec(lambda z: np.fft.fft(z * z) + np.fft.ifft(z, norm="ortho"), [((4,),)],
+                         ("complex",)),
+    "rfft:real": Spec(lambda x: np.fft.rfft(x) * (1 + 2j), [((4,),), ((5,),)]),
+    "irfft:complex": Spec(lambda z: np.fft.irfft(z * z), [((3,),)], ("complex",)),
+    # real in, real out, complex in between
+    "exp:real->complex->real": Spec(lambda x: np.abs(np.exp(1j * x) * (1 + 2j) + x) ** 2, U),
+}
+
+
+# structured control flow (chainrule.control): a staged body inside one equation
+import chainrule as _cr  # noqa: E402
+
+
+def _scan_row(x):
+    carry, ys = _cr.scan(lambda c, xi: (np.sin(c) * xi + 0.5 * c, c * xi), x[0], x)
+    return carry + np.sum(ys, axis=0)
+
+
+SPECS["scan"] = Spec(_scan_row, [((3,),), ((3, 2),)])
+SPECS["tuple_get"] = Spec(
+    lambda x, y: _cr.fori_loop(0, 3, lambda i, c: (c[0] * np.cos(c[1]), c[1] + 0.1 * c[0] * i),
+                               (x, y))[0], [((), ()), ((4,), (4,))])
+SPECS["while_loop"] = Spec(
+    lambda x: _cr.while_loop(lambda v: v[0] < 3, lambda v: (v[0] + 1, np.sin(v[1]) + v[1]),
+                             (0, x))[1], U)
+SPECS["cond"] = Spec(
+    _cr.jit(lambda x: _cr.cond(np.sum(x) > 0, lambda v: np.sin(v) * v, lambda v: v * v * v, x)),
+    U)

@@ -30,8 +30,8 @@ from chainrule.ir.program import AVal, Eqn, Lit, Program, Var, atom_key, aval_of
 from chainrule.interpreters import forward as _forward
 from chainrule.interpreters import reverse as _reverse
 
-__all__ = ["StagingTrace", "StagingTracer", "ConcretizationError", "stage", "abstractify",
-           "user_frame"]
+__all__ = ["StagingTrace", "StagingTracer", "ConcretizationError", "stage", "stage_sub",
+           "abstractify", "user_frame"]
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -129,17 +129,27 @@ _JVP_PROCESS = _forward.JVPTrace.process.__code__
 class StagingTrace(Trace):
     """Records every primitive applied to its tracers as an :class:`Eqn`."""
 
-    __slots__ = ("eqns", "by_key")
+    __slots__ = ("eqns", "by_key", "captured")
 
-    def __init__(self) -> None:
+    def __init__(self, lift: bool = False) -> None:
         super().__init__()
         self.eqns: list[Eqn] = []
         self.by_key: dict = {}
+        #: when staging a sub-program (a loop body, a branch): id(outer value) ->
+        #: (its new input Var, the value); values of other traces become inputs
+        self.captured: dict | None = {} if lift else None
 
     def new_input(self, aval: AVal, hint: str | None = None) -> StagingTracer:
         return StagingTracer(self, Var(aval, hint))
 
     def _atom(self, a: Any) -> Any:
+        if isinstance(a, StagingTracer) and a._trace is self:
+            return a.var
+        if self.captured is not None and isinstance(a, Tracer):
+            hit = self.captured.get(id(a))
+            if hit is None:
+                hit = self.captured[id(a)] = (Var(abstractify(a)), a)
+            return hit[0]
         if isinstance(a, StagingTracer):
             if a._trace is self:
                 return a.var
@@ -202,6 +212,9 @@ class StagingTrace(Trace):
         return None
 
     def _atom_or_none(self, a: Any) -> Any:
+        if self.captured is not None and isinstance(a, Tracer) and a._trace is not self:
+            hit = self.captured.get(id(a))  # a lookup must not capture anything
+            return hit[0] if hit is not None else Lit(None)
         try:
             return self._atom(a)
         except (RuntimeError, TypeError):
@@ -273,3 +286,37 @@ def stage(f: Callable, args: tuple, kwargs: dict | None = None,
     name = getattr(f, "__name__", type(f).__name__)
     return Program([b.var for b in boxes], trace.eqns, outputs, in_tree=in_tree,
                    out_tree=out_tree, name=name, arg_names=tuple(hints))
+
+
+def stage_sub(f: Callable, avals: list, hints: list | None = None,
+              name: str = "body") -> tuple[Program, list]:
+    """Stage a sub-program (a loop body, a branch) on abstract inputs.
+
+    ``f`` takes one argument per aval and returns a flat list of results. Values of
+    other traces that ``f`` closes over (an enclosing ``grad``'s tracers, an
+    enclosing ``jit``'s staged values) become extra inputs after the given ones:
+    closure conversion, so the sub-program is closed.
+
+    Returns:
+        ``(program, captured)``: the program's inputs are ``len(avals)`` inputs, then
+        one per captured value; ``captured`` lists those values, in order.
+    """
+    trace = StagingTrace(lift=True)
+    hints = hints or [None] * len(avals)
+    try:
+        boxes = [trace.new_input(av, h) for av, h in zip(avals, hints, strict=True)]
+        outs = list(f(*boxes))
+    finally:
+        trace.active = False
+    outputs = []
+    for o in outs:
+        if isinstance(o, StagingTracer) and o._trace is trace:
+            outputs.append(o.var)
+        elif isinstance(o, Tracer):  # an outer value returned unchanged
+            outputs.append(trace._atom(o))
+        else:
+            outputs.append(Lit(o))
+    caps = list(trace.captured.values())
+    prog = Program([b.var for b in boxes] + [v for v, _ in caps], trace.eqns, outputs,
+                   name=name)
+    return prog, [x for _, x in caps]

@@ -136,7 +136,7 @@ def generate(prog: Program, name: str | None = None) -> tuple[str, dict]:
                     text = format_eqn(fwd, names)
                 except KeyError:
                     text = f"{fwd.prim.name}(...) (simplified away)"
-                body.append(f"# {kind} of {text}")
+                body.append(f"# {kind} of {' '.join(text.split())}")
             elif last_origin != 0 or not body:
                 body.append("# forward pass" if nums is not None or last_origin != 0
                             else "# evaluation trace")
@@ -173,6 +173,10 @@ def _line(em: _Emitter, e, names: dict) -> str:
     name = e.prim.name
     ins = [em.atom(a, names) for a in e.invars]
     lhs = ", ".join(names[id(o)] for o in e.outvars)
+    if getattr(e.prim, "multiple_results", False):
+        lhs += "," if len(e.outvars) == 1 else ""
+        if not e.outvars:
+            lhs = "_"
     scalar = all(a.aval.pyfloat or (isinstance(a, Lit) and type(a.value) in (int, float))
                  for a in e.invars)
     if not e.params:
@@ -251,7 +255,7 @@ def _eval_impls(prog: Program, args: list) -> list:
 
     for e in prog.eqns:
         out = e.prim.impl(*[read(a) for a in e.invars], **e.params)
-        if len(e.outvars) == 1:
+        if len(e.outvars) == 1 and not getattr(e.prim, "multiple_results", False):
             env[id(e.outvars[0])] = out
         else:
             for v, o in zip(e.outvars, out, strict=False):

@@ -28,7 +28,7 @@ def eval_flat(prog: Program, flat_args: list) -> list:
 
     for e in prog.eqns:
         out = e.prim(*[read(a) for a in e.invars], **e.params)
-        if len(e.outvars) == 1:
+        if len(e.outvars) == 1 and not getattr(e.prim, "multiple_results", False):
             env[id(e.outvars[0])] = out
         else:
             for v, o in zip(e.outvars, out, strict=False):
