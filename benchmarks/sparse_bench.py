@@ -90,7 +90,7 @@ def jacobian_rows(sizes, quick: bool):
             from chainrule.vectorize import vmap
 
             seeds = _unit_rows([u], 0, CHUNK)[0]
-            push = vmap(lambda t: cr.jvp(allen_cahn, (u,), (t,))[1])
+            push = vmap(lambda t, u=u: cr.jvp(allen_cahn, (u,), (t,))[1])
             t_dense = median_time(push, seeds, repeat=3) * n / CHUNK
             dense = f"~{fmt(t_dense)}"
         rows.append((n, dense, fmt(t_sparse), jac.stats["products"], fmt(t_detect),
@@ -123,8 +123,8 @@ def per_example_rows(batches):
     for b in batches:
         xs, ys = rng.standard_normal((b, 32)), rng.standard_normal((b, 4))
 
-        def loop():
-            return [g(p, xs[i], ys[i]) for i in range(b)]
+        def loop(xs=xs, ys=ys):
+            return [g(p, x, y) for x, y in zip(xs, ys)]
 
         t_loop = median_time(loop, repeat=3)
         t_vmap = median_time(vg, p, xs, ys)

@@ -47,8 +47,8 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
             must be the same for every example), or a pytree matching the output.
 
     Returns:
-        The batched function. Example: per-example gradients
-        ``vmap(grad(loss), in_axes=(None, 0, 0))(params, xs, ys)``.
+        The batched function (keyword arguments are passed through unbatched).
+        Example: per-example gradients ``vmap(grad(loss), in_axes=(None, 0, 0))(params, xs, ys)``.
 
     Example:
         >>> import chainrule as cr, chainrule.numpy as np
@@ -56,7 +56,7 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
         array([ 5., 50.])
     """
 
-    def vmapped(*args):
+    def vmapped(*args, **kwargs):
         if isinstance(in_axes, (tuple, list)):
             if len(in_axes) != len(args):
                 raise ValueError(
@@ -98,7 +98,7 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
                 if ax % len(shape_of(v)) != 0:
                     v = _ns.moveaxis(v, ax, 0)
                 boxed.append(BatchTracer(trace, v))
-            out = f(*tree_unflatten(tree, boxed))
+            out = f(*tree_unflatten(tree, boxed), **kwargs)
         finally:
             trace.active = False
         out_flat, out_tree = tree_flatten(out)

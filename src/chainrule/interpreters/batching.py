@@ -385,7 +385,8 @@ BATCH_RULES.update({name: reduction_rule for name in REDUCTIONS})
 BATCH_RULES.update({name: argreduction_rule for name in ("argmax", "argmin", "cumsum",
                                                          "cumprod")})
 BATCH_RULES.update({name: stacked_rule for name in (
-    "inv det logabsdet slogdet_sign cholesky eigvalsh eigh_vectors qr_q qr_r svd_s svd_u svd_vh".split())})
+    "inv det logabsdet slogdet_sign cholesky eigvalsh eigh_vectors qr_q qr_r svd_s svd_u "
+    "svd_vh".split())})
 BATCH_RULES.update({name: axis_param_rule for name in ("fftn", "ifftn", "rfft", "irfft")})
 BATCH_RULES.update(
     norm2=reduction_rule,
