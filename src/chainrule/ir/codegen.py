@@ -141,7 +141,7 @@ def generate(prog: Program, name: str | None = None) -> tuple[str, dict]:
                 body.append("# forward pass" if nums is not None or last_origin != 0
                             else "# evaluation trace")
             last_origin = okey
-        body.append(_line(em, e, names))
+        body.extend(_lines(em, e, names))
     outs = [em.atom(o, names) for o in prog.outputs]
     body.append("return " + _structure(em, prog.out_tree, iter(outs)))
     lines += ["        " + b for b in body]
@@ -167,6 +167,108 @@ def _structure(em: _Emitter, td: Any, it) -> str:
     if kind == "dict":
         return "{" + ", ".join(f"{k!r}: {p}" for k, p in zip(td.meta, parts, strict=False)) + "}"
     return em.const(td.meta, "_type") + "(" + ", ".join(parts) + ")"
+
+
+def _lines(em: _Emitter, e, names: dict) -> list[str]:
+    """The source lines of one equation (loops and branches inline their sub-programs)."""
+    kind = _STRUCTURED.get(e.prim.name)
+    if kind is not None and isinstance(e.params.get(kind[0]), Program):
+        return kind[1](em, e, names)
+    return [_line(em, e, names)]
+
+
+def _block(em: _Emitter, prog: Program, names: dict, in_exprs: list) -> tuple[list, list]:
+    """Lines computing ``prog`` with its inputs bound to ``in_exprs``; its output exprs."""
+    for v, x in zip(prog.inputs, in_exprs, strict=True):
+        names[id(v)] = x
+    lines: list[str] = []
+    for e in prog.eqns:
+        for o in e.outvars:
+            names[id(o)] = _ident("t", em.used)
+        lines.extend(_lines(em, e, names))
+    return lines, [em.atom(o, names) for o in prog.outputs]
+
+
+def _assign(targets: list, exprs: list) -> list[str]:
+    if not targets:
+        return []
+    return [f"{', '.join(targets)} = {', '.join(exprs)}"]
+
+
+def _emit_scan(em: _Emitter, e, names: dict) -> list[str]:
+    """``for`` over the body, written inline: carry variables, per-step outputs in lists."""
+    p = e.params
+    body, nc, nk, lo, length, reverse = (p["body"], p["nc"], p["nk"], p["lo"], p["length"],
+                                         p["reverse"])
+    ins = [em.atom(a, names) for a in e.invars]
+    consts, init, xs = ins[:nc], ins[nc:nc + nk], ins[nc + nk:]
+    off = 1 if lo is not None else 0
+    x_in = body.inputs[off + nc + nk:]
+    carry = [_ident("c", em.used) for _ in range(nk)]
+    t = _ident("step", em.used)
+    lines = [f"# loop: {len(body.eqns)}-equation body {body.name!r}, {length} steps"
+             + (", reversed" if reverse else "")]
+    lines += _assign(carry, init)
+    xnames = []
+    for x, v in zip(xs, x_in, strict=True):
+        xn = _ident("xs", em.used)
+        lines.append(f"{xn} = {x}.tolist()" if v.aval.pyfloat else f"{xn} = {x}")
+        xnames.append(xn)
+    ny = len(body.outputs) - nk
+    ynames = [_ident("ys", em.used) for _ in range(ny)]
+    lines += [f"{y} = []" for y in ynames]
+    rng = f"range({length - 1}, -1, -1)" if reverse else f"range({length})"
+    lines.append(f"for {t} in {rng}:")
+    idx = [] if lo is None else [t if lo == 0 else f"({t} + {lo})"]
+    xt = [_ident("x", em.used) for _ in xnames]
+    inner, outs = _block(em, body, names, idx + consts + carry + xt)
+    inner = [f"{a} = {x}[{t}]" for a, x in zip(xt, xnames, strict=True)] + inner
+    inner += [f"{y}.append({o})" for y, o in zip(ynames, outs[nk:], strict=True)]
+    inner += _assign(carry, outs[:nk])
+    lines += ["    " + ln for ln in inner] or ["    pass"]
+    if reverse:
+        lines += [f"{y}.reverse()" for y in ynames]
+    res = [names[id(o)] for o in e.outvars]
+    lines += _assign(res[:nk], carry)
+    for r, y, o in zip(res[nk:], ynames, e.outvars[nk:], strict=True):
+        av = o.aval
+        lines.append(f"{r} = np.array({y}, dtype={em.const(av.dtype, '_dt')})"
+                     + (f".reshape({av.shape!r})" if av.ndim != 1 else ""))
+    return lines
+
+
+def _emit_while(em: _Emitter, e, names: dict) -> list[str]:
+    p = e.params
+    cprog, bprog, ncc, ncb = p["cond"], p["body"], p["ncc"], p["ncb"]
+    ins = [em.atom(a, names) for a in e.invars]
+    cc, cb, init = ins[:ncc], ins[ncc:ncc + ncb], ins[ncc + ncb:]
+    carry = [_ident("c", em.used) for _ in init]
+    lines = [f"# while loop: {len(bprog.eqns)}-equation body {bprog.name!r}"]
+    lines += _assign(carry, init)
+    lines.append("while True:")
+    cl, co = _block(em, cprog, names, cc + carry)
+    bl, bo = _block(em, bprog, names, cb + carry)
+    inner = cl + [f"if not {co[0]}:", "    break"] + bl + _assign(carry, bo)
+    lines += ["    " + ln for ln in inner]
+    lines += _assign([names[id(o)] for o in e.outvars], carry)
+    return lines
+
+
+def _emit_cond(em: _Emitter, e, names: dict) -> list[str]:
+    ins = [em.atom(a, names) for a in e.invars]
+    res = [names[id(o)] for o in e.outvars]
+    lines = [f"if {ins[0]}:"]
+    for k, prog in ((0, e.params["true"]), (1, e.params["false"])):
+        bl, bo = _block(em, prog, names, ins[1:])
+        lines += ["    " + ln for ln in bl + _assign(res, bo)] or ["    pass"]
+        if k == 0:
+            lines.append("else:")
+    return lines
+
+
+#: structured primitives written inline: name -> (the sub-program parameter, emitter)
+_STRUCTURED = {"scan": ("body", _emit_scan), "while_loop": ("body", _emit_while),
+               "cond": ("true", _emit_cond)}
 
 
 def _line(em: _Emitter, e, names: dict) -> str:

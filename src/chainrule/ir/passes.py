@@ -194,8 +194,24 @@ def dce(prog: Program) -> Program:
     return prog.replace(eqns=kept)
 
 
+def _optimize_subprograms(prog: Program) -> Program:
+    """Optimise the sub-programs (loop bodies, branches) held in equations' params."""
+    eqns, changed = [], False
+    for e in prog.eqns:
+        subs = {k: optimize(v) for k, v in e.params.items() if isinstance(v, Program)}
+        if subs:
+            changed = True
+            e = Eqn(e.prim, e.invars, e.outvars, {**e.params, **subs}, e.origin)
+        eqns.append(e)
+    return prog.replace(eqns=eqns) if changed else prog
+
+
 def optimize(prog: Program) -> Program:
-    """Folding, identities and CSE, then DCE, until nothing changes (at most 4 rounds)."""
+    """Folding, identities and CSE, then DCE, until nothing changes (at most 4 rounds).
+
+    Sub-programs (loop bodies, branches) are optimised too; their inputs are kept.
+    """
+    prog = _optimize_subprograms(prog)
     for _ in range(4):
         n = len(prog.eqns)
         prog = dce(simplify(prog))
