@@ -184,3 +184,24 @@ def test_chunked_sparse_jacobian_and_names():
     jac = cr.jacobian(allen_cahn, sparsity=True, chunk_size=2)
     assert jac.__name__ == "jacobian_of_allen_cahn_wrt_0"
     assert abs(jac(u) - allen_cahn_jacobian(u)).max() < 1e-8
+
+
+def test_patterns_through_loops_and_branches():
+    def heat(u):  # three explicit steps: each widens the band by one on both sides
+        def step(i, v):
+            vp = np.concatenate([np.zeros(1), v, np.zeros(1)])
+            return v + 0.1 * (vp[:-2] - 2 * vp[1:-1] + vp[2:]) - 0.01 * v ** 3
+        return cr.fori_loop(0, 3, step, u)
+
+    x = RNG.uniform(0, 1, 12)
+    band = onp.abs(onp.subtract.outer(onp.arange(12), onp.arange(12))) <= 3
+    onp.testing.assert_array_equal(sparsity(heat, x).toarray(), band)
+    jac = cr.jacobian(heat, sparsity=True)
+    onp.testing.assert_allclose(jac(x).toarray(), cr.jacfwd(heat)(x), rtol=1e-12, atol=1e-15)
+    assert jac.stats["colors"] == 7
+    flip = onp.eye(12)[::-1] + onp.eye(12) > 0
+    branch = lambda u: cr.cond(np.sum(u) > 0, lambda a: a * a[::-1], lambda a: a * 2, u)  # noqa
+    onp.testing.assert_array_equal(sparsity(branch, x).toarray(), flip)
+    grow = lambda u: cr.while_loop(lambda s: np.sum(s) < 100.0,  # noqa: E731
+                                   lambda s: s * 1.5 + s[::-1] * 0.1, u)
+    onp.testing.assert_array_equal(sparsity(grow, x).toarray(), flip)

@@ -11,8 +11,10 @@ equal positions after broadcasting; ``reshape``/``transpose``/``broadcast_to``/
 ``getitem`` are gathers, found by running the op on an array of positions;
 reductions pair each input with the output it reduces into; ``scatter_add``,
 ``concatenate``, ``cumsum`` and ``matmul`` (with the non-zeros of a constant
-operand) have their own pairings; any other primitive is treated as dense (every
-output depends on every input element), which is always safe.
+operand) have their own pairings; loops and branches run their sub-programs on index
+sets (``scan`` unrolled step by step, ``while_loop`` to a fixed point, ``cond`` as
+the union of both branches); any other primitive is treated as dense (every output
+depends on every input element), which is always safe.
 
 Index sets are stored as a compressed boolean row structure (:class:`Pattern`:
 ``indptr``/``indices`` as in CSR), and an equation is applied with one vectorised
@@ -26,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Pattern", "combine", "propagate", "DENSE_LIMIT"]
+__all__ = ["Pattern", "combine", "propagate", "run", "vstack", "DENSE_LIMIT"]
 
 #: the most index-set entries a dense (fallback) rule may create before giving up
 DENSE_LIMIT = 50_000_000
@@ -313,6 +315,107 @@ def _apply(eqn, pats: list, shapes: list, n_cols: int) -> list[Pattern]:
     return outs
 
 
+def vstack(pats: list[Pattern]) -> Pattern:
+    """The rows of several patterns, one after the other."""
+    n_cols = pats[0].shape[1]
+    indptr = [np.zeros(1, np.int64)]
+    off = 0
+    for p in pats:
+        indptr.append(p.indptr[1:] + off)
+        off += p.nnz
+    return Pattern(np.concatenate(indptr), np.concatenate([p.indices for p in pats]),
+                   (sum(p.shape[0] for p in pats), n_cols))
+
+
+def _rows(p: Pattern, start: int, stop: int) -> Pattern:
+    lo, hi = p.indptr[start], p.indptr[stop]
+    return Pattern(p.indptr[start:stop + 1] - lo, p.indices[lo:hi], (stop - start, p.shape[1]))
+
+
+def _scan_rule(eqn, pats, shapes, n_cols):
+    """Unroll the loop on index sets: the body's patterns, step by step (stopping early at a
+    fixed point of the carry when there are no per-step inputs or outputs)."""
+    prm = eqn.params
+    body, nc, nk, lo, length = prm["body"], prm["nc"], prm["nk"], prm["lo"], prm["length"]
+    consts, carry, xs = pats[:nc], pats[nc:nc + nk], pats[nc + nk:]
+    x_sizes = [int(np.prod(s[1:], dtype=int)) for s in shapes[nc + nk:]]
+    ys: list = []
+    steps = range(length - 1, -1, -1) if prm.get("reverse") else range(length)
+    for t in steps:
+        ins = ([Pattern.empty(1, n_cols)] if lo is not None else []) + consts + carry
+        ins += [_rows(x, t * k, (t + 1) * k) for x, k in zip(xs, x_sizes)]
+        out = run(body, ins, n_cols)
+        settled = not xs and len(out) == nk and all(a == b for a, b in zip(out, carry))
+        carry = out[:nk]
+        ys.append(out[nk:])
+        if settled:
+            break
+    if prm.get("reverse"):
+        ys.reverse()
+    stacked = [vstack([y[j] for y in ys]) for j in range(len(body.outputs) - nk)]
+    return list(carry) + stacked
+
+
+def _while_rule(eqn, pats, shapes, n_cols, max_iter: int = 10_000):
+    """Any number of iterations: the fixed point of ``S ← S ∪ body(S)`` on the carry."""
+    prm = eqn.params
+    ncc, ncb = prm["ncc"], prm["ncb"]
+    consts, carry = pats[ncc:ncc + ncb], pats[ncc + ncb:]
+    for _ in range(max_iter):
+        out = run(prm["body"], consts + carry, n_cols)
+        new = [a.union(b) for a, b in zip(carry, out)]
+        if all(a == b for a, b in zip(new, carry)):
+            return carry
+        carry = new
+    return None
+
+
+def _cond_rule(eqn, pats, shapes, n_cols):
+    """Either branch may run: the union of both branches' patterns (the predicate has a
+    zero derivative)."""
+    xs = pats[1:]
+    t = run(eqn.params["true"], xs, n_cols)
+    f = run(eqn.params["false"], xs, n_cols)
+    return [a.union(b) for a, b in zip(t, f)]
+
+
+_SUBPROGRAM_RULES = {"scan": _scan_rule, "while_loop": _while_rule, "cond": _cond_rule}
+
+
+def run(program, in_pats: list, n_cols: int) -> list[Pattern]:
+    """The index sets of ``program``'s outputs given those of its inputs.
+
+    Args:
+        program: a :class:`chainrule.ir.Program`.
+        in_pats: one :class:`Pattern` (or None: a constant) per program input.
+        n_cols: the number of columns (differentiated input elements).
+    """
+    from chainrule.ir.program import Lit
+
+    def size(v) -> int:
+        return int(np.prod(v.aval.shape, dtype=int))
+
+    env: dict[int, Pattern] = {}
+    for v, p in zip(program.inputs, in_pats):
+        env[id(v)] = Pattern.empty(size(v), n_cols) if p is None else p
+    for eqn in program.eqns:
+        pats, shapes = [], []
+        for a in eqn.invars:
+            shapes.append(tuple(a.aval.shape))
+            p = None if isinstance(a, Lit) else env.get(id(a))
+            pats.append(Pattern.empty(size(a), n_cols) if p is None else p)
+        outs = None
+        sub = _SUBPROGRAM_RULES.get(eqn.prim.name)
+        if sub is not None and any(p.nnz for p in pats):
+            outs = sub(eqn, pats, shapes, n_cols)
+        if outs is None:
+            outs = _apply(eqn, [p if p.nnz else None for p in pats], shapes, n_cols)
+        for v, p in zip(eqn.outvars, outs):
+            env[id(v)] = p
+    return [Pattern.empty(size(o), n_cols) if isinstance(o, Lit) else
+            env.get(id(o), Pattern.empty(size(o), n_cols)) for o in program.outputs]
+
+
 def propagate(program, input_index: int = 0) -> list[Pattern]:
     """The index sets of every output of ``program`` w.r.t. its input ``input_index``.
 
@@ -324,21 +427,8 @@ def propagate(program, input_index: int = 0) -> list[Pattern]:
     Returns:
         One :class:`Pattern` per program output, of shape ``(output size, input size)``.
     """
-    from chainrule.ir.program import Lit
-
     x = program.inputs[input_index]
     n = int(np.prod(x.aval.shape, dtype=int))
-    env: dict[int, Pattern] = {id(x): Pattern.identity(n)}
-    for eqn in program.eqns:
-        pats, shapes = [], []
-        for a in eqn.invars:
-            shapes.append(tuple(a.aval.shape))
-            pats.append(None if isinstance(a, Lit) else env.get(id(a)))
-        for v, p in zip(eqn.outvars, _apply(eqn, pats, shapes, n)):
-            env[id(v)] = p
-    outs = []
-    for o in program.outputs:
-        size = int(np.prod(o.aval.shape, dtype=int))
-        outs.append(Pattern.empty(size, n) if isinstance(o, Lit) else
-                    env.get(id(o), Pattern.empty(size, n)))
-    return outs
+    ins = [Pattern.identity(n) if i == input_index else None
+           for i in range(len(program.inputs))]
+    return run(program, ins, n)
