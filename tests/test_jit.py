@@ -97,3 +97,18 @@ def test_pytree_arguments_and_outputs():
     x = rng.normal(size=(5, 3))
     g = cr.jit(cr.grad(loss))(p, x)
     onp.testing.assert_allclose(g["W"], cr.grad(loss)(p, x)["W"])
+
+
+def test_numba_backend_is_not_silently_ignored():
+    with pytest.raises(NotImplementedError, match="numba"):
+        cr.jit(lambda x: x, backend="numba")
+
+
+def test_jit_fori_loop_compiles_to_a_python_for_loop():
+    def logistic(x):
+        return cr.fori_loop(0, 1000, lambda i, l: 4.0 * l * (1.0 - l), x)
+
+    src = cr.source(cr.grad(logistic), 0.3)
+    assert src.count("for step") == 2 and len(src.splitlines()) < 40
+    g = cr.jit(cr.grad(logistic))
+    assert g(0.3) == pytest.approx(cr.grad(logistic)(0.3), rel=1e-9)

@@ -90,8 +90,13 @@ class Jitted:
     """
 
     def __init__(self, f: Callable, static_argnums: tuple = (), backend: str = "python"):
-        if backend not in ("python", "numba"):
-            raise ValueError(f"jit: backend must be 'python' or 'numba', got {backend!r}")
+        if backend == "numba":
+            raise NotImplementedError(
+                "jit(f, backend='numba') is not implemented yet: chainrule generates Python/"
+                "NumPy source only. Use backend='python' (the default); for scalar loops, "
+                "fori_loop/scan/while_loop are generated as Python loops over the body.")
+        if backend != "python":
+            raise ValueError(f"jit: backend must be 'python', got {backend!r}")
         self.f = f
         self.static_argnums = static_argnums
         self.backend = backend
@@ -212,7 +217,8 @@ def jit(f: Callable, static_argnums: int | Sequence[int] = (),
         f: the function (any transformation of one too: ``jit(grad(f))``).
         static_argnums: argument positions that are not traced: their values are
             part of the cache key (use them for sizes, flags, Python objects).
-        backend: ``"python"`` (generated Python/NumPy source).
+        backend: ``"python"`` (generated Python/NumPy source); ``"numba"`` raises
+            NotImplementedError (planned for scalar-float programs).
 
     Returns:
         A :class:`Jitted` callable; ``.explain_retrace()`` says why the last call
