@@ -16,7 +16,7 @@ from hypothesis.extra import numpy as hnp
 import chainrule as cr
 import chainrule.numpy as np
 from chainrule.core.primitive import NO_RULE, PRIMITIVES, Tracer
-from op_specs import SPECS, sample
+from op_specs import COMPLEX_SPECS, SPECS, sample
 
 
 def test_every_primitive_has_a_spec_and_rules():
@@ -63,6 +63,22 @@ def test_primitive_derivatives(name, shapes):
     for g in back(cts):
         assert not onp.any(g), f"{name}: non-zero cotangent {g}"
         assert not isinstance(g, Tracer)
+
+
+COMPLEX_CASES = [(label, shapes) for label, spec in COMPLEX_SPECS.items()
+                 for shapes in spec.shapes]
+
+
+@pytest.mark.parametrize("label,shapes", COMPLEX_CASES, ids=[f"{n}-{s}" for n, s in COMPLEX_CASES])
+def test_complex_derivatives(label, shapes):
+    """Complex rows (JAX's convention): check_grads pairs ⟨u, J v⟩ = Re Σ u·(J v)."""
+    assert label.split(":")[0] in PRIMITIVES, f"{label}: no primitive of that name"
+    spec = COMPLEX_SPECS[label]
+    args = _args(spec, shapes, seed=zlib.crc32(f"{label}{shapes}".encode()))
+    cr.check_grads(spec.fn, args, order=spec.order, modes=("fwd", "rev"))
+    if all(onp.isrealobj(a) for a in args) and not onp.iscomplexobj(spec.fn(*args)):
+        g = cr.grad(lambda *xs: np.sum(spec.fn(*xs)), argnums=tuple(range(len(args))))(*args)
+        assert not any(onp.iscomplexobj(gi) for gi in g), f"{label}: complex gradient {g}"
 
 
 def test_check_grads_catches_a_wrong_rule():

@@ -6,6 +6,12 @@ For a random direction v and random cotangent u (fixed seed):
   (f(x + εv) − f(x − εv)) / 2ε;
 * ``rev``: ⟨u, J·v⟩ computed as ⟨vjp(u), v⟩ is compared with ⟨u, central difference⟩.
 
+The pairing is ⟨a, b⟩ = Re Σ a·b, **without** conjugation: for complex values this is
+JAX's convention (the VJP is the transpose of the JVP as a C-linear map; see
+:mod:`chainrule.numpy._elementwise`), so a rule written for the other convention
+(⟨a, b⟩ = Re Σ conj(a)·b, a conjugated VJP) fails the check. v and u are complex
+for complex inputs and outputs.
+
 At ``order`` k > 1 the same checks run on the derivative functions
 x ↦ J(x)·v and x ↦ J(x)ᵀ·u, so every rule's own rules are exercised too.
 On failure an ``AssertionError`` names the function, the mode, the order, both
@@ -45,9 +51,11 @@ def _add(xs, ts, eps):
 
 
 def _vdot(a, b) -> float:
+    """Re Σ a·b over the leaves (no conjugation: the pairing of JAX's convention)."""
     total = 0.0
     for x, y in zip(tree_flatten(a)[0], tree_flatten(b)[0]):
-        total += np.real(np.vdot(np.asarray(concrete(x)), np.asarray(concrete(y))))
+        x, y = np.asarray(concrete(x)).ravel(), np.asarray(concrete(y)).ravel()
+        total += np.real(np.dot(x, y))
     return float(total)
 
 

@@ -127,10 +127,14 @@ def _materialize(ct, like):
     if ct is None:
         return _zeros_like(like)
     if type(ct) is np.ndarray:
+        if ct.dtype.kind == "c" and dtype_of(like).kind != "c":
+            ct = ct.real.copy()  # a real input has a real cotangent (see numpy/_elementwise)
         if not ct.flags.writeable:
             ct = ct.copy()
         if ct.ndim == 0 and not isinstance(concrete(like), np.ndarray):
             return ct[()]
+    elif type(ct) is complex and dtype_of(like).kind != "c":
+        return ct.real
     return ct
 
 

@@ -117,7 +117,7 @@ def _einsum_vjp(i, g, y, *operands, ins, out):
     if shape_of(ct) != shape:
         axes = tuple(p for p, (a, b) in enumerate(zip(shape, shape_of(ct))) if a == 1 and b != 1)
         ct = sum_p(ct, axis=axes, keepdims=True)
-    return ct
+    return ew.real_for(ct, operands[i])
 
 
 einsum_p = Primitive(

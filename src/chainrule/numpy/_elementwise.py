@@ -5,6 +5,27 @@ modes (elementwise, so the Jacobian is diagonal and J = Jᵀ). Binary ops
 broadcast: a JVP contribution is stretched to the output's shape and a VJP
 cotangent is summed back to the argument's shape (:func:`unbroadcast`).
 Every rule is written with chainrule primitives, so it differentiates again.
+
+Complex numbers follow JAX's convention (the one place it is written down):
+
+* The JVP is the R-linear map ż ↦ ẏ = ∂f/∂z·ż + ∂f/∂z̄·conj(ż).
+* The VJP is its transpose for the pairing ⟨u, v⟩ = Re Σ u·v, with **no conjugation**:
+  ⟨vjp(ȳ), ż⟩ = ⟨ȳ, jvp(ż)⟩ for every ż. For a holomorphic f this is the C-linear
+  transpose, so the rules carry no conjugates: ``vjp(sin)(ȳ) = ȳ·cos z``, the same
+  ``c · f'(x)`` rule as for real x (``check_grads`` tests exactly this pairing).
+* Hence ``grad`` of a real-valued f of a complex z returns ∂f/∂x - i·∂f/∂y, the
+  *conjugate* of the steepest-ascent direction (as ``jax.grad`` does): ``grad(|z|²)``
+  = 2·conj(z); to ascend, step along ``conj(grad(f)(z))``.
+* A real operand's cotangent is the real part of what flows back (a real value has no
+  imaginary direction): :func:`_ub` takes it when a complex cotangent meets a real
+  argument, so real inputs always get real gradients. Real tangents into complex ops
+  need nothing.
+* The non-holomorphic ops have the transposed rules: ``real``: z̄ = Re ȳ; ``imag``:
+  z̄ = -i·Re ȳ; ``conj``: z̄ = conj ȳ; ``abs``: ż ↦ Re(conj(z)·ż)/|z|, z̄ = Re ȳ·conj(z)/|z|;
+  ``angle`` (= arctan2(Im z, Re z)): ż ↦ Im(conj(z)·ż)/|z|², z̄ = -i·Re ȳ·conj(z)/|z|².
+
+Real values pay nothing for this: every complex branch sits behind ``type(x) is float``
+or one dtype read.
 """
 
 from __future__ import annotations
@@ -14,7 +35,7 @@ import operator
 
 import numpy as np
 
-from chainrule.core.primitive import ANS, Primitive, Reads, concrete, shape_of
+from chainrule.core.primitive import ANS, Primitive, Reads, concrete, dtype_of, shape_of
 from chainrule.numpy._structural import broadcast_like, unbroadcast
 
 __all__: list[str] = []  # the public names are re-exported by chainrule.numpy
@@ -56,6 +77,7 @@ def _scalar_safe(py_op, np_op):
     return impl
 
 
+_ndarray = np.ndarray
 _READS = {"x": Reads((0,)), "y": Reads((ANS,)), "": Reads(())}
 
 
@@ -104,8 +126,51 @@ square = unary("square", lambda x: x * x, lambda c, y, x: c * (2 * x), "y = x²;
 sqrt = unary("sqrt", _float_fast(math.sqrt, np.sqrt),
              lambda c, y, x: _where_zero(c, divide(c, 2 * y)),
              "y = √x; y' = 1/(2y), with 0 for a zero cotangent at x = 0", "y")
-absolute = unary("abs", abs, lambda c, y, x: c * sign(x),
-                 "y = |x|; y' = sign x (the subgradient 0 at x = 0)", "x")
+
+
+def _is_complex(x) -> bool:
+    return type(x) is not float and dtype_of(x).kind == "c"
+
+
+def _abs_jvp(t, y, x):
+    if type(x) is float or dtype_of(x).kind != "c":
+        return t * sign(x)
+    return divide(real_p(conj_p(x) * t), absolute(x))
+
+
+def _abs_vjp(g, y, x):
+    if type(x) is float or dtype_of(x).kind != "c":
+        return g * sign(x)
+    return _real_ct(g) * divide(conj_p(x), absolute(x))
+
+
+absolute = Primitive(
+    "abs", abs, jvps=(_abs_jvp,), vjps=(_abs_vjp,), reads=_READS["x"],
+    doc="y = |x|; y' = sign x (the subgradient 0 at x = 0); complex z: "
+        "ẏ = Re(conj(z)·ż)/|z|, z̄ = Re ȳ·conj(z)/|z|")
+
+
+def _real_ct(g):
+    """The cotangent of a real value: the real part of ``g``."""
+    return real_p(g) if _is_complex(g) else g
+
+
+real_p = Primitive(
+    "real", np.real,
+    jvps=(lambda t, y, x: real_p(t),),
+    vjps=(lambda g, y, x: _real_ct(g),),
+    linear=True,
+    reads=Reads(()),
+    doc="y = Re z; ẏ = Re ż; z̄ = Re ȳ (y is real)",
+)
+conj_p = Primitive(
+    "conj", np.conjugate,
+    jvps=(lambda t, y, x: conj_p(t),),
+    vjps=(lambda g, y, x: conj_p(g),),
+    linear=True,
+    reads=Reads(()),
+    doc="y = conj z; ż ↦ conj ż; z̄ = conj ȳ (Re Σ ȳ·conj ż = Re Σ conj ȳ·ż)",
+)
 
 
 def _bin(name, impl, jvp_a, jvp_b, vjp_a, vjp_b, doc, reads):
@@ -114,10 +179,21 @@ def _bin(name, impl, jvp_a, jvp_b, vjp_a, vjp_b, doc, reads):
 
 
 def _ub(c, a):
-    """Cotangent ``c`` summed to the shape of argument ``a`` (a no-op on scalars)."""
+    """Cotangent ``c`` summed to the shape of argument ``a`` (a no-op on scalars);
+    its real part when ``c`` is complex and ``a`` is real (see the module docstring)."""
     if type(c) is float:
         return c
+    if (c.dtype if type(c) is _ndarray else dtype_of(c)).kind == "c" \
+            and dtype_of(a).kind != "c":
+        c = real_p(c)
     return unbroadcast(c, shape_of(a))
+
+
+def real_for(c, a):
+    """Cotangent ``c`` of argument ``a``: its real part when ``a`` is real and ``c`` complex."""
+    if type(c) is not float and dtype_of(c).kind == "c" and dtype_of(a).kind != "c":
+        return real_p(c)
+    return c
 
 
 add = _bin(

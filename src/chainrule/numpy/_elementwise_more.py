@@ -10,8 +10,9 @@ NaN-safety: ``sinc`` has derivative 0 at 0 (its limit), ``hypot`` and ``logaddex
 written so that no intermediate overflows, and ``fmax``/``fmin`` pass the cotangent to
 the non-NaN argument.
 
-Complex parts, with the real inner product ⟨a, b⟩ = Re(conj(a)·b) that ``check_grads``
-uses: ``real``: z̄ = ȳ; ``imag``: z̄ = i·ȳ; ``conj``: z̄ = conj(ȳ).
+Complex parts follow JAX's convention (the module docstring of :mod:`._elementwise`):
+``real``: z̄ = Re ȳ; ``imag``: z̄ = -i·Re ȳ; ``conj``: z̄ = conj ȳ; ``angle`` is the
+composite arctan2(Im z, Re z), so its rules follow from theirs.
 """
 
 from __future__ import annotations
@@ -22,7 +23,18 @@ import numpy as np
 
 from chainrule.core.primitive import Primitive, Reads, Tracer, concrete, dtype_of
 from chainrule.numpy import _elementwise as ew
-from chainrule.numpy._elementwise import _float_fast, _ub, _where_zero, divide, unary, where_p
+from chainrule.numpy._elementwise import (  # noqa: F401  (real_p, conj_p: re-exported)
+    _float_fast,
+    _is_complex,
+    _real_ct,
+    _ub,
+    _where_zero,
+    conj_p,
+    divide,
+    real_p,
+    unary,
+    where_p,
+)
 from chainrule.numpy._structural import broadcast_like
 
 __all__ = [
@@ -84,46 +96,21 @@ arctan2 = Primitive(
 )
 
 
-def _is_complex(x) -> bool:
-    return dtype_of(x).kind == "c"
-
-
-def _real_ct(g):
-    """The cotangent of a real value: the real part of ``g``."""
-    return real_p(g) if _is_complex(g) else g
-
-
-real_p = Primitive(
-    "real", np.real,
-    jvps=(lambda t, y, x: real_p(t),),
-    vjps=(lambda g, y, x: _real_ct(g),),
-    linear=True,
-    reads=Reads(()),
-    doc="y = Re z; ẏ = Re ż; z̄ = ȳ (its real part: y is real)",
-)
 imag_p = Primitive(
     "imag", np.imag,
     jvps=(lambda t, y, x: imag_p(t),),
-    vjps=(lambda g, y, x: times_i_p(_real_ct(g)) if _is_complex(x) else _real_ct(g) * 0.0,),
+    vjps=(lambda g, y, x: -times_i_p(_real_ct(g)) if _is_complex(x) else _real_ct(g) * 0.0,),
     linear=True,
     reads=Reads((0,)),
-    doc="y = Im z; ẏ = Im ż; z̄ = i·ȳ (0 for a real z)",
+    doc="y = Im z; ẏ = Im ż; z̄ = -i·Re ȳ (Re Σ z̄·ż = Σ Re ȳ·Im ż; 0 for a real z)",
 )
 times_i_p = Primitive(
     "times_i", lambda g: g * 1j,
     jvps=(lambda t, y, g: times_i_p(t),),
-    vjps=(lambda c, y, g: imag_p(c) if not _is_complex(g) else -times_i_p(c),),
+    vjps=(lambda c, y, g: -imag_p(c) if not _is_complex(g) else times_i_p(c),),
     linear=True,
     reads=Reads((0,)),
-    doc="y = i·g (the adjoint of Im); ḡ = Im ȳ for a real g, -i·ȳ for a complex one",
-)
-conj_p = Primitive(
-    "conj", np.conjugate,
-    jvps=(lambda t, y, x: conj_p(t),),
-    vjps=(lambda g, y, x: conj_p(g),),
-    linear=True,
-    reads=Reads(()),
-    doc="y = conj z; ż ↦ conj ż; z̄ = conj ȳ",
+    doc="y = i·g (the transpose of Im, up to sign); ḡ = i·ȳ, or Re(i·ȳ) = -Im ȳ for a real g",
 )
 
 

@@ -9,6 +9,7 @@ whose added axis is removed from the result, as in ``numpy.matmul``.
 from __future__ import annotations
 
 from chainrule.core.primitive import Primitive, Reads, shape_of
+from chainrule.numpy import _elementwise as ew
 from chainrule.numpy._structural import reshape_p, transpose_p, unbroadcast
 
 
@@ -33,27 +34,27 @@ def _drop_axis(x, pos: int):
 def _matmul_vjp_a(g, y, a, b):
     an, bn = len(shape_of(a)), len(shape_of(b))
     if an == 1 and bn == 1:
-        return g * b
+        return ew.real_for(g * b, a)
     if bn == 1:  # y[..., n] = Σ_k a[..., n, k] b[k]
         ga = _with_axis(g, -1) * b
     elif an == 1:  # y[..., m] = Σ_k a[k] b[..., k, m]
         ga = _drop_axis(matmul(b, _with_axis(g, -1)), -1)
     else:
         ga = matmul(g, _mT(b))
-    return unbroadcast(ga, shape_of(a))
+    return ew.real_for(unbroadcast(ga, shape_of(a)), a)
 
 
 def _matmul_vjp_b(g, y, a, b):
     an, bn = len(shape_of(a)), len(shape_of(b))
     if an == 1 and bn == 1:
-        return g * a
+        return ew.real_for(g * a, b)
     if an == 1:  # b̄[..., k, m] = a[k] ȳ[..., m]
         gb = _with_axis(a, -1) * _with_axis(g, -2)
     elif bn == 1:  # b̄[k] = Σ a[..., n, k] ȳ[..., n]
         gb = _drop_axis(matmul(_mT(a), _with_axis(g, -1)), -1)
     else:
         gb = matmul(_mT(a), g)
-    return unbroadcast(gb, shape_of(b))
+    return ew.real_for(unbroadcast(gb, shape_of(b)), b)
 
 
 matmul = Primitive(

@@ -1,12 +1,13 @@
 """chainrule.numpy.fft: discrete Fourier transforms (``numpy.fft``'s names).
 
 Each transform is linear, so it is declared once by :func:`_linear_op` with its
-adjoint: the JVP applies the transform to the tangent, the VJP applies the adjoint
-to the cotangent (with the real inner product ⟨a, b⟩ = Re Σ conj(a)·b). For the
-complex transforms the adjoint of a transform with normalisation ``norm`` is the
-inverse transform with the opposite normalisation (backward ↔ forward, ortho ↔
-ortho). For ``rfft`` (real → half spectrum) and ``irfft`` (half spectrum → real)
-the adjoints weight the bins that stand for two conjugate frequencies by 2 (or ½).
+transpose: the JVP applies the transform to the tangent, the VJP applies the
+transpose to the cotangent, for JAX's pairing ⟨a, b⟩ = Re Σ a·b with no conjugation
+(see :mod:`chainrule.numpy._elementwise`). The DFT matrix is symmetric, so the
+transpose of fftn/ifftn is the same transform with the same normalisation. For ``rfft``
+(real → half spectrum) and ``irfft`` (half spectrum → real) the transpose is
+conj ∘ (the Hermitian adjoint) ∘ conj, the adjoints weighting the bins that stand for
+two conjugate frequencies by 2 (or ½).
 
 Supported: fft, ifft, fftn, ifftn, fft2, ifft2 (``n``/``s`` = None), rfft and irfft
 along one axis, fftshift and ifftshift (gathers), fftfreq / rfftfreq (constants).
@@ -18,7 +19,7 @@ import numpy as np
 
 from chainrule.core.primitive import Primitive, Reads, dtype_of, shape_of
 from chainrule.numpy import _assembly as asm
-from chainrule.numpy._elementwise_more import real_p
+from chainrule.numpy._elementwise import _real_ct, conj_p, real_p
 
 __all__ = ["fft", "ifft", "fftn", "ifftn", "fft2", "ifft2", "rfft", "irfft", "fftshift",
            "ifftshift", "fftfreq", "rfftfreq"]
@@ -26,7 +27,6 @@ __all__ = ["fft", "ifft", "fftn", "ifftn", "fft2", "ifft2", "rfft", "irfft", "ff
 fftfreq = np.fft.fftfreq
 rfftfreq = np.fft.rfftfreq
 
-_SWAP = {None: "forward", "backward": "forward", "forward": "backward", "ortho": "ortho"}
 
 
 def _real_for_real(ct, x):
@@ -47,12 +47,12 @@ def _linear_op(name: str, impl, adjoint, doc: str) -> Primitive:
 
 fftn_p = _linear_op(
     "fftn", lambda x, axes, norm: np.fft.fftn(x, axes=axes, norm=norm),
-    lambda g, x, axes, norm: ifftn_p(g, axes=axes, norm=_SWAP[norm]),
-    "y = F x over axes; x̄ = Fᴴ ȳ (the unnormalised inverse)")
+    lambda g, x, axes, norm: fftn_p(g, axes=axes, norm=norm),
+    "y = F x over axes; x̄ = Fᵀ ȳ = F ȳ (the DFT matrix is symmetric)")
 ifftn_p = _linear_op(
     "ifftn", lambda x, axes, norm: np.fft.ifftn(x, axes=axes, norm=norm),
-    lambda g, x, axes, norm: fftn_p(g, axes=axes, norm=_SWAP[norm]),
-    "y = F⁻¹ x over axes; x̄ = (F⁻¹)ᴴ ȳ")
+    lambda g, x, axes, norm: ifftn_p(g, axes=axes, norm=norm),
+    "y = F⁻¹ x over axes; x̄ = (F⁻¹)ᵀ ȳ = F⁻¹ ȳ")
 
 
 def _scale(norm, n):
@@ -85,16 +85,16 @@ def _irfft_adjoint(g, z, n, axis, norm):
 rfft_p = Primitive(
     "rfft", lambda x, axis, norm: np.fft.rfft(x, axis=axis, norm=norm),
     jvps=(lambda t, y, x, axis, norm: rfft_p(t, axis=axis, norm=norm),),
-    vjps=(lambda g, y, x, axis, norm: _rfft_adjoint(g, x, axis, norm),),
+    vjps=(lambda g, y, x, axis, norm: _rfft_adjoint(conj_p(g), x, axis, norm),),
     linear=True, reads=Reads(()),
-    doc="half spectrum of a real signal; x̄ = n·irfft(ȳ with the two-sided bins halved)",
+    doc="half spectrum of a real signal; x̄ = n·irfft(conj ȳ with the two-sided bins halved)",
 )
 irfft_p = Primitive(
     "irfft", lambda z, n, axis, norm: np.fft.irfft(z, n=n, axis=axis, norm=norm),
     jvps=(lambda t, y, z, n, axis, norm: irfft_p(t, n=n, axis=axis, norm=norm),),
-    vjps=(lambda g, y, z, n, axis, norm: _irfft_adjoint(g, z, n, axis, norm),),
+    vjps=(lambda g, y, z, n, axis, norm: conj_p(_irfft_adjoint(_real_ct(g), z, n, axis, norm)),),
     linear=True, reads=Reads(()),
-    doc="real signal from a half spectrum; z̄ = rfft(ȳ)·(1, 2, ..., 2, 1)/n",
+    doc="real signal from a half spectrum; z̄ = conj(rfft(Re ȳ))·(1, 2, ..., 2, 1)/n",
 )
 
 
