@@ -184,3 +184,33 @@ def test_jacobians_of_pytrees_and_hessian_chunked():
     rosen = lambda x: np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)  # noqa: E731
     onp.testing.assert_allclose(cr.hessian(rosen, chunk_size=3)(x), cr.hessian(rosen)(x),
                                 rtol=1e-12)
+
+
+def test_jacobians_inside_vmap_and_jit_and_keyword_arguments():
+    X = RNG.standard_normal((3, 4))
+    h = lambda x, scale=1.0: np.sin(x) * np.sum(x) * scale  # noqa: E731
+    want = onp.stack([cr.jacfwd(h)(x) for x in X])
+    onp.testing.assert_allclose(cr.vmap(cr.jacfwd(h))(X), want, rtol=1e-12)
+    onp.testing.assert_allclose(cr.vmap(cr.jacrev(h))(X), want, rtol=1e-12)
+    onp.testing.assert_allclose(cr.jit(cr.jacfwd(h))(X[0]), want[0], rtol=1e-12)
+    onp.testing.assert_allclose(cr.vmap(h)(X, scale=2.0), [h(x, scale=2.0) for x in X],
+                                rtol=1e-12)
+
+
+def test_control_flow_is_batched_without_the_loop_fallback():
+    X = RNG.standard_normal((4, 3))
+    f = lambda x: cr.fori_loop(0, 3, lambda i, v: v * 1.5 + np.sin(v[::-1]) * i, x)  # noqa
+    g = lambda x: cr.cond(np.sum(x) > 0, lambda a: a * 2, lambda a: -a, x)  # noqa: E731
+    s = lambda x: cr.scan(lambda c, xt: (c + xt, c * xt), 0.0, x)  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no primitive falls back to a loop
+        for fn in (f, g):
+            onp.testing.assert_allclose(cr.vmap(fn)(X), [fn(x) for x in X], rtol=1e-13)
+        carry, ys = cr.vmap(s)(X)
+        onp.testing.assert_allclose(ys, [s(x)[1] for x in X], rtol=1e-13)
+        onp.testing.assert_allclose(carry, X.sum(1), rtol=1e-13)
+        per = cr.vmap(cr.grad(lambda x: np.sum(f(x))))(X)
+        onp.testing.assert_allclose(per, [cr.grad(lambda x: np.sum(f(x)))(x) for x in X],
+                                    rtol=1e-12)
+        onp.testing.assert_allclose(cr.jacfwd(f)(X[0]), cr.jacrev(f)(X[0]), rtol=1e-12)
+        onp.testing.assert_allclose(cr.jit(cr.vmap(f))(X), cr.vmap(f)(X), rtol=1e-13)

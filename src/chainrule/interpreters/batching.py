@@ -333,6 +333,82 @@ def einsum_rule(prim, vals, batched, size, params):
     return prim(*vals, ins=new_ins, out=letter + out)
 
 
+# ---- staged control flow: sub-programs run batched -------------------------------------
+
+def _run_batched(prog, vals: list, batched: list, size: int) -> list:
+    """``prog``'s outputs on stacked inputs (batch axis first), all outputs batched."""
+    from chainrule.ir.evaluate import eval_flat
+
+    trace = BatchTrace(size)
+    try:
+        boxed = [BatchTracer(trace, v) if b else v for v, b in zip(vals, batched)]
+        outs = eval_flat(prog, boxed)
+    finally:
+        trace.active = False
+    return [o._value if isinstance(o, BatchTracer) and o._trace is trace
+            else _materialize_batch(o, False, size) for o in outs]
+
+
+_PROGRAMS: dict = {}
+
+
+def _batched_program(prog, batched: tuple, size: int):
+    """``prog`` staged again on batched inputs (``batched[i]``: input i gets a leading batch
+    axis); every output is batched. Cached per (program, batching, size)."""
+    from chainrule.interpreters.staging import stage
+
+    key = (id(prog), batched, size)
+    hit = _PROGRAMS.get(key)
+    if hit is not None and hit[0] is prog:
+        return hit[1]
+    examples = tuple(np.zeros(((size,) if b else ()) + tuple(v.aval.shape), v.aval.dtype)
+                     for v, b in zip(prog.inputs, batched))
+    new = stage(lambda *ins: _run_batched(prog, list(ins), list(batched), size), examples)
+    _PROGRAMS[key] = (prog, new)
+    return new
+
+
+def _swap01(v):
+    nd = len(shape_of(v))
+    return _prims()[2](v, axes=(1, 0) + tuple(range(2, nd)))
+
+
+def scan_rule(prim, vals, batched, size, params):
+    """``scan`` with a batched body: the carry is batched for every example, per-step inputs
+    ``xs`` (batch, length, ...) are scanned along their second axis, and the stacked
+    outputs come back as (batch, length, ...)."""
+    nc, nk, lo = params["nc"], params["nk"], params["lo"]
+    consts, carry, xs = vals[:nc], vals[nc:nc + nk], vals[nc + nk:]
+    bc, bx = batched[:nc], batched[nc + nk:]
+    carry = [_materialize_batch(v, b, size) for v, b in zip(carry, batched[nc:nc + nk])]
+    xs = [_swap01(v) if b else v for v, b in zip(xs, bx)]
+    axes = ((False,) if lo is not None else ()) + tuple(bc) + (True,) * nk + tuple(bx)
+    body = _batched_program(params["body"], axes, size)
+    outs = prim(*consts, *carry, *xs, **dict(params, body=body))
+    return tuple(outs[:nk]) + tuple(_swap01(y) for y in outs[nk:])
+
+
+def cond_rule(prim, vals, batched, size, params):
+    """``cond``: with a batched predicate both branches run on the batch and each example
+    selects its own (``where``); otherwise one ``cond`` of the batched branches."""
+    from chainrule.core.primitive import PRIMITIVES as prims
+
+    pred, xs, bxs = vals[0], vals[1:], batched[1:]
+    if batched[0]:
+        t = _run_batched(params["true"], list(xs), list(bxs), size)
+        f = _run_batched(params["false"], list(xs), list(bxs), size)
+        outs = []
+        for a, b in zip(t, f):
+            rank = max(len(shape_of(a)), len(shape_of(b))) - 1
+            p = _expand_to_rank(pred, rank)
+            outs.append(prims["where"](p, a, b))
+        return tuple(outs)
+    xs = [_materialize_batch(v, b, size) for v, b in zip(xs, bxs)]
+    axes = (True,) * len(xs)
+    return tuple(prim(pred, *xs, true=_batched_program(params["true"], axes, size),
+                      false=_batched_program(params["false"], axes, size)))
+
+
 def loop_fallback(prim, vals, batched, size, params):
     """Run ``prim`` once per example and stack the results (correct for any primitive)."""
     getitem_p, ix = _prims()[3], _prims()[5]
@@ -390,6 +466,8 @@ BATCH_RULES.update({name: stacked_rule for name in (
 BATCH_RULES.update({name: axis_param_rule for name in ("fftn", "ifftn", "rfft", "irfft")})
 BATCH_RULES.update(
     norm2=reduction_rule,
+    scan=scan_rule,
+    cond=cond_rule,
     einsum=einsum_rule,
     reshape=reshape_rule,
     broadcast_to=broadcast_to_rule,
@@ -404,7 +482,7 @@ BATCH_RULES.update(
 LOOP_FALLBACK = frozenset(
     "full_like nonzero argwhere searchsorted digitize allclose array_equal argsort solve "
     # staged control flow (sub-programs; being built concurrently): per example for now
-    "cond scan while_loop tuple_get".split()
+    "while_loop tuple_get".split()
 )
 
 
