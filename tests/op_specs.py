@@ -238,6 +238,9 @@ COMPLEX_SPECS: dict[str, Spec] = {
                          ("complex",)),
     "rfft:real": Spec(lambda x: np.fft.rfft(x) * (1 + 2j), [((4,),), ((5,),)]),
     "irfft:complex": Spec(lambda z: np.fft.irfft(z * z), [((3,),)], ("complex",)),
+    "norm2:complex": Spec(lambda z: np.linalg.norm(z) * z
+                          + np.linalg.norm(z, axis=-1, keepdims=True),
+                          [((4,),), ((2, 3),)], ("complex_away1",)),
     # real in, real out, complex in between
     "exp:real->complex->real": Spec(lambda x: np.abs(np.exp(1j * x) * (1 + 2j) + x) ** 2, U),
 }

@@ -376,7 +376,9 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 # ---- norms -------------------------------------------------------------------------------
 
 def _norm2_scale(y, x, axis, keepdims):
-    """x / ‖x‖ with 0 where ‖x‖ = 0 (the subgradient at the origin)."""
+    """conj(x) / ‖x‖ with 0 where ‖x‖ = 0 (the subgradient at the origin)."""
+    if ew._is_complex(x):  # JAX's convention: ẏ = Re Σ conj(x)·ẋ/y, x̄ = Re ȳ·conj(x)/y
+        x = ew.conj_p(x)
     ye = y if keepdims or axis is None else ns.reshape(
         y, tuple(1 if i in axis else d for i, d in enumerate(shape_of(x))))
     zero = concrete(ye) == 0
@@ -391,13 +393,14 @@ def _norm2_impl(x, axis, keepdims):
 
 norm2_p = Primitive(
     "norm2", _norm2_impl,
-    jvps=(lambda t, y, x, axis, keepdims:
-          sum_p(t * _norm2_scale(y, x, axis, keepdims), axis=axis, keepdims=keepdims),),
+    jvps=(lambda t, y, x, axis, keepdims: ew.real_for(
+          sum_p(t * _norm2_scale(y, x, axis, keepdims), axis=axis, keepdims=keepdims), y),),
     vjps=(lambda g, y, x, axis, keepdims:
-          ns.broadcast_to(g if keepdims or axis is None else ns.reshape(
-              g, tuple(1 if i in axis else d for i, d in enumerate(shape_of(x)))),
+          ns.broadcast_to(ew._real_ct(g) if keepdims or axis is None else ns.reshape(
+              ew._real_ct(g), tuple(1 if i in axis else d for i, d in enumerate(shape_of(x)))),
               shape_of(x)) * _norm2_scale(y, x, axis, keepdims),),
-    doc="y = ‖x‖₂ over axis; x̄ = ȳ·x/y, 0 at x = 0",
+    doc="y = ‖x‖₂ over axis; x̄ = ȳ·x/y, 0 at x = 0 (complex x: ẏ = Re Σ conj(x)·ẋ/y, "
+        "x̄ = Re ȳ·conj(x)/y)",
 )
 
 
