@@ -179,7 +179,18 @@ def _phi(x):
     return x * w
 
 
+def _real_only(name: str, a) -> None:
+    """The factorisations' rules assume real matrices (transposes, not conjugate transposes)."""
+    if dtype_of(a).kind == "c":
+        raise NotImplementedError(
+            f"chainrule.numpy.linalg.{name}: derivatives of the complex (Hermitian/unitary) "
+            f"factorisation are not implemented; got a {dtype_of(a)} matrix. Differentiate "
+            "the real and imaginary parts as a real block matrix, or use inv/solve/det, "
+            "which are complex-safe.")
+
+
 def _cholesky_jvp(t, L, a):
+    _real_only("cholesky", a)
     s = _sym_tangent(t)
     linv_s = solve_p(L, s)
     inner = _mT(solve_p(L, _mT(linv_s)))  # L⁻¹ Ṡ L⁻ᵀ
@@ -211,6 +222,7 @@ def _gap_inverse(w):
 
 
 def _eigh_parts(t, a):
+    _real_only("eigh", a)
     v = eigh_vectors_p(a)
     w = eigvalsh_p(a)
     p = matmul(_mT(v), matmul(_sym_tangent(t), v))
@@ -255,6 +267,7 @@ def eigvalsh(a, UPLO="L"):
 # ---- QR ----------------------------------------------------------------------------------
 
 def _qr_parts(t, a):
+    _real_only("qr", a)
     q, r = qr_q_p(a), qr_r_p(a)
     rinv_t = _mT(solve_p(_mT(r), _mT(t)))  # Ȧ R⁻¹
     x = matmul(_mT(q), rinv_t)
@@ -301,6 +314,7 @@ def qr(a, mode="reduced"):
 # ---- SVD ---------------------------------------------------------------------------------
 
 def _svd_parts(t, a):
+    _real_only("svd", a)
     u, s, vh = svd_u_p(a), svd_s_p(a), svd_vh_p(a)
     v = _mT(vh)
     p = matmul(_mT(u), matmul(t, v))
