@@ -139,3 +139,19 @@ def test_while_loop_reverse_mode_with_captured_parameter():
 
     assert cr.grad(f)(1.3) == pytest.approx(5 * 1.3 ** 4)
     assert cr.jvp(f, (1.3,), (1.0,))[1] == pytest.approx(5 * 1.3 ** 4)
+
+
+def test_nested_loops_and_branch_in_a_loop_under_jit():
+    def f(x):
+        def outer(i, c):
+            inner = cr.fori_loop(0, 3, lambda j, d: d * 0.9 + np.sin(d) * 0.1, c)
+            return cr.cond(inner > 0, lambda v: v * 1.1, lambda v: v - 0.1, inner)
+        return cr.fori_loop(0, 4, outer, x)
+
+    for x in (0.4, -0.3):
+        ref = cr.grad(f)(x)
+        assert cr.jit(f)(x) == pytest.approx(f(x), rel=1e-12)
+        assert cr.jit(cr.grad(f))(x) == pytest.approx(ref, rel=1e-12)
+    cr.check_grads(f, (0.4,), order=2)
+    src = cr.source(cr.grad(f), 0.4)
+    assert "while" not in src and src.count("if ") >= 2

@@ -177,14 +177,20 @@ def _lines(em: _Emitter, e, names: dict) -> list[str]:
     return [_line(em, e, names)]
 
 
-def _block(em: _Emitter, prog: Program, names: dict, in_exprs: list) -> tuple[list, list]:
-    """Lines computing ``prog`` with its inputs bound to ``in_exprs``; its output exprs."""
+def _block(em: _Emitter, prog: Program, names: dict, in_exprs: list,
+           preset: dict | None = None) -> tuple[list, list]:
+    """Lines computing ``prog`` with its inputs bound to ``in_exprs``; its output exprs.
+
+    ``preset`` names some equation results directly (a loop writes its new carry into
+    the carry variable when the old value is dead by then: no copy per step).
+    """
     for v, x in zip(prog.inputs, in_exprs, strict=True):
         names[id(v)] = x
     lines: list[str] = []
+    preset = preset or {}
     for e in prog.eqns:
         for o in e.outvars:
-            names[id(o)] = _ident("t", em.used)
+            names[id(o)] = preset.get(id(o)) or _ident("t", em.used)
         lines.extend(_lines(em, e, names))
     return lines, [em.atom(o, names) for o in prog.outputs]
 
@@ -216,15 +222,27 @@ def _emit_scan(em: _Emitter, e, names: dict) -> list[str]:
         xnames.append(xn)
     ny = len(body.outputs) - nk
     ynames = [_ident("ys", em.used) for _ in range(ny)]
-    lines += [f"{y} = []" for y in ynames]
+    appends = [_ident(f"{y}_append", em.used) for y in ynames]
+    for y, a in zip(ynames, appends, strict=True):
+        lines += [f"{y} = []", f"{a} = {y}.append"]
     rng = f"range({length - 1}, -1, -1)" if reverse else f"range({length})"
-    lines.append(f"for {t} in {rng}:")
-    idx = [] if lo is None else [t if lo == 0 else f"({t} + {lo})"]
     xt = [_ident("x", em.used) for _ in xnames]
-    inner, outs = _block(em, body, names, idx + consts + carry + xt)
-    inner = [f"{a} = {x}[{t}]" for a, x in zip(xt, xnames, strict=True)] + inner
-    inner += [f"{y}.append({o})" for y, o in zip(ynames, outs[nk:], strict=True)]
-    inner += _assign(carry, outs[:nk])
+    if xnames:  # iterate the slices directly (no indexing in the loop)
+        its = [f"reversed({x})" if reverse else x for x in xnames]
+        lines.append(f"for {t}, {', '.join(xt)} in zip({rng}, {', '.join(its)}):")
+    else:
+        lines.append(f"for {t} in {rng}:")
+    idx = [] if lo is None else [t if lo == 0 else f"({t} + {lo})"]
+    k_in = body.inputs[len(idx) + nc:len(idx) + nc + nk]
+    # per-step outputs that are inputs (the stored carries) are appended first
+    early = [isinstance(o, Var) and any(o is v for v in body.inputs) for o in body.outputs[nk:]]
+    preset = _carry_in_place(body, k_in, nk, early, carry)
+    inner, outs = _block(em, body, names, idx + consts + carry + xt, preset)
+    pre = [f"{a}({o})" for a, o, e_ in zip(appends, outs[nk:], early, strict=True) if e_]
+    inner = pre + inner
+    inner += [f"{a}({o})" for a, o, e_ in zip(appends, outs[nk:], early, strict=True) if not e_]
+    todo = [(c, o) for c, o in zip(carry, outs[:nk], strict=True) if c != o]
+    inner += _assign([c for c, _ in todo], [o for _, o in todo])
     lines += ["    " + ln for ln in inner] or ["    pass"]
     if reverse:
         lines += [f"{y}.reverse()" for y in ynames]
@@ -235,6 +253,39 @@ def _emit_scan(em: _Emitter, e, names: dict) -> list[str]:
         lines.append(f"{r} = np.array({y}, dtype={em.const(av.dtype, '_dt')})"
                      + (f".reshape({av.shape!r})" if av.ndim != 1 else ""))
     return lines
+
+
+def _carry_in_place(body: Program, k_in: list, nk: int, early: list, carry: list) -> dict:
+    """Carry outputs that can be computed straight into their carry variable.
+
+    Output ``j`` (an equation result) may be written into carry variable ``j`` when
+    no later equation reads carry input ``j``, no other output is carry input ``j``
+    or depends on the overwrite, and the result is a single-output equation's.
+    """
+    producer: dict[int, int] = {}
+    for n, e in enumerate(body.eqns):
+        if len(e.outvars) == 1:
+            producer[id(e.outvars[0])] = n
+    last_read: dict[int, int] = {}
+    for n, e in enumerate(body.eqns):
+        for a in e.invars:
+            if isinstance(a, Var):
+                last_read[id(a)] = n
+    outs = body.outputs
+    preset: dict[int, str] = {}
+    for j in range(nk):
+        o, kin = outs[j], k_in[j]
+        n = producer.get(id(o)) if isinstance(o, Var) else None
+        if n is None or id(o) in preset:
+            continue
+        if last_read.get(id(kin), -1) > n:
+            continue
+        late_use = any(q is kin for i, q in enumerate(outs)
+                       if i != j and not (i >= nk and early[i - nk]))
+        if late_use or sum(q is o for q in outs[:nk]) > 1:
+            continue
+        preset[id(o)] = carry[j]
+    return preset
 
 
 def _emit_while(em: _Emitter, e, names: dict) -> list[str]:
