@@ -205,3 +205,26 @@ def test_patterns_through_loops_and_branches():
     grow = lambda u: cr.while_loop(lambda s: np.sum(s) < 100.0,  # noqa: E731
                                    lambda s: s * 1.5 + s[::-1] * 0.1, u)
     onp.testing.assert_array_equal(sparsity(grow, x).toarray(), flip)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_colourings_recover_random_sparse_matrices(seed):
+    """Colouring + recovery alone (no AD): random sparse J and symmetric H are recovered
+    exactly from J·V, Wᵀ·J and H·V."""
+    from chainrule.sparse.recover import recover_columns, recover_rows, recover_star
+
+    rng = onp.random.default_rng(seed)
+    m, n = rng.integers(5, 40, size=2)
+    J = sp.random(m, n, density=0.15, random_state=rng, format="csr")
+    J.data += 1.0  # no explicit zeros
+    P = Pattern.from_any(J)
+    col, row = color_columns(P), color_rows(P)
+    onp.testing.assert_allclose(recover_columns(P, col, J @ col.seeds()), J.data)
+    onp.testing.assert_allclose(recover_rows(P, row, (J.T @ row.seeds()).T), J.data)
+    A = sp.random(n, n, density=0.1, random_state=rng, format="csr")
+    H = (A + A.T + sp.eye(n)).tocsr()
+    Hp = Pattern.from_any(H)
+    star = star_coloring(Hp)
+    assert is_star_coloring(Hp, star)
+    assert star.n_colors <= color_columns(Hp).n_colors + 1
+    onp.testing.assert_allclose(recover_star(Hp, star, H @ star.seeds()), H.data)

@@ -559,9 +559,11 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto",
     that tape when reverse wins.
 
     With ``sparsity`` (a pattern from :func:`chainrule.sparsity`, any 0/1 matrix, or
-    ``True`` to detect it at the first call), the Jacobian is computed from as many
-    compressed products as there are colours (see :mod:`chainrule.sparse`); ``auto``
-    then picks the mode with fewer colours.
+    ``True`` to detect it once per input shape), the Jacobian is computed from as many
+    compressed products as there are colours (see :mod:`chainrule.sparse`) and returned
+    as a 2-D ``scipy.sparse.csr_matrix`` (outputs × inputs, flattened; a dense array
+    without SciPy); ``auto`` then picks the mode with fewer colours, and the function's
+    ``.stats`` says which mode ran and how many products it took.
 
     Args:
         f: the function.
