@@ -151,10 +151,7 @@ def elementwise_rule(prim, vals, batched, size, params):
     """
     rank = max(len(_per_example_shape(v, b)) for v, b in zip(vals, batched))
     args = [_expand_to_rank(v, rank) if b else v for v, b in zip(vals, batched)]
-    out = prim(*args, **params)
-    if len(shape_of(out)) == rank:  # every batched argument was a Python scalar
-        out = _materialize_batch(out, False, size)
-    return out
+    return prim(*args, **params)
 
 
 def _shift_axis(axis, nd: int):
