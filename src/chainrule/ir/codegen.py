@@ -126,7 +126,8 @@ def generate(prog: Program, name: str | None = None) -> tuple[str, dict]:
     lines = [f"def {fname}({', '.join(args)}):", "    try:"]
     body: list[str] = []
     last_origin: Any = 0
-    for e in prog.eqns:
+    dead = _dead_after(prog)
+    for n, e in enumerate(prog.eqns):
         origin = e.origin
         okey = (origin[0], id(origin[1])) if origin else None
         if okey != last_origin:
@@ -142,6 +143,8 @@ def generate(prog: Program, name: str | None = None) -> tuple[str, dict]:
                             else "# evaluation trace")
             last_origin = okey
         body.extend(_lines(em, e, names))
+        if n in dead:  # free large intermediates as soon as they are dead (as eager does)
+            body.append("del " + ", ".join(names[id(v)] for v in dead[n]))
     outs = [em.atom(o, names) for o in prog.outputs]
     body.append("return " + _structure(em, prog.out_tree, iter(outs)))
     lines += ["        " + b for b in body]
@@ -149,6 +152,28 @@ def generate(prog: Program, name: str | None = None) -> tuple[str, dict]:
     lines += ["    except (ArithmeticError, ValueError):",
               f"        return _fallback({', '.join(args)})"]
     return "\n".join(lines) + "\n", em.ns
+
+
+#: arrays at least this large are deleted after their last use in generated code
+_FREE_SIZE = 4096
+
+
+def _dead_after(prog: Program) -> dict[int, list]:
+    """equation index -> large variables last read there (equation results only)."""
+    last: dict[int, tuple[int, Var]] = {}
+    for n, e in enumerate(prog.eqns):
+        for a in e.invars:
+            if isinstance(a, Var):
+                last[id(a)] = (n, a)
+    for o in prog.outputs:
+        if isinstance(o, Var):
+            last[id(o)] = (len(prog.eqns), o)
+    produced = {id(o) for e in prog.eqns for o in e.outvars}
+    dead: dict[int, list] = {}
+    for n, v in last.values():
+        if id(v) in produced and v.aval.size >= _FREE_SIZE and n < len(prog.eqns):
+            dead.setdefault(n, []).append(v)
+    return dead
 
 
 def _structure(em: _Emitter, td: Any, it) -> str:
