@@ -137,6 +137,14 @@ SPECS["nonzero"] = Spec(np.nonzero, U[1:], kind="zero")
 SPECS["argwhere"] = Spec(np.argwhere, U[1:], kind="zero")
 SPECS["empty_like"] = Spec(lambda x: np.empty_like(x).shape, U, kind="zero")
 SPECS["full_like"] = Spec(lambda x: np.full_like(x, 2.0), U, kind="zero")
+SPECS["sort"] = Spec(lambda x: np.sort(x, axis=-1) * onp.arange(1.0, 1.0 + onp.shape(x)[-1])
+                    + np.sort(x, axis=0)[..., :1], [((4,),), ((2, 3),)])
+SPECS["take_along_axis"] = Spec(
+    lambda x: np.take_along_axis(x, onp.array([[0, 0, 2], [1, 2, 2]]), axis=1) ** 2,
+    [((2, 3),)])
+SPECS["put_along_axis_add"] = Spec(
+    lambda g: __import__("chainrule.numpy._sorting", fromlist=["x"]).put_along_axis_add_p(
+        g, onp.array([[0, 0], [2, 1]]), shape=(2, 3), axis=1) * 1.5, [((2, 2),)])
 SPECS["searchsorted"] = Spec(lambda x: np.searchsorted(onp.arange(3.0), x), U, kind="zero")
 SPECS["digitize"] = Spec(lambda x: np.digitize(x, onp.arange(3.0)), U, kind="zero")
 SPECS["allclose"] = Spec(lambda x: np.allclose(x, x), U, kind="zero")

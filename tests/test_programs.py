@@ -282,6 +282,14 @@ def test_slogdet_sign_is_staged_and_traced_symbolically():
     assert float(sign.subs(values)) == -1.0
 
 
-def test_sort_under_jit_says_why_it_cannot_stage():
-    with pytest.raises(TypeError, match="sort under make_ir/jit"):
-        cr.make_ir(lambda x: np.sort(x))(onp.array([2.0, 1.0]))
+def test_sort_stages_with_its_permutation():
+    """sort is a primitive whose rules gather by the staged argsort: jit and vmap work."""
+    def f(x):
+        return np.sum(np.sort(x) * onp.arange(1.0, 4.0))
+
+    x = onp.array([2.0, -1.0, 0.5])
+    assert "argsort" in str(cr.make_ir(cr.grad(f))(x))
+    onp.testing.assert_allclose(cr.jit(cr.grad(f))(x), [3.0, 1.0, 2.0])
+    onp.testing.assert_allclose(cr.jit(f)(x), f(x))
+    X = onp.stack([x, -x])
+    onp.testing.assert_allclose(cr.vmap(cr.grad(f))(X), [[3.0, 1.0, 2.0], [1.0, 3.0, 2.0]])

@@ -19,12 +19,6 @@ BATCH = 3
 #: the library's primitives, as registered at import (tests may register their own later)
 LIBRARY = frozenset(PRIMITIVES)
 
-#: rows that fail for a reason outside batching (reported to the owner)
-KNOWN: dict[str, str] = {
-    "take_sort": "numpy.sort/take_along_axis compute positions with NumPy from concrete(x); "
-                 "under vmap the sorting permutation is batched (a BatchTracer), which they "
-                 "refuse as they do under jit",
-}
 
 
 def test_every_primitive_has_a_batching_rule_or_is_declared_a_loop():
@@ -61,8 +55,6 @@ def _batched_args(spec, shapes, seed, axes):
 
 @pytest.mark.parametrize("name,shapes,axes", CASES, ids=[f"{n}-{s}-{a}" for n, s, a in CASES])
 def test_vmap_equals_a_python_loop(name, shapes, axes):
-    if name in KNOWN:
-        pytest.xfail(KNOWN[name])
     spec = SPECS[name]
     per_example, stacked, in_axes = _batched_args(
         spec, shapes, zlib.crc32(f"{name}{shapes}".encode()), axes)
@@ -92,8 +84,6 @@ def _composites():
 
 @pytest.mark.parametrize("name", sorted(_composites()))
 def test_vmap_of_composites_equals_a_python_loop(name):
-    if name in KNOWN:
-        pytest.xfail(KNOWN[name])
     f, args = _composites()[name]
     rng = onp.random.default_rng(zlib.crc32(name.encode()))
     examples = [[onp.asarray(a) + 0.01 * k * rng.standard_normal(onp.shape(a)) for a in args]

@@ -185,6 +185,28 @@ def argreduction_rule(prim, vals, batched, size, params):
     return prim(x, *vals[1:], **p)
 
 
+def sort_rule(prim, vals, batched, size, params):
+    """sort/argsort: ``axis`` defaults to -1 (absent); ``axis=None`` sorts the flattened array."""
+    p = dict(params)
+    p.setdefault("axis", -1)
+    if len(shape_of(vals[0])) == 1 and p["axis"] is not None:
+        # 0-d examples: NumPy sorts them as 1-element vectors (argsort of a scalar is [0])
+        p["axis"] = 1
+        return prim(_prims()[0](vals[0], shape=(size, 1)), **p)
+    return argreduction_rule(prim, vals, batched, size, p)
+
+
+def along_axis_rule(prim, vals, batched, size, params):
+    """Gathers/scatters along an axis by an index array (take_along_axis and its adjoint):
+    both operands get the batch axis, the axis (and a ``shape`` parameter) shift by one."""
+    args = [_materialize_batch(v, b, size) for v, b in zip(vals, batched)]
+    p = dict(params)
+    p["axis"] = int(p["axis"]) + 1
+    if "shape" in p:
+        p["shape"] = (size,) + tuple(p["shape"])
+    return prim(*args, **p)
+
+
 def reshape_rule(prim, vals, batched, size, params):
     return prim(vals[0], shape=(size,) + tuple(params["shape"]))
 
@@ -457,6 +479,8 @@ BATCH_RULES: dict[str, Callable] = {name: elementwise_rule for name in ELEMENTWI
 BATCH_RULES.update({name: reduction_rule for name in REDUCTIONS})
 BATCH_RULES.update({name: argreduction_rule for name in ("argmax", "argmin", "cumsum",
                                                          "cumprod")})
+BATCH_RULES.update(argsort=sort_rule, sort=sort_rule)
+BATCH_RULES.update({name: along_axis_rule for name in ("take_along_axis", "put_along_axis_add")})
 BATCH_RULES.update({name: stacked_rule for name in (
     "inv det logabsdet slogdet_sign cholesky eigvalsh eigh_vectors qr_q qr_r svd_s svd_u "
     "svd_vh".split())})
@@ -477,7 +501,7 @@ BATCH_RULES.update(
 
 #: primitives known to run through :func:`loop_fallback` (a decision, checked by a test)
 LOOP_FALLBACK = frozenset(
-    "full_like nonzero argwhere searchsorted digitize allclose array_equal argsort solve "
+    "full_like nonzero argwhere searchsorted digitize allclose array_equal solve "
     # staged control flow (sub-programs; being built concurrently): per example for now
     "while_loop tuple_get".split()
 )

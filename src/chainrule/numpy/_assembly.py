@@ -23,6 +23,7 @@ from chainrule.core.primitive import Tracer, concrete, shape_of
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy import _namespace as ns
 from chainrule.numpy._indexing import Index, getitem_p, scatter_add_p
+from chainrule.numpy._sorting import sort_p, take_along_axis_p
 
 __all__ = [
     "atleast_1d", "atleast_2d", "atleast_3d", "hstack", "vstack", "dstack", "column_stack",
@@ -250,23 +251,20 @@ def take(a, indices, axis=None, mode=None):
 
 
 def take_along_axis(arr, indices, axis):
-    idx = np.asarray(concrete(indices))
+    """``numpy.take_along_axis``: a gather by an integer array, differentiable in ``arr``."""
     if axis is None:
-        return _gather(arr, idx)
-    return _gather(arr, np.take_along_axis(_positions(arr), idx, axis=axis))
+        return take_along_axis_p(ns.ravel(arr), indices, axis=0)
+    return take_along_axis_p(arr, indices, axis=int(axis) % max(_nd(arr), 1))
 
 
 def sort(a, axis=-1, kind=None, order=None):
-    """Sorted copy: a gather by the (constant) sorting permutation."""
+    """Sorted copy along ``axis`` (stable); the derivative follows the permutation."""
+    if order is not None:
+        raise NotImplementedError("chainrule.numpy.sort: order= (structured arrays) is not "
+                                  "supported")
     if axis is None:
         a, axis = ns.ravel(a), 0
-    order_ = np.argsort(concrete(a), axis=axis, kind=kind or "stable")
-    if isinstance(order_, Tracer):
-        raise TypeError(
-            "chainrule.numpy.sort under make_ir/jit: the sorting permutation depends on the "
-            "values, which are not known while a program is staged. Sort outside the staged "
-            "function, or call it without jit.")
-    return take_along_axis(a, order_, axis)
+    return sort_p(a, axis=int(axis) % max(_nd(a), 1))
 
 
 def flatten(a, order="C"):
