@@ -376,7 +376,8 @@ def main():
           f"{time.perf_counter() - start:.0f} s, median time per call; {os.cpu_count()} CPUs, "
           f"load average {load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
     print(f"{', '.join(f'{k} {v}' for k, v in versions.items())}; interpreter {a.python}\n")
-    if max(load, os.getloadavg()[0]) > 0.5 * (os.cpu_count() or 1):
+    cpus = os.cpu_count() or 1  # the run itself adds about 1 to the load average
+    if load > 0.5 * cpus or os.getloadavg()[0] > 0.5 * cpus + 1:
         print("WARNING: other processes were using the CPUs; the times below are unreliable "
               "(multi-threaded BLAS suffers most).\n")
     print(text)
