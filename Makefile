@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench bench-peers lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,6 +25,12 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py
+
+bench-peers: $(VENV)/.installed
+	test -x benchmarks/.peers/bin/python || { $(PY) -m venv benchmarks/.peers && \
+	  benchmarks/.peers/bin/pip install numpy autograd jax jaxlib && \
+	  benchmarks/.peers/bin/pip install torch==2.13.0; }
+	$(BIN)/python benchmarks/run.py --python benchmarks/.peers/bin/python
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
