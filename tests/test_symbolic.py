@@ -8,7 +8,7 @@ import textwrap
 import numpy as onp
 import pytest
 
-sp = pytest.importorskip("sympy")
+import sympy as sp  # noqa: E402  (a test extra: its absence must fail, not skip)
 
 import chainrule as cr  # noqa: E402
 import chainrule.numpy as np  # noqa: E402

@@ -8,9 +8,8 @@ at 30 digits at a random point, and forward and reverse AD must agree with it to
 1e-12 relative (1e-12 absolute near zero, where relative error is not defined).
 """
 
-import pytest
 
-sp = pytest.importorskip("sympy")
+import sympy as sp  # noqa: E402  (a test extra: its absence must fail, not skip)
 
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
