@@ -31,34 +31,20 @@ import time
 import sympy as sp
 
 import chainrule as cr
-import chainrule.numpy as np
-from chainrule.symbolic import ad_cost, dag_size, expression, expression_size
+from chainrule.symbolic import (
+    ad_cost,
+    dag_size,
+    expression,
+    expression_size,
+    logistic_map,
+    nested_sin,
+)
 
 
 try:  # the staged IR (issue 5); the table is printed without it where it is missing
     from chainrule.jit import make_ir
 except ImportError:  # pragma: no cover
     make_ir = None
-
-
-def nested_sin(n: int):
-    def f(x):
-        for _ in range(n):
-            x = np.sin(x)
-        return x
-
-    f.__name__ = f"sin^{n}"
-    return f
-
-
-def logistic(n: int):
-    def f(x):
-        for _ in range(n - 1):
-            x = 4 * x * (1 - x)
-        return x
-
-    f.__name__ = f"l{n}"
-    return f
 
 
 def row(f, expand: bool = False) -> dict:
@@ -97,7 +83,7 @@ def main() -> None:
     print_table([row(nested_sin(n)) for n in range(1, 13)])
     print()
     print("logistic map: l1 = x, l_{k+1} = 4 l_k (1 - l_k)")
-    print_table([row(logistic(n), expand=True) for n in range(1, 7)])
+    print_table([row(logistic_map(n), expand=True) for n in range(1, 7)])
     print(f"\n({time.perf_counter() - t0:.1f} s)")
 
 

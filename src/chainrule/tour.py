@@ -166,26 +166,6 @@ def section_more_examples(ctx: TourContext) -> Section:
                    f"{len(cases)} examples, all techniques agree: {ok}", ok)
 
 
-def _nested_sin(n: int) -> Callable:
-    def f(x):
-        for _ in range(n):
-            x = np.sin(x)
-        return x
-
-    f.__name__ = f"sin^{n}"
-    return f
-
-
-def _logistic(n: int) -> Callable:
-    def f(x):
-        for _ in range(n - 1):
-            x = 4 * x * (1 - x)
-        return x
-
-    f.__name__ = f"l{n}"
-    return f
-
-
 def swell_rows(fs: list[Callable]) -> list[dict]:
     """Expression swell: symbolic derivative sizes against AD program sizes, per function."""
     import sympy as sp
@@ -212,15 +192,17 @@ def section_expression_swell(ctx: TourContext) -> Section:
     except ImportError:
         return Section("Expression swell", "<p class='note'>needs SymPy "
                        "(pip install chainrule[symbolic])</p>", "skipped: SymPy not installed")
+    from chainrule.symbolic import logistic_map, nested_sin  # SymPy is optional
+
     n_sin = 6 if ctx.quick else 10
     n_log = 4 if ctx.quick else 6
     parts = ["<p>Tree size of the symbolic derivative (SymPy, no sharing), the same with "
              "common subexpressions shared, against the operations reverse-mode AD performs "
              "and the lines of the optimised gradient program.</p>"]
     summary = []
-    for title, fs in (("sin(sin(…sin(x)))", [_nested_sin(n) for n in range(1, n_sin + 1)]),
+    for title, fs in (("sin(sin(…sin(x)))", [nested_sin(n) for n in range(1, n_sin + 1)]),
                       ("logistic map l_{k+1} = 4 l_k (1 − l_k)",
-                       [_logistic(n) for n in range(1, n_log + 1)])):
+                       [logistic_map(n) for n in range(1, n_log + 1)])):
         rows = swell_rows(fs)
         head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
         body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r.values())
