@@ -34,7 +34,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from chainrule.core.primitive import Primitive, Tracer, concrete, dtype_of, shape_of
+from chainrule.core.primitive import Primitive, Tracer, concrete, dtype_of, find_trace, shape_of
 from chainrule.core.pytree import tree_flatten, tree_unflatten
 from chainrule.interpreters.forward import JVPTrace, JVPTracer
 from chainrule.interpreters.reverse import ReverseTrace, VJPTracer
@@ -111,16 +111,6 @@ def _stack(ys: list, aval: AVal, length: int) -> np.ndarray:
     return np.asarray(ys, dtype=aval.dtype).reshape((length,) + aval.shape)
 
 
-def _top_trace(args: tuple) -> Any:
-    trace = None
-    for a in args:
-        if isinstance(a, Tracer):
-            t = a._trace
-            if trace is None or t.level > trace.level:
-                trace = t
-    return trace
-
-
 class Pack:
     """The cotangent of a multi-output equation: one entry per output (None = zero)."""
 
@@ -158,7 +148,7 @@ class _ControlPrimitive(Primitive):
     multiple_results = True
 
     def __call__(self, *args, **params):
-        trace = _top_trace(args)
+        trace = find_trace(args)
         if trace is None:
             return self.impl(*args, **params)
         if not trace.active:

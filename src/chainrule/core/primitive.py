@@ -37,6 +37,7 @@ __all__ = [
     "Trace",
     "Tracer",
     "concrete",
+    "find_trace",
 ]
 
 
@@ -229,6 +230,21 @@ def dtype_of(x: Any) -> np.dtype:
         return x.dtype
     except AttributeError:
         return np.result_type(x)
+
+
+def find_trace(args) -> Trace | None:
+    """The highest-level trace among ``args`` (None when none is traced).
+
+    ``Primitive.__call__`` inlines this loop (it is the hottest path); constructs that
+    dispatch by hand (structured control flow) call it.
+    """
+    trace = None
+    for a in args:
+        if isinstance(a, Tracer):
+            t = a._trace
+            if trace is None or t.level > trace.level:
+                trace = t
+    return trace
 
 
 class Primitive:
