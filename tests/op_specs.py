@@ -54,6 +54,16 @@ def sample(domain: str, shape, rng):
     elif domain == "spd":  # symmetric positive definite matrices (shape (..., n, n))
         a = rng.standard_normal(shape)
         x = a @ onp.swapaxes(a, -1, -2) + shape[-1] * onp.eye(shape[-1])
+    elif domain in ("hpd", "herm", "cwellcond"):  # complex: Hermitian PD / Hermitian / general
+        x = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+        if domain == "hpd":
+            x = x @ onp.conj(onp.swapaxes(x, -1, -2)) + shape[-1] * onp.eye(shape[-1])
+        elif domain == "herm":
+            x = x + onp.conj(onp.swapaxes(x, -1, -2))
+        else:
+            k = min(shape[-2:])
+            x[..., onp.arange(k), onp.arange(k)] += 3.0
+        return x
     elif domain == "wellcond":  # well-conditioned square or tall matrices
         x = rng.standard_normal(shape)
         k = min(shape[-2:])
@@ -249,6 +259,20 @@ COMPLEX_SPECS: dict[str, Spec] = {
     "norm2:complex": Spec(lambda z: np.linalg.norm(z) * z
                           + np.linalg.norm(z, axis=-1, keepdims=True),
                           [((4,),), ((2, 3),)], ("complex_away1",)),
+    # factorisations of complex matrices: gauge-invariant outputs only (the phases of
+    # eigenvectors and singular vectors are arbitrary; Q, R are fixed by R's real diagonal)
+    "cholesky:complex": Spec(np.linalg.cholesky, [((3, 3),), ((2, 3, 3),)], ("hpd",)),
+    "eigvalsh:complex": Spec(lambda a: np.linalg.eigh(a)[0], [((3, 3),)], ("herm",)),
+    "eigh_vectors:complex": Spec(lambda a: np.abs(np.linalg.eigh(a)[1]) ** 2, [((3, 3),)],
+                                 ("herm",)),
+    "qr_q:complex": Spec(lambda a: np.linalg.qr(a)[0], [((3, 3),), ((4, 3),)], ("cwellcond",)),
+    "qr_r:complex": Spec(lambda a: np.linalg.qr(a)[1], [((3, 3),), ((4, 3),)], ("cwellcond",)),
+    "svd_s:complex": Spec(lambda a: np.linalg.svd(a, compute_uv=False),
+                          [((3, 3),), ((4, 3),), ((3, 4),)], ("cwellcond",)),
+    "svd_u:complex": Spec(lambda a: np.abs(np.linalg.svd(a, full_matrices=False)[0]) ** 2,
+                          [((3, 3),), ((4, 3),)], ("cwellcond",)),
+    "svd_vh:complex": Spec(lambda a: np.abs(np.linalg.svd(a, full_matrices=False)[2]) ** 2,
+                           [((3, 3),), ((3, 4),)], ("cwellcond",)),
     # real in, real out, complex in between
     "exp:real->complex->real": Spec(lambda x: np.abs(np.exp(1j * x) * (1 + 2j) + x) ** 2, U),
 }

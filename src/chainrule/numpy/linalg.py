@@ -12,6 +12,13 @@ two axes; leading axes are batches):
   :func:`_transposed`), so the two can never disagree. NumPy's ``cholesky`` and
   ``eigh`` read only the lower triangle of A, so their rules see the symmetric
   matrix S = tril(A) + tril(A, -1)ᵀ: Ṡ = tril(Ȧ) + tril(Ȧ, -1)ᵀ.
+* Complex matrices (JAX's convention, :mod:`chainrule.numpy._elementwise`): the same rules
+  with conjugate transposes (A = LLᴴ, A = U diag(w) Uᴴ with ẇ = Re diag(UᴴṠU), Qᴴ, Uᴴ, Vᴴ);
+  LAPACK ignores the imaginary part of a Hermitian input's diagonal, so
+  Ṡ = tril(Ȧ, -1) + Re diag(Ȧ) + tril(Ȧ, -1)ᴴ. R's diagonal is real (LAPACK), so Ω gains
+  i·Im diag(X). Phase gauges (JAX's): diag(UᴴU̇) = 0 for eigh; diag(VᴴV̇) = 0 and
+  diag(UᴴU̇) = i·Im diag(UᴴȦV)/s for svd; only phase-invariant functions of the vectors
+  are meaningful.
 
 Multi-output functions are one single-output primitive per output: ``eigh`` is
 (``eigvalsh``, ``eigh_vectors``), ``qr`` is (``qr_q``, ``qr_r``), ``svd`` is
@@ -179,18 +186,29 @@ def _phi(x):
     return x * w
 
 
-def _real_only(name: str, a) -> None:
-    """The factorisations' rules assume real matrices (transposes, not conjugate transposes)."""
-    if dtype_of(a).kind == "c":
-        raise NotImplementedError(
-            f"chainrule.numpy.linalg.{name}: derivatives of the complex (Hermitian/unitary) "
-            f"factorisation are not implemented; got a {dtype_of(a)} matrix. Differentiate "
-            "the real and imaginary parts as a real block matrix, or use inv/solve/det, "
-            "which are complex-safe.")
+def _cplx(a) -> bool:
+    """Whether the factorisation runs on complex (Hermitian/unitary) matrices."""
+    return dtype_of(a).kind == "c"
+
+
+def _H(x):
+    """Conjugate transpose of the last two axes."""
+    return ew.conj_p(_mT(x))
+
+
+def _herm_tangent(t):
+    """Ṡ = tril(Ȧ, -1) + Re diag(Ȧ) + tril(Ȧ, -1)ᴴ: the Hermitian matrix LAPACK's
+    lower-triangle complex routines see (they ignore the imaginary part of the diagonal)."""
+    n = shape_of(t)[-1]
+    strict = np.tril(np.ones((n, n), dtype=bool), -1)
+    low = ew.where_p(strict, t, 0.0)
+    return low + ew.where_p(np.eye(n, dtype=bool), ew.real_p(t), 0.0) + _H(low)
 
 
 def _cholesky_jvp(t, L, a):
-    _real_only("cholesky", a)
+    if _cplx(a):  # S = L Lᴴ: L̇ = L·Φ(L⁻¹ṠL⁻ᴴ), the diagonal of L⁻¹ṠL⁻ᴴ is real
+        linv_s = solve_p(L, _herm_tangent(t))
+        return matmul(L, _phi(_H(solve_p(L, _H(linv_s)))))
     s = _sym_tangent(t)
     linv_s = solve_p(L, s)
     inner = _mT(solve_p(L, _mT(linv_s)))  # L⁻¹ Ṡ L⁻ᵀ
@@ -208,7 +226,9 @@ cholesky_p = Primitive(
 def cholesky(a, upper=False):
     """Lower Cholesky factor (reads the lower triangle of a, like NumPy)."""
     L = cholesky_p(a)
-    return _mT(L) if upper else L
+    if not upper:
+        return L
+    return _H(L) if _cplx(a) else _mT(L)
 
 
 # ---- symmetric eigendecomposition --------------------------------------------------------
@@ -222,10 +242,12 @@ def _gap_inverse(w):
 
 
 def _eigh_parts(t, a):
-    _real_only("eigh", a)
     v = eigh_vectors_p(a)
     w = eigvalsh_p(a)
-    p = matmul(_mT(v), matmul(_sym_tangent(t), v))
+    if _cplx(a):
+        p = matmul(_H(v), matmul(_herm_tangent(t), v))
+    else:
+        p = matmul(_mT(v), matmul(_sym_tangent(t), v))
     return v, w, p
 
 
@@ -233,7 +255,8 @@ def _eigvals_jvp(t, w, a):
     v, _, p = _eigh_parts(t, a)
     n = shape_of(p)[-1]
     idx = np.arange(n)
-    return ns.getitem(p, (Ellipsis, idx, idx))
+    d = ns.getitem(p, (Ellipsis, idx, idx))
+    return ew.real_p(d) if _cplx(a) else d
 
 
 def _eigvecs_jvp(t, vecs, a):
@@ -253,27 +276,42 @@ eigh_vectors_p = Primitive(
 )
 
 
+def _lower_view(a, UPLO):
+    """A matrix whose lower triangle is the Hermitian/symmetric matrix ``UPLO`` names."""
+    if UPLO == "L":
+        return a
+    return _H(a) if _cplx(a) else _mT(a)
+
+
 def eigh(a, UPLO="L"):
-    """(eigenvalues, eigenvectors) of a symmetric matrix (its lower triangle is read)."""
-    if UPLO != "L":
-        a = _mT(a)
+    """(eigenvalues, eigenvectors) of a symmetric/Hermitian matrix (its lower triangle is read).
+
+    Complex eigenvectors are defined up to a phase per column; the derivative fixes the
+    gauge with diag(Uᴴ U̇) = 0 (JAX's choice), so only phase-invariant functions of U
+    (|U|², U diag(f(w)) Uᴴ, ...) have derivatives that match finite differences.
+    """
+    a = _lower_view(a, UPLO)
     return eigvalsh_p(a), eigh_vectors_p(a)
 
 
 def eigvalsh(a, UPLO="L"):
-    return eigvalsh_p(a if UPLO == "L" else _mT(a))
+    return eigvalsh_p(_lower_view(a, UPLO))
 
 
 # ---- QR ----------------------------------------------------------------------------------
 
 def _qr_parts(t, a):
-    _real_only("qr", a)
     q, r = qr_q_p(a), qr_r_p(a)
     rinv_t = _mT(solve_p(_mT(r), _mT(t)))  # Ȧ R⁻¹
-    x = matmul(_mT(q), rinv_t)
+    cplx = _cplx(a)
+    x = matmul(_H(q) if cplx else _mT(q), rinv_t)
     n = shape_of(x)[-1]
     low = ew.where_p(np.tril(np.ones((n, n), dtype=bool), -1), x, 0.0)
-    omega = low - _mT(low)
+    if not cplx:
+        return q, r, rinv_t, x, low - _mT(low)
+    # LAPACK's R has a real diagonal: Ω is skew-Hermitian with diagonal i·Im diag(X)
+    eye = np.eye(n, dtype=bool)
+    omega = low - _H(low) + ew.where_p(eye, x - ew.real_p(x), 0.0)
     return q, r, rinv_t, x, omega
 
 
@@ -314,10 +352,13 @@ def qr(a, mode="reduced"):
 # ---- SVD ---------------------------------------------------------------------------------
 
 def _svd_parts(t, a):
-    _real_only("svd", a)
     u, s, vh = svd_u_p(a), svd_s_p(a), svd_vh_p(a)
-    v = _mT(vh)
-    p = matmul(_mT(u), matmul(t, v))
+    if _cplx(a):
+        v = _H(vh)
+        p = matmul(_H(u), matmul(t, v))
+    else:
+        v = _mT(vh)
+        p = matmul(_mT(u), matmul(t, v))
     return u, s, v, p
 
 
@@ -325,7 +366,8 @@ def _svd_s_jvp(t, ans, a):
     u, s, v, p = _svd_parts(t, a)
     k = shape_of(p)[-1]
     idx = np.arange(k)
-    return ns.getitem(p, (Ellipsis, idx, idx))
+    d = ns.getitem(p, (Ellipsis, idx, idx))
+    return ew.real_p(d) if _cplx(a) else d
 
 
 def _svd_f(s):
@@ -338,8 +380,16 @@ def _svd_u_jvp(t, ans, a):
     f = _svd_f(s)
     sr = ns.expand_dims(s, -2)  # multiplies columns: P S
     sl = ns.expand_dims(s, -1)  # multiplies rows: S P
-    du = matmul(u, f * (p * sr + _mT(p) * sl))
     m, k = shape_of(u)[-2:]
+    if _cplx(a):
+        # phase gauge (JAX's): diag(Vᴴ V̇) = 0, diag(Uᴴ U̇) = i·Im diag(P)/s
+        eye = np.eye(k, dtype=bool)
+        gauge = ew.where_p(eye, (p - ew.real_p(p)) / sr, 0.0)
+        du = matmul(u, f * (p * sr + _H(p) * sl) + gauge)
+        if m > k:
+            du = du + matmul(t - matmul(u, matmul(_H(u), t)), v) / sr
+        return du
+    du = matmul(u, f * (p * sr + _mT(p) * sl))
     if m > k:
         du = du + matmul(t - matmul(u, matmul(_mT(u), t)), v) / sr
     return du
@@ -350,8 +400,14 @@ def _svd_v_jvp(t, ans, a):
     f = _svd_f(s)
     sr = ns.expand_dims(s, -2)
     sl = ns.expand_dims(s, -1)
-    dv = matmul(v, f * (p * sl + _mT(p) * sr))
     n, k = shape_of(v)[-2:]
+    if _cplx(a):
+        dv = matmul(v, f * (p * sl + _H(p) * sr))
+        if n > k:
+            th = _H(t)
+            dv = dv + matmul(th - matmul(v, matmul(_H(v), th)), u) / sr
+        return _H(dv)
+    dv = matmul(v, f * (p * sl + _mT(p) * sr))
     if n > k:
         tt = _mT(t)
         dv = dv + matmul(tt - matmul(v, matmul(_mT(v), tt)), u) / sr
