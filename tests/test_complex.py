@@ -116,3 +116,12 @@ def test_complex_inv_solve_det_follow_the_convention():
     # holomorphic: d det / dA = det(A)·A⁻ᵀ, no conjugate
     onp.testing.assert_allclose(cr.vjp(np.linalg.det, a)[1](1.0)[0],
                                 onp.linalg.det(a) * onp.linalg.inv(a).T, rtol=1e-12)
+
+
+def test_abs_of_complex_zero_has_the_zero_subgradient():
+    """|z| is not differentiable at 0; like real abs, the rule picks 0 there, never NaN."""
+    z = onp.array([0.0 + 0.0j, 3.0 + 4.0j])
+    g = cr.grad(lambda z: np.sum(np.abs(z)))(z)
+    onp.testing.assert_allclose(g, [0.0, (3.0 - 4.0j) / 5.0])
+    _, t = cr.jvp(lambda z: np.abs(z), (z,), (onp.ones(2, complex),))
+    onp.testing.assert_allclose(t, [0.0, 3.0 / 5.0])

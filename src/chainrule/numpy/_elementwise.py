@@ -132,22 +132,28 @@ def _is_complex(x) -> bool:
     return type(x) is not float and dtype_of(x).kind == "c"
 
 
+def _conj_phase(z):
+    """conj(z)/|z|, and 0 at z = 0: the complex analogue of sign's subgradient choice."""
+    zero = z == 0
+    return where_p(zero, 0.0, divide(conj_p(z), where_p(zero, 1.0, absolute(z))))
+
+
 def _abs_jvp(t, y, x):
     if type(x) is float or dtype_of(x).kind != "c":
         return t * sign(x)
-    return divide(real_p(conj_p(x) * t), absolute(x))
+    return real_p(_conj_phase(x) * t)
 
 
 def _abs_vjp(g, y, x):
     if type(x) is float or dtype_of(x).kind != "c":
         return g * sign(x)
-    return _real_ct(g) * divide(conj_p(x), absolute(x))
+    return _real_ct(g) * _conj_phase(x)
 
 
 absolute = Primitive(
     "abs", abs, jvps=(_abs_jvp,), vjps=(_abs_vjp,), reads=_READS["x"],
     doc="y = |x|; y' = sign x (the subgradient 0 at x = 0); complex z: "
-        "ẏ = Re(conj(z)·ż)/|z|, z̄ = Re ȳ·conj(z)/|z|")
+        "ẏ = Re(conj(z)·ż)/|z|, z̄ = Re ȳ·conj(z)/|z| (0 at z = 0, like sign)")
 
 
 def _real_ct(g):
