@@ -91,12 +91,11 @@ class Jitted:
 
     def __init__(self, f: Callable, static_argnums: tuple = (), backend: str = "python"):
         if backend == "numba":
-            raise NotImplementedError(
-                "jit(f, backend='numba') is not implemented yet: chainrule generates Python/"
-                "NumPy source only. Use backend='python' (the default); for scalar loops, "
-                "fori_loop/scan/while_loop are generated as Python loops over the body.")
-        if backend != "python":
-            raise ValueError(f"jit: backend must be 'python', got {backend!r}")
+            from chainrule.ir.numba_codegen import import_numba
+
+            import_numba()  # ImportError now (not at the first call) if Numba is missing
+        elif backend != "python":
+            raise ValueError(f"jit: backend must be 'python' or 'numba', got {backend!r}")
         self.f = f
         self.static_argnums = static_argnums
         self.backend = backend
@@ -149,9 +148,19 @@ class Jitted:
         return "; ".join(best) if best else "signature differs"
 
     # -- compilation -------------------------------------------------------
-    def _compile(self, args: tuple, kwargs: dict) -> GeneratedFunction:
+    def _compile(self, args: tuple, kwargs: dict, leaves: list | None = None
+                 ) -> GeneratedFunction:
         prog = _optimize(stage(self.f, args, kwargs, self.static_argnums))
-        return compile_program(prog, getattr(self.f, "__name__", None))
+        name = getattr(self.f, "__name__", None)
+        if self.backend == "numba":
+            from chainrule.ir.numba_codegen import compile_numba
+
+            flat = tuple(args) if leaves is None else tuple(leaves)
+            if any(isinstance(x, Tracer) for x in flat):
+                # traced by an outer transformation: only the program is needed
+                return compile_program(prog, name)
+            return compile_numba(prog, name, flat)
+        return compile_program(prog, name)
 
     def lower(self, *args: Any, **kwargs: Any) -> GeneratedFunction:
         """The compiled function for these arguments (tracing it if needed)."""
@@ -160,7 +169,8 @@ class Jitted:
         if entry is None:
             self.misses += 1
             self._last_miss = self._explain(sig)
-            entry = self.cache[sig] = self._compile(args, kwargs)
+            entry = self.cache[sig] = self._compile(args, kwargs, self._signature(
+                args, kwargs)[1])
         return entry
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -173,7 +183,7 @@ class Jitted:
         if entry is None:
             self.misses += 1
             self._last_miss = self._explain(sig)
-            entry = self.cache[sig] = self._compile(args, kwargs)
+            entry = self.cache[sig] = self._compile(args, kwargs, leaves)
         if leaves is None:
             if all(s is float for s in sig):
                 self._float_cache[tuple(map(type, args))] = entry.fn
@@ -217,8 +227,11 @@ def jit(f: Callable, static_argnums: int | Sequence[int] = (),
         f: the function (any transformation of one too: ``jit(grad(f))``).
         static_argnums: argument positions that are not traced: their values are
             part of the cache key (use them for sizes, flags, Python objects).
-        backend: ``"python"`` (generated Python/NumPy source); ``"numba"`` raises
-            NotImplementedError (planned for scalar-float programs).
+        backend: ``"python"`` (generated Python/NumPy source) or ``"numba"``
+            (``numba.njit`` of generated scalar source, for Python-float programs and
+            their loops; needs ``pip install chainrule[jit]``). A program outside the
+            numba subset raises :class:`~chainrule.ir.numba_codegen.NumbaUnsupported`
+            naming the primitive; it never falls back to Python silently.
 
     Returns:
         A :class:`Jitted` callable; ``.explain_retrace()`` says why the last call
