@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from chainrule.ir.codegen import _INFIX, _UNARY, _ident, _structure
+from chainrule.ir.codegen import _INFIX, _UNARY, _assign, _ident, _structure
 from chainrule.ir.program import Program, Var
 
 __all__ = ["NumbaUnsupported", "generate_numba", "compile_numba", "import_numba"]
@@ -133,10 +133,6 @@ def _block(em: _NEmitter, prog: Program, names: dict, in_exprs: list,
             names[id(o)] = preset.get(id(o)) or _ident("t", em.used)
         lines.extend(_lines(em, e, names))
     return lines, [em.atom(o, names) for o in prog.outputs]
-
-
-def _assign(targets: list, exprs: list) -> list[str]:
-    return [f"{', '.join(targets)} = {', '.join(exprs)}"] if targets else []
 
 
 _DTYPES = {"f": "np.float64", "i": "np.int64", "b": "np.bool_"}
