@@ -513,6 +513,20 @@ def _cond_impl(pred, *xs, true: Program, false: Program) -> tuple:
     return tuple(compiled(true if pred else false)(*xs))
 
 
+def _of_selected(prog: Program, xs: list, mask: tuple, out_mask: tuple | None = None):
+    """``prog`` as a function of the inputs where ``mask`` is set (the others fixed at
+    ``xs``), returning the outputs where ``out_mask`` is set (all when None)."""
+    def g(sel):
+        full, it = list(xs), iter(sel)
+        for j, m in enumerate(mask):
+            if m:
+                full[j] = next(it)
+        out = eval_flat(prog, full)
+        return out if out_mask is None else [o for o, m in zip(out, out_mask) if m]
+
+    return g
+
+
 def _branch_jvp(prog: Program, mask: tuple) -> Program:
     from chainrule.transforms import jvp
 
@@ -522,14 +536,7 @@ def _branch_jvp(prog: Program, mask: tuple) -> Program:
 
     def f(*flat):
         xs, dots = list(flat[:n]), list(flat[n:])
-
-        def g(sel):
-            full, it = list(xs), iter(sel)
-            for j, m in enumerate(mask):
-                if m:
-                    full[j] = next(it)
-            return eval_flat(prog, full)
-
+        g = _of_selected(prog, xs, mask)
         out, dot = jvp(g, ([x for x, m in zip(xs, mask) if m],), (dots,))
         return out + [d for d, m in zip(dot, om) if m]
 
@@ -546,15 +553,7 @@ def _branch_vjp(prog: Program, mask: tuple) -> Program:
 
     def f(*flat):
         xs, gs = list(flat[:n]), list(flat[n:])
-
-        def g(sel):
-            full, it = list(xs), iter(sel)
-            for j, m in enumerate(mask):
-                if m:
-                    full[j] = next(it)
-            out = eval_flat(prog, full)
-            return [o for o, m in zip(out, om) if m]
-
+        g = _of_selected(prog, xs, mask, om)
         _, back = vjp(g, [x for x, m in zip(xs, mask) if m])
         return list(back(gs)[0])
 
