@@ -20,6 +20,7 @@ from chainrule.sparse import (
     star_coloring,
 )
 from chainrule.sparse import api as sparse_api
+from helpers import counted
 
 RNG = onp.random.default_rng(80)
 
@@ -51,17 +52,6 @@ def dense_first_column(x):
 def block_diagonal(x, b=4):
     X = np.reshape(x, (-1, b))
     return np.ravel(np.tanh(X @ onp.arange(1.0, b * b + 1).reshape(b, b)) * X)
-
-
-def counted(fn):
-    calls = {"n": 0}
-
-    def wrapped(*a):
-        calls["n"] += 1
-        return fn(*a)
-
-    wrapped.calls = calls
-    return wrapped
 
 
 def test_allen_cahn_at_ten_thousand_points_uses_three_jvps():

@@ -11,6 +11,7 @@ import pytest
 import chainrule as cr
 import chainrule.numpy as np
 from chainrule.interpreters import batching
+from helpers import counted
 
 RNG = onp.random.default_rng(8)
 
@@ -138,17 +139,6 @@ def test_loop_fallback_is_correct_and_warns_once():
 
 
 # ---- Jacobians by vmap --------------------------------------------------------------------
-
-def counted(fn):
-    calls = {"n": 0}
-
-    def wrapped(*a):
-        calls["n"] += 1
-        return fn(*a)
-
-    wrapped.calls = calls
-    return wrapped
-
 
 def test_jacfwd_is_one_batched_pass_and_chunks():
     x = RNG.standard_normal(5)
