@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.core.primitive import NO_RULE, Primitive, Trace, Tracer
+from chainrule.interpreters import elision
 from chainrule.interpreters.forward import missing_rule
 
 __all__ = [
@@ -122,6 +123,11 @@ def binary_operator(prim: Primitive, reflected: bool):
     mine_diff = rules[mine] is not None
     theirs_diff = rules[theirs] is not None
     reads = prim.reads
+    kernels = elision.INPLACE.get(prim.name) if elision.ENABLED and reads is not None else None
+    if kernels is not None:  # which kernel overwrites my buffer, which the other's
+        into_mine, into_theirs = kernels[::-1] if reflected else kernels
+    reusable, fits, MINE, THEIRS = (
+        elision.reusable_buffer, elision.fits, elision.MINE, elision.THEIRS)
 
     def op(self, other):
         trace = self._trace
@@ -141,8 +147,19 @@ def binary_operator(prim: Primitive, reflected: bool):
         if not trace.active or (type(v) is not float and isinstance(v, Tracer)) or \
                 (type(w) is not float and isinstance(w, Tracer)):
             return prim.bind_general(other, self) if reflected else prim.bind_general(self, other)
+        ans = None
+        if kernels is not None and parents and (type(v) is _ndarray or type(w) is _ndarray):
+            # overwrite an operand that dies here and that the tape does not keep
+            keep = reads.kept(parents)[1]
+            if type(v) is _ndarray and not keep[mine] \
+                    and reusable(self, MINE) is not None and fits(v, w):
+                ans = into_mine(v, w)
+            elif type(w) is _ndarray and type(other) is VJPTracer and not keep[theirs] \
+                    and reusable(other, THEIRS) is not None and fits(w, v):
+                ans = into_theirs(w, v)
         vals = [w, v] if reflected else [v, w]
-        ans = impl(*vals)
+        if ans is None:
+            ans = impl(*vals)
         if not parents:
             return ans
         keep_ans = True

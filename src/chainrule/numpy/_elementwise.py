@@ -36,7 +36,7 @@ import operator
 import numpy as np
 
 from chainrule.core.primitive import ANS, Primitive, Reads, concrete, dtype_of, shape_of
-from chainrule.numpy._structural import broadcast_like, unbroadcast
+from chainrule.numpy._structural import broadcast_like, stretched_value, unbroadcast
 
 __all__: list[str] = []  # the public names are re-exported by chainrule.numpy
 
@@ -102,7 +102,30 @@ def _where_zero(c, r):
     return where_p(c == 0, 0.0, r)
 
 
-negative = unary("neg", operator.neg, lambda c, y, x: -c, "y = -x; ẏ = -ẋ", "")
+def _negated(c):
+    """-c, as a number when c is stretched from one (see ``stretched_value``)."""
+    v = stretched_value(c)
+    return -c if v is None else np.broadcast_to(-v, c.shape)
+
+
+def _times(c, k):
+    """c·k; a stretched c times a number k stays stretched (no pass over memory)."""
+    v = stretched_value(c)
+    if v is not None and (type(k) is float or type(k) is int or np.ndim(k) == 0
+                          and isinstance(k, (np.ndarray, np.generic))):
+        return np.broadcast_to(v * k, c.shape)
+    return c * k
+
+
+def _times_array(c, k, a):
+    """c·(k·a) for a number k, in one pass over memory when c is stretched to a's shape."""
+    v = stretched_value(c)
+    if v is not None and shape_of(a) == c.shape:
+        return (v * k) * a
+    return c * (k * a)
+
+
+negative = unary("neg", operator.neg, lambda c, y, x: _negated(c), "y = -x; ẏ = -ẋ", "")
 exp = unary("exp", _float_fast(math.exp, np.exp), lambda c, y, x: c * y, "y = exp x; y' = y", "y")
 log = unary("log", _float_fast(math.log, np.log), lambda c, y, x: divide(c, x),
             "y = ln x; y' = 1/x", "x")
@@ -216,7 +239,7 @@ subtract = _bin(
     lambda t, y, a, b: broadcast_like(t, y),
     lambda t, y, a, b: broadcast_like(-t, y),
     lambda g, y, a, b: _ub(g, a),
-    lambda g, y, a, b: _ub(-g, b),
+    lambda g, y, a, b: _ub(_negated(g), b),
     "y = a - b; ā = ȳ, b̄ = -ȳ",
     ((), ()),
 )
@@ -224,8 +247,8 @@ multiply = _bin(
     "mul", operator.mul,
     lambda t, y, a, b: t * b,
     lambda t, y, a, b: a * t,
-    lambda g, y, a, b: _ub(g * b, a),
-    lambda g, y, a, b: _ub(a * g, b),
+    lambda g, y, a, b: _ub(_times(g, b), a),
+    lambda g, y, a, b: _ub(_times(g, a), b),
     "y = a·b; ā = ȳ·b, b̄ = ȳ·a",
     ((1,), (0,)),
 )
@@ -248,8 +271,8 @@ def _pow_da(c, y, a, b):
         if b == 1:
             return c
         if b == 2:
-            return c * (2 * a)
-        d = c * (b * power(a, b - 1))
+            return _times_array(c, 2, a)
+        d = _times_array(c, b, power(a, b - 1))
         return d if b > 1 else _where_zero(c, d)
     zero = concrete(b) == 0
     return where_p(zero, 0.0, _where_zero(c, c * b * power(a, where_p(zero, 1.0, b - 1))))

@@ -54,13 +54,51 @@ class Index:
         return f"Index({self.key!r})"
 
 
+def _complement(key: tuple, shape: tuple) -> list | None:
+    """Slabs covering what the basic index ``key`` (ints, step-1 slices, one Ellipsis)
+    does not select in an array of ``shape``, or ``None`` for any other index.
+
+    Axis by axis: the part before and after the selected range, with the axes already
+    visited restricted to their ranges. Filling the slabs and the selection touches
+    every element once (``zeros`` + assignment touch the selection twice).
+    """
+    if any(k is Ellipsis for k in key):
+        at = next(i for i, k in enumerate(key) if k is Ellipsis)
+        key = key[:at] + (slice(None),) * (len(shape) - len(key) + 1) + key[at + 1:]
+    if len(key) > len(shape):
+        return None
+    slabs, prefix = [], ()
+    for k, n in zip(key, shape):
+        if type(k) is int:
+            start = k + n if k < 0 else k
+            stop = start + 1
+        elif type(k) is slice and k.step in (None, 1):
+            start, stop, _ = k.indices(n)
+            stop = max(stop, start)
+        else:
+            return None
+        if start > 0:
+            slabs.append(prefix + (slice(0, start),))
+        if stop < n:
+            slabs.append(prefix + (slice(stop, n),))
+        prefix += (slice(start, stop),)
+    return slabs
+
+
 def _scatter_impl(g, index: Index, shape: tuple):
-    out = np.zeros(shape, dtype=np.result_type(dtype_of(g), np.float64)
-                   if dtype_of(g).kind in "iub" else dtype_of(g))
-    if index.accumulates:
-        np.add.at(out, index.key, g)
-    else:
-        out[index.key] = g
+    dtype = np.result_type(dtype_of(g), np.float64) if dtype_of(g).kind in "iub" else dtype_of(g)
+    slabs = None if index.accumulates else _complement(index.key, shape)
+    if slabs is None:
+        out = np.zeros(shape, dtype=dtype)
+        if index.accumulates:
+            np.add.at(out, index.key, g)
+        else:
+            out[index.key] = g
+        return out
+    out = np.empty(shape, dtype=dtype)
+    out[index.key] = g
+    for slab in slabs:
+        out[slab] = 0
     return out
 
 
