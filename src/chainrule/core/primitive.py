@@ -74,7 +74,7 @@ class Reads:
         self._cache: dict = {}
 
     def kept(self, parents) -> tuple[bool, frozenset]:
-        key = tuple(i for i, _ in parents)
+        key = tuple([i for i, _ in parents])
         hit = self._cache.get(key)
         if hit is None:
             need: set = set()

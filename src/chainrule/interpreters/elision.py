@@ -33,9 +33,9 @@ import sys
 
 import numpy as np
 
-__all__ = ["ENABLED", "INPLACE", "MINE", "THEIRS", "fits", "reusable_buffer"]
+__all__ = ["ENABLED", "INPLACE", "MIN_BYTES", "MINE", "THEIRS", "fits", "reusable_buffer"]
 
-_MIN_BYTES = 256 * 1024  # NumPy's NPY_MIN_ELIDE_BYTES
+MIN_BYTES = 256 * 1024  # NumPy's NPY_MIN_ELIDE_BYTES
 _getrefcount = sys.getrefcount
 _getframe = sys._getframe
 _ndarray = np.ndarray
@@ -60,7 +60,7 @@ def reusable_buffer(box, expected: tuple[int, int]):
     """
     v = box._value
     if _getrefcount(box) != expected[0] or _getrefcount(v) != expected[1] \
-            or v.nbytes < _MIN_BYTES or v.base is not None or not v.flags.writeable:
+            or v.nbytes < MIN_BYTES or v.base is not None or not v.flags.writeable:
         return None
     caller = _getframe(2)
     if caller.f_code.co_code[caller.f_lasti] not in _OPERATOR_OPCODES:

@@ -126,8 +126,8 @@ def binary_operator(prim: Primitive, reflected: bool):
     kernels = elision.INPLACE.get(prim.name) if elision.ENABLED and reads is not None else None
     if kernels is not None:  # which kernel overwrites my buffer, which the other's
         into_mine, into_theirs = kernels[::-1] if reflected else kernels
-    reusable, fits, MINE, THEIRS = (
-        elision.reusable_buffer, elision.fits, elision.MINE, elision.THEIRS)
+    reusable, fits, MINE, THEIRS, big = (
+        elision.reusable_buffer, elision.fits, elision.MINE, elision.THEIRS, elision.MIN_BYTES)
 
     def op(self, other):
         trace = self._trace
@@ -148,7 +148,8 @@ def binary_operator(prim: Primitive, reflected: bool):
                 (type(w) is not float and isinstance(w, Tracer)):
             return prim.bind_general(other, self) if reflected else prim.bind_general(self, other)
         ans = None
-        if kernels is not None and parents and (type(v) is _ndarray or type(w) is _ndarray):
+        if kernels is not None and parents and (type(v) is _ndarray and v.nbytes >= big
+                                                or type(w) is _ndarray and w.nbytes >= big):
             # overwrite an operand that dies here and that the tape does not keep
             keep = reads.kept(parents)[1]
             if type(v) is _ndarray and not keep[mine] \
