@@ -135,6 +135,9 @@ class Tracer:
     #: True on tracers that stand for a value not known yet (staging, jit): they are
     #: as concrete as a value gets, so :func:`concrete` stops at them
     _staged = False
+    #: True on tracers that are variables of a program being built (staging): equal
+    #: equations give equal variables, so a trace above may record one only once
+    _program_var = False
 
     @property
     def shape(self) -> tuple:
@@ -330,3 +333,22 @@ class ArgRules:
 
             self._cache[i] = fn
         return fn
+
+
+def params_key(params: dict, keep_alive: list) -> tuple:
+    """``params`` as a hashable key: equal keys mean equal parameters.
+
+    Unhashable values (arrays, lists) are keyed by identity and appended to
+    ``keep_alive``, which the caller holds so that no identity is reused while the key
+    is in use.
+    """
+    items = []
+    for k in sorted(params):
+        v = params[k]
+        try:
+            hash(v)
+        except TypeError:
+            keep_alive.append(v)
+            v = ("id", id(v))
+        items.append((k, v))
+    return tuple(items)

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.core.primitive import NO_RULE, Primitive, Trace, Tracer
+from chainrule.core.primitive import NO_RULE, Primitive, Trace, Tracer, params_key
 from chainrule.interpreters import elision
 from chainrule.interpreters.forward import missing_rule
 
@@ -57,11 +57,18 @@ class ShapeStub:
 
 
 class ReverseTrace(Trace):
-    __slots__ = ("tape",)
+    """``tape``: the recorded entries. ``shared``: when the values are variables of a
+    program being staged (``jit(grad(f))``), the entry of each distinct (primitive,
+    arguments, parameters), recorded once (see :meth:`_record_once`), and ``alive``
+    the constants keyed by identity there; None until then."""
+
+    __slots__ = ("tape", "shared", "alive")
 
     def __init__(self) -> None:
         super().__init__()
         self.tape: list = []
+        self.shared: dict | None = None
+        self.alive: list | None = None
 
     def new_input(self, value: Any) -> VJPTracer:
         box = _new(VJPTracer)
@@ -88,9 +95,43 @@ class ReverseTrace(Trace):
                 else:
                     lower = True
             i += 1
+        if lower and parents and any(getattr(v, "_program_var", False) for v in vals):
+            return self._record_once(prim, args, vals, params, parents)
         ans = prim(*vals, **params) if lower else prim.impl(*vals, **params)
         if not parents:
             return ans
+        return self._record(prim, vals, ans, params, parents)
+
+    def _record_once(self, prim, args, vals, params, parents):
+        """Record ``prim(*args)`` unless an equal entry is on the tape: then its value.
+
+        While staging, the same primal value is often traced twice (``jvp`` in ``t``
+        and a nested ``jvp`` in ``x`` of one network both evaluate the network), and
+        the program's CSE merges the two forward copies, but not their adjoints: each
+        copy would get its own adjoint block (matrix products included). Primitives
+        are pure, so one entry per distinct (primitive, arguments, parameters) is the
+        same program with the adjoints summed before they are propagated.
+        """
+        if self.shared is None:
+            self.shared, self.alive = {}, []
+        key = [prim, params_key(params, self.alive)]
+        for a, v in zip(args, vals):
+            if isinstance(a, Tracer) and a._trace is self:
+                key.append(a.index)
+            elif type(v) is float:
+                key.append(v.hex())  # exact, and tells -0.0 from 0.0
+            else:
+                self.alive.append(v)  # keyed by identity: keep the identity unique
+                key.append(("id", id(v)))
+        key = tuple(key)
+        out = self.shared.get(key)
+        if out is None:
+            out = self._record(prim, vals, prim(*vals, **params), params, parents)
+            self.shared[key] = out
+        return out
+
+    def _record(self, prim, vals, ans, params, parents):
+        """Append the tape entry of ``ans = prim(*vals)``; its tracer."""
         reads = prim.reads
         if reads is None:
             entry = (prim, vals, ans, params, parents)

@@ -59,6 +59,7 @@ class StagingTracer(Tracer):
 
     __slots__ = ("var",)
     _staged = True
+    _program_var = True
 
     def __init__(self, trace: "StagingTrace", var: Var) -> None:
         self._trace = trace

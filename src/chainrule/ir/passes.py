@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.core.primitive import params_key
 from chainrule.ir.program import Eqn, Lit, Program, Var, atom_key
 
 __all__ = ["dce", "cse", "fold", "simplify", "optimize"]
@@ -103,23 +104,12 @@ def _fold(e: Eqn) -> Any:
     return list(out) if len(e.outvars) > 1 else [out]
 
 
-def _params_key(params: dict) -> Any:
-    items = []
-    for k in sorted(params):
-        v = params[k]
-        try:
-            hash(v)
-        except TypeError:
-            v = ("id", id(v))
-        items.append((k, v))
-    return tuple(items)
-
-
 def simplify(prog: Program, fold: bool = True, identities: bool = True,
              cse: bool = True) -> Program:
     """Constant folding, algebraic identities and CSE in one forward sweep."""
     subst: dict[int, Any] = {}
     seen: dict = {}
+    alive: list = []  # unhashable parameters, keyed by identity: held as long as `seen`
     eqns = []
     remap: dict[int, Eqn] = {}  # old equation -> the one that now computes its value
 
@@ -147,7 +137,7 @@ def simplify(prog: Program, fold: bool = True, identities: bool = True,
                     continue
         if cse:
             try:
-                key = (e.prim, tuple(atom_key(a) for a in ins), _params_key(e.params))
+                key = (e.prim, tuple(atom_key(a) for a in ins), params_key(e.params, alive))
                 hash(key)
             except TypeError:
                 key = None

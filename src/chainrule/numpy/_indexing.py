@@ -26,7 +26,7 @@ from chainrule.numpy._structural import broadcast_like
 class Index:
     """A normalised index: a tuple of ints, slices, None, Ellipsis and integer/bool arrays."""
 
-    __slots__ = ("key", "accumulates")
+    __slots__ = ("key", "accumulates", "_signature")
 
     def __init__(self, key) -> None:
         if not isinstance(key, tuple):
@@ -49,6 +49,24 @@ class Index:
             norm.append(k)
         self.key = tuple(norm)
         self.accumulates = accumulates
+        self._signature = None
+
+    def signature(self) -> tuple:
+        """The index as a hashable value: equal signatures select the same elements."""
+        if self._signature is None:
+            self._signature = tuple(
+                ("slice", k.start, k.stop, k.step) if type(k) is slice
+                else ("array", k.dtype.str, k.shape, k.tobytes()) if type(k) is np.ndarray
+                else k
+                for k in self.key
+            )
+        return self._signature
+
+    def __eq__(self, other) -> bool:
+        return type(other) is Index and self.signature() == other.signature()
+
+    def __hash__(self) -> int:
+        return hash(self.signature())
 
     def __repr__(self) -> str:
         return f"Index({self.key!r})"
