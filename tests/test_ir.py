@@ -184,3 +184,13 @@ def test_a_value_traced_twice_gets_one_adjoint():
     ref = cr.grad(loss)((W1, W2))
     for a, b in zip(g, ref):
         onp.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_cse_merges_commuted_products_and_sums():
+    def f(a, b):
+        return (a * b + b * a) * (a + b) - (b + a)
+
+    prog = optimize(cr.make_ir(f)(2.0, 3.0))
+    assert [e.prim.name for e in prog.eqns].count("mul") == 2
+    assert [e.prim.name for e in prog.eqns].count("add") == 2
+    assert eval_ir(prog, 2.0, 3.0) == pytest.approx(f(2.0, 3.0))

@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 _new = object.__new__
+_COMMUTATIVE = frozenset({"add", "mul"})
 _ndarray = np.ndarray
 
 
@@ -114,16 +115,18 @@ class ReverseTrace(Trace):
         """
         if self.shared is None:
             self.shared, self.alive = {}, []
-        key = [prim, params_key(params, self.alive)]
+        arg_keys = []
         for a, v in zip(args, vals):
             if isinstance(a, Tracer) and a._trace is self:
-                key.append(a.index)
+                arg_keys.append(a.index)
             elif type(v) is float:
-                key.append(v.hex())  # exact, and tells -0.0 from 0.0
+                arg_keys.append(v.hex())  # exact, and tells -0.0 from 0.0
             else:
                 self.alive.append(v)  # keyed by identity: keep the identity unique
-                key.append(("id", id(v)))
-        key = tuple(key)
+                arg_keys.append(("id", id(v)))
+        if prim.name in _COMMUTATIVE:  # a·b and b·a are one value
+            arg_keys.sort(key=hash)
+        key = (prim, params_key(params, self.alive), *arg_keys)
         out = self.shared.get(key)
         if out is None:
             out = self._record(prim, vals, prim(*vals, **params), params, parents)

@@ -7,7 +7,8 @@
   each applied only when the result has the variable's own shape and dtype (no
   broadcasting is lost).
 * **CSE** (hash-consing): two equations with the same primitive, arguments and
-  parameters compute the same value; the second one reuses the first.
+  parameters compute the same value; the second one reuses the first (``a + b``
+  and ``b + a``, ``a·b`` and ``b·a`` included).
 * **DCE**: equations whose results no output needs are dropped (all primitives
   are pure).
 
@@ -104,6 +105,10 @@ def _fold(e: Eqn) -> Any:
     return list(out) if len(e.outvars) > 1 else [out]
 
 
+#: binary primitives whose two arguments can be swapped (exactly, in IEEE arithmetic)
+_COMMUTATIVE = frozenset({"add", "mul"})
+
+
 def simplify(prog: Program, fold: bool = True, identities: bool = True,
              cse: bool = True) -> Program:
     """Constant folding, algebraic identities and CSE in one forward sweep."""
@@ -137,7 +142,10 @@ def simplify(prog: Program, fold: bool = True, identities: bool = True,
                     continue
         if cse:
             try:
-                key = (e.prim, tuple(atom_key(a) for a in ins), params_key(e.params, alive))
+                arg_keys = [atom_key(a) for a in ins]
+                if e.prim.name in _COMMUTATIVE:  # a·b and b·a are one subexpression
+                    arg_keys.sort(key=hash)
+                key = (e.prim, tuple(arg_keys), params_key(e.params, alive))
                 hash(key)
             except TypeError:
                 key = None
