@@ -13,12 +13,14 @@ tangent) of. The source is registered with :mod:`linecache` under a
 Python's ``math`` raises where NumPy returns inf/nan (``log 0``, ``1/0.``,
 overflow); the generated function then re-runs the program with the primitives'
 own implementations, so results never depend on which code ran.
+
+Loops and branches are written inline by :class:`chainrule.ir.emitter.Emitter`; this
+module is its Python dialect (a scan keeps its per-step outputs in lists).
 """
 
 from __future__ import annotations
 
 import itertools
-import keyword
 import linecache
 import math
 import re
@@ -26,6 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from chainrule.ir.emitter import Emitter, StepIO, assign, ident
 from chainrule.ir.printer import format_eqn
 from chainrule.ir.program import Lit, Program, Var
 
@@ -45,18 +48,19 @@ _UNARY = {
 _counter = itertools.count()
 
 
-def _ident(name: str | None, used: set) -> str | None:
-    if not name:
-        return None
-    s = re.sub(r"\W", "_", name)
-    if not s or s[0].isdigit() or keyword.iskeyword(s):
-        s = "_" + s
-    base, k = s, 1
-    while s in used:
-        s = f"{base}_{k}"
-        k += 1
-    used.add(s)
-    return s
+def _operator_line(name: str, lhs: str, ins: list, lib: str) -> str | None:
+    """``lhs = ...`` by a Python operator or a ``lib`` (``"math"``/``"np"``) function, or None."""
+    if name in _INFIX and len(ins) == 2:
+        return f"{lhs} = {ins[0]} {_INFIX[name]} {ins[1]}"
+    if name == "neg":
+        return f"{lhs} = -{ins[0]}"
+    if name == "square":
+        return f"{lhs} = {ins[0]} * {ins[0]}"
+    if name == "abs":
+        return f"{lhs} = abs({ins[0]})"
+    if name in _UNARY and len(ins) == 1:
+        return f"{lhs} = {lib}.{_UNARY[name][0 if lib == 'math' else 1]}({ins[0]})"
+    return None
 
 
 def _grad_argnums(name: str) -> tuple[int, ...] | None:
@@ -64,17 +68,18 @@ def _grad_argnums(name: str) -> tuple[int, ...] | None:
     return tuple(int(t) for t in m.group(1).split("_")) if m else None
 
 
-class _Emitter:
-    def __init__(self, prog: Program) -> None:
-        self.prog = prog
-        self.ns: dict[str, Any] = {"math": math, "np": np}
+class _PyEmitter(Emitter):
+    """The Python dialect: constants in the namespace, ``math`` on floats, lists per step."""
+
+    def __init__(self) -> None:
+        super().__init__()
         self.consts: dict[int, str] = {}
-        self.used = {"math", "np"}
 
     def const(self, value: Any, stem: str = "_c") -> str:
+        """A namespace name bound to ``value`` (one per object)."""
         name = self.consts.get(id(value))
         if name is None:
-            name = _ident(f"{stem}{len(self.consts)}", self.used)
+            name = ident(f"{stem}{len(self.consts)}", self.used)
             self.consts[id(value)] = name
             self.ns[name] = value
         return name
@@ -87,6 +92,72 @@ class _Emitter:
             return repr(v)
         return self.const(v)
 
+    def check(self, e) -> None:
+        """Python writes every loop and branch."""
+
+    def assignment(self, e, names: dict) -> str:
+        """Operators, ``math``/``np`` functions, else the primitive's implementation."""
+        name = e.prim.name
+        ins = [self.atom(a, names) for a in e.invars]
+        lhs = ", ".join(names[id(o)] for o in e.outvars)
+        if getattr(e.prim, "multiple_results", False):
+            lhs += "," if len(e.outvars) == 1 else ""
+            if not e.outvars:
+                lhs = "_"
+        scalar = all(a.aval.pyfloat or (isinstance(a, Lit) and type(a.value) in (int, float))
+                     for a in e.invars)
+        if not e.params:
+            if name == "pow":
+                b = e.invars[1]
+                whole = isinstance(b, Lit) and type(b.value) in (int, float) and \
+                    float(b.value).is_integer()
+                if scalar and not whole:
+                    return f"{lhs} = math.pow({ins[0]}, {ins[1]})"
+                return f"{lhs} = {ins[0]} ** {ins[1]}"
+            line = _operator_line(name, lhs, ins, "math" if scalar else "np")
+            if line is not None:
+                return line
+        fn = self.const(e.prim.impl, f"_prim_{re.sub(r'[^0-9a-zA-Z_]', '_', name)}")
+        args = list(ins)
+        for k, v in e.params.items():
+            if type(v) in (int, float, bool, str, type(None)) or (
+                    isinstance(v, tuple) and all(type(t) in (int, type(None)) for t in v)):
+                args.append(f"{k}={v!r}")
+            else:
+                args.append(f"{k}={self.const(v, '_p')}")
+        return f"{lhs} = {fn}({', '.join(args)})"
+
+    def scan_io(self, e, xs: list, t: str, rng: str, res: list) -> StepIO:
+        """Slices iterated directly (floats as ``tolist()``), per-step outputs appended."""
+        body = e.params["body"]
+        x_in = body.inputs[len(body.inputs) - len(xs):]
+        setup, xnames = [], []
+        for x, v in zip(xs, x_in, strict=True):
+            xn = ident("xs", self.used)
+            setup.append(f"{xn} = {x}.tolist()" if v.aval.pyfloat else f"{xn} = {x}")
+            xnames.append(xn)
+        ys = [ident("ys", self.used) for _ in res[e.params["nk"]:]]
+        appends = [ident(f"{y}_append", self.used) for y in ys]
+        for y, a in zip(ys, appends, strict=True):
+            setup += [f"{y} = []", f"{a} = {y}.append"]
+        xt = [ident("x", self.used) for _ in xnames]
+        if xnames:  # iterate the slices directly (no indexing in the loop)
+            its = [f"reversed({x})" if e.params["reverse"] else x for x in xnames]
+            header = f"for {t}, {', '.join(xt)} in zip({rng}, {', '.join(its)}):"
+        else:
+            header = f"for {t} in {rng}:"
+        return StepIO(setup, header, xt, [], [f"{a}({{}})" for a in appends], ys)
+
+    def scan_results(self, e, io: StepIO, res: list, carry: list) -> list[str]:
+        """The lists (reversed back for a reversed scan) become arrays of the output's shape."""
+        lines = [f"{y}.reverse()" for y in io.ys] if e.params["reverse"] else []
+        lines += assign(res[:len(carry)], carry)
+        for r, y, o in zip(res[len(carry):], io.ys, e.outvars[len(carry):], strict=True):
+            av = o.aval
+            lines.append(f"{r} = np.array({y}, dtype={self.const(av.dtype, '_dt')})"
+                         + (f".reshape({av.shape!r})" if av.ndim != 1 else ""))
+        return lines
+
 
 def generate(prog: Program, name: str | None = None) -> tuple[str, dict]:
     """Python source for ``prog`` and the namespace it needs.
@@ -98,16 +169,10 @@ def generate(prog: Program, name: str | None = None) -> tuple[str, dict]:
     Returns:
         ``(source, namespace)``: ``exec(source, namespace)`` defines the function.
     """
-    em = _Emitter(prog)
-    used = em.used
-    fname = _ident(name or prog.name, set()) or "f"
+    em = _PyEmitter()
+    fname = ident(name or prog.name, set()) or "f"
     names: dict[int, str] = {}
-    args = []
-    for i, v in enumerate(prog.inputs):
-        hint = v.hint or (prog.arg_names[i] if i < len(prog.arg_names) else None)
-        n = _ident(hint, used) or _ident(f"x{i}", used)
-        names[id(v)] = n
-        args.append(n)
+    args = em.name_inputs(prog, names)
     # gradients are named after the argument they belong to: x -> x_bar
     out_hint: dict[int, str] = {}
     nums = _grad_argnums(prog.name)
@@ -116,12 +181,7 @@ def generate(prog: Program, name: str | None = None) -> tuple[str, dict]:
         for k, o in zip(nums, grads, strict=False):
             if isinstance(o, Var) and k < len(args) and id(o) not in out_hint:
                 out_hint[id(o)] = f"{args[k]}_bar"
-
-    k = 0
-    for e in prog.eqns:
-        for o in e.outvars:
-            k += 1
-            names[id(o)] = _ident(out_hint.get(id(o)), used) or _ident(f"v{k}", used)
+    em.name_results(prog, names, out_hint)
 
     lines = [f"def {fname}({', '.join(args)}):", "    try:"]
     body: list[str] = []
@@ -142,7 +202,7 @@ def generate(prog: Program, name: str | None = None) -> tuple[str, dict]:
                 body.append("# forward pass" if nums is not None or last_origin != 0
                             else "# evaluation trace")
             last_origin = okey
-        body.extend(_lines(em, e, names))
+        body.extend(em.lines(e, names))
         if n in dead:  # free large intermediates as soon as they are dead (as eager does)
             body.append("del " + ", ".join(names[id(v)] for v in dead[n]))
     outs = [em.atom(o, names) for o in prog.outputs]
@@ -176,7 +236,7 @@ def _dead_after(prog: Program) -> dict[int, list]:
     return dead
 
 
-def _structure(em: _Emitter, td: Any, it) -> str:
+def _structure(em: _PyEmitter, td: Any, it) -> str:
     if td is None:
         return "(" + ", ".join(it) + ",)"
     kind = td.kind
@@ -192,200 +252,6 @@ def _structure(em: _Emitter, td: Any, it) -> str:
     if kind == "dict":
         return "{" + ", ".join(f"{k!r}: {p}" for k, p in zip(td.meta, parts, strict=False)) + "}"
     return em.const(td.meta, "_type") + "(" + ", ".join(parts) + ")"
-
-
-def _lines(em: _Emitter, e, names: dict) -> list[str]:
-    """The source lines of one equation (loops and branches inline their sub-programs)."""
-    kind = _STRUCTURED.get(e.prim.name)
-    if kind is not None and isinstance(e.params.get(kind[0]), Program):
-        return kind[1](em, e, names)
-    return [_line(em, e, names)]
-
-
-def _block(em: _Emitter, prog: Program, names: dict, in_exprs: list,
-           preset: dict | None = None) -> tuple[list, list]:
-    """Lines computing ``prog`` with its inputs bound to ``in_exprs``; its output exprs.
-
-    ``preset`` names some equation results directly (a loop writes its new carry into
-    the carry variable when the old value is dead by then: no copy per step).
-    """
-    for v, x in zip(prog.inputs, in_exprs, strict=True):
-        names[id(v)] = x
-    lines: list[str] = []
-    preset = preset or {}
-    for e in prog.eqns:
-        for o in e.outvars:
-            names[id(o)] = preset.get(id(o)) or _ident("t", em.used)
-        lines.extend(_lines(em, e, names))
-    return lines, [em.atom(o, names) for o in prog.outputs]
-
-
-def _assign(targets: list, exprs: list) -> list[str]:
-    if not targets:
-        return []
-    return [f"{', '.join(targets)} = {', '.join(exprs)}"]
-
-
-def _emit_scan(em: _Emitter, e, names: dict) -> list[str]:
-    """``for`` over the body, written inline: carry variables, per-step outputs in lists."""
-    p = e.params
-    body, nc, nk, lo, length, reverse = (p["body"], p["nc"], p["nk"], p["lo"], p["length"],
-                                         p["reverse"])
-    ins = [em.atom(a, names) for a in e.invars]
-    consts, init, xs = ins[:nc], ins[nc:nc + nk], ins[nc + nk:]
-    off = 1 if lo is not None else 0
-    x_in = body.inputs[off + nc + nk:]
-    carry = [_ident("c", em.used) for _ in range(nk)]
-    t = _ident("step", em.used)
-    lines = [f"# loop: {len(body.eqns)}-equation body {body.name!r}, {length} steps"
-             + (", reversed" if reverse else "")]
-    lines += _assign(carry, init)
-    xnames = []
-    for x, v in zip(xs, x_in, strict=True):
-        xn = _ident("xs", em.used)
-        lines.append(f"{xn} = {x}.tolist()" if v.aval.pyfloat else f"{xn} = {x}")
-        xnames.append(xn)
-    ny = len(body.outputs) - nk
-    ynames = [_ident("ys", em.used) for _ in range(ny)]
-    appends = [_ident(f"{y}_append", em.used) for y in ynames]
-    for y, a in zip(ynames, appends, strict=True):
-        lines += [f"{y} = []", f"{a} = {y}.append"]
-    rng = f"range({length - 1}, -1, -1)" if reverse else f"range({length})"
-    xt = [_ident("x", em.used) for _ in xnames]
-    if xnames:  # iterate the slices directly (no indexing in the loop)
-        its = [f"reversed({x})" if reverse else x for x in xnames]
-        lines.append(f"for {t}, {', '.join(xt)} in zip({rng}, {', '.join(its)}):")
-    else:
-        lines.append(f"for {t} in {rng}:")
-    idx = [] if lo is None else [t if lo == 0 else f"({t} + {lo})"]
-    k_in = body.inputs[len(idx) + nc:len(idx) + nc + nk]
-    # per-step outputs that are inputs (the stored carries) are appended first
-    early = [isinstance(o, Var) and any(o is v for v in body.inputs) for o in body.outputs[nk:]]
-    preset = _carry_in_place(body, k_in, nk, early, carry)
-    inner, outs = _block(em, body, names, idx + consts + carry + xt, preset)
-    pre = [f"{a}({o})" for a, o, e_ in zip(appends, outs[nk:], early, strict=True) if e_]
-    inner = pre + inner
-    inner += [f"{a}({o})" for a, o, e_ in zip(appends, outs[nk:], early, strict=True) if not e_]
-    todo = [(c, o) for c, o in zip(carry, outs[:nk], strict=True) if c != o]
-    inner += _assign([c for c, _ in todo], [o for _, o in todo])
-    lines += ["    " + ln for ln in inner] or ["    pass"]
-    if reverse:
-        lines += [f"{y}.reverse()" for y in ynames]
-    res = [names[id(o)] for o in e.outvars]
-    lines += _assign(res[:nk], carry)
-    for r, y, o in zip(res[nk:], ynames, e.outvars[nk:], strict=True):
-        av = o.aval
-        lines.append(f"{r} = np.array({y}, dtype={em.const(av.dtype, '_dt')})"
-                     + (f".reshape({av.shape!r})" if av.ndim != 1 else ""))
-    return lines
-
-
-def _carry_in_place(body: Program, k_in: list, nk: int, early: list, carry: list) -> dict:
-    """Carry outputs that can be computed straight into their carry variable.
-
-    Output ``j`` (an equation result) may be written into carry variable ``j`` when
-    no later equation reads carry input ``j``, no other output is carry input ``j``
-    or depends on the overwrite, and the result is a single-output equation's.
-    """
-    producer: dict[int, int] = {}
-    for n, e in enumerate(body.eqns):
-        if len(e.outvars) == 1:
-            producer[id(e.outvars[0])] = n
-    last_read: dict[int, int] = {}
-    for n, e in enumerate(body.eqns):
-        for a in e.invars:
-            if isinstance(a, Var):
-                last_read[id(a)] = n
-    outs = body.outputs
-    preset: dict[int, str] = {}
-    for j in range(nk):
-        o, kin = outs[j], k_in[j]
-        n = producer.get(id(o)) if isinstance(o, Var) else None
-        if n is None or id(o) in preset:
-            continue
-        if last_read.get(id(kin), -1) > n:
-            continue
-        late_use = any(q is kin for i, q in enumerate(outs)
-                       if i != j and not (i >= nk and early[i - nk]))
-        if late_use or sum(q is o for q in outs[:nk]) > 1:
-            continue
-        preset[id(o)] = carry[j]
-    return preset
-
-
-def _emit_while(em: _Emitter, e, names: dict) -> list[str]:
-    p = e.params
-    cprog, bprog, ncc, ncb = p["cond"], p["body"], p["ncc"], p["ncb"]
-    ins = [em.atom(a, names) for a in e.invars]
-    cc, cb, init = ins[:ncc], ins[ncc:ncc + ncb], ins[ncc + ncb:]
-    carry = [_ident("c", em.used) for _ in init]
-    lines = [f"# while loop: {len(bprog.eqns)}-equation body {bprog.name!r}"]
-    lines += _assign(carry, init)
-    lines.append("while True:")
-    cl, co = _block(em, cprog, names, cc + carry)
-    bl, bo = _block(em, bprog, names, cb + carry)
-    inner = cl + [f"if not {co[0]}:", "    break"] + bl + _assign(carry, bo)
-    lines += ["    " + ln for ln in inner]
-    lines += _assign([names[id(o)] for o in e.outvars], carry)
-    return lines
-
-
-def _emit_cond(em: _Emitter, e, names: dict) -> list[str]:
-    ins = [em.atom(a, names) for a in e.invars]
-    res = [names[id(o)] for o in e.outvars]
-    lines = [f"if {ins[0]}:"]
-    for k, prog in ((0, e.params["true"]), (1, e.params["false"])):
-        bl, bo = _block(em, prog, names, ins[1:])
-        lines += ["    " + ln for ln in bl + _assign(res, bo)] or ["    pass"]
-        if k == 0:
-            lines.append("else:")
-    return lines
-
-
-#: structured primitives written inline: name -> (the sub-program parameter, emitter)
-_STRUCTURED = {"scan": ("body", _emit_scan), "while_loop": ("body", _emit_while),
-               "cond": ("true", _emit_cond)}
-
-
-def _line(em: _Emitter, e, names: dict) -> str:
-    name = e.prim.name
-    ins = [em.atom(a, names) for a in e.invars]
-    lhs = ", ".join(names[id(o)] for o in e.outvars)
-    if getattr(e.prim, "multiple_results", False):
-        lhs += "," if len(e.outvars) == 1 else ""
-        if not e.outvars:
-            lhs = "_"
-    scalar = all(a.aval.pyfloat or (isinstance(a, Lit) and type(a.value) in (int, float))
-                 for a in e.invars)
-    if not e.params:
-        if name in _INFIX and len(ins) == 2:
-            return f"{lhs} = {ins[0]} {_INFIX[name]} {ins[1]}"
-        if name == "neg":
-            return f"{lhs} = -{ins[0]}"
-        if name == "square":
-            return f"{lhs} = {ins[0]} * {ins[0]}"
-        if name == "abs":
-            return f"{lhs} = abs({ins[0]})"
-        if name == "pow":
-            b = e.invars[1]
-            if isinstance(b, Lit) and type(b.value) in (int, float) and \
-                    float(b.value).is_integer():
-                return f"{lhs} = {ins[0]} ** {ins[1]}"
-            if scalar:
-                return f"{lhs} = math.pow({ins[0]}, {ins[1]})"
-            return f"{lhs} = {ins[0]} ** {ins[1]}"
-        if name in _UNARY and len(ins) == 1:
-            m, n = _UNARY[name]
-            return f"{lhs} = math.{m}({ins[0]})" if scalar else f"{lhs} = np.{n}({ins[0]})"
-    fn = em.const(e.prim.impl, f"_prim_{re.sub(r'[^0-9a-zA-Z_]', '_', name)}")
-    args = list(ins)
-    for k, v in e.params.items():
-        if type(v) in (int, float, bool, str, type(None)) or (
-                isinstance(v, tuple) and all(type(t) in (int, type(None)) for t in v)):
-            args.append(f"{k}={v!r}")
-        else:
-            args.append(f"{k}={em.const(v, '_p')}")
-    return f"{lhs} = {fn}({', '.join(args)})"
 
 
 class GeneratedFunction:
