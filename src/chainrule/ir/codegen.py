@@ -14,6 +14,10 @@ Python's ``math`` raises where NumPy returns inf/nan (``log 0``, ``1/0.``,
 overflow); the generated function then re-runs the program with the primitives'
 own implementations, so results never depend on which code ran.
 
+An array that an elementwise operation reads for the last time, and that no other
+name can see, receives that operation's result (``v9 = np.tanh(v8, out=v8)``; see
+:mod:`chainrule.ir.inplace`): no allocation, and a working set that stays in cache.
+
 Loops and branches are written inline by :class:`chainrule.ir.emitter.Emitter`; this
 module is its Python dialect (a scan keeps its per-step outputs in lists).
 """
@@ -29,6 +33,8 @@ from typing import Any, Callable
 import numpy as np
 
 from chainrule.ir.emitter import Emitter, StepIO, assign, ident
+from chainrule.ir.inplace import UFUNCS
+from chainrule.ir.inplace import plan as plan_inplace
 from chainrule.ir.printer import format_eqn
 from chainrule.ir.program import Lit, Program, Var
 
@@ -74,6 +80,8 @@ class _PyEmitter(Emitter):
     def __init__(self) -> None:
         super().__init__()
         self.consts: dict[int, str] = {}
+        #: id(equation) -> the argument whose buffer its result overwrites (inplace.plan)
+        self.inplace: dict[int, int] = {}
 
     def const(self, value: Any, stem: str = "_c") -> str:
         """A namespace name bound to ``value`` (one per object)."""
@@ -104,6 +112,9 @@ class _PyEmitter(Emitter):
             lhs += "," if len(e.outvars) == 1 else ""
             if not e.outvars:
                 lhs = "_"
+        into = self.inplace.get(id(e))
+        if into is not None:
+            return f"{lhs} = np.{UFUNCS[name]}({', '.join(ins)}, out={ins[into]})"
         scalar = all(a.aval.pyfloat or (isinstance(a, Lit) and type(a.value) in (int, float))
                      for a in e.invars)
         if not e.params:
@@ -182,6 +193,7 @@ def generate(prog: Program, name: str | None = None) -> tuple[str, dict]:
             if isinstance(o, Var) and k < len(args) and id(o) not in out_hint:
                 out_hint[id(o)] = f"{args[k]}_bar"
     em.name_results(prog, names, out_hint)
+    em.inplace = {id(prog.eqns[n]): i for n, i in plan_inplace(prog).items()}
 
     lines = [f"def {fname}({', '.join(args)}):", "    try:"]
     body: list[str] = []
