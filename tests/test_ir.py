@@ -194,3 +194,18 @@ def test_cse_merges_commuted_products_and_sums():
     assert [e.prim.name for e in prog.eqns].count("mul") == 2
     assert [e.prim.name for e in prog.eqns].count("add") == 2
     assert eval_ir(prog, 2.0, 3.0) == pytest.approx(f(2.0, 3.0))
+
+
+def test_negations_and_exact_scalings_fold_into_their_users():
+    def f(a, b):
+        u = a + -b  # a - b
+        v = a - -b  # a + b
+        w = -(u * v + u * v)  # (u·v)·-2, and w·0.5 = -(u·v)
+        return w * 0.5 + (v * 3.0) * 2.0  # = (v·3)·2 - u·v; 3 is no exact scale
+
+    a, b = onp.linspace(0.5, 1.5, 5), onp.linspace(-1.0, 2.0, 5)
+    prog = optimize(cr.make_ir(f)(a, b))
+    names = [e.prim.name for e in prog.eqns]
+    assert "neg" not in names
+    assert sorted(names) == ["add", "mul", "mul", "mul", "sub", "sub"]
+    onp.testing.assert_array_equal(eval_ir(prog, a, b), f(a, b))

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -105,6 +106,78 @@ def _fold(e: Eqn) -> Any:
     return list(out) if len(e.outvars) > 1 else [out]
 
 
+def _exact_scale(k: Any) -> bool:
+    """Is multiplying by the number ``k`` exact (±2^n, so it commutes with rounding)?"""
+    return type(k) in (int, float) and k != 0 and math.isfinite(k) \
+        and abs(math.frexp(k)[0]) == 0.5
+
+
+def _scaling(a: Any, defs: dict) -> tuple[Any, float] | None:
+    """``(c, k)`` when the variable ``a`` is exactly ``k·c``: -c, c + c, or c·k for an
+    exact scale k (see :func:`_exact_scale`), of a floating-point c."""
+    e = defs.get(id(a)) if isinstance(a, Var) else None
+    if e is None or a.aval.dtype.kind not in "fc":
+        return None
+    name, ins = e.prim.name, e.invars
+    if name == "neg":
+        return ins[0], -1.0
+    if name == "add" and ins[0] is ins[1]:
+        return ins[0], 2.0
+    if name == "mul":
+        for c, k in (ins, ins[::-1]):
+            if isinstance(k, Lit) and _exact_scale(k.value) and isinstance(c, Var) \
+                    and _same_type(c, a):
+                return c, float(k.value)
+    return None
+
+
+def _fold_scaling(e: Eqn, defs: dict) -> Eqn | None:
+    """``e`` with a negation or exact scaling of an argument folded into it, or None:
+    a + (-c) = a - c, a - (-c) = a + c, -(k·c) = (-k)·c, k·(j·c) = (kj)·c, and
+    (k·c) + (k·c) = (2k)·c. Every rewrite is exact; the folded equation usually
+    becomes dead."""
+    name, ins = e.prim.name, e.invars
+    if e.params or len(e.outvars) != 1 or name not in ("add", "sub", "neg", "mul"):
+        return None
+    out = e.outvars[0]
+    if name in ("add", "sub"):
+        a, b = ins
+        sb = _scaling(b, defs)
+        if sb is not None and sb[1] == -1.0 and _same_type(sb[0], b):
+            return Eqn(_prim("sub" if name == "add" else "add"), [a, sb[0]], [out], {},
+                       e.origin)
+        sa = _scaling(a, defs)
+        if name == "add" and sa is not None and sa[1] == -1.0 and _same_type(sa[0], a):
+            return Eqn(_prim("sub"), [b, sa[0]], [out], {}, e.origin)
+        if name == "add" and a is b and sa is not None:
+            return _scaled(sa[0], 2.0 * sa[1], e)
+        return None
+    if name == "neg":
+        sa = _scaling(ins[0], defs)
+        return None if sa is None else _scaled(sa[0], -sa[1], e)
+    for c, k in (ins, ins[::-1]):  # mul by an exact scale of a scaled value
+        if isinstance(k, Lit) and _exact_scale(k.value):
+            sc = _scaling(c, defs)
+            if sc is not None:
+                return _scaled(sc[0], float(k.value) * sc[1], e)
+    return None
+
+
+def _scaled(c: Var, k: float, e: Eqn) -> Eqn | None:
+    out = e.outvars[0]
+    if not _same_type(c, out):
+        return None
+    if k == -1.0:
+        return Eqn(_prim("neg"), [c], [out], {}, e.origin)
+    return Eqn(_prim("mul"), [c, Lit(k)], [out], {}, e.origin)
+
+
+def _prim(name: str):
+    from chainrule.core.primitive import PRIMITIVES
+
+    return PRIMITIVES[name]
+
+
 #: binary primitives whose two arguments can be swapped (exactly, in IEEE arithmetic)
 _COMMUTATIVE = frozenset({"add", "mul"})
 
@@ -117,6 +190,7 @@ def simplify(prog: Program, fold: bool = True, identities: bool = True,
     alive: list = []  # unhashable parameters, keyed by identity: held as long as `seen`
     eqns = []
     remap: dict[int, Eqn] = {}  # old equation -> the one that now computes its value
+    defs: dict[int, Eqn] = {}  # variable -> the (new) equation computing it
 
     def look(a):
         return subst.get(id(a), a) if isinstance(a, Var) else a
@@ -140,12 +214,14 @@ def simplify(prog: Program, fold: bool = True, identities: bool = True,
                 if inner is not None:
                     subst[id(e.outvars[0])] = inner
                     continue
+            new = _fold_scaling(new, defs) or new
+            ins = new.invars
         if cse:
             try:
                 arg_keys = [atom_key(a) for a in ins]
-                if e.prim.name in _COMMUTATIVE:  # a·b and b·a are one subexpression
+                if new.prim.name in _COMMUTATIVE:  # a·b and b·a are one subexpression
                     arg_keys.sort(key=hash)
-                key = (e.prim, tuple(arg_keys), params_key(e.params, alive))
+                key = (new.prim, tuple(arg_keys), params_key(e.params, alive))
                 hash(key)
             except TypeError:
                 key = None
@@ -157,10 +233,12 @@ def simplify(prog: Program, fold: bool = True, identities: bool = True,
                     remap[id(e)] = prev[1]
                     continue
                 seen[key] = (e.outvars, new)
-        if e.prim.name == "neg" and isinstance(ins[0], Var):
+        if new.prim.name == "neg" and isinstance(ins[0], Var):
             seen[("neg-of", id(e.outvars[0]))] = ins[0]
         remap[id(e)] = new
         eqns.append(new)
+        for o in new.outvars:
+            defs[id(o)] = new
     for e in eqns:
         if e.origin is not None:
             e.origin = (e.origin[0], remap.get(id(e.origin[1]), e.origin[1]))
