@@ -149,8 +149,21 @@ def test_numpy_semantics_for_inf_nan():
 
 
 def test_unsupported_primitive_is_named():
-    with pytest.raises(NumbaUnsupported, match="'maximum'"):
-        cr.jit(lambda x: np.maximum(x, 0.0), backend="numba")(1.0)
+    with pytest.raises(NumbaUnsupported, match="'arcsinh'"):
+        cr.jit(lambda x: np.arcsinh(x), backend="numba")(1.0)
+
+
+def test_piecewise_code_and_its_gradient():
+    """maximum, minimum, sign and where (the masks of their rules included)."""
+
+    def f(x):
+        y = np.maximum(x, 0.0) * np.where(x > 1.0, x, 2.0 * x) + np.sign(x) * x
+        return np.minimum(y, 3.0)
+
+    for x in (-1.5, 0.0, 0.5, 1.0, 2.5):
+        _close(cr.jit(f, backend="numba")(x), f(x))
+        _close(cr.jit(cr.grad(f), backend="numba")(x), cr.grad(f)(x))
+    assert math.isnan(cr.jit(lambda x: np.maximum(x, math.nan), backend="numba")(1.0))
 
 
 def test_array_argument_is_refused():

@@ -4,8 +4,10 @@ The supported subset is what scalar programs and their gradients use: every valu
 Python float (or int/bool), except the per-step outputs of loops, which become 1-D NumPy
 arrays **preallocated** to the trip count (``ys = np.empty(1000)``; ``ys[step] = c``)
 instead of the Python backend's per-step lists. Arithmetic is written with operators,
-elementwise functions with :mod:`math`; ``scan`` (``fori_loop``), ``while_loop`` and
-``cond`` are written inline as ``for``/``while``/``if``. The function is compiled with
+elementwise functions with :mod:`math`, maximum/minimum/sign with NumPy's scalar
+ufuncs (NaN-propagating, as in the Python backend), where as a conditional expression;
+``scan`` (``fori_loop``), ``while_loop`` and ``cond`` are written inline as
+``for``/``while``/``if``. The function is compiled with
 ``numba.njit(cache=False, error_model="numpy")``, so ``1/0.`` gives ``inf`` and
 ``log(0.)`` ``-inf`` as NumPy does (no exception, no fallback).
 
@@ -64,7 +66,8 @@ class _NEmitter(Emitter):
         raise NumbaUnsupported(
             f"jit(backend='numba') cannot compile {self.where}: {what}. The numba backend "
             "supports programs of Python floats with arithmetic, math functions, "
-            "fori_loop/scan/while_loop/cond; use backend='python' for this function.")
+            "maximum/minimum/sign/where, fori_loop/scan/while_loop/cond; use "
+            "backend='python' for this function.")
 
     def atom(self, a: Any, names: dict) -> str:
         if isinstance(a, Var):
@@ -124,6 +127,10 @@ class _NEmitter(Emitter):
         lhs = names[id(e.outvars[0])]
         if name == "pow":
             return f"{lhs} = {ins[0]} ** {ins[1]}"
+        if name in ("maximum", "minimum", "sign"):  # NumPy's NaN and ±0 rules
+            return f"{lhs} = np.{name}({', '.join(ins)})"
+        if name == "where":
+            return f"{lhs} = {ins[1]} if {ins[0]} else {ins[2]}"
         line = None if name == "matmul" else _operator_line(name, lhs, ins, "math")
         if line is None:
             self.fail(f"primitive '{name}' has no scalar numba spelling")
