@@ -125,7 +125,8 @@ def _times_array(c, k, a):
     return c * (k * a)
 
 
-negative = unary("neg", operator.neg, lambda c, y, x: _negated(c), "y = -x; ẏ = -ẋ", "")
+negative = unary("neg", operator.neg,
+                 lambda c, y, x: -c if type(c) is float else _negated(c), "y = -x; ẏ = -ẋ", "")
 exp = unary("exp", _float_fast(math.exp, np.exp), lambda c, y, x: c * y, "y = exp x; y' = y", "y")
 log = unary("log", _float_fast(math.log, np.log), lambda c, y, x: divide(c, x),
             "y = ln x; y' = 1/x", "x")
@@ -239,7 +240,7 @@ subtract = _bin(
     lambda t, y, a, b: broadcast_like(t, y),
     lambda t, y, a, b: broadcast_like(-t, y),
     lambda g, y, a, b: _ub(g, a),
-    lambda g, y, a, b: _ub(_negated(g), b),
+    lambda g, y, a, b: _ub(-g if type(g) is float else _negated(g), b),
     "y = a - b; ā = ȳ, b̄ = -ȳ",
     ((), ()),
 )
@@ -247,8 +248,8 @@ multiply = _bin(
     "mul", operator.mul,
     lambda t, y, a, b: t * b,
     lambda t, y, a, b: a * t,
-    lambda g, y, a, b: _ub(_times(g, b), a),
-    lambda g, y, a, b: _ub(_times(g, a), b),
+    lambda g, y, a, b: _ub(g * b if type(g) is float else _times(g, b), a),
+    lambda g, y, a, b: _ub(a * g if type(g) is float else _times(g, a), b),
     "y = a·b; ā = ȳ·b, b̄ = ȳ·a",
     ((1,), (0,)),
 )
