@@ -342,6 +342,8 @@ def params_key(params: dict, keep_alive: list) -> tuple:
     ``keep_alive``, which the caller holds so that no identity is reused while the key
     is in use.
     """
+    if not params:
+        return ()
     items = []
     for k in sorted(params):
         v = params[k]

@@ -94,8 +94,11 @@ def _fold(e: Eqn) -> Any:
         if av.size <= 1 or av.ndim == 0:
             return [np.full(av.shape, fill, av.dtype)]
         return None
-    if name in _UNFOLDABLE or not all(isinstance(a, Lit) for a in e.invars):
+    if name in _UNFOLDABLE:
         return None
+    for a in e.invars:
+        if not isinstance(a, Lit):
+            return None
     if any(isinstance(v, Program) for v in e.params.values()):
         return None
     try:
@@ -112,11 +115,14 @@ def _exact_scale(k: Any) -> bool:
         and abs(math.frexp(k)[0]) == 0.5
 
 
+_SCALINGS = frozenset({"neg", "add", "mul"})
+
+
 def _scaling(a: Any, defs: dict) -> tuple[Any, float] | None:
     """``(c, k)`` when the variable ``a`` is exactly ``k·c``: -c, c + c, or c·k for an
     exact scale k (see :func:`_exact_scale`), of a floating-point c."""
     e = defs.get(id(a)) if isinstance(a, Var) else None
-    if e is None or a.aval.dtype.kind not in "fc":
+    if e is None or e.prim.name not in _SCALINGS or a.aval.dtype.kind not in "fc":
         return None
     name, ins = e.prim.name, e.invars
     if name == "neg":
@@ -283,14 +289,11 @@ def _optimize_subprograms(prog: Program) -> Program:
 
 
 def optimize(prog: Program) -> Program:
-    """Folding, identities and CSE, then DCE, until nothing changes (at most 4 rounds).
+    """Folding, identities and CSE in one forward sweep, then DCE.
 
-    Sub-programs (loop bodies, branches) are optimised too; their inputs are kept.
+    One round reaches the fixed point: every equation is keyed and rewritten after its
+    arguments' substitutions, so chains of folds, identities and repeats resolve in the
+    same sweep, and removing dead equations enables nothing new. Sub-programs (loop
+    bodies, branches) are optimised too; their inputs are kept.
     """
-    prog = _optimize_subprograms(prog)
-    for _ in range(4):
-        n = len(prog.eqns)
-        prog = dce(simplify(prog))
-        if len(prog.eqns) == n:
-            break
-    return prog
+    return dce(simplify(_optimize_subprograms(prog)))

@@ -12,6 +12,7 @@ as Python.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,7 @@ class AVal:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=int))
+        return math.prod(self.shape)
 
     def key(self) -> tuple:
         return (self.shape, self.dtype.str, self.pyfloat)
