@@ -7,8 +7,11 @@ tape, alive only for this node) and pulls the cotangent through it. Splitting a
 loop of n steps into √n checkpointed blocks stores O(√n) states instead of O(n)
 intermediates, for one extra forward pass.
 
-Everything f should be differentiated with respect to must be passed as an
-argument (values captured in a closure are treated as constants).
+Outputs may be pytrees (one node per output leaf, sharing one forward evaluation),
+keyword arguments are passed through as constants. A function that closes over a
+value being differentiated (a tracer in its closure or defaults) is differentiated
+as it stands, without recomputation: its derivative is right, only the memory saving
+is lost.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Callable
 
 from chainrule.core.pytree import tree_flatten, tree_unflatten
 from chainrule.core.primitive import Tracer
-from chainrule.custom import _Indexed, _UserPrimitive
+from chainrule.custom import _Call, _zeros
 from chainrule.transforms import jvp as _jvp
 from chainrule.transforms import vjp as _vjp
 
@@ -29,10 +32,10 @@ def checkpoint(f: Callable) -> Callable:
     """``f`` with its forward pass recomputed in the backward pass (memory for time).
 
     Args:
-        f: a function of arrays returning one array.
+        f: a function of arrays (pytrees allowed) returning a pytree of arrays.
 
     Returns:
-        A function with f's values and derivatives.
+        A function with f's values and derivatives (JAX's ``checkpoint`` / ``remat``).
 
     Example:
         >>> import chainrule as cr, chainrule.numpy as np
@@ -43,32 +46,66 @@ def checkpoint(f: Callable) -> Callable:
     """
 
     @functools.wraps(f)
-    def wrapped(*args):
+    def wrapped(*args, **kwargs):
         flat, tree = tree_flatten(args)
-        if not any(isinstance(x, Tracer) for x in flat):
-            return f(*args)
-        n = len(flat)
-        cell: dict = {}
+        pos = [k for k, x in enumerate(flat) if isinstance(x, Tracer)]
+        if not pos or _captures_tracer(f) or _has_tracer(kwargs):
+            return f(*args, **kwargs)
 
-        def call(*leaves):
-            return f(*tree_unflatten(tree, list(leaves)))
+        def run(xs):
+            full = list(flat)
+            for k, x in zip(pos, xs):
+                full[k] = x
+            return f(*tree_unflatten(tree, full), **kwargs)
 
-        def vjp_i(i, g, ans, *leaves):
-            key = (tuple(map(id, leaves)), id(g))
-            if cell.get("key") != key:
-                _, back = _vjp(call, *leaves)
-                cell["key"], cell["cts"] = key, back(g)
-            return cell["cts"][i]
+        def run_flat(*xs):
+            return tree_flatten(run(list(xs)))[0]
 
-        def jvp_i(i, t, ans, *leaves):
-            def f_i(x):
-                ls = list(leaves)
-                ls[i] = x
-                return call(*ls)
-            return _jvp(f_i, (leaves[i],), (t,))[1]
+        def jvp_all(xs, ts):
+            ts = [_zeros(x) if t is None else t for x, t in zip(xs, ts)]
+            return _jvp(run_flat, tuple(xs), tuple(ts))[1]
 
-        prim = _UserPrimitive(f"checkpoint({getattr(f, '__name__', 'f')})", call,
-                              _Indexed(jvp_i, n), _Indexed(vjp_i, n))
-        return prim(*flat)
+        def vjp_all(xs, cts):
+            _, back = _vjp(run_flat, *xs)
+            return back([_zeros(o) if c is None else c for c, o in zip(cts, call.out_like)])
+
+        call = _Call(f"checkpoint({getattr(f, '__name__', 'f')})", run, jvp_all, vjp_all)
+        return call([flat[k] for k in pos])
 
     return wrapped
+
+
+def _has_tracer(tree) -> bool:
+    try:
+        return any(isinstance(x, Tracer) for x in tree_flatten(tree)[0])
+    except Exception:
+        return False
+
+
+def _captures_tracer(f) -> bool:
+    """Whether ``f`` (or a function it closes over) holds a tracer in its closure/defaults."""
+    seen: set = set()
+    stack = [f]
+    while stack:
+        g = stack.pop()
+        if id(g) in seen:
+            continue
+        seen.add(id(g))
+        g = getattr(g, "__wrapped__", g)
+        cells = getattr(g, "__closure__", None) or ()
+        values = [c.cell_contents for c in cells if _filled(c)]
+        values += list(getattr(g, "__defaults__", None) or ())
+        for v in values:
+            if callable(v) and hasattr(v, "__closure__"):
+                stack.append(v)
+            elif _has_tracer(v):
+                return True
+    return False
+
+
+def _filled(cell) -> bool:
+    try:
+        _ = cell.cell_contents
+    except ValueError:
+        return False
+    return True

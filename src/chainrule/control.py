@@ -64,7 +64,10 @@ def compiled(prog: Program) -> Callable:
 
         if len(_COMPILED) > 4096:
             _COMPILED.clear()
-        fn = compile_program(optimize(prog), prog.name).fn
+        # sub-programs return flat outputs: a stale out_tree (from staging a function that
+        # returned a list, kept by ``replace(outputs=...)``) would cut them short
+        flat = prog if prog.out_tree is None else prog.replace(out_tree=None)
+        fn = compile_program(optimize(flat), prog.name).fn
         hit = _COMPILED[id(prog)] = (prog, fn)
     return hit[1]
 

@@ -20,6 +20,7 @@ User primitives are not added to the library's registry of built-in primitives.
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any, Callable
 
 import numpy as np
@@ -113,22 +114,158 @@ def _zeros(x):
     return np.zeros(shape_of(c), dtype=dtype_of(c))
 
 
-def _linear_transpose(fn: Callable, x_like, ct):
+# (custom_jvp function, trace) pairs whose JVP rule is being transposed right now; a call
+# of that function on the rule's tangent runs its primal code (assumed linear), as JAX
+# does, instead of transposing its own rule again without end. Popped in ``finally``.
+_TRANSPOSING: list = []
+
+
+def _linear_transpose(fn: Callable, x_like, ct, owner=None):
     """Jᵀ·ct for the linear map ``fn`` at a point shaped like ``x_like`` (reverse mode)."""
     trace = ReverseTrace()
+    _TRANSPOSING.append((owner, trace))
     try:
         t = trace.new_input(_zeros(x_like))
         out = fn(t)
     finally:
         trace.active = False
+        _TRANSPOSING.pop()
     if not (isinstance(out, Tracer) and out._trace is trace):
         return ct * 0.0 if not shape_of(x_like) else _zeros(x_like)
     res = backward(trace.tape, {out.index: ct}, 1)[0]
     return _zeros(x_like) if res is None else res
 
 
-class custom_jvp:
+def _resolve(fun: Callable, args: tuple, kwargs: dict) -> tuple:
+    """Keyword arguments bound to their positions (defaults filled in), as JAX does."""
+    if not kwargs:
+        return args
+    ba = inspect.signature(fun).bind(*args, **kwargs)
+    ba.apply_defaults()
+    if ba.kwargs:
+        raise TypeError(f"{_name(fun)}: keyword arguments {sorted(ba.kwargs)} could not be "
+                        "resolved to positions; pass them positionally")
+    return tuple(ba.args)
+
+
+def _name(f) -> str:
+    return getattr(f, "__name__", type(f).__name__)
+
+
+def _is_numeric(x) -> bool:
+    return isinstance(x, (Tracer, np.ndarray, np.generic, float, int, complex))
+
+
+class _Call:
+    """One call of a custom-rule function on traced leaves, as one primitive per output leaf.
+
+    ``run(xs)`` gives the output pytree for the traced leaves ``xs``; ``jvp_all(xs, ts)``
+    the flat output tangents; ``vjp_all(xs, cts)`` the cotangent of every traced leaf for
+    the flat output cotangents. The primitives share one evaluation per point (cached on
+    the identity of the leaves), and a rule is linear, so a cotangent of output leaf j
+    alone (the others zero) gives that primitive's share of the full VJP.
+    """
+
+    def __init__(self, name, run, jvp_all, vjp_all) -> None:
+        self.name, self.run, self.jvp_all, self.vjp_all = name, run, jvp_all, vjp_all
+        self.memo: dict = {}
+
+    def _cached(self, kind, key_objs, compute):
+        hit = self.memo.get(kind)
+        if hit is not None and len(hit[0]) == len(key_objs) and all(
+                a is b for a, b in zip(hit[0], key_objs)):
+            return hit[1]
+        val = compute()
+        self.memo[kind] = (tuple(key_objs), val)
+        return val
+
+    def out_flat(self, xs):
+        return self._cached("out", xs, lambda: tree_flatten(self.run(list(xs))))
+
+    def __call__(self, traced: list):
+        n = len(traced)
+        out_leaves, out_tree = tree_flatten(self.run_first(traced))
+        self.out_like = [_zeros(o) for o in out_leaves]
+        results = []
+        for j in range(len(out_leaves)):
+            def impl(*xs, j=j):
+                return self.out_flat(xs)[0][j]
+
+            def jvp_i(i, t, ans, *xs, j=j):
+                def compute():
+                    ts = [None] * n
+                    ts[i] = t
+                    return self.jvp_all(list(xs), ts)
+                return self._cached(("jvp", i), list(xs) + [t], compute)[j]
+
+            def vjp_i(i, g, ans, *xs, j=j):
+                def compute():
+                    cts = [None] * len(self.out_like)
+                    cts[j] = g
+                    return self.vjp_all(list(xs), cts)
+                return self._cached(("vjp", j), list(xs) + [g], compute)[i]
+
+            prim = _UserPrimitive(self.name, impl, _Indexed(jvp_i, n), _Indexed(vjp_i, n))
+            results.append(prim(*traced))
+        return tree_unflatten(out_tree, results)
+
+    def run_first(self, traced):
+        """The output's structure and shapes, from the primal values (no tracers)."""
+        vals = [_placeholder(x) for x in traced]
+
+        def compute():
+            with np.errstate(all="ignore"):
+                return self.run(vals)
+        return self._cached("first", vals, compute)
+
+
+def _placeholder(x):
+    """The innermost value of ``x``; ones of its shape when it has none (staged by jit)."""
+    v = concrete(x)
+    if isinstance(v, Tracer):
+        return np.ones(shape_of(x), dtype=dtype_of(x)) if shape_of(x) else dtype_of(x).type(1)
+    return v
+
+
+class _CustomBase:
+    """Argument handling shared by custom_jvp and custom_vjp: keywords resolved to
+    positions, ``nondiff_argnums`` kept out of differentiation, traced leaves found."""
+
+    kind = "custom"
+
+    def __init__(self, fun: Callable, nondiff_argnums: tuple = ()) -> None:
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(int(i) for i in nondiff_argnums)
+
+    def _split(self, args: tuple, kwargs: dict):
+        args = _resolve(self.fun, args, kwargs)
+        nd = tuple(i % len(args) for i in self.nondiff_argnums) if args else ()
+        diff = tuple(a for i, a in enumerate(args) if i not in nd)
+        flat, tree = tree_flatten(diff)
+        pos = [k for k, x in enumerate(flat) if isinstance(x, Tracer)]
+        return args, nd, flat, tree, pos
+
+    @staticmethod
+    def _merge(args, nd, diff):
+        it = iter(diff)
+        return tuple(a if i in nd else next(it) for i, a in enumerate(args))
+
+    @staticmethod
+    def _fill(flat, pos, xs):
+        full = list(flat)
+        for k, x in zip(pos, xs):
+            full[k] = x
+        return full
+
+
+class custom_jvp(_CustomBase):
     """A function with a user-given JVP rule (JAX's ``custom_jvp``).
+
+    ``f.defjvp(rule)`` with ``rule(primals, tangents) -> (out, tangent_out)``; with
+    ``nondiff_argnums`` the rule is ``rule(*nondiff_args, primals, tangents)`` and the
+    primals/tangents leave those arguments out. Keyword arguments are bound to their
+    positions. Non-array arguments (functions, None) get a ``None`` tangent.
 
     Example:
         >>> import chainrule as cr, chainrule.numpy as np
@@ -143,39 +280,66 @@ class custom_jvp:
         2.0
     """
 
-    def __init__(self, fun: Callable) -> None:
-        functools.update_wrapper(self, fun)
-        self.fun = fun
+    def __init__(self, fun: Callable, nondiff_argnums: tuple = ()) -> None:
+        super().__init__(fun, nondiff_argnums)
         self.jvp_rule: Callable | None = None
 
     def defjvp(self, rule: Callable) -> Callable:
         self.jvp_rule = rule
         return rule
 
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
         if self.jvp_rule is None:
-            raise TypeError(f"custom_jvp function {self.__name__} has no rule: call "
-                            f"{self.__name__}.defjvp(rule) first")
-        flat, tree = tree_flatten(args)
-        if not any(isinstance(x, Tracer) for x in flat):
+            raise AttributeError(f"No JVP defined for custom_jvp function {self.__name__} "
+                                 f"using defjvp: call {self.__name__}.defjvp(rule) first")
+        args, nd, flat, tree, pos = self._split(args, kwargs)
+        if not pos or any(owner is self and flat[k]._trace is tr
+                          for owner, tr in _TRANSPOSING for k in pos):
             return self.fun(*args)
-        rule, fun, n = self.jvp_rule, self.fun, len(flat)
+        rule, fun, name = self.jvp_rule, self.fun, self.__name__
+        nondiff = [args[i] for i in nd]
 
-        def tangent_of(i, t, leaves):
-            ts = [_zeros(x) for x in leaves]
-            ts[i] = t
-            return rule(tree_unflatten(tree, leaves), tree_unflatten(tree, ts))[1]
+        def run(xs):
+            return fun(*self._merge(args, nd, tree_unflatten(tree, self._fill(flat, pos, xs))))
 
-        def jvp_i(i, t, ans, *leaves):
-            return tangent_of(i, t, list(leaves))
+        def jvp_all(xs, ts):
+            primal = self._fill(flat, pos, xs)
+            tang = [_zeros(x) if _is_numeric(x) else None for x in primal]
+            for k, x, t in zip(pos, xs, ts):
+                tang[k] = _zeros(x) if t is None else t
+            res = rule(*nondiff, tree_unflatten(tree, primal), tree_unflatten(tree, tang))
+            if not (isinstance(res, (tuple, list)) and len(res) == 2):
+                raise TypeError(f"custom_jvp {name}: the rule must return a pair (primal "
+                                f"out, tangent out), got {_short(res)}")
+            out_flat, out_tree = tree_flatten(res[0])
+            t_flat, t_tree = tree_flatten(res[1])
+            if out_tree != t_tree:
+                raise TypeError(f"custom_jvp {name}: the rule's primal and tangent outputs "
+                                f"have different structures: {out_tree} and {t_tree}")
+            for o, t in zip(out_flat, t_flat):
+                if tuple(shape_of(o)) != tuple(shape_of(t)):
+                    raise TypeError(f"custom_jvp {name}: the rule's tangent output has shape "
+                                    f"{shape_of(t)} but the primal output has shape "
+                                    f"{shape_of(o)}; they must match")
+            return t_flat
 
-        def vjp_i(i, g, ans, *leaves):
-            return _linear_transpose(lambda t: tangent_of(i, t, list(leaves)), leaves[i], g)
+        def vjp_all(xs, cts):
+            (j, g), = [(j, g) for j, g in enumerate(cts) if g is not None]
+            out = []
+            for i in range(len(xs)):
+                def lin(t, i=i):
+                    ts = [None] * len(xs)
+                    ts[i] = t
+                    return jvp_all(xs, ts)[j]
+                out.append(_linear_transpose(lin, xs[i], g, self))
+            return out
 
-        prim = _UserPrimitive(
-            self.__name__, lambda *leaves: fun(*tree_unflatten(tree, list(leaves))),
-            _Indexed(jvp_i, n), _Indexed(vjp_i, n))
-        return prim(*flat)
+        return _Call(name, run, jvp_all, vjp_all)([flat[k] for k in pos])
+
+
+def _short(x) -> str:
+    r = repr(x)
+    return r if len(r) < 60 else r[:57] + "..."
 
 
 class _Indexed:
@@ -191,11 +355,13 @@ class _Indexed:
         return lambda c, ans, *args, **kw: fn(i, c, ans, *args)
 
 
-class custom_vjp:
+class custom_vjp(_CustomBase):
     """A function with a user-given VJP (JAX's ``custom_vjp``).
 
     ``f.defvjp(fwd, bwd)``: ``fwd(*args) -> (out, residuals)`` runs in the forward pass,
-    ``bwd(residuals, g) -> tuple`` (one cotangent per argument) in the backward pass.
+    ``bwd(residuals, g) -> tuple`` (one cotangent per argument, ``None`` for zero) in the
+    backward pass. With ``nondiff_argnums``, ``bwd(*nondiff_args, residuals, g)`` returns
+    cotangents for the other arguments only. Keyword arguments are bound to positions.
 
     Example:
         >>> import chainrule as cr, chainrule.numpy as np
@@ -207,55 +373,65 @@ class custom_vjp:
         1.0
     """
 
-    def __init__(self, fun: Callable) -> None:
-        functools.update_wrapper(self, fun)
-        self.fun = fun
+    def __init__(self, fun: Callable, nondiff_argnums: tuple = ()) -> None:
+        super().__init__(fun, nondiff_argnums)
         self.fwd: Callable | None = None
         self.bwd: Callable | None = None
 
     def defvjp(self, fwd: Callable, bwd: Callable) -> None:
         self.fwd, self.bwd = fwd, bwd
 
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
         if self.fwd is None:
-            raise TypeError(f"custom_vjp function {self.__name__} has no rule: call "
-                            f"{self.__name__}.defvjp(fwd, bwd) first")
-        flat, tree = tree_flatten(args)
-        if not any(isinstance(x, Tracer) for x in flat):
+            raise AttributeError(f"No VJP defined for custom_vjp function {self.__name__} "
+                                 f"using defvjp: call {self.__name__}.defvjp(fwd, bwd) first")
+        args, nd, flat, tree, pos = self._split(args, kwargs)
+        if not pos:
             return self.fun(*args)
-        fun, fwd, bwd, name, n = self.fun, self.fwd, self.bwd, self.__name__, len(flat)
-        cell: dict = {}
+        fun, fwd, bwd, name = self.fun, self.fwd, self.bwd, self.__name__
+        nondiff = [args[i] for i in nd]
+        residuals: dict = {}
 
-        def impl(*leaves):
-            out, res = fwd(*tree_unflatten(tree, list(leaves)))
-            cell["key"] = tuple(map(id, leaves))
-            cell["res"] = res
+        def full_args(xs):
+            return self._merge(args, nd, tree_unflatten(tree, self._fill(flat, pos, xs)))
+
+        def run(xs):
+            out, res = fwd(*full_args(xs))
+            residuals["xs"], residuals["res"] = tuple(xs), res
             return out
 
-        def vjp_i(i, g, ans, *leaves):
-            key = (tuple(map(id, leaves)), id(g))
-            if cell.get("ct_key") != key:
-                if cell.get("key") == key[0]:
-                    res = cell["res"]
-                else:  # the residuals must be recomputed at this level (nesting)
-                    res = fwd(*tree_unflatten(tree, list(leaves)))[1]
-                cts = bwd(res, g)
-                if not isinstance(cts, (tuple, list)):
-                    raise TypeError(f"custom_vjp {name}: bwd must return a tuple with one "
-                                    f"cotangent per argument, got {type(cts).__name__}")
-                cell["ct_key"], cell["cts"] = key, tree_flatten(tuple(cts))[0]
-            return cell["cts"][i]
+        def vjp_all(xs, cts):
+            if len(residuals.get("xs", ())) == len(xs) and all(
+                    a is b for a, b in zip(residuals["xs"], xs)):
+                res = residuals["res"]
+            else:  # the residuals must be recomputed at this level (nesting)
+                res = fwd(*full_args(xs))[1]
+            out_like = call.out_like
+            g = tree_unflatten(call.out_tree, [_zeros(o) if c is None else c
+                                               for c, o in zip(cts, out_like)])
+            got = bwd(*nondiff, res, g)
+            if not isinstance(got, (tuple, list)):
+                raise TypeError(f"custom_vjp {name}: bwd must return a tuple with one "
+                                f"cotangent per argument, got {type(got).__name__}")
+            diff_args = tree_unflatten(tree, flat)
+            if len(got) != len(diff_args):
+                raise TypeError(f"custom_vjp {name}: bwd returned {len(got)} cotangent(s) for "
+                                f"{len(diff_args)} differentiable argument(s); give one per "
+                                "argument (None for zero)")
+            ct_flat = []
+            for a, c in zip(diff_args, got):
+                leaves = tree_flatten(a)[0]
+                ct_flat.extend([None] * len(leaves) if c is None else tree_flatten(c)[0])
+            return [ct_flat[k] if ct_flat[k] is not None else _zeros(x)
+                    for k, x in zip(pos, xs)]
 
-        def jvp_i(i, t, ans, *leaves):
-            leaves = list(leaves)
+        def jvp_all(xs, ts):
+            def f_xs(*ys):
+                return tree_flatten(fun(*full_args(list(ys))))[0]
 
-            def f_i(x):
-                ls = list(leaves)
-                ls[i] = x
-                return fun(*tree_unflatten(tree, ls))
-
+            ts = [_zeros(x) if t is None else t for x, t in zip(xs, ts)]
             try:
-                return _jvp(f_i, (leaves[i],), (t,))[1]
+                return _jvp(f_xs, tuple(xs), tuple(ts))[1]
             except Exception as e:
                 raise NotImplementedError(
                     f"custom_vjp function {name} was used under forward mode (jvp, jacfwd, "
@@ -263,5 +439,7 @@ class custom_vjp:
                     "a forward rule: define it with chainrule.custom_jvp instead, or "
                     "differentiate it in reverse mode only.") from e
 
-        prim = _UserPrimitive(name, impl, _Indexed(jvp_i, n), _Indexed(vjp_i, n))
-        return prim(*flat)
+        call = _Call(name, run, jvp_all, vjp_all)
+        traced = [flat[k] for k in pos]
+        call.out_tree = tree_flatten(call.run_first(traced))[1]
+        return call(traced)
