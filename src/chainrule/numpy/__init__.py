@@ -38,7 +38,6 @@ from chainrule.numpy._elementwise import (  # noqa: F401
     negative,
     power,
     rint,
-    sign,
     sin,
     sinh,
     sqrt,
@@ -117,6 +116,7 @@ from chainrule.numpy._elementwise_more import (  # noqa: F401
     radians,
     real,
     reciprocal,
+    sign,
     sinc,
 )
 from chainrule.numpy._scans import (  # noqa: F401
@@ -175,6 +175,17 @@ from chainrule.numpy._contract import (  # noqa: F401
     outer,
     tensordot,
     vdot,
+)
+from chainrule.numpy._extras import (  # noqa: F401
+    c_,
+    dsplit,
+    linspace,
+    nan_to_num,
+    partition,
+    r_,
+    real_if_close,
+    rollaxis,
+    select,
 )
 from chainrule.numpy import fft, linalg  # noqa: F401, E402
 

@@ -129,11 +129,27 @@ einsum_p = Primitive(
 )
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _interleaved(*args):
+    """einsum(a, [0, 1], b, [1, 2], [0, 2]) as ("ab,bc->ac", (a, b))."""
+    def letters(sub):
+        return "".join("..." if s is Ellipsis else _LETTERS[s] for s in sub)
+    pairs = len(args) // 2
+    ops = [args[2 * i] for i in range(pairs)]
+    subs = [letters(args[2 * i + 1]) for i in range(pairs)]
+    spec = ",".join(subs)
+    if len(args) % 2:
+        spec += "->" + letters(args[-1])
+    return spec, tuple(ops)
+
+
 def einsum(subscripts, *operands, optimize=None, out=None, dtype=None, casting="safe"):
     """``numpy.einsum`` with string subscripts (any, including ellipses and diagonals)."""
     ns._no_out(out, "einsum")
     if not isinstance(subscripts, str):
-        raise NotImplementedError("chainrule.numpy.einsum: only string subscripts are supported")
+        subscripts, operands = _interleaved(subscripts, *operands)
     ins, o = _normalize(subscripts, [shape_of(op) for op in operands])
     if not any(isinstance(op, Tracer) for op in operands):
         return np.einsum(_spec(ins, o), *[np.asarray(op) for op in operands])

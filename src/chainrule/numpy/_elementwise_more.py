@@ -36,12 +36,13 @@ from chainrule.numpy._elementwise import (  # noqa: F401  (real_p, conj_p: re-ex
     where_p,
 )
 from chainrule.numpy._structural import broadcast_like
+from chainrule.numpy._nondiff import equal as _nd_equal, stop_gradient_p
 
 __all__ = [
     "exp2", "log2", "log10", "cbrt", "arcsin", "arccos", "arcsinh", "arccosh", "arctanh",
     "sinc", "arctan2", "real", "imag", "conj", "conjugate", "reciprocal", "fabs", "positive",
     "deg2rad", "rad2deg", "radians", "degrees", "logaddexp", "logaddexp2", "hypot",
-    "float_power", "fmax", "fmin", "angle",
+    "float_power", "fmax", "fmin", "angle", "sign",
 ]
 
 _LN2 = math.log(2.0)
@@ -160,13 +161,30 @@ degrees = rad2deg
 
 
 def logaddexp(a, b):
-    """log(eᵃ + eᵇ) = max(a, b) + log1p(e^{-|a - b|}): no overflow; ties split ȳ equally."""
-    return ew.maximum(a, b) + ew.log1p(ew.exp(-ew.absolute(a - b)))
+    """log(eᵃ + eᵇ) = m + log(e^{a-m} + e^{b-m}) with m = max(a, b) held constant: no
+    overflow, and smooth at a = b to every order (max and |a - b| have kinks there)."""
+    if not isinstance(a, Tracer) and not isinstance(b, Tracer):
+        return np.logaddexp(a, b)
+    m = stop_gradient_p(ew.maximum(a, b))
+    return m + ew.log(ew.exp(a - m) + ew.exp(b - m))
 
 
 def logaddexp2(a, b):
-    """log₂(2ᵃ + 2ᵇ)."""
-    return ew.maximum(a, b) + ew.log1p(exp2(-ew.absolute(a - b))) / _LN2
+    """log₂(2ᵃ + 2ᵇ), written like :func:`logaddexp`."""
+    if not isinstance(a, Tracer) and not isinstance(b, Tracer):
+        return np.logaddexp2(a, b)
+    m = stop_gradient_p(ew.maximum(a, b))
+    return m + ew.log(exp2(a - m) + exp2(b - m)) / _LN2
+
+
+def sign(x):
+    """sign x: derivative 0 for real x; for complex z (NumPy 2: z/|z|, 0 at 0) the
+    derivative of z/|z|."""
+    if type(x) is float or dtype_of(x).kind != "c" or not isinstance(x, Tracer):
+        return ew.sign(x)
+    zero = _nd_equal(concrete(x), 0)
+    z = where_p(zero, 1.0, x)
+    return where_p(zero, 0.0, ew.divide(z, ew.absolute(z)))
 
 
 def hypot(a, b):

@@ -8,6 +8,7 @@ from chainrule.core.primitive import Tracer, concrete, shape_of
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy._indexing import Index, concatenate_p, getitem_p
 from chainrule.numpy._linalg import matmul
+from chainrule.numpy._nondiff import equal as _equal_p
 from chainrule.numpy._reductions import max_p, min_p, prod_p
 from chainrule.numpy._structural import (
     broadcast_to_p,
@@ -61,8 +62,11 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-    """√var."""
-    return ew.sqrt(var(a, axis=axis, ddof=ddof, keepdims=keepdims, out=out))
+    """√var; where the variance is 0 (one sample, equal samples) the derivative is 0,
+    the subgradient choice of √ at 0 (not ∞·0 = NaN)."""
+    v = var(a, axis=axis, ddof=ddof, keepdims=keepdims, out=out)
+    zero = _equal_p(concrete(v), 0.0)
+    return where(zero, 0.0, ew.sqrt(where(zero, 1.0, v)))
 
 
 def prod(a, axis=None, dtype=None, out=None, keepdims=False):

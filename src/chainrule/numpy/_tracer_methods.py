@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.core.primitive import Tracer, concrete, shape_of
+from chainrule.core.primitive import Primitive, Tracer, concrete, dtype_of, shape_of
+from chainrule.interpreters.batching import BATCH_RULES, elementwise_rule
 from chainrule.interpreters.reverse import VJPTracer, binary_operator
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy import _namespace as ns
@@ -35,10 +36,31 @@ def _iter(self):
         yield ns.getitem(self, i)
 
 
+def _astype_jvp(t, y, x, dtype):
+    return astype_p(t, dtype=dtype)
+
+
+def _astype_vjp(g, y, x, dtype):
+    """The cotangent in the input's dtype (float32 in, float32 gradient out); real for a
+    real input (JAX's convention: Re ȳ)."""
+    if dtype_of(x).kind != "c" and dtype_of(g).kind == "c":
+        g = ew.real_p(g)
+    return astype_p(g, dtype=dtype_of(x))
+
+
+astype_p = Primitive(
+    "astype", lambda x, dtype: np.asarray(x).astype(dtype), jvps=(_astype_jvp,),
+    vjps=(_astype_vjp,), linear=True,
+    doc="y = x converted to a float/complex dtype; ẏ = ẋ converted; x̄ = ȳ in x's dtype")
+
+
+BATCH_RULES["astype"] = elementwise_rule  # elementwise: the batch axis passes through
+
+
 def _astype(self, dtype, copy=True):
     dt = np.dtype(dtype)
     if dt.kind in "fc":
-        return self if dt == self.dtype else ew.multiply(self, np.ones((), dtype=dt))
+        return self if dt == self.dtype else astype_p(self, dtype=dt)
     return nd.stop_gradient_p(concrete(self)).astype(dt)
 
 
