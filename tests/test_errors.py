@@ -80,3 +80,15 @@ def test_numpy_semantics_kept_on_python_floats():
         assert onp.isnan(np.power(-8.0, 1 / 3))
         assert np.exp(1000.0) == onp.inf
         assert cr.grad(lambda x: np.sqrt(x))(0.0) == onp.inf
+
+
+def test_conversion_to_integers_is_allowed_and_has_no_derivative():
+    def f(x):
+        return np.sum(x * onp.int64(x)) + int(x[0]) * x[1]
+
+    x = onp.array([1.5, 2.5])
+    onp.testing.assert_allclose(cr.grad(f)(x), [1.0 + 0.0, 2.0 + 1.0])
+    with pytest.raises(TypeError, match="float"):
+        cr.grad(lambda x: float(x) * x)(1.5)
+    with pytest.raises(TypeError, match="int"):
+        cr.jit(lambda x: int(x) * x)(1.5)

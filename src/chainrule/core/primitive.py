@@ -171,7 +171,11 @@ class Tracer:
         raise self._conversion_error("float")
 
     def __int__(self) -> int:
-        raise self._conversion_error("int")
+        """int(x) is piecewise constant (derivative 0), so a known value converts."""
+        v = concrete(self)
+        if isinstance(v, Tracer):  # staged: no value yet
+            raise self._conversion_error("int")
+        return int(v)
 
     def __complex__(self) -> complex:
         raise self._conversion_error("complex")
@@ -180,6 +184,10 @@ class Tracer:
         raise self._conversion_error("an index")
 
     def __array__(self, dtype=None, copy=None):
+        if dtype is not None and np.dtype(dtype).kind in "iub":
+            v = concrete(self)  # integers and booleans carry no derivative
+            if not isinstance(v, Tracer):
+                return np.asarray(v).astype(dtype)
         raise TypeError(
             f"a traced value ({self!r}) was converted to a plain NumPy array, which would "
             "drop its derivative. This happens when a NumPy function that chainrule does not "
