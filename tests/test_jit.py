@@ -113,3 +113,17 @@ def test_jit_fori_loop_compiles_to_a_python_for_loop():
     assert src.count("for step") == 2 and len(src.splitlines()) < 40
     g = cr.jit(cr.grad(logistic))
     assert g(0.3) == pytest.approx(cr.grad(logistic)(0.3), rel=1e-9)
+
+
+def test_jit_closing_over_an_outer_tracer_runs_under_that_transformation():
+    def func(x):
+        def inner(y):
+            return y * x
+
+        return cr.jit(inner)(4.0) + cr.jit(inner)(5.0)
+
+    assert cr.jvp(func, (5.0,), (1.0,)) == (45.0, 9.0)
+    assert cr.grad(func)(5.0) == 9.0
+    assert cr.grad(cr.grad(lambda x: func(x) * x))(2.0) == 18.0
+    with pytest.raises(TypeError, match="Pass it as an argument"):
+        cr.grad(lambda x: cr.make_ir(lambda y: y * x)(1.0) and x)(1.0)

@@ -18,7 +18,7 @@ import numpy as np
 
 from chainrule.core.primitive import Tracer
 from chainrule.core.pytree import tree_flatten, tree_unflatten
-from chainrule.interpreters.staging import abstractify, stage
+from chainrule.interpreters.staging import CapturedTracerError, abstractify, stage
 from chainrule.ir.codegen import GeneratedFunction, compile_program
 from chainrule.ir.evaluate import eval_flat
 from chainrule.ir.passes import optimize as _optimize
@@ -183,7 +183,12 @@ class Jitted:
         if entry is None:
             self.misses += 1
             self._last_miss = self._explain(sig)
-            entry = self.cache[sig] = self._compile(args, kwargs, leaves)
+            try:
+                entry = self.cache[sig] = self._compile(args, kwargs, leaves)
+            except CapturedTracerError:
+                # f closes over a value an enclosing jvp/grad/vmap is tracing: run it
+                # as it is, under that transformation (exact, only not compiled)
+                return self.f(*args, **kwargs)
         if leaves is None:
             if all(s is float for s in sig):
                 self._float_cache[tuple(map(type, args))] = entry.fn
@@ -235,7 +240,11 @@ def jit(f: Callable, static_argnums: int | Sequence[int] = (),
 
     Returns:
         A :class:`Jitted` callable; ``.explain_retrace()`` says why the last call
-        traced again, ``.lower(*args).source`` is the generated code.
+        traced again, ``.lower(*args).source`` is the generated code. Called inside
+        another transformation (``grad``/``jvp``/``vmap`` of a function calling a
+        jitted one), it composes with it; where ``f`` closes over a value that
+        transformation is tracing, ``f`` runs uncompiled under it (exact; only the
+        speed-up is lost, and nothing is cached).
 
     Raises:
         ConcretizationError: on Python control flow that depends on an argument's

@@ -54,6 +54,11 @@ def user_frame() -> tuple[str, int, str]:
     return "<unknown>", 0, ""
 
 
+class CapturedTracerError(TypeError):
+    """A staged function closed over a value of an enclosing transformation: the
+    program would depend on it, so it cannot be staged on its own."""
+
+
 class StagingTracer(Tracer):
     """A staged value: ``_value`` is its :class:`AVal`, ``var`` its program variable."""
 
@@ -159,7 +164,7 @@ class StagingTrace(Trace):
                 "pass it to the inner function as an argument instead"
             )
         if isinstance(a, Tracer):
-            raise TypeError(
+            raise CapturedTracerError(
                 f"a value being differentiated by an enclosing transformation ({a!r}) was "
                 "captured by a function that is being staged (jit/make_ir) inside it. Pass it "
                 "as an argument of the staged function instead of closing over it."
