@@ -7,6 +7,7 @@ left out.
 """
 
 import collections
+import functools
 
 import numpy as onp
 import pytest
@@ -1313,3 +1314,95 @@ def test_jacobian_auto_modes_agree():
     x = R(3)
     close(cr.jacobian(f)(x), jacfwd(f)(x))
     close(cr.jacobian(f, mode="rev")(x), jacrev(f)(x))
+
+
+# --- nondiff_argnums (JAX's test_nondiff_arg / test_nondiff_arg_tracer forms) --------------
+
+def test_custom_jvp_nondiff_argnums():
+    @functools.partial(cr.custom_jvp, nondiff_argnums=(0,))
+    def app(f, x):
+        return f(x)
+
+    def app_jvp(f, primals, tangents):
+        (x,), (t,) = primals, tangents
+        return app(f, x), 3 * t
+
+    app.defjvp(app_jvp)
+    close(app(lambda x: 2 * x, 1), 2)
+    close(cr.jvp(lambda x: app(lambda y: 2 * y, x), (1.0,), (1.0,)), (2.0, 3.0))
+    close(grad(lambda x: app(lambda y: 2 * y, x))(1.0), 3.0)
+
+
+def test_custom_jvp_nondiff_arg_value():
+    @functools.partial(cr.custom_jvp, nondiff_argnums=(0,))
+    def f(x, y):
+        return x * y
+
+    def f_jvp(x, primals, tangents):
+        (y,), (t_y,) = primals, tangents
+        return f(x, y), 5 * t_y
+
+    f.defjvp(f_jvp)
+    close(cr.jvp(lambda y: f(2.0, y), (3.0,), (1.0,)), (6.0, 5.0))
+
+
+def test_custom_vjp_nondiff_argnums():
+    @functools.partial(cr.custom_vjp, nondiff_argnums=(0,))
+    def app(f, x):
+        return f(x)
+
+    def app_fwd(f, x):
+        return app(f, x), np.cos(x)
+
+    def app_rev(f, cos_x, g):
+        return (cos_x * g,)
+
+    app.defvjp(app_fwd, app_rev)
+    close(app(lambda x: 2 * x, 1), 2)
+    close(cr.value_and_grad(lambda x: app(lambda y: 2 * y, x))(1.0), (2.0, onp.cos(1.0)))
+
+
+def test_custom_vjp_nondiff_arg_value():
+    @functools.partial(cr.custom_vjp, nondiff_argnums=(0,))
+    def f(x, y):
+        return x * y
+
+    def f_fwd(x, y):
+        return f(x, y), np.cos(y)
+
+    def f_rev(x, cos_y, g):
+        return (cos_y * g,)
+
+    f.defvjp(f_fwd, f_rev)
+    close(f(2, 3.0), 6.0)
+    close(grad(lambda x, y: f(x, y), 1)(2.0, 3.0), onp.cos(3.0))
+
+
+def test_custom_vjp_clip_gradient_nondiff_argnums():
+    @functools.partial(cr.custom_vjp, nondiff_argnums=(0, 1))
+    def _clip_gradient(lo, hi, x):
+        return x
+
+    def clip_gradient_fwd(lo, hi, x):
+        return x, None
+
+    def clip_gradient_bwd(lo, hi, _, g):
+        return (np.clip(g, lo, hi),)
+
+    _clip_gradient.defvjp(clip_gradient_fwd, clip_gradient_bwd)
+    close(grad(lambda x: 3.0 * _clip_gradient(-1.0, 1.0, x))(1.0), 1.0)
+    close(grad(lambda x: 0.5 * _clip_gradient(-1.0, 1.0, x))(1.0), 0.5)
+
+
+def test_custom_jvp_multiple_outputs_reverse():
+    @cr.custom_jvp
+    def f(x):
+        return np.sin(x), np.cos(x)
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return f(x), (np.cos(x) * t, -np.sin(x) * t)
+
+    close(grad(lambda x: f(x)[0] * f(x)[1])(0.3), onp.cos(0.6))
+    close(jacrev(lambda x: np.stack(f(x)))(0.3), onp.array([onp.cos(0.3), -onp.sin(0.3)]))

@@ -735,7 +735,8 @@ def fori_loop(lower: int, upper: int, body_fun: Callable, init_val: Any) -> Any:
     return tree_unflatten(tree, list(outs))
 
 
-def scan(f: Callable, init: Any, xs: Any, length: int | None = None) -> tuple[Any, Any]:
+def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
+         reverse: bool = False, unroll: int = 1) -> tuple[Any, Any]:
     """``carry, y = f(carry, x)`` for each ``x`` along the leading axis of ``xs``.
 
     Args:
@@ -743,6 +744,8 @@ def scan(f: Callable, init: Any, xs: Any, length: int | None = None) -> tuple[An
         init: the initial carry (a pytree).
         xs: a pytree of arrays sliced along their first axis (or None with ``length``).
         length: the number of steps when ``xs`` is None.
+        reverse: run from the last slice to the first (``ys`` stay in ``xs``'s order).
+        unroll: accepted for JAX compatibility; it does not change the result.
 
     Returns:
         ``(final carry, ys stacked along a new leading axis)``.
@@ -756,10 +759,12 @@ def scan(f: Callable, init: Any, xs: Any, length: int | None = None) -> tuple[An
     kl, ktree = tree_flatten(init)
     if not _has_tracer(kl + xl):
         carry, ys = init, []
-        for i in range(n):
+        for i in (range(n - 1, -1, -1) if reverse else range(n)):
             x = tree_unflatten(xtree, [ns.getitem(leaf, i) for leaf in xl])
             carry, y = f(carry, x)
             ys.append(y)
+        if reverse:
+            ys.reverse()
         if not ys:
             return carry, None
         y_leaves = [tree_flatten(y) for y in ys]
@@ -783,7 +788,7 @@ def scan(f: Callable, init: Any, xs: Any, length: int | None = None) -> tuple[An
     _check_carry("scan", ktree, box["ctree"], k_av, [o.aval for o in prog.outputs[:nk]])
     prog = prog.replace(inputs=prog.inputs[nk + nx:] + prog.inputs[:nk + nx])
     outs = scan_p(*caps, *kl, *xl, body=prog, nc=len(caps), nk=nk, lo=None, length=n,
-                  reverse=False)
+                  reverse=bool(reverse))
     return tree_unflatten(ktree, list(outs[:nk])), tree_unflatten(box["ytree"], list(outs[nk:]))
 
 
