@@ -1406,3 +1406,72 @@ def test_custom_jvp_multiple_outputs_reverse():
 
     close(grad(lambda x: f(x)[0] * f(x)[1])(0.3), onp.cos(0.6))
     close(jacrev(lambda x: np.stack(f(x)))(0.3), onp.array([onp.cos(0.3), -onp.sin(0.3)]))
+
+
+# --- holomorphic=True and has_aux for jacobians (newer api_test.py) --------------------------
+
+def test_holomorphic_grad():
+    out = grad(lambda x: np.sin(x), holomorphic=True)(1 + 2j)
+    expected = 2.0327230070196656 - 3.0518977991518j
+    close(out, expected)
+
+
+def test_holomorphic_value_and_grad_array():
+    zs = onp.array([1 + 2j, 0.5 - 1j])
+    val, g = cr.value_and_grad(lambda z: np.sum(np.sin(z) * z), holomorphic=True)(zs)
+    close(val, onp.sum(onp.sin(zs) * zs))
+    close(g, onp.cos(zs) * zs + onp.sin(zs))
+
+
+def test_holomorphic_grad_of_float_errors():
+    with pytest.raises(TypeError, match="holomorphic=True requires inputs with complex dtype"):
+        grad(lambda x: x ** 2, holomorphic=True)(3.0)
+
+
+def test_holomorphic_jacrev_of_float_errors():
+    with pytest.raises(TypeError, match="holomorphic=True requires inputs with complex dtype"):
+        jacrev(lambda x: x ** 2, holomorphic=True)(3.0)
+
+
+def test_holomorphic_jacfwd_of_float_errors():
+    with pytest.raises(TypeError, match="holomorphic=True requires inputs with complex dtype"):
+        jacfwd(lambda x: x ** 2, holomorphic=True)(3.0)
+
+
+@pytest.mark.parametrize("jacfun", [jacfwd, jacrev], ids=["jacfwd", "jacrev"])
+def test_holomorphic_jacobian(jacfun):
+    zs = onp.array([1 + 2j, 0.5 - 1j])
+    close(jacfun(lambda z: np.sin(z) * 2.0, holomorphic=True)(zs), onp.diag(2 * onp.cos(zs)))
+
+
+@pytest.mark.parametrize("jacfun", [jacfwd, jacrev], ids=["jacfwd", "jacrev"])
+def test_jacobian_has_aux(jacfun):
+    def f(x):
+        return np.sin(x), {"sq": x ** 2}
+
+    x = onp.array([0.1, 0.7, -1.2])
+    jac, aux = jacfun(f, has_aux=True)(x)
+    close(jac, onp.diag(onp.cos(x)))
+    close(aux, {"sq": x ** 2})
+    jac, aux = jacfun(lambda x, y: (x * y, x + y), argnums=(0, 1), has_aux=True)(2.0, 3.0)
+    close(jac, (3.0, 2.0))
+    close(aux, 5.0)
+
+
+def test_hessian_has_aux():
+    def f(x):
+        return np.sum(x ** 3), np.sum(x)
+
+    x = onp.array([1.0, 2.0])
+    h, aux = hessian(f, has_aux=True)(x)
+    close(h, onp.diag(6 * x))
+    close(aux, 3.0)
+
+
+def test_jacfwd_has_aux_under_grad():
+    # aux computed inside an outer transformation stays differentiable by it
+    def outer(a):
+        jac, aux = jacfwd(lambda x: (a * x ** 2, a * x), has_aux=True)(3.0)
+        return jac + aux
+
+    close(grad(outer)(2.0), 6.0 + 3.0)

@@ -110,6 +110,15 @@ def _check_inexact(values, nums, who: str, f: Callable) -> None:
                 )
 
 
+def _check_complex(values, who: str, f: Callable) -> None:
+    for leaf in tree_flatten(values)[0]:
+        if dtype_of(leaf).kind != "c":
+            raise TypeError(
+                f"{who}({_fname(f)}) with holomorphic=True requires inputs with complex dtype, "
+                f"but got {dtype_of(leaf)}; pass complex values (e.g. x + 0j) or drop "
+                "holomorphic=True")
+
+
 def _short(x) -> str:
     r = repr(x)
     return r if len(r) < 60 else r[:57] + "..."
@@ -288,13 +297,16 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
     return out, vjp_fn
 
 
-def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
+def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+                   holomorphic: bool = False):
     """``f`` and its gradient in one forward and one backward pass (scalar output).
 
     Args:
         f: a function returning a real scalar (or ``(scalar, aux)`` with ``has_aux``).
         argnums: the argument (int) or arguments (tuple) to differentiate.
         has_aux: ``f`` returns ``(value, aux)``.
+        holomorphic: ``f`` is a complex-differentiable function of complex inputs with a
+            complex scalar output; the gradient is the complex derivative f'(z).
 
     Returns:
         a function returning ``(value, gradient)`` (``((value, aux), gradient)`` with
@@ -306,6 +318,8 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
     def value_and_grad_f(*args, **kwargs):
         fs, selected, nums = _select_args(f, args, kwargs, argnums, "grad")
         _check_inexact(selected, nums, "grad", f)
+        if holomorphic:
+            _check_complex(selected, "grad", f)
         leaves_only = all(type(a) is float or type(a) is np.ndarray for a in selected)
         flat, tree = (selected, None) if leaves_only else tree_flatten(selected)
         trace = ReverseTrace()
@@ -319,16 +333,20 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
                 res, aux = _split_aux(res, f)
             ours = isinstance(res, Tracer) and res._trace is trace
             out = res._value if ours else res
-            if shape_of(out) != () or dtype_of(out).kind == "c":
+            if shape_of(out) != () or (dtype_of(out).kind == "c" and not holomorphic):
                 raise TypeError(
                     f"grad({_fname(f)}) needs a real scalar output, but {_fname(f)} returned "
                     f"{'a complex value' if shape_of(out) == () else f'shape {shape_of(out)}'}"
                     ". For vector outputs use chainrule.jacobian (or jacrev/jacfwd), or "
                     "chainrule.elementwise_grad when output i depends only on input i; "
-                    "for a sum of outputs, return .sum()."
+                    "for a sum of outputs, return .sum(); for a complex-differentiable "
+                    "function pass holomorphic=True."
                 )
             n = len(flat)
-            cts = backward(trace.tape, {res.index: _ones_like(out)}, n) if ours else [None] * n
+            seed = _ones_like(out)
+            if holomorphic and dtype_of(out).kind != "c":
+                seed = seed + 0j
+            cts = backward(trace.tape, {res.index: seed}, n) if ours else [None] * n
         g = [_materialize(c, p) for c, p in zip(cts, flat)]
         g = tuple(g) if leaves_only else tree_unflatten(tree, g)
         g = g[0] if single else g
@@ -354,7 +372,8 @@ def _unbox_tree(tree, trace):
                     tree)
 
 
-def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
+def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+         holomorphic: bool = False):
     """The gradient of a scalar function (reverse mode).
 
     Example (the lecture's Griewank function):
@@ -364,7 +383,7 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
         >>> [round(float(g), 4) for g in cr.grad(f, argnums=(0, 1))(1.5, 0.5)]
         [3.0118, -13.7239]
     """
-    vg = value_and_grad(f, argnums, has_aux)
+    vg = value_and_grad(f, argnums, has_aux, holomorphic)
 
     def grad_f(*args, **kwargs):
         value, g = vg(*args, **kwargs)
@@ -482,7 +501,8 @@ def _offsets(leaves) -> list[int]:
     return [int(v) for v in np.cumsum([0] + _sizes(leaves))]
 
 
-def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, chunk_size: int | None = None):
+def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, chunk_size: int | None = None,
+           has_aux: bool = False, holomorphic: bool = False):
     """The Jacobian by forward mode: J·e_j for every input element j (best when n < m).
 
     The n JVPs run as one batched pass: ``vmap`` of ``jvp`` over the identity's rows
@@ -495,12 +515,20 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, chunk_size: int | None
         f: the function.
         argnums: the argument (int) or arguments (tuple) to differentiate.
         chunk_size: at most this many JVPs per batched pass (None: all at once).
+        has_aux: ``f`` returns ``(out, aux)``; the result is ``(jacobian, aux)``.
+        holomorphic: ``f`` is complex-differentiable in complex inputs (checked).
     """
     single = isinstance(argnums, (int, np.integer))
 
     def jacfwd_f(*args, **kwargs):
         fs, selected, nums = _select_args(f, args, kwargs, argnums, "jacfwd")
         _check_inexact(selected, nums, "jacfwd", f)
+        if holomorphic:
+            _check_complex(selected, "jacfwd", f)
+        if has_aux:
+            out_aux = _split_aux(fs(*selected), f)
+            fs_aux = fs
+            fs = lambda *a: _split_aux(fs_aux(*a), f)[0]  # noqa: E731
         in_flat, in_tree = tree_flatten(selected)
         out_leaves, out_tree, rows = _pushforward_rows(fs, selected, chunk_size, "jacfwd")
         offs = _offsets(in_flat)
@@ -514,20 +542,27 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, chunk_size: int | None
                 b = _ns.moveaxis(b, 0, -1)
             return _ns.reshape(b, out_shape + in_shape)
 
-        return _arrange(block, out_leaves, out_tree, in_flat, in_tree, single)
+        jac = _arrange(block, out_leaves, out_tree, in_flat, in_tree, single)
+        return (jac, out_aux[1]) if has_aux else jac
 
     return _named(jacfwd_f, "jacfwd", f, argnums)
 
 
-def jacrev(f: Callable, argnums: int | Sequence[int] = 0, chunk_size: int | None = None):
+def jacrev(f: Callable, argnums: int | Sequence[int] = 0, chunk_size: int | None = None,
+           has_aux: bool = False, holomorphic: bool = False):
     """The Jacobian by reverse mode: one recorded forward pass, then eᵢᵀ·J for every output
     element i as one batched backward sweep (``vmap`` of the VJP; best when m < n).
-    Shapes and ``chunk_size`` as in :func:`jacfwd`."""
+    Shapes, ``chunk_size``, ``has_aux`` and ``holomorphic`` as in :func:`jacfwd`."""
     single = isinstance(argnums, (int, np.integer))
 
     def jacrev_f(*args, **kwargs):
         fs, selected, nums = _select_args(f, args, kwargs, argnums, "jacrev")
         _check_inexact(selected, nums, "jacrev", f)
+        if holomorphic:
+            _check_complex(selected, "jacrev", f)
+        if has_aux:
+            out, back, aux = vjp(fs, *selected, has_aux=True)
+            return _jacrev_from(out, back, selected, single, chunk_size), aux
         out, back = vjp(fs, *selected)
         return _jacrev_from(out, back, selected, single, chunk_size)
 
@@ -599,7 +634,7 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto",
 
 
 def hessian(f: Callable, argnums: int | Sequence[int] = 0, chunk_size: int | None = None,
-            sparsity: Any = None):
+            sparsity: Any = None, has_aux: bool = False, holomorphic: bool = False):
     """The Hessian of a scalar function: forward over reverse, ``jacfwd(jacrev(f))``, the
     n Hessian-vector products batched by ``vmap``.
 
@@ -611,6 +646,10 @@ def hessian(f: Callable, argnums: int | Sequence[int] = 0, chunk_size: int | Non
         from chainrule.sparse.api import sparse_hessian
 
         return _named(sparse_hessian(f, argnums, sparsity, chunk_size), "hessian", f, argnums)
+    if has_aux or holomorphic:
+        h = jacfwd(jacrev(f, argnums, has_aux=has_aux, holomorphic=holomorphic), argnums,
+                   chunk_size, has_aux=has_aux, holomorphic=holomorphic)
+        return _named(h, "hessian", f, argnums)
     h = jacfwd(jacrev(f, argnums), argnums, chunk_size)
     return _named(h, "hessian", f, argnums)
 
