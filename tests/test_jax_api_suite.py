@@ -1475,3 +1475,26 @@ def test_jacfwd_has_aux_under_grad():
         return jac + aux
 
     close(grad(outer)(2.0), 6.0 + 3.0)
+
+
+def test_vmap_of_custom_function_named_like_a_builtin():
+    # a user function called `sum` (or a primitive called `dot`) must not get the
+    # batching rule of chainrule's own primitive of that name
+    @cr.custom_jvp
+    def sum(x):  # noqa: A001
+        return np.sum(x * 2.0)
+
+    @sum.defjvp
+    def _(primals, tangents):
+        return sum(primals[0]), np.sum(tangents[0] * 2.0)
+
+    X = onp.arange(6.0).reshape(2, 3)
+    close(cr.vmap(lambda x: cr.jvp(sum, (x,), (x,)))(X), (2 * X.sum(1), 2 * X.sum(1)))
+
+    @cr.primitive
+    def dot(x):
+        return onp.sum(x) * 3.0
+
+    cr.defvjp(dot, lambda ans, x: lambda g: g * 3.0 * onp.ones_like(x))
+    close(cr.vmap(dot)(X), 3 * X.sum(1))
+    close(cr.vmap(cr.grad(dot))(X), onp.full((2, 3), 3.0))

@@ -40,8 +40,8 @@ def checkpoint(f: Callable) -> Callable:
     Example:
         >>> import chainrule as cr, chainrule.numpy as np
         >>> step = cr.checkpoint(lambda x: np.sin(x) * x)
-        >>> float(cr.grad(lambda x: step(step(x)))(0.5)) == float(
-        ...     cr.grad(lambda x: np.sin(np.sin(x) * x) * (np.sin(x) * x))(0.5))
+        >>> g = cr.grad(lambda x: step(step(x)))(0.5)
+        >>> abs(g - cr.grad(lambda x: np.sin(np.sin(x) * x) * (np.sin(x) * x))(0.5)) < 1e-12
         True
     """
 

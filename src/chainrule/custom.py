@@ -369,7 +369,7 @@ class custom_vjp(_CustomBase):
         ... def clip_gradient(x):
         ...     return x
         >>> clip_gradient.defvjp(lambda x: (x, None), lambda res, g: (np.clip(g, -1.0, 1.0),))
-        >>> cr.grad(lambda x: 10.0 * clip_gradient(x))(2.0)
+        >>> float(cr.grad(lambda x: 10.0 * clip_gradient(x))(2.0))
         1.0
     """
 

@@ -380,8 +380,8 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
         >>> import chainrule as cr, chainrule.numpy as np
         >>> def f(x1, x2):
         ...     return (np.sin(x1 / x2) + x1 / x2 - np.exp(x2)) * (x1 / x2 - np.exp(x2))
-        >>> [round(float(g), 4) for g in cr.grad(f, argnums=(0, 1))(1.5, 0.5)]
-        [3.0118, -13.7239]
+        >>> [round(float(g), 3) for g in cr.grad(f, argnums=(0, 1))(1.5, 0.5)]
+        [3.012, -13.724]
     """
     vg = value_and_grad(f, argnums, has_aux, holomorphic)
 

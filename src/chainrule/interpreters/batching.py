@@ -95,6 +95,8 @@ class BatchTrace(Trace):
             vals.append(a._value if ours else a)
             batched.append(ours)
         rule = BATCH_RULES.get(prim.name)
+        if rule is not None and PRIMITIVES.get(prim.name) is not prim:
+            rule = None  # a user primitive that shares a built-in's name: not its rule
         if rule is None:
             out = loop_fallback(prim, vals, batched, self.size, params)
         else:
