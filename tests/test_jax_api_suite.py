@@ -1498,3 +1498,28 @@ def test_vmap_of_custom_function_named_like_a_builtin():
     cr.defvjp(dot, lambda ans, x: lambda g: g * 3.0 * onp.ones_like(x))
     close(cr.vmap(dot)(X), 3 * X.sum(1))
     close(cr.vmap(cr.grad(dot))(X), onp.full((2, 3), 3.0))
+
+
+def test_custom_jvps_first_rule_is_none():
+    @cr.custom_jvp
+    def f(x, y):
+        return x ** 2 * y
+
+    f.defjvps(None, lambda x_dot, primal_out, x, y: 2 * x * y * x_dot)
+    close(grad(f, 1)(2.0, 3.0), 12.0)
+    close(grad(f, 0)(2.0, 3.0), 0.0)
+    close(cr.jvp(f, (2.0, 3.0), (1.0, 1.0)), (12.0, 12.0))
+
+
+def test_custom_jvps_both_rules():
+    @cr.custom_jvp
+    def f(x, y):
+        return np.sin(x) * y
+
+    f.defjvps(lambda t, ans, x, y: np.cos(x) * y * t, lambda t, ans, x, y: np.sin(x) * t)
+    close(grad(f, (0, 1))(0.5, 2.0), (onp.cos(0.5) * 2.0, onp.sin(0.5)))
+
+
+def test_jvp_has_aux():
+    out, t, aux = cr.jvp(lambda x: (np.sin(x), {"c": np.cos(x)}), (0.5,), (2.0,), has_aux=True)
+    close((out, t, aux), (onp.sin(0.5), 2 * onp.cos(0.5), {"c": onp.cos(0.5)}))

@@ -550,3 +550,18 @@ def test_vmap_dict_out_axes():
     xs = onp.arange(6.0).reshape(2, 3)
     out = cr.vmap(lambda r: {"a": r, "s": np.sum(r)}, out_axes={"a": 1, "s": 0})(xs)
     close(out, {"a": xs.T, "s": xs.sum(1)})
+
+
+def test_fori_loop_traced_bounds_under_jit():
+    def f(n, x):
+        return cr.fori_loop(0, n, lambda i, c: c * 2.0 + i, x)
+
+    def f_ref(n, x):
+        for i in range(n):
+            x = x * 2.0 + i
+        return x
+
+    g = cr.jit(f)
+    for n in (0, 1, 4):
+        close(g(n, 1.5), f_ref(n, 1.5))
+    close(cr.jvp(lambda x: f(3, x), (1.5,), (1.0,))[1], 8.0)

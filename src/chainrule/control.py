@@ -695,8 +695,9 @@ def fori_loop(lower: int, upper: int, body_fun: Callable, init_val: Any) -> Any:
     and runs the body's VJP backwards over them.
 
     Args:
-        lower: first index (a Python int: the trip count must be known).
-        upper: one past the last index.
+        lower: first index.
+        upper: one past the last index. Known bounds make a ``scan``; traced bounds
+            (under ``jit``) a ``while_loop`` (forward mode only under ``jit``, as in JAX).
         body_fun: ``(i, val) -> val`` with the same structure, shapes and dtypes.
         init_val: the initial carry (a pytree, e.g. ``(theta, omega)``).
 
@@ -705,11 +706,12 @@ def fori_loop(lower: int, upper: int, body_fun: Callable, init_val: Any) -> Any:
     """
     try:
         lo, hi = int(lower), int(upper)
-    except TypeError as err:
-        raise TypeError(
-            f"fori_loop: lower and upper must be known integers, got {lower!r}, {upper!r}; "
-            "mark them static under jit (static_argnums) or use while_loop"
-        ) from err
+    except Exception:  # traced bounds: a while_loop over (i, val), as JAX does
+        def body(state):
+            i, val = state
+            return i + 1, body_fun(i, val)
+
+        return while_loop(lambda state: state[0] < upper, body, (lower, init_val))[1]
     leaves, tree = tree_flatten(init_val)
     if not _has_tracer(leaves):
         val = init_val

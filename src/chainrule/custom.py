@@ -26,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 
 from chainrule.core.primitive import NO_RULE, Primitive, Tracer, concrete, dtype_of, shape_of
-from chainrule.core.pytree import tree_flatten, tree_unflatten
+from chainrule.core.pytree import tree_flatten, tree_map, tree_unflatten
 from chainrule.interpreters.reverse import ReverseTrace, backward
 from chainrule.transforms import jvp as _jvp
 
@@ -287,6 +287,32 @@ class custom_jvp(_CustomBase):
     def defjvp(self, rule: Callable) -> Callable:
         self.jvp_rule = rule
         return rule
+
+    def defjvps(self, *jvps: Callable | None) -> None:
+        """One rule per argument, ``jvp_i(tangent_i, primal_out, *primals)`` (``None``: no
+        dependence); the output tangent is their sum (JAX's ``defjvps``)."""
+        fun = self.fun
+
+        def rule(*nondiff_primals_tangents):
+            *nondiff, primals, tangents = nondiff_primals_tangents
+            out = fun(*self._merge_nondiff(nondiff, primals))
+            total = None
+            for jv, t in zip(jvps, tangents):
+                if jv is None or t is None:
+                    continue
+                c = jv(t, out, *primals)
+                total = c if total is None else total + c
+            if total is None:
+                total = tree_map(_zeros, out)
+            return out, total
+
+        self.jvp_rule = rule
+
+    def _merge_nondiff(self, nondiff, primals):
+        n = len(nondiff) + len(primals)
+        nd = {i % n for i in self.nondiff_argnums}
+        a, b = iter(nondiff), iter(primals)
+        return tuple(next(a) if i in nd else next(b) for i in range(n))
 
     def __call__(self, *args, **kwargs):
         if self.jvp_rule is None:

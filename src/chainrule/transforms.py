@@ -158,7 +158,7 @@ def _ones_like(x):
 # forward mode
 # ---------------------------------------------------------------------------
 
-def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
+def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = False):
     """Forward mode: ``(f(*primals), J·tangents)`` in one pass.
 
     Args:
@@ -166,9 +166,11 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
         primals: the point, a tuple or list of arguments.
         tangents: the direction, the same structure and shapes as ``primals``
             (``None`` for an argument means a zero tangent).
+        has_aux: ``f`` returns ``(out, aux)``; aux comes back untouched as a third item.
 
     Returns:
-        ``(out, tangent_out)``, both shaped like ``f``'s output.
+        ``(out, tangent_out)``, both shaped like ``f``'s output (``(out, tangent_out,
+        aux)`` with ``has_aux``).
 
     Example:
         >>> import chainrule as cr, chainrule.numpy as np
@@ -214,6 +216,8 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
         out = f(*tree_unflatten(ptree, boxes))
     finally:
         trace.active = False
+    if has_aux:
+        out, aux = _split_aux(out, f)
     out_flat, out_tree = tree_flatten(out)
     primal_out, tangent_out = [], []
     for o in out_flat:
@@ -223,6 +227,9 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
         else:
             primal_out.append(o)
             tangent_out.append(_zeros_like(o))
+    if has_aux:
+        return (tree_unflatten(out_tree, primal_out), tree_unflatten(out_tree, tangent_out),
+                _unbox_tree(aux, trace))
     return tree_unflatten(out_tree, primal_out), tree_unflatten(out_tree, tangent_out)
 
 
