@@ -1523,3 +1523,30 @@ def test_custom_jvps_both_rules():
 def test_jvp_has_aux():
     out, t, aux = cr.jvp(lambda x: (np.sin(x), {"c": np.cos(x)}), (0.5,), (2.0,), has_aux=True)
     close((out, t, aux), (onp.sin(0.5), 2 * onp.cos(0.5), {"c": onp.cos(0.5)}))
+
+
+def test_value_and_grad_tuple_output_error_is_clear():
+    with pytest.raises(TypeError, match="returned a tuple"):
+        cr.value_and_grad(lambda x: (x, x))(1.0)
+
+
+def test_vmap_axis_size():
+    close(cr.vmap(lambda: 1.0, axis_size=3)(), onp.ones(3))
+    close(cr.vmap(lambda x: x * 2.0, in_axes=None, axis_size=2)(onp.arange(3.0)),
+          onp.stack([onp.arange(3.0) * 2.0] * 2))
+    with pytest.raises(ValueError):
+        cr.vmap(lambda x: x, axis_size=4)(onp.ones(3))
+
+
+def test_remat_static_argnums_and_policy_kwargs():
+    f = functools.partial(cr.checkpoint, static_argnums=(1,))(lambda x, n: x ** n)
+    close(grad(f)(2.0, 3), 12.0)
+    g = cr.checkpoint(lambda x: np.sin(x), prevent_cse=False, policy=None)
+    close(grad(g)(0.0), 1.0)
+
+    @functools.partial(cr.checkpoint, static_argnums=(0,))
+    def h(flag, x):
+        return np.sin(x) if flag else np.cos(x)
+
+    close(grad(lambda x: h(True, x))(0.0), 1.0)
+    close(grad(lambda x: h(False, x))(0.0), 0.0)

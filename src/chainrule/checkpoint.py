@@ -17,7 +17,7 @@ is lost.
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from typing import Any, Callable
 
 from chainrule.core.pytree import tree_flatten, tree_unflatten
 from chainrule.core.primitive import Tracer
@@ -28,11 +28,16 @@ from chainrule.transforms import vjp as _vjp
 __all__ = ["checkpoint"]
 
 
-def checkpoint(f: Callable) -> Callable:
+def checkpoint(f: Callable | None = None, *, prevent_cse: bool = True, policy: Any = None,
+               static_argnums: int | tuple = (), concrete: bool = False) -> Callable:
     """``f`` with its forward pass recomputed in the backward pass (memory for time).
 
     Args:
         f: a function of arrays (pytrees allowed) returning a pytree of arrays.
+        prevent_cse, policy, concrete: accepted for JAX compatibility (``jax.checkpoint``
+            / ``jax.remat``); everything but the inputs is recomputed.
+        static_argnums: arguments that are not arrays to differentiate (Python values
+            the function branches on); they are passed through as constants.
 
     Returns:
         A function with f's values and derivatives (JAX's ``checkpoint`` / ``remat``).
@@ -45,8 +50,23 @@ def checkpoint(f: Callable) -> Callable:
         True
     """
 
+    if f is None:  # used as @checkpoint(static_argnums=...) or partial(checkpoint, ...)
+        return lambda g: checkpoint(g, prevent_cse=prevent_cse, policy=policy,
+                                    static_argnums=static_argnums, concrete=concrete)
+    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
+        if static:
+            n = len(args)
+            fixed = {i % n: args[i] for i in static if -n <= i < n}
+            rest = tuple(a for i, a in enumerate(args) if i not in fixed)
+
+            def f_rest(*dyn, **kw):
+                it = iter(dyn)
+                return f(*[fixed[i] if i in fixed else next(it) for i in range(n)], **kw)
+
+            return checkpoint(f_rest)(*rest, **kwargs)
         flat, tree = tree_flatten(args)
         pos = [k for k, x in enumerate(flat) if isinstance(x, Tracer)]
         if not pos or _captures_tracer(f) or _has_tracer(kwargs):

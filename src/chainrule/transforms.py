@@ -338,6 +338,12 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
                 trace.active = False
             if has_aux:
                 res, aux = _split_aux(res, f)
+            if isinstance(res, (tuple, list, dict)) or res is None:
+                raise TypeError(
+                    f"grad({_fname(f)}) needs a scalar output, but {_fname(f)} returned a "
+                    f"{type(res).__name__}. Return one real scalar; with an auxiliary value "
+                    "return (value, aux) and pass has_aux=True; for several outputs use "
+                    "chainrule.jacobian (or jacrev/jacfwd).")
             ours = isinstance(res, Tracer) and res._trace is trace
             out = res._value if ours else res
             if shape_of(out) != () or (dtype_of(out).kind == "c" and not holomorphic):

@@ -36,7 +36,8 @@ def _leaf_axes(spec: Any, arg: Any, where: str) -> list:
                      "same structure with an int/None at each leaf")
 
 
-def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
+def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_name: Any = None,
+         axis_size: int | None = None) -> Callable:
     """Vectorise ``f`` over a batch axis of its arguments.
 
     Args:
@@ -45,6 +46,8 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
             tuple with one int/None (or matching pytree) per positional argument.
         out_axes: where the batch axis goes in each output: an int, ``None`` (the output
             must be the same for every example), or a pytree matching the output.
+        axis_name: accepted for JAX compatibility (chainrule has no collectives).
+        axis_size: the batch size, needed only when no argument is batched.
 
     Returns:
         The batched function (keyword arguments are passed through unbatched).
@@ -84,6 +87,11 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
                     f"({size} and {s[ax]}, shapes along in_axes); give arrays with equal "
                     "batch axes, or None for arguments to share")
             size = s[ax]
+        if size is not None and axis_size is not None and axis_size != size:
+            raise ValueError(f"vmap({_name(f)}): axis_size={axis_size} but the batched "
+                             f"arguments have batch size {size}")
+        if size is None:
+            size = axis_size
         if size is None:
             raise ValueError(f"vmap({_name(f)}): no argument is batched (every in_axes is "
                              "None); batch at least one argument")
