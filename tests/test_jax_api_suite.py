@@ -328,7 +328,18 @@ def test_vjp_mismatched_arguments():
         pullback((onp.float64(7), onp.float64(100)))
 
 
-# test_jvp_jit_cached is left out: jit of a closure over an outer jvp tracer raises (jit.py)
+def test_jvp_jit_cached():
+    def func(x):
+        def inner(y):
+            return y * x
+
+        # two calls of the inner jit (the second one hits the cache)
+        res1 = cr.jit(inner)(4.0)
+        res2 = cr.jit(inner)(5.0)
+        return res1 + res2
+
+    close(cr.jvp(func, (5.0,), (1.0,)), (45.0, 9.0))
+    close(grad(func)(5.0), 9.0)
 
 
 # --- complex inputs (holomorphic=False behaviour) ------------------------------------------
