@@ -1561,3 +1561,17 @@ def test_remat_static_argnums_and_policy_kwargs():
 
     close(grad(lambda x: h(True, x))(0.0), 1.0)
     close(grad(lambda x: h(False, x))(0.0), 0.0)
+
+
+def test_grad_allow_int():
+    def f(x, n):
+        return x ** 2 * n
+
+    gx, gn = grad(f, argnums=(0, 1), allow_int=True)(3.0, 2)
+    assert gx == 12.0 and gn == 0
+    g = grad(lambda x, idx: np.sum(x[idx] ** 2), argnums=(0, 1), allow_int=True)(
+        onp.array([1.0, 2.0, 3.0]), onp.array([0, 2]))
+    close(g[0], onp.array([2.0, 0.0, 6.0]))
+    assert onp.all(onp.asarray(g[1]) == 0)
+    with pytest.raises(TypeError):
+        grad(f, argnums=1)(3.0, 2)

@@ -305,7 +305,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
 
 
 def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
-                   holomorphic: bool = False):
+                   holomorphic: bool = False, allow_int: bool = False):
     """``f`` and its gradient in one forward and one backward pass (scalar output).
 
     Args:
@@ -314,6 +314,8 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
         has_aux: ``f`` returns ``(value, aux)``.
         holomorphic: ``f`` is a complex-differentiable function of complex inputs with a
             complex scalar output; the gradient is the complex derivative f'(z).
+        allow_int: integer arguments are allowed; their gradient is zero (integers carry
+            no derivative), instead of an error.
 
     Returns:
         a function returning ``(value, gradient)`` (``((value, aux), gradient)`` with
@@ -324,7 +326,8 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
 
     def value_and_grad_f(*args, **kwargs):
         fs, selected, nums = _select_args(f, args, kwargs, argnums, "grad")
-        _check_inexact(selected, nums, "grad", f)
+        if not allow_int:
+            _check_inexact(selected, nums, "grad", f)
         if holomorphic:
             _check_complex(selected, "grad", f)
         leaves_only = all(type(a) is float or type(a) is np.ndarray for a in selected)
@@ -332,7 +335,11 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
         trace = ReverseTrace()
         with paused_gc():
             try:
-                boxes = [trace.new_input(p) for p in flat]
+                if allow_int:  # integer leaves stay constants (their gradient is zero)
+                    live = [dtype_of(p).kind in "fc" for p in flat]
+                    boxes = [trace.new_input(p) if k else p for p, k in zip(flat, live)]
+                else:
+                    boxes = [trace.new_input(p) for p in flat]
                 res = fs(*(boxes if leaves_only else tree_unflatten(tree, boxes)))
             finally:
                 trace.active = False
@@ -355,11 +362,14 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
                     "for a sum of outputs, return .sum(); for a complex-differentiable "
                     "function pass holomorphic=True."
                 )
-            n = len(flat)
+            n = len(flat) if not allow_int else sum(live)
             seed = _ones_like(out)
             if holomorphic and dtype_of(out).kind != "c":
                 seed = seed + 0j
             cts = backward(trace.tape, {res.index: seed}, n) if ours else [None] * n
+            if allow_int:
+                it = iter(cts)
+                cts = [next(it) if k else None for k in live]
         g = [_materialize(c, p) for c, p in zip(cts, flat)]
         g = tuple(g) if leaves_only else tree_unflatten(tree, g)
         g = g[0] if single else g
@@ -386,7 +396,7 @@ def _unbox_tree(tree, trace):
 
 
 def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
-         holomorphic: bool = False):
+         holomorphic: bool = False, allow_int: bool = False):
     """The gradient of a scalar function (reverse mode).
 
     Example (the lecture's Griewank function):
@@ -396,7 +406,7 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
         >>> [round(float(g), 3) for g in cr.grad(f, argnums=(0, 1))(1.5, 0.5)]
         [3.012, -13.724]
     """
-    vg = value_and_grad(f, argnums, has_aux, holomorphic)
+    vg = value_and_grad(f, argnums, has_aux, holomorphic, allow_int)
 
     def grad_f(*args, **kwargs):
         value, g = vg(*args, **kwargs)
