@@ -127,3 +127,14 @@ def test_jit_closing_over_an_outer_tracer_runs_under_that_transformation():
     assert cr.grad(cr.grad(lambda x: func(x) * x))(2.0) == 18.0
     with pytest.raises(TypeError, match="Pass it as an argument"):
         cr.grad(lambda x: cr.make_ir(lambda y: y * x)(1.0) and x)(1.0)
+
+
+def test_jit_in_a_staged_loop_body_closing_over_the_carry_is_inlined():
+    def loop(init):
+        def body(s):
+            pos, count = s
+            return cr.jit(lambda p: (p + 1, count + 1))(pos)
+
+        return cr.while_loop(lambda s: s[0] < 10, body, (init, 0))[1]
+
+    assert loop(2) == 8 and cr.jit(loop)(2) == 8 and cr.jit(loop)(5) == 5

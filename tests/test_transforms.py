@@ -225,3 +225,24 @@ def test_methods_and_operators_on_tracers():
     # iteration and comparisons
     g = cr.grad(lambda x: sum(xi * xi for xi in x if xi > 0.2))(x)
     onp.testing.assert_allclose(g, onp.where(x > 0.2, 2 * x, 0.0))
+
+
+def test_ordered_and_default_dicts_are_pytrees():
+    from collections import OrderedDict, defaultdict
+
+    import numpy as onp
+
+    def f(p):
+        return p["b"] * 2.0 + p["a"] * p["b"]
+
+    od = OrderedDict([("b", 3.0), ("a", 2.0)])
+    g = cr.grad(f)(od)
+    assert type(g) is OrderedDict and list(g) == ["b", "a"] and g == {"b": 4.0, "a": 3.0}
+    dd = defaultdict(float, {"a": 2.0, "b": 3.0})
+    g = cr.grad(f)(dd)
+    assert type(g) is defaultdict and g.default_factory is float and g == {"a": 3.0, "b": 4.0}
+    out = cr.jit(lambda x: OrderedDict([("z", x * 2.0), ("y", x)]))(onp.ones(2))
+    assert type(out) is OrderedDict and list(out) == ["z", "y"]
+    from chainrule.core.pytree import tree_flatten
+
+    assert tree_flatten(od)[0] == [3.0, 2.0]  # insertion order, as in JAX

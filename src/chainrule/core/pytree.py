@@ -3,10 +3,13 @@
 ``tree_flatten(x)`` returns ``(leaves, treedef)``; ``tree_unflatten(treedef,
 leaves)`` rebuilds the structure. ``None`` is an empty subtree (no leaves), dict
 keys are visited in sorted order, as in JAX, and namedtuples keep their type.
+As in JAX, an ``OrderedDict`` keeps its insertion order and a ``defaultdict`` its
+default factory (its keys sorted).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict, defaultdict
 from typing import Any, Callable
 
 __all__ = ["tree_flatten", "tree_unflatten", "tree_map", "tree_leaves", "TreeDef"]
@@ -18,7 +21,8 @@ class TreeDef:
     __slots__ = ("kind", "meta", "children")
 
     def __init__(self, kind: str, meta: Any = None, children: tuple = ()) -> None:
-        self.kind = kind  # "leaf", "none", "tuple", "list", "dict", "namedtuple"
+        # "leaf", "none", "tuple", "list", "dict", "namedtuple", "odict", "ddict"
+        self.kind = kind
         self.meta = meta
         self.children = children
 
@@ -27,6 +31,21 @@ class TreeDef:
         if self.kind == "leaf":
             return 1
         return sum(c.num_leaves for c in self.children)
+
+    def node(self, children: list) -> Any:
+        """This node (not a leaf or None) rebuilt around ``children``."""
+        kind = self.kind
+        if kind == "tuple":
+            return tuple(children)
+        if kind == "list":
+            return list(children)
+        if kind == "dict":
+            return dict(zip(self.meta, children))
+        if kind == "odict":
+            return OrderedDict(zip(self.meta, children))
+        if kind == "ddict":
+            return defaultdict(self.meta[0], zip(self.meta[1], children))
+        return self.meta(*children)
 
     def __eq__(self, other: object) -> bool:
         return self is other or (
@@ -53,6 +72,10 @@ class TreeDef:
             return "[" + inner + "]"
         if self.kind == "namedtuple":
             return f"{self.meta.__name__}({inner})"
+        if self.kind in ("odict", "ddict"):
+            keys = self.meta if self.kind == "odict" else self.meta[1]
+            return f"{'OrderedDict' if self.kind == 'odict' else 'defaultdict'}(" + ", ".join(
+                f"{k!r}: {c!r}" for k, c in zip(keys, self.children)) + ")"
         return "(" + inner + ("," if len(self.children) == 1 else "") + ")"
 
 
@@ -69,6 +92,12 @@ def _flatten(x: Any, leaves: list) -> TreeDef:
     if t is dict:
         keys = sorted(x)
         return TreeDef("dict", tuple(keys), tuple(_flatten(x[k], leaves) for k in keys))
+    if t is OrderedDict:
+        return TreeDef("odict", tuple(x), tuple(_flatten(v, leaves) for v in x.values()))
+    if t is defaultdict:
+        keys = sorted(x)
+        return TreeDef("ddict", (x.default_factory, tuple(keys)),
+                       tuple(_flatten(x[k], leaves) for k in keys))
     if x is None:
         return _NONE
     if isinstance(x, tuple) and hasattr(t, "_fields"):
@@ -94,9 +123,7 @@ def _build(td: TreeDef, it) -> Any:
         return tuple(children)
     if kind == "list":
         return children
-    if kind == "dict":
-        return dict(zip(td.meta, children))
-    return td.meta(*children)
+    return td.node(children)
 
 
 def tree_unflatten(treedef: TreeDef, leaves) -> Any:

@@ -159,7 +159,7 @@ class StagingTrace(Trace):
         if isinstance(a, StagingTracer):
             if a._trace is self:
                 return a.var
-            raise RuntimeError(
+            raise CapturedTracerError(
                 "a value staged by an enclosing jit/make_ir was used inside a nested one; "
                 "pass it to the inner function as an argument instead"
             )
@@ -285,6 +285,11 @@ def stage(f: Callable, args: tuple, kwargs: dict | None = None,
     for o in out_leaves:
         if isinstance(o, StagingTracer) and o._trace is trace:
             outputs.append(o.var)
+        elif isinstance(o, Tracer) and o._trace.active:
+            raise CapturedTracerError(
+                f"an output of {getattr(f, '__name__', 'the function')} ({o!r}) is computed "
+                "from a value an enclosing transformation is tracing, not from its "
+                "arguments; pass that value as an argument of the staged function")
         elif isinstance(o, Tracer):
             raise trace.leaked(o)
         else:

@@ -263,7 +263,9 @@ def _structure(em: _PyEmitter, td: Any, it) -> str:
         return "[" + ", ".join(parts) + "]"
     if kind == "dict":
         return "{" + ", ".join(f"{k!r}: {p}" for k, p in zip(td.meta, parts, strict=False)) + "}"
-    return em.const(td.meta, "_type") + "(" + ", ".join(parts) + ")"
+    if kind == "namedtuple":
+        return em.const(td.meta, "_type") + "(" + ", ".join(parts) + ")"
+    return em.const(td.node, "_node") + "([" + ", ".join(parts) + "])"  # OrderedDict & co
 
 
 class GeneratedFunction:
