@@ -131,3 +131,38 @@ def test_reductions_property(x, axis, keepdims):
     cr.check_grads(f, (x,), order=2)
     onp.testing.assert_allclose(
         cr.elementwise_grad(lambda x: np.sum(x * x, axis=axis, keepdims=keepdims))(x), 2 * x)
+
+
+#: known float32 promotions, each a bug to fix (strict: the test fails once it is fixed)
+_PROMOTES = {"tuple_get": "fori_loop stages its index as an int64 value, so i·x turns a "
+                          "float32 carry into float64 (JAX's index is weakly typed)"}
+SMOOTH_CASES = [
+    pytest.param(name, spec.shapes[-1], id=name,
+                 marks=[pytest.mark.xfail(strict=True, reason=_PROMOTES[name])]
+                 if name in _PROMOTES else [])
+    for name, spec in SPECS.items() if spec.kind == "smooth" and spec.shapes]
+
+
+@pytest.mark.parametrize("name,shapes", SMOOTH_CASES)
+def test_float32_in_float32_out(name, shapes):
+    """Float32 arguments keep float32 values, tangents and cotangents (no silent
+    promotion to float64 inside a rule), as JAX and PyTorch do."""
+    spec = SPECS[name]
+    args = tuple(a.astype(onp.float32) if isinstance(a, onp.ndarray) and a.dtype == onp.float64
+                 else a for a in _args(spec, shapes, seed=1))
+    if not any(isinstance(a, onp.ndarray) and a.dtype == onp.float32 for a in args):
+        return  # scalar-only rows: Python floats are float64 by definition
+    plain = spec.fn(*args)
+    value, back = cr.vjp(spec.fn, *args)
+    cts = cr.tree_map(lambda o: onp.ones_like(o), value)
+    _, t_out = cr.jvp(spec.fn, args, tuple(onp.ones_like(a) if isinstance(a, onp.ndarray)
+                                           else 1.0 for a in args))
+    for v, p, t in zip(cr.tree_flatten(value)[0], cr.tree_flatten(plain)[0],
+                       cr.tree_flatten(t_out)[0]):
+        assert onp.result_type(v) == onp.result_type(p), f"{name}: value dtype"
+        if onp.result_type(p) == onp.float32:
+            assert onp.result_type(t) == onp.float32, f"{name}: tangent {onp.result_type(t)}"
+    for a, g in zip(args, back(cts)):
+        if isinstance(a, onp.ndarray) and a.dtype == onp.float32 \
+                and onp.result_type(plain) == onp.float32:
+            assert onp.result_type(g) == onp.float32, f"{name}: cotangent {onp.result_type(g)}"

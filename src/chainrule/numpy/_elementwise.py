@@ -302,7 +302,9 @@ def _split_mask(a, b, first: bool):
     """Where ``a`` wins a max: 1; ties 0.5 each; else 0 (plain values, no derivative)."""
     a, b = concrete(a), concrete(b)
     win = np.greater(a, b) if first else np.less(a, b)
-    return np.where(win, 1.0, np.where(a == b, 0.5, 0.0))
+    mask = np.where(win, 1.0, np.where(a == b, 0.5, 0.0))
+    dtype = np.result_type(*(v if type(v) in (float, int) else dtype_of(v) for v in (a, b)))
+    return mask.astype(dtype) if dtype.kind == "f" and dtype != dtype_of(mask) else mask
 
 
 def _extremum(name, impl, first):
@@ -335,8 +337,8 @@ where_p = Primitive(
     np.where,
     jvps=(
         None,
-        lambda t, y, c, a, b: broadcast_like(where_p(c, t, 0.0), y),
-        lambda t, y, c, a, b: broadcast_like(where_p(c, 0.0, t), y),
+        lambda t, y, c, a, b: broadcast_like(where_p(c, broadcast_like(t, y), 0.0), y),
+        lambda t, y, c, a, b: broadcast_like(where_p(c, 0.0, broadcast_like(t, y)), y),
     ),
     vjps=(
         None,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.core.primitive import ANS, Primitive, Reads, concrete, shape_of
+from chainrule.core.primitive import ANS, Primitive, Reads, concrete, dtype_of, shape_of
 from chainrule.numpy._elementwise import where_p
 from chainrule.numpy._structural import expand_reduced, sum_p
 
@@ -50,7 +50,8 @@ def _tie_weights(ans, x, axis, keepdims):
     yc = concrete(ans)
     if axis is not None and not keepdims:
         yc = np.expand_dims(yc, axis)
-    hit = xc == yc
+    dtype = dtype_of(x)
+    hit = (xc == yc) * np.ones((), dtype if dtype.kind == "f" else np.float64)  # x's precision
     return hit / np.sum(hit, axis=axis, keepdims=True)
 
 

@@ -90,6 +90,8 @@ def broadcast_like(t, ans):
     shape = shape_of(ans)
     if shape_of(t) == shape:
         return t
+    if type(t) is float and type(ans) is np.ndarray and ans.dtype.kind in "fc":
+        t = ans.dtype.type(t)  # a Python float adopts the array's precision, as in NumPy
     return broadcast_to_p(t, shape=shape)
 
 

@@ -182,7 +182,8 @@ def slogdet(a):
 def _phi(x):
     """Lower triangle with the diagonal halved."""
     n = shape_of(x)[-1]
-    w = np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n)
+    dtype = dtype_of(x) if dtype_of(x).kind == "f" else np.float64
+    w = np.tril(np.ones((n, n), dtype), -1) + np.eye(n, dtype=dtype) / 2
     return x * w
 
 

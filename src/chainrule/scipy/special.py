@@ -42,6 +42,14 @@ def _gammaln_np(x):
     return np.vectorize(math.lgamma, otypes=[float])(x)[()]
 
 
+def _same_precision(y, x):
+    """``y`` in ``x``'s floating precision (SciPy returns float64 for some float32 inputs)."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and dtype.kind == "f" and getattr(y, "dtype", dtype) != dtype:
+        return np.asarray(y).astype(dtype)
+    return y
+
+
 def _polygamma_np(n, x):
     """ψ^(n)(x) for x > 0: recurrence up to x ≥ 10, then the asymptotic series."""
     x = np.asarray(x, dtype=float)
@@ -81,7 +89,8 @@ erfc_p = Primitive("erfc", _impl("erfc", _erfc_np),
                    reads=Reads((0,)), doc="y = erfc x; y' = -2/√π·e^{-x²}")
 polygamma_p = Primitive(
     "polygamma",
-    lambda x, n: _sp.polygamma(n, x) if _sp is not None else _polygamma_np(n, x),
+    lambda x, n: _same_precision(
+        _sp.polygamma(n, x) if _sp is not None else _polygamma_np(n, x), x),
     jvps=(lambda t, y, x, n: t * polygamma_p(x, n=n + 1),),
     vjps=(lambda g, y, x, n: g * polygamma_p(x, n=n + 1),),
     reads=Reads((0,)), doc="y = ψ^(n)(x); y' = ψ^(n+1)(x)")
