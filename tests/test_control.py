@@ -155,3 +155,17 @@ def test_nested_loops_and_branch_in_a_loop_under_jit():
     cr.check_grads(f, (0.4,), order=2)
     src = cr.source(cr.grad(f), 0.4)
     assert "while" not in src and src.count("if ") >= 2
+
+
+def test_loop_index_and_python_ints_are_weakly_typed():
+    """i·x keeps a float32 carry float32 (as in a Python loop and in JAX)."""
+    x = onp.linspace(0.5, 1.0, 4).astype(onp.float32)
+
+    def f(x):
+        return cr.fori_loop(0, 3, lambda i, c: c * (i + 1) * 0.5, x)
+
+    for fn in (f, cr.jit(f)):
+        assert fn(x).dtype == onp.float32
+        assert cr.grad(lambda x, fn=fn: np.sum(fn(x)))(x).dtype == onp.float32
+    onp.testing.assert_allclose(f(x), x * 0.75, rtol=1e-6)
+    assert cr.jit(lambda x, n: x * n)(x, 3).dtype == onp.float32

@@ -133,17 +133,11 @@ def test_reductions_property(x, axis, keepdims):
         cr.elementwise_grad(lambda x: np.sum(x * x, axis=axis, keepdims=keepdims))(x), 2 * x)
 
 
-#: known float32 promotions, each a bug to fix (strict: the test fails once it is fixed)
-_PROMOTES = {"tuple_get": "fori_loop stages its index as an int64 value, so i·x turns a "
-                          "float32 carry into float64 (JAX's index is weakly typed)"}
-SMOOTH_CASES = [
-    pytest.param(name, spec.shapes[-1], id=name,
-                 marks=[pytest.mark.xfail(strict=True, reason=_PROMOTES[name])]
-                 if name in _PROMOTES else [])
-    for name, spec in SPECS.items() if spec.kind == "smooth" and spec.shapes]
+SMOOTH_CASES = [(name, spec.shapes[-1]) for name, spec in SPECS.items()
+                if spec.kind == "smooth" and spec.shapes]
 
 
-@pytest.mark.parametrize("name,shapes", SMOOTH_CASES)
+@pytest.mark.parametrize("name,shapes", SMOOTH_CASES, ids=[n for n, _ in SMOOTH_CASES])
 def test_float32_in_float32_out(name, shapes):
     """Float32 arguments keep float32 values, tangents and cotangents (no silent
     promotion to float64 inside a rule), as JAX and PyTorch do."""

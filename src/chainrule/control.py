@@ -725,7 +725,7 @@ def fori_loop(lower: int, upper: int, body_fun: Callable, init_val: Any) -> Any:
         out, box["tree"] = tree_flatten(body_fun(i, tree_unflatten(tree, list(carry))))
         return out
 
-    prog, caps = stage_sub(flat_body, [AVal((), np.int64)] + avals,
+    prog, caps = stage_sub(flat_body, [AVal((), np.int64, True)] + avals,
                            ["i"] + [None] * len(avals),
                            name=getattr(body_fun, "__name__", "body"))
     _check_carry("fori_loop", tree, box["tree"], avals, [o.aval for o in prog.outputs])

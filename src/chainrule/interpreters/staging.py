@@ -106,7 +106,7 @@ class StagingTracer(Tracer):
 def _placeholder(aval: AVal) -> Any:
     """A value of the right shape and type, for shape inference by evaluation."""
     if aval.pyfloat:
-        return 1.0
+        return 1.0 if aval.dtype.kind == "f" else 1
     return np.ones(aval.shape, aval.dtype)
 
 

@@ -21,7 +21,8 @@ __all__ = ["AVal", "Var", "Lit", "Eqn", "Program", "aval_of", "atom_key"]
 
 
 class AVal:
-    """The abstract value of a variable: shape and dtype (``pyfloat``: a Python float)."""
+    """The abstract value of a variable: shape and dtype (``pyfloat``: a Python scalar,
+    float or, with an integer dtype, int; weakly typed, as NumPy treats them)."""
 
     __slots__ = ("shape", "dtype", "pyfloat")
 
@@ -50,7 +51,7 @@ class AVal:
     def short(self) -> str:
         """``f64[3,4]`` (arrays) or ``float`` (Python floats)."""
         if self.pyfloat:
-            return "float"
+            return "float" if self.dtype.kind == "f" else "int"
         kind = {"f": "f", "c": "c", "i": "i", "u": "u", "b": "bool"}.get(self.dtype.kind, "?")
         name = kind if kind == "bool" else f"{kind}{self.dtype.itemsize * 8}"
         return f"{name}[{','.join(map(str, self.shape))}]"
@@ -65,6 +66,8 @@ def aval_of(x: Any) -> AVal:
         return AVal((), np.float64, True)
     if isinstance(x, (bool, np.bool_)):
         return AVal((), np.bool_)
+    if type(x) is int:  # weak, like a Python float: 2·x keeps x's precision
+        return AVal((), np.int64, True)
     if isinstance(x, int):
         return AVal((), np.int64)
     if isinstance(x, complex):
