@@ -138,3 +138,20 @@ def test_jit_in_a_staged_loop_body_closing_over_the_carry_is_inlined():
         return cr.while_loop(lambda s: s[0] < 10, body, (init, 0))[1]
 
     assert loop(2) == 8 and cr.jit(loop)(2) == 8 and cr.jit(loop)(5) == 5
+
+
+def test_value_dependent_numpy_composites_under_jit():
+    x = onp.array([3.0, onp.inf, -onp.inf, onp.nan, 1.0, 2.0])
+    onp.testing.assert_array_equal(cr.jit(lambda x: np.nan_to_num(x, posinf=9.0))(x),
+                                     onp.nan_to_num(x, posinf=9.0))
+    g = cr.jit(cr.grad(lambda x: np.sum(np.nan_to_num(x) * 2.0)))(x)
+    onp.testing.assert_array_equal(g, [2.0, 0.0, 0.0, 0.0, 2.0, 2.0])
+    y = onp.array([3.0, 1.0, 2.0, 5.0, 4.0])
+    part = cr.jit(lambda y: np.partition(y, 2))(y)
+    assert part[2] == onp.partition(y, 2)[2]
+    assert (part[:2] <= part[2]).all() and (part[3:] >= part[2]).all()
+    onp.testing.assert_array_equal(
+        cr.jit(lambda y: np.select([y > 2.5], [y * 2.0], default=y))(y),
+        onp.select([y > 2.5], [y * 2.0], default=y))
+    with pytest.raises(TypeError, match="real_if_close"):
+        cr.jit(lambda z: np.real_if_close(z))(onp.array([1 + 1e-20j, 2 + 0j]))

@@ -78,10 +78,18 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     """``numpy.nan_to_num``: the derivative is 1 at finite entries, 0 at replaced ones."""
     if not _traced(x):
         return np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf)
-    v = concrete(x)
-    finite = np.isfinite(v)
-    fill = np.nan_to_num(v, nan=nan, posinf=posinf, neginf=neginf)
-    return ns.where(finite, x, fill)
+    dtype = dtype_of(x)
+    if dtype.kind == "c":  # real and imaginary parts separately, as NumPy does
+        parts = [nan_to_num(p(x), nan=nan, posinf=posinf, neginf=neginf)
+                 for p in (ewm.real, ewm.imag)]
+        return parts[0] + 1j * parts[1]
+    if dtype.kind != "f":
+        return x
+    big, t = np.finfo(dtype).max, dtype.type  # the replacements in x's precision
+    v = concrete(x)  # a value, or a staged one under jit: only comparisons of it are used
+    fill = ns.where(v != v, t(nan), ns.where(v > 0, big if posinf is None else t(posinf),
+                                             -big if neginf is None else t(neginf)))
+    return ns.where(np.isfinite(v), x, fill)
 
 
 def real_if_close(a, tol=100):
@@ -90,18 +98,28 @@ def real_if_close(a, tol=100):
         return np.real_if_close(a, tol)
     if dtype_of(a).kind != "c":
         return a
-    if np.real_if_close(concrete(a), tol).dtype.kind != "c":
+    v = concrete(a)
+    if isinstance(v, Tracer):
+        raise TypeError(
+            "real_if_close chooses its result's type from the values, which jit does not "
+            "know; under jit use np.real(a) where the imaginary part is known to vanish, "
+            "or keep the complex array")
+    if np.real_if_close(v, tol).dtype.kind != "c":
         return ewm.real(a)
     return a
 
 
 def partition(a, kth, axis=-1, kind="introselect", order=None):
-    """``numpy.partition``: the same permutation NumPy picks, gathered differentiably."""
+    """``numpy.partition``: the same permutation NumPy picks, gathered differentiably
+    (under ``jit``, where values are unknown, the sorted array: also a partition)."""
     if not _traced(a):
         return np.partition(a, kth, axis=axis, kind=kind, order=order)
     if axis is None:
         a, axis = ns.ravel(a), -1
-    idx = np.argpartition(concrete(a), kth, axis=axis, kind=kind)
+    v = concrete(a)
+    if isinstance(v, Tracer):  # staged (jit): a sorted array is a valid partition too
+        return asm.sort(a, axis=axis)
+    idx = np.argpartition(v, kth, axis=axis, kind=kind)
     return asm.take_along_axis(a, idx, axis=axis)
 
 
