@@ -18,10 +18,11 @@ operator may overwrite an operand's array when
 * the tape does not keep the operand (its VJP rules do not read it), and the result
   has the operand's dtype and shape (checked by the caller).
 
-Reference counts are calibrated at import against :func:`_probe`, which holds exactly
-the references the operator does, on CPython before 3.14 only: 3.14 borrows stack
-references, so a temporary and a named value can have equal counts. Elsewhere the
-check always says no and every result is computed into a fresh array, as before.
+Reference counts are calibrated at import against :func:`_probe_operator`, which holds
+exactly the references the operator does, on CPython before 3.14 with the GIL only:
+3.14 borrows stack references, so a temporary and a named value can have equal counts,
+and free-threaded builds defer counts. Elsewhere the check always says no and every
+result is computed into a fresh array, as before.
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ def _calibrate() -> tuple[tuple[int, int], tuple[int, int]] | None:
     when temporaries cannot be told from named values by their counts."""
     if platform.python_implementation() != "CPython" or sys.version_info >= (3, 14):
         return None
+    if not getattr(sys, "_is_gil_enabled", lambda: True)():
+        return None  # free-threaded builds share and defer reference counts
     seen: list = []
     _Box.__add__ = _probe_operator(seen)
 
