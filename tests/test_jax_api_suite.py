@@ -14,16 +14,9 @@ import pytest
 
 import chainrule as cr
 import chainrule.numpy as np
+from helpers import close
 
 grad, jacfwd, jacrev, hessian = cr.grad, cr.jacfwd, cr.jacrev, cr.hessian
-
-
-def close(a, b, tol=1e-7):
-    fa, ta = cr.tree_flatten(a)
-    fb, tb = cr.tree_flatten(b)
-    assert ta == tb, (ta, tb)
-    for x, y in zip(fa, fb):
-        onp.testing.assert_allclose(onp.asarray(x), onp.asarray(y), rtol=tol, atol=tol)
 
 
 # --- grad / value_and_grad: argnums, keyword arguments -------------------------------------
@@ -687,17 +680,27 @@ def test_remat_nontrivial_env():
 
 # --- custom_jvp (JAX's CustomJVPTest) -------------------------------------------------------
 
-def test_custom_jvp_basic():
+def _sin_with_doubled_jvp(scalar_only=False):
+    """JAX's example: sin with a custom JVP of twice the true derivative (so a test sees
+    which rule ran); ``scalar_only`` asserts the rule only ever sees scalars (vmap)."""
+
     @cr.custom_jvp
     def f(x):
+        assert not scalar_only or np.ndim(x) == 0
         return np.sin(x)
 
     def f_jvp(primals, tangents):
         x, = primals
         g, = tangents
+        assert not scalar_only or np.ndim(x) == np.ndim(g) == 0
         return f(x), 2 * np.cos(x) * g
 
     f.defjvp(f_jvp)
+    return f
+
+
+def test_custom_jvp_basic():
+    f = _sin_with_doubled_jvp()
 
     x = 3.0
     close(f(x), onp.sin(x))
@@ -757,18 +760,7 @@ def test_custom_jvp_python_control_flow():
 
 
 def test_custom_jvp_vmap():
-    @cr.custom_jvp
-    def f(x):
-        assert np.ndim(x) == 0
-        return np.sin(x)
-
-    def f_jvp(primals, tangents):
-        x, = primals
-        g, = tangents
-        assert np.ndim(x) == np.ndim(g) == 0
-        return f(x), 2 * np.cos(x) * g
-
-    f.defjvp(f_jvp)
+    f = _sin_with_doubled_jvp(scalar_only=True)
 
     x = onp.arange(3.0)
     xx = onp.arange(6.0).reshape(2, 3)
@@ -792,16 +784,7 @@ def test_custom_jvp_vmap():
 
 
 def test_custom_jvp_jit():
-    @cr.custom_jvp
-    def f(x):
-        return np.sin(x)
-
-    def f_jvp(primals, tangents):
-        x, = primals
-        g, = tangents
-        return f(x), 2 * np.cos(x) * g
-
-    f.defjvp(f_jvp)
+    f = _sin_with_doubled_jvp()
 
     x = 3.0
     close(cr.jit(f)(x), onp.sin(x))

@@ -14,14 +14,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.numpy as np
-
-
-def close(a, b, tol=1e-7):
-    fa, ta = cr.tree_flatten(a)
-    fb, tb = cr.tree_flatten(b)
-    assert ta == tb, (ta, tb)
-    for x, y in zip(fa, fb):
-        onp.testing.assert_allclose(onp.asarray(x), onp.asarray(y), rtol=tol, atol=tol)
+from helpers import close
 
 
 # --- while_loop ----------------------------------------------------------------------------

@@ -96,6 +96,10 @@ class _Keep:
         return j in self.need
 
 
+#: binary primitives whose two arguments can be swapped exactly (IEEE + and ·): CSE
+#: keys them with their arguments unordered
+COMMUTATIVE = frozenset({"add", "mul"})
+
 #: every primitive ever defined, by name (the systematic tests walk this)
 PRIMITIVES: dict[str, "Primitive"] = {}
 

@@ -118,12 +118,7 @@ def _build(td: TreeDef, it) -> Any:
         return next(it)
     if kind == "none":
         return None
-    children = [_build(c, it) for c in td.children]
-    if kind == "tuple":
-        return tuple(children)
-    if kind == "list":
-        return children
-    return td.node(children)
+    return td.node([_build(c, it) for c in td.children])
 
 
 def tree_unflatten(treedef: TreeDef, leaves) -> Any:

@@ -24,7 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.core.primitive import NO_RULE, Primitive, Trace, Tracer, params_key
+from chainrule.core.primitive import (
+    COMMUTATIVE,
+    NO_RULE,
+    Primitive,
+    Trace,
+    Tracer,
+    params_key,
+)
 from chainrule.interpreters import elision
 from chainrule.interpreters.forward import missing_rule
 
@@ -33,7 +40,6 @@ __all__ = [
 ]
 
 _new = object.__new__
-_COMMUTATIVE = frozenset({"add", "mul"})
 _ndarray = np.ndarray
 
 
@@ -60,7 +66,7 @@ class ShapeStub:
 class ReverseTrace(Trace):
     """``tape``: the recorded entries. ``shared``: when the values are variables of a
     program being staged (``jit(grad(f))``), the entry of each distinct (primitive,
-    arguments, parameters), recorded once (see :meth:`_record_once`), and ``alive``
+    arguments, parameters), recorded once (see :meth:`_sharing_key`), and ``alive``
     the constants keyed by identity there; None until then."""
 
     __slots__ = ("tape", "shared", "alive")
@@ -96,15 +102,36 @@ class ReverseTrace(Trace):
                 else:
                     lower = True
             i += 1
+        key = None
         if lower and parents and any(getattr(v, "_program_var", False) for v in vals):
-            return self._record_once(prim, args, vals, params, parents)
+            key = self._sharing_key(prim, args, vals, params)
+            out = self.shared.get(key)
+            if out is not None:
+                return out
         ans = prim(*vals, **params) if lower else prim.impl(*vals, **params)
         if not parents:
             return ans
-        return self._record(prim, vals, ans, params, parents)
+        reads = prim.reads
+        if reads is None:
+            entry = (prim, vals, ans, params, parents)
+        else:
+            keep_ans, keep = reads.kept(parents)
+            for j, v in enumerate(vals):
+                if type(v) is _ndarray and not keep[j]:
+                    vals[j] = ShapeStub(v)
+            entry = (prim, vals, ans if keep_ans else None, params, parents)
+        tape = self.tape
+        out = _new(VJPTracer)
+        out._trace = self
+        out._value = ans
+        out.index = len(tape)
+        tape.append(entry)
+        if key is not None:
+            self.shared[key] = out
+        return out
 
-    def _record_once(self, prim, args, vals, params, parents):
-        """Record ``prim(*args)`` unless an equal entry is on the tape: then its value.
+    def _sharing_key(self, prim, args, vals, params) -> tuple:
+        """What makes ``prim(*args)`` the same value as an earlier entry while staging.
 
         While staging, the same primal value is often traced twice (``jvp`` in ``t``
         and a nested ``jvp`` in ``x`` of one network both evaluate the network), and
@@ -124,33 +151,9 @@ class ReverseTrace(Trace):
             else:
                 self.alive.append(v)  # keyed by identity: keep the identity unique
                 arg_keys.append(("id", id(v)))
-        if prim.name in _COMMUTATIVE:  # a·b and b·a are one value
+        if prim.name in COMMUTATIVE:  # a·b and b·a are one value
             arg_keys.sort(key=hash)
-        key = (prim, params_key(params, self.alive), *arg_keys)
-        out = self.shared.get(key)
-        if out is None:
-            out = self._record(prim, vals, prim(*vals, **params), params, parents)
-            self.shared[key] = out
-        return out
-
-    def _record(self, prim, vals, ans, params, parents):
-        """Append the tape entry of ``ans = prim(*vals)``; its tracer."""
-        reads = prim.reads
-        if reads is None:
-            entry = (prim, vals, ans, params, parents)
-        else:
-            keep_ans, keep = reads.kept(parents)
-            for j, v in enumerate(vals):
-                if type(v) is _ndarray and not keep[j]:
-                    vals[j] = ShapeStub(v)
-            entry = (prim, vals, ans if keep_ans else None, params, parents)
-        tape = self.tape
-        out = _new(VJPTracer)
-        out._trace = self
-        out._value = ans
-        out.index = len(tape)
-        tape.append(entry)
-        return out
+        return (prim, params_key(params, self.alive), *arg_keys)
 
 
 def binary_operator(prim: Primitive, reflected: bool):

@@ -232,17 +232,9 @@ _FREE_SIZE = 4096
 
 def _dead_after(prog: Program) -> dict[int, list]:
     """equation index -> large variables last read there (equation results only)."""
-    last: dict[int, tuple[int, Var]] = {}
-    for n, e in enumerate(prog.eqns):
-        for a in e.invars:
-            if isinstance(a, Var):
-                last[id(a)] = (n, a)
-    for o in prog.outputs:
-        if isinstance(o, Var):
-            last[id(o)] = (len(prog.eqns), o)
     produced = {id(o) for e in prog.eqns for o in e.outvars}
     dead: dict[int, list] = {}
-    for n, v in last.values():
+    for n, v in prog.last_reads().values():
         if id(v) in produced and v.aval.size >= _FREE_SIZE and n < len(prog.eqns):
             dead.setdefault(n, []).append(v)
     return dead

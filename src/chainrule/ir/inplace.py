@@ -41,18 +41,13 @@ def plan(prog: Program) -> dict[int, int]:
     """``{equation index: argument position}``: the argument whose buffer the
     equation's result may be written into (see the module docstring)."""
     fresh: set[int] = set()  # ids of variables holding memory no other name sees
-    last_use: dict[int, int] = {}
-    for n, e in enumerate(prog.eqns):
-        for a in e.invars:
-            if isinstance(a, Var):
-                last_use[id(a)] = n
-                if e.prim.name not in _NO_VIEW:
-                    fresh.discard(id(a))  # a view of it may exist from here on
+    for e in prog.eqns:
+        if e.prim.name not in _NO_VIEW:
+            for a in e.invars:
+                fresh.discard(id(a))  # a view of it may exist from here on
         if e.prim.name in _FRESH and len(e.outvars) == 1 and not e.params:
             fresh.add(id(e.outvars[0]))
-    for o in prog.outputs:
-        if isinstance(o, Var):
-            fresh.discard(id(o))
+    last = prog.last_reads()  # outputs are read after every equation: never overwritten
     out: dict[int, int] = {}
     for n, e in enumerate(prog.eqns):
         if e.prim.name not in UFUNCS or e.params or len(e.outvars) != 1:
@@ -61,7 +56,7 @@ def plan(prog: Program) -> dict[int, int]:
         if aval.pyfloat or not aval.shape:
             continue
         for i, a in enumerate(e.invars):
-            if isinstance(a, Var) and id(a) in fresh and last_use[id(a)] == n \
+            if isinstance(a, Var) and id(a) in fresh and last[id(a)][0] == n \
                     and a.aval.shape == aval.shape and a.aval.dtype == aval.dtype:
                 out[n] = i
                 break

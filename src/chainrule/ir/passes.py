@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.core.primitive import params_key
+from chainrule.core.primitive import COMMUTATIVE, PRIMITIVES, params_key
 from chainrule.ir.program import Eqn, Lit, Program, Var, atom_key
 
 __all__ = ["dce", "cse", "fold", "simplify", "optimize"]
@@ -150,11 +150,11 @@ def _fold_scaling(e: Eqn, defs: dict) -> Eqn | None:
         a, b = ins
         sb = _scaling(b, defs)
         if sb is not None and sb[1] == -1.0 and _same_type(sb[0], b):
-            return Eqn(_prim("sub" if name == "add" else "add"), [a, sb[0]], [out], {},
+            return Eqn(PRIMITIVES["sub" if name == "add" else "add"], [a, sb[0]], [out], {},
                        e.origin)
         sa = _scaling(a, defs)
         if name == "add" and sa is not None and sa[1] == -1.0 and _same_type(sa[0], a):
-            return Eqn(_prim("sub"), [b, sa[0]], [out], {}, e.origin)
+            return Eqn(PRIMITIVES["sub"], [b, sa[0]], [out], {}, e.origin)
         if name == "add" and a is b and sa is not None:
             return _scaled(sa[0], 2.0 * sa[1], e)
         return None
@@ -174,18 +174,8 @@ def _scaled(c: Var, k: float, e: Eqn) -> Eqn | None:
     if not _same_type(c, out):
         return None
     if k == -1.0:
-        return Eqn(_prim("neg"), [c], [out], {}, e.origin)
-    return Eqn(_prim("mul"), [c, Lit(k)], [out], {}, e.origin)
-
-
-def _prim(name: str):
-    from chainrule.core.primitive import PRIMITIVES
-
-    return PRIMITIVES[name]
-
-
-#: binary primitives whose two arguments can be swapped (exactly, in IEEE arithmetic)
-_COMMUTATIVE = frozenset({"add", "mul"})
+        return Eqn(PRIMITIVES["neg"], [c], [out], {}, e.origin)
+    return Eqn(PRIMITIVES["mul"], [c, Lit(k)], [out], {}, e.origin)
 
 
 def simplify(prog: Program, fold: bool = True, identities: bool = True,
@@ -225,7 +215,7 @@ def simplify(prog: Program, fold: bool = True, identities: bool = True,
         if cse:
             try:
                 arg_keys = [atom_key(a) for a in ins]
-                if new.prim.name in _COMMUTATIVE:  # a·b and b·a are one subexpression
+                if new.prim.name in COMMUTATIVE:  # a·b and b·a are one subexpression
                     arg_keys.sort(key=hash)
                 key = (new.prim, tuple(arg_keys), params_key(e.params, alive))
                 hash(key)

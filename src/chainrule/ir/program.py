@@ -182,6 +182,19 @@ class Program:
             counts[e.prim.name] = counts.get(e.prim.name, 0) + 1
         return counts
 
+    def last_reads(self) -> dict[int, tuple[int, "Var"]]:
+        """``id(var) -> (index of the last equation reading it, var)``; outputs are read
+        after the last equation (index ``len(eqns)``)."""
+        last: dict[int, tuple[int, Var]] = {}
+        for n, e in enumerate(self.eqns):
+            for a in e.invars:
+                if isinstance(a, Var):
+                    last[id(a)] = (n, a)
+        for o in self.outputs:
+            if isinstance(o, Var):
+                last[id(o)] = (len(self.eqns), o)
+        return last
+
     def names(self) -> dict[int, str]:
         """``id(var) -> "v_i"``: inputs v_{-n+1}…v_0, equation results v_1, v_2, …"""
         from chainrule.ir.printer import var_names
