@@ -103,3 +103,57 @@ def test_numpy_linalg_routes_to_chainrule():
     g = cr.grad(lambda a: onp.linalg.slogdet(a)[1])(a)
     onp.testing.assert_allclose(g, onp.linalg.inv(a).T)
     cr.check_grads(lambda x: onp.sum(onp.fft.rfft(x).real), (V,), order=1)
+
+
+SCALAR_CALLS = [(0.5,), (0.5, 2.0), (2,), (2, 3), (1.5 + 0.5j,)]
+
+
+def _takes_scalars(name):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for args in SCALAR_CALLS:
+            try:
+                getattr(onp, name)(*args)
+                return True
+            except (TypeError, ValueError):
+                pass
+    return False
+
+
+UFUNC_NAMES = sorted(n for n in dir(onp) if isinstance(getattr(onp, n), onp.ufunc)
+                     and hasattr(np, n) and _takes_scalars(n))
+
+
+@pytest.mark.parametrize("name", UFUNC_NAMES)
+def test_ufuncs_on_python_scalars_return_numpy_scalars(name):
+    """np.square(2.0).sum() works as in NumPy: same result type, dtype and value."""
+    import warnings
+
+    checked = 0
+    for args in SCALAR_CALLS:
+        if name == "reciprocal" and type(args[0]) is int:
+            continue  # NumPy's integer reciprocal truncates (1/2 = 0); chainrule's is 1/x
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                ref = getattr(onp, name)(*args)
+            except (TypeError, ValueError):
+                continue
+            ours = getattr(np, name)(*args)
+        ours, ref = (ours, ref) if isinstance(ref, tuple) else ((ours,), (ref,))
+        for o, r in zip(ours, ref, strict=True):
+            assert type(o) is type(r), (args, type(o), type(r))
+            assert o.dtype == r.dtype, (args, o.dtype, r.dtype)
+            onp.testing.assert_allclose(o, r, equal_nan=True)
+        checked += 1
+    assert checked
+
+
+def test_tuple_results_as_numpy_2():
+    a, b = np.atleast_1d(0.5, onp.ones(2))
+    assert isinstance(np.atleast_2d(1.0, 2.0), tuple) and isinstance(np.meshgrid(V, V), tuple)
+    x, y = np.broadcast_arrays(0.5, onp.ones(3))
+    assert type(x) is type(y) is onp.ndarray and x.shape == y.shape == (3,)
+    assert np.square(2.0).sum() == 4.0 and np.dot(2.0, 3.0).dtype == onp.float64

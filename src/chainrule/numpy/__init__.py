@@ -202,6 +202,42 @@ for _mod, _np_mod in ((linalg, _np.linalg), (fft, _np.fft)):
 _methods_more.install()
 
 
+_PYTHON_SCALARS = (float, int, complex, bool)
+
+
+def _numpy_scalars(fn):
+    """``fn``, but a Python number or 0-d array it returns comes back as a NumPy scalar,
+    as from a NumPy ufunc.
+
+    The primitives compute on Python floats with ``math`` (the fast path of scalar
+    programs), so ``exp(1.0)`` is a ``float`` inside chainrule; the public name gives
+    NumPy's ``float64`` so that ``np.square(2.0).sum()`` works as it does in NumPy.
+    Traced values and arrays pass through unchanged.
+    """
+
+    @_functools.wraps(fn)
+    def call(*args, **kwargs):
+        r = fn(*args, **kwargs)
+        if type(r) in _PYTHON_SCALARS:
+            return _np.asarray(r)[()]
+        return r[()] if type(r) is _np.ndarray and not r.ndim else r
+
+    return call
+
+
+def _wrap_scalar_results(namespace: dict) -> None:
+    """Give chainrule.numpy's ufuncs and scalar products NumPy's scalar result types."""
+    for name, fn in list(namespace.items()):
+        if name.startswith("_") or not callable(fn) or isinstance(fn, type) \
+                or isinstance(fn, _types.ModuleType) or name in _nondiff_funcs:
+            continue
+        if isinstance(getattr(_np, name, None), _np.ufunc) or name in ("dot", "inner", "vdot"):
+            namespace[name] = _numpy_scalars(fn)
+
+
+_wrap_scalar_results(globals())
+
+
 def _has_tracer(args, kwargs) -> bool:
     for a in (*args, *kwargs.values()):
         if isinstance(a, _Tracer):

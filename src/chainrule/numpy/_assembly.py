@@ -49,7 +49,7 @@ def _nd(x) -> int:
 
 def atleast_1d(*arys):
     res = [a if _nd(a) >= 1 else ns.reshape(a, (1,)) for a in arys]
-    return res[0] if len(res) == 1 else res
+    return res[0] if len(res) == 1 else tuple(res)
 
 
 def atleast_2d(*arys):
@@ -57,7 +57,7 @@ def atleast_2d(*arys):
     for a in arys:
         n = _nd(a)
         res.append(a if n >= 2 else ns.reshape(a, (1, 1) if n == 0 else (1,) + shape_of(a)))
-    return res[0] if len(res) == 1 else res
+    return res[0] if len(res) == 1 else tuple(res)
 
 
 def atleast_3d(*arys):
@@ -71,7 +71,7 @@ def atleast_3d(*arys):
         elif len(s) == 2:
             a = ns.reshape(a, s + (1,))
         res.append(a)
-    return res[0] if len(res) == 1 else res
+    return res[0] if len(res) == 1 else tuple(res)
 
 
 def hstack(tup):
@@ -235,12 +235,13 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
         s[pos] = shape[pos]
         r = ns.reshape(x, tuple(s))
         out.append(r if sparse else ns.broadcast_to(r, tuple(shape)))
-    return out
+    return tuple(out)
 
 
 def broadcast_arrays(*args):
     shape = np.broadcast_shapes(*[shape_of(a) for a in args])
-    return [a if shape_of(a) == shape else ns.broadcast_to(a, shape) for a in args]
+    return tuple(ns.broadcast_to(a, shape) if shape_of(a) != shape
+                 else a if isinstance(a, Tracer) else np.asarray(a) for a in args)
 
 
 def take(a, indices, axis=None, mode=None):

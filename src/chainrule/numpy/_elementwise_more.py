@@ -139,8 +139,8 @@ def reciprocal(x):
 
 
 def fabs(x):
-    """|x| for real x (the subgradient 0 at 0)."""
-    return ew.absolute(x)
+    """|x| for real x (the subgradient 0 at 0), in floating point as NumPy's."""
+    return ew.absolute(x if dtype_of(x).kind in "fc" else x * 1.0)
 
 
 def positive(x):
