@@ -128,6 +128,9 @@ class Pack:
 
     __radd__ = __add__
 
+    def __mul__(self, k: float) -> "Pack":  # a cotangent times a number (reverse.backward)
+        return Pack([None if a is None else a * k for a in self.items])
+
 
 def _get_impl(tup: Any, index: int, n: int) -> Any:
     return tup[index]
@@ -149,6 +152,7 @@ class _ControlPrimitive(Primitive):
 
     __slots__ = ()
     multiple_results = True
+    scales_cotangents = False  # a body may hold a custom_vjp, not linear in its cotangent
 
     def __call__(self, *args, **params):
         trace = find_trace(args)

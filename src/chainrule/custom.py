@@ -37,6 +37,7 @@ class _UserPrimitive(Primitive):
     """A primitive outside the built-in registry (``PRIMITIVES``)."""
 
     __slots__ = ()
+    scales_cotangents = False  # the user's VJP rules need not be linear in the cotangent
 
     def __init__(self, name, impl, jvps, vjps) -> None:  # no registration
         self.name = name
@@ -47,6 +48,7 @@ class _UserPrimitive(Primitive):
         self.doc = getattr(impl, "__doc__", None)
         self.reads = None
         self.vjp_into = None
+        self.vjp_scaled = None
 
 
 class _Rules:

@@ -275,10 +275,21 @@ class Primitive:
         reads: a :class:`Reads` naming the residuals the VJP rules use (None: all).
         vjp_into: optional ``into(acc, g, *args, **params)`` adding the cotangent of
             argument 0 into an array ``acc`` in place (scatters: no zeros, no copy).
+        vjp_scaled: optional, one entry per argument (``None``: none): a VJP rule
+            ``rule(g, s, ans, *args, **params) -> (c, k)`` or ``None``, for a plain
+            array ``g`` and a number ``s``, with ``c·k`` the cotangent of ``g·s``.
+            It keeps numbers out of array passes (``-x``, ``100·x``, ``x²`` give
+            ``(g, -s)``, ``(g, 100s)``, ``(g·x, 2s)``); ``None`` falls back to ``vjps``.
+
+    Every VJP rule is linear in the cotangent, so the reverse sweep may carry a
+    number ``s`` beside an adjoint array and apply it once, where it must
+    (:func:`chainrule.interpreters.reverse.backward`). ``scales_cotangents`` is False
+    for primitives whose rules are the user's (``custom_vjp`` may clip a gradient).
     """
 
     __slots__ = ("name", "impl", "jvps", "vjps", "linear", "doc", "reads", "vjp_into",
-                 "__weakref__")
+                 "vjp_scaled", "__weakref__")
+    scales_cotangents = True
 
     def __init__(
         self,
@@ -290,6 +301,7 @@ class Primitive:
         doc: str | None = None,
         reads: "Reads | None" = None,
         vjp_into: Callable | None = None,
+        vjp_scaled: tuple | None = None,
     ) -> None:
         self.name = name
         self.impl = impl
@@ -299,6 +311,7 @@ class Primitive:
         self.doc = doc
         self.reads = reads
         self.vjp_into = vjp_into
+        self.vjp_scaled = vjp_scaled
         PRIMITIVES[name] = self
 
     def __call__(self, *args, **params):

@@ -34,7 +34,8 @@ import sys
 
 import numpy as np
 
-__all__ = ["ENABLED", "INPLACE", "MIN_BYTES", "MINE", "THEIRS", "fits", "reusable_buffer"]
+__all__ = ["ENABLED", "INPLACE", "MIN_BYTES", "MINE", "THEIRS", "fits", "fresh",
+           "reusable_buffer"]
 
 MIN_BYTES = 256 * 1024  # NumPy's NPY_MIN_ELIDE_BYTES
 _getrefcount = sys.getrefcount
@@ -117,6 +118,25 @@ _EXPECTED = _calibrate()
 ENABLED = _EXPECTED is not None
 #: expected counts for the operator's own operand and for the other operand
 MINE, THEIRS = _EXPECTED if ENABLED else ((-1, -1), (-1, -1))
+
+
+def _local_count(a) -> int:
+    return _getrefcount(a)
+
+
+def _calibrate_fresh() -> int:
+    a = np.empty(2)  # a new array held by one local, as ``fresh``'s callers hold theirs
+    return _local_count(a)
+
+
+_FRESH = _calibrate_fresh() if ENABLED else -1
+
+
+def fresh(a) -> bool:
+    """Is ``a`` an array that only the caller's one local variable references, owning
+    its writeable memory (a rule's new result, safe to overwrite)? False when in doubt."""
+    return _getrefcount(a) == _FRESH and type(a) is _ndarray and a.base is None \
+        and a.flags.writeable
 
 
 def _right(ufunc):

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.core.stretched import times_number
 from chainrule.core.primitive import (
     COMMUTATIVE,
     NO_RULE,
@@ -235,40 +236,144 @@ def backward(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
 
     Returns the adjoints of the first ``n_inputs`` tape entries (the inputs), with
     ``None`` for a symbolically zero adjoint.
+
+    An adjoint array travels with a number: the adjoint of entry ``k`` is
+    ``cts[k] · scale[k]``. VJP rules are linear in the cotangent, so a rule applied
+    to ``cts[k]`` gives its contribution up to that number, and negations and
+    scalings (``1 - x``, ``100·t``, the ``2`` of ``x²``) cost no pass over memory
+    (``Primitive.vjp_scaled``). The number is applied once: when two contributions
+    with different numbers meet, before a rule that is not linear, and at the inputs.
+    ``state[k]`` says what may be done to ``cts[k]``: overwritten (``_OWNED``, an
+    array this sweep made), only read (``_SHARED``), or copied before it is returned
+    (``_FOREIGN``: a residual, or a view of one, that a scaled rule passed on).
     """
-    cts: list = [None] * len(tape)
-    owned = bytearray(len(tape))  # 1 where cts[k] is an array this sweep allocated
+    n = len(tape)
+    cts: list = [None] * n
+    scale = [1.0] * n
+    state = bytearray(n)
     for k, ct in seeds.items():
         cts[k] = ct
-    for k in range(len(tape) - 1, n_inputs - 1, -1):
+    for k in range(n - 1, n_inputs - 1, -1):
         g = cts[k]
         if g is None:
             continue
         cts[k] = None
         prim, args, ans, params, parents = tape[k]
+        if type(g) is _ndarray:
+            s = scale[k]
+            if s != 1.0 and not prim.scales_cotangents:
+                g, s = _applied(g, s, state[k] == _OWNED and len(parents) == 1), 1.0
+            _propagate_array(prim, args, ans, params, parents, g, s, state[k],
+                             cts, scale, state)
+            continue
+        if scale[k] != 1.0:  # 0-d arithmetic gives NumPy scalars, so one can carry a number
+            g = g * scale[k]
         rules = prim.vjps
-        into = prim.vjp_into
         for argnum, p in parents:
-            old = cts[p]
-            if into is not None and owned[p] and type(g) is _ndarray:
-                into(old, g, *args, **params)  # adds the cotangent into old in place
-                continue
             rule = rules[argnum]
             if rule is NO_RULE:
                 raise missing_rule(prim, argnum, "VJP (reverse-mode)")
             c = rule(g, ans, *args, **params)
-            if old is None:
+            if cts[p] is None:
                 cts[p] = c
-                if into is not None and type(c) is _ndarray:
-                    owned[p] = 1  # a scatter's result is a fresh array
-            elif owned[p] and type(c) is _ndarray and old.shape == c.shape \
-                    and old.dtype == c.dtype:
-                old += c
             else:
-                new = old + c
-                cts[p] = new
-                owned[p] = type(new) is _ndarray and new.flags.writeable
-    return cts[:n_inputs]
+                _accumulate(cts, scale, state, p, c, 1.0, _SHARED)
+    out = cts[:n_inputs]
+    for i, c in enumerate(out):
+        if scale[i] != 1.0:
+            out[i] = _applied(c, scale[i], state[i] == _OWNED)
+        elif state[i] == _FOREIGN and type(c) is _ndarray and c.flags.writeable:
+            out[i] = c.copy()  # never hand out a residual (x itself, for ½Σx²)
+    return out
+
+
+_SHARED, _OWNED, _FOREIGN = 0, 1, 2
+_fresh = elision.fresh
+
+
+def _propagate_array(prim, args, ans, params, parents, g, s, g_state, cts, scale, state):
+    """The contributions of entry ``(prim, args, ans, params, parents)``'s adjoint ``g·s``
+    (``g`` a plain array) to its parents' adjoints."""
+    into = prim.vjp_into
+    scaled = prim.vjp_scaled
+    alone = len(parents) == 1
+    for argnum, p in parents:
+        if into is not None and state[p] == _OWNED:  # acc[idx] += g·s, in place
+            r = s / scale[p]
+            into(cts[p], g if r == 1.0 else _applied(g, r, alone and g_state == _OWNED),
+                 *args, **params)
+            continue
+        rule = scaled[argnum] if scaled is not None else None
+        out = rule(g, s, ans, *args, **params) if rule is not None else None
+        if out is None:
+            rule = prim.vjps[argnum]
+            if rule is NO_RULE:
+                raise missing_rule(prim, argnum, "VJP (reverse-mode)")
+            c, k = rule(g, ans, *args, **params), s
+        else:
+            c, k = out
+            out = None
+        if c is g:
+            c_state = _FOREIGN if g_state == _FOREIGN else _SHARED
+        elif _fresh(c) or into is not None and type(c) is _ndarray:  # a scatter's is new
+            c_state = _OWNED
+        else:  # a residual, a view of g or of one: read it, copy it before handing it out
+            c_state = _FOREIGN if type(c) is _ndarray else _SHARED
+        _accumulate(cts, scale, state, p, c, k, c_state)
+
+
+def _accumulate(cts, scale, state, p, c, k, c_state) -> None:
+    """Add the contribution ``c·k`` to the adjoint of tape entry ``p``."""
+    if k != 1.0 and (type(c) is not _ndarray or not 1e-150 < abs(k) < 1e150):
+        # a number only travels with arrays, and only while it is far from 0 and ∞
+        # (a zero must reach rules that turn 0·∞ into 0 as a zero array)
+        c, k, c_state = c * k, 1.0, _SHARED
+    old = cts[p]
+    if old is None:
+        cts[p], scale[p], state[p] = c, k, c_state
+        return
+    ko = scale[p]
+    if type(c) is _ndarray and type(old) is _ndarray and old.shape == c.shape \
+            and old.dtype == c.dtype:
+        # keep the number nearer 1 (no drift over long chains), scale the other array
+        if _spread(ko) <= _spread(k):
+            a, a_owned, b, b_owned, ka, r = old, state[p] == _OWNED, c, c_state == _OWNED, ko, k / ko
+        else:
+            a, a_owned, b, b_owned, ka, r = c, c_state == _OWNED, old, state[p] == _OWNED, k, ko / k
+        if r != 1.0:
+            if b_owned:
+                b *= r
+            else:
+                b, b_owned = b * r, type(b) is _ndarray
+        if a_owned:
+            a += b
+        elif b_owned:
+            b += a
+            a = b
+        else:
+            a = a + b
+        cts[p], scale[p] = a, ka
+        state[p] = _OWNED if type(a) is _ndarray else _SHARED  # 0-d sums are NumPy scalars
+        return
+    new = _applied(old, ko, False) + _applied(c, k, False)
+    cts[p], scale[p] = new, 1.0
+    state[p] = _OWNED if _fresh(new) else _SHARED
+
+
+def _spread(k: float) -> float:
+    """How far the number ``k`` is from 1, by ratio."""
+    k = abs(k)
+    return k if k >= 1.0 else 1.0 / k
+
+
+def _applied(c, k, may_overwrite: bool):
+    """``c · k`` (``c`` itself when ``k`` is 1), overwriting ``c`` when allowed."""
+    if k == 1.0:
+        return c
+    if may_overwrite and type(c) is _ndarray:
+        c *= k
+        return c
+    return times_number(c, k)
 
 
 class paused_gc:

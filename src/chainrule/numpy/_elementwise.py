@@ -36,7 +36,8 @@ import operator
 import numpy as np
 
 from chainrule.core.primitive import ANS, Primitive, Reads, concrete, dtype_of, shape_of
-from chainrule.numpy._structural import broadcast_like, stretched_value, unbroadcast
+from chainrule.core.stretched import stretched, stretched_value, times_number
+from chainrule.numpy._structural import broadcast_like, unbroadcast
 
 __all__: list[str] = []  # the public names are re-exported by chainrule.numpy
 
@@ -105,16 +106,10 @@ def _where_zero(c, r):
 def _negated(c):
     """-c, as a number when c is stretched from one (see ``stretched_value``)."""
     v = stretched_value(c)
-    return -c if v is None else np.broadcast_to(-v, c.shape)
+    return -c if v is None else stretched(-v, c.shape)
 
 
-def _times(c, k):
-    """c·k; a stretched c times a number k stays stretched (no pass over memory)."""
-    v = stretched_value(c)
-    if v is not None and (type(k) is float or type(k) is int or np.ndim(k) == 0
-                          and isinstance(k, (np.ndarray, np.generic))):
-        return np.broadcast_to(v * k, c.shape)
-    return c * k
+_times = times_number  # c·k; a stretched c times a number k stays stretched
 
 
 def _times_array(c, k, a):
@@ -127,6 +122,7 @@ def _times_array(c, k, a):
 
 negative = unary("neg", operator.neg,
                  lambda c, y, x: -c if type(c) is float else _negated(c), "y = -x; ẏ = -ẋ", "")
+negative.vjp_scaled = (lambda g, s, y, x: (g, -s),)
 exp = unary("exp", _float_fast(math.exp, np.exp), lambda c, y, x: c * y, "y = exp x; y' = y", "y")
 log = unary("log", _float_fast(math.log, np.log), lambda c, y, x: divide(c, x),
             "y = ln x; y' = 1/x", "x")
@@ -203,9 +199,43 @@ conj_p = Primitive(
 )
 
 
-def _bin(name, impl, jvp_a, jvp_b, vjp_a, vjp_b, doc, reads):
+def _bin(name, impl, jvp_a, jvp_b, vjp_a, vjp_b, doc, reads, scaled=None):
     return Primitive(name, impl, jvps=(jvp_a, jvp_b), vjps=(vjp_a, vjp_b), doc=doc,
-                     reads=Reads(*reads))
+                     reads=Reads(*reads), vjp_scaled=scaled)
+
+
+# Scaled VJP rules (``Primitive.vjp_scaled``): for an adjoint array g carrying the
+# number s, (c, k) with c·k the contribution, or None for the plain rule. They apply
+# where no summing over broadcast axes and no real part is needed.
+
+
+def _number(b):
+    """``b`` as a Python float when it is a real number (Python or 0-d NumPy), else None."""
+    t = type(b)
+    if t is float or t is int:
+        return float(b)
+    if isinstance(b, np.floating | np.integer) and t is not np.bool_:
+        return float(b)
+    return None
+
+
+def _as_is(g, a) -> bool:
+    """Is the cotangent ``g`` of argument ``a`` (an array, or the tape's shape-only stub of
+    one) already of its form: its shape, complex only if ``a`` is?"""
+    return getattr(a, "shape", None) == g.shape and (g.dtype.kind != "c" or a.dtype.kind == "c")
+
+
+def _scaled_times_number(g, s, a, k):
+    """(g, s·k) for ḡ·k with k a number: the cotangent of a·k or a/k (k = 1/divisor)."""
+    return (g, s * k) if k is not None and _as_is(g, a) else None
+
+
+def _scaled_square_da(g, s, y, a, b):
+    """y = a²: ā = ȳ·2a as (g·a, 2s), or (a, 2sv) when g is the number v stretched."""
+    if _number(b) != 2.0 or type(a) is not _ndarray or not _as_is(g, a) or a.dtype != g.dtype:
+        return None
+    v = stretched_value(g)
+    return (a, 2.0 * s * float(v)) if v is not None and v.dtype.kind == "f" else (g * a, 2.0 * s)
 
 
 def _ub(c, a):
@@ -243,6 +273,7 @@ subtract = _bin(
     lambda g, y, a, b: _ub(-g if type(g) is float else _negated(g), b),
     "y = a - b; ā = ȳ, b̄ = -ȳ",
     ((), ()),
+    scaled=(None, lambda g, s, y, a, b: (g, -s) if _as_is(g, b) else None),
 )
 multiply = _bin(
     "mul", operator.mul,
@@ -252,6 +283,8 @@ multiply = _bin(
     lambda g, y, a, b: _ub(a * g if type(g) is float else _times(g, a), b),
     "y = a·b; ā = ȳ·b, b̄ = ȳ·a",
     ((1,), (0,)),
+    scaled=(lambda g, s, y, a, b: _scaled_times_number(g, s, a, _number(b)),
+            lambda g, s, y, a, b: _scaled_times_number(g, s, b, _number(a))),
 )
 divide = _bin(
     "div", _scalar_safe(operator.truediv, np.true_divide),
@@ -261,6 +294,8 @@ divide = _bin(
     lambda g, y, a, b: _ub(-g * divide(y, b), b),
     "y = a/b; ā = ȳ/b, b̄ = -ȳ·y/b",
     ((1,), (1, ANS)),
+    scaled=(lambda g, s, y, a, b: _scaled_times_number(g, s, a, 1.0 / k)
+            if (k := _number(b)) else None, None),
 )
 
 
@@ -295,6 +330,7 @@ power = _bin(
     lambda g, y, a, b: _ub(_pow_db(g, y, a, b), b),
     "y = a^b; ā = ȳ·b·a^(b-1), b̄ = ȳ·y·ln a (0 at a = 0)",
     ((0, 1), (0, 1, ANS)),
+    scaled=(_scaled_square_da, None),
 )
 
 

@@ -103,18 +103,24 @@ def _complement(key: tuple, shape: tuple) -> list | None:
     return slabs
 
 
-def _scatter_impl(g, index: Index, shape: tuple):
+def _scatter_impl(g, index: Index, shape: tuple, scale: float = 1.0):
+    """zeros(shape) with [index] += g·scale (the scale applied while copying)."""
     dtype = np.result_type(dtype_of(g), np.float64) if dtype_of(g).kind in "iub" else dtype_of(g)
     slabs = None if index.accumulates else _complement(index.key, shape)
     if slabs is None:
         out = np.zeros(shape, dtype=dtype)
+        g = g if scale == 1.0 else g * scale
         if index.accumulates:
             np.add.at(out, index.key, g)
         else:
             out[index.key] = g
         return out
     out = np.empty(shape, dtype=dtype)
-    out[index.key] = g
+    view = out[index.key]
+    if scale == 1.0 or type(view) is not np.ndarray:  # all ints: one element, no view
+        out[index.key] = g if scale == 1.0 else g * scale
+    else:
+        np.multiply(g, scale, out=view)
     for slab in slabs:
         out[slab] = 0
     return out
@@ -137,6 +143,7 @@ getitem_p = Primitive(
     doc="y = x[idx]; x̄ = zeros with x̄[idx] += ȳ",
     reads=Reads(()),
     vjp_into=_scatter_into,
+    vjp_scaled=(lambda g, s, y, x, index: (_scatter_impl(g, index, shape_of(x), s), 1.0),),
 )
 
 scatter_add_p = Primitive(

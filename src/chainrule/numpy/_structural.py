@@ -11,8 +11,8 @@ or cotangent between shapes, so they live together. Conventions:
   to an argument of ``shape``; :func:`broadcast_like` ``(t, ans)`` stretches a
   tangent to the output's shape.
 * A *stretched* array is one number broadcast to a shape (every stride 0), as the
-  adjoint of a sum or mean is. :func:`stretched_value` finds its number so that rules
-  scale or sum it as a number, without a pass over memory.
+  adjoint of a sum or mean is (:mod:`chainrule.core.stretched`): ``unbroadcast`` sums
+  it as a number, without a pass over memory.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule.core.primitive import Primitive, Reads, shape_of
+from chainrule.core.stretched import stretched, stretched_value
 
 _SHAPES_ONLY = Reads(())
 
@@ -32,16 +33,7 @@ __all__ = [
     "broadcast_like",
     "normalize_axis",
     "expand_reduced",
-    "stretched_value",
 ]
-
-
-def stretched_value(c):
-    """The single number of ``c`` when it is an array stretched from one (all strides 0,
-    more than one element), else ``None``."""
-    if type(c) is np.ndarray and c.ndim and not any(c.strides) and c.size > 1:
-        return c[(0,) * c.ndim]
-    return None
 
 
 def normalize_axis(axis, ndim: int) -> tuple | None:
@@ -66,7 +58,7 @@ def unbroadcast(g, shape: tuple):
         return g
     v = stretched_value(g)
     if v is not None:  # Σ of copies of one number: that number times the count
-        return np.broadcast_to(v * (g.size // max(1, _count(shape))), shape)
+        return stretched(v * (g.size // max(1, _count(shape))), shape)
     lead = len(gshape) - len(shape)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, d in enumerate(shape) if d == 1 and gshape[i + lead] != 1
