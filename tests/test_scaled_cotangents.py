@@ -42,7 +42,7 @@ def _same_vjps(f, args, rng):
     out, back = cr.vjp(f, *args)
     for ct in _cotangents(out, rng):
         scaled = back(ct)
-        plain = _without_scaled_rules(lambda: cr.vjp(f, *args)[1](ct))
+        plain = _without_scaled_rules(lambda ct=ct: cr.vjp(f, *args)[1](ct))
         for a, b in zip(scaled, plain, strict=True):
             onp.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 

@@ -336,10 +336,11 @@ def _accumulate(cts, scale, state, p, c, k, c_state) -> None:
     if type(c) is _ndarray and type(old) is _ndarray and old.shape == c.shape \
             and old.dtype == c.dtype:
         # keep the number nearer 1 (no drift over long chains), scale the other array
+        old_owned, c_owned = state[p] == _OWNED, c_state == _OWNED
         if _spread(ko) <= _spread(k):
-            a, a_owned, b, b_owned, ka, r = old, state[p] == _OWNED, c, c_state == _OWNED, ko, k / ko
+            a, a_owned, b, b_owned, ka, r = old, old_owned, c, c_owned, ko, k / ko
         else:
-            a, a_owned, b, b_owned, ka, r = c, c_state == _OWNED, old, state[p] == _OWNED, k, ko / k
+            a, a_owned, b, b_owned, ka, r = c, c_owned, old, old_owned, k, ko / k
         if r != 1.0:
             if b_owned:
                 b *= r
