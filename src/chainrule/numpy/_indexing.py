@@ -29,6 +29,9 @@ class Index:
     __slots__ = ("key", "accumulates", "_signature")
 
     def __init__(self, key) -> None:
+        if type(key) is slice or type(key) is int:  # the common case, as it is
+            self.key, self.accumulates, self._signature = (key,), False, None
+            return
         if not isinstance(key, tuple):
             key = (key,)
         norm = []

@@ -88,6 +88,8 @@ def broadcast_like(t, ans):
 
 
 def _sum_impl(x, axis=None, keepdims=False):
+    if type(x) is np.ndarray:  # the method skips np.sum's dispatch (a third of a small sum)
+        return x.sum(axis=axis, keepdims=keepdims)
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
@@ -122,9 +124,15 @@ reshape_p = Primitive(
     doc="y = x viewed with a new shape. VJP: ȳ reshaped to x's shape.",
 )
 
+def _broadcast_to_impl(x, shape):
+    if type(x) is float or type(x) is np.float64:  # a number: stretch it without nditer
+        return stretched(x, shape)
+    return np.broadcast_to(x, shape)
+
+
 broadcast_to_p = Primitive(
     "broadcast_to",
-    lambda x, shape: np.broadcast_to(x, shape),
+    _broadcast_to_impl,
     jvps=(lambda t, ans, x, shape: broadcast_to_p(t, shape=shape),),
     vjps=(lambda g, ans, x, shape: unbroadcast(g, shape_of(x)),),
     linear=True,
