@@ -323,8 +323,17 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
         ``argnums`` is a tuple.
     """
     single = isinstance(argnums, (int, np.integer))
+    plain = not (has_aux or holomorphic or allow_int)
 
     def value_and_grad_f(*args, **kwargs):
+        if plain and not kwargs:
+            nums = _normalize_argnums(argnums, len(args), "grad")
+            for i in nums:
+                a = args[i]
+                if not (type(a) is float or type(a) is np.ndarray and a.dtype.kind == "f"):
+                    break
+            else:
+                return _value_and_grad_of_leaves(f, args, nums, single)
         fs, selected, nums = _select_args(f, args, kwargs, argnums, "grad")
         if not allow_int:
             _check_inexact(selected, nums, "grad", f)
@@ -345,23 +354,7 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
                 trace.active = False
             if has_aux:
                 res, aux = _split_aux(res, f)
-            if isinstance(res, (tuple, list, dict)) or res is None:
-                raise TypeError(
-                    f"grad({_fname(f)}) needs a scalar output, but {_fname(f)} returned a "
-                    f"{type(res).__name__}. Return one real scalar; with an auxiliary value "
-                    "return (value, aux) and pass has_aux=True; for several outputs use "
-                    "chainrule.jacobian (or jacrev/jacfwd).")
-            ours = isinstance(res, Tracer) and res._trace is trace
-            out = res._value if ours else res
-            if shape_of(out) != () or (dtype_of(out).kind == "c" and not holomorphic):
-                raise TypeError(
-                    f"grad({_fname(f)}) needs a real scalar output, but {_fname(f)} returned "
-                    f"{'a complex value' if shape_of(out) == () else f'shape {shape_of(out)}'}"
-                    ". For vector outputs use chainrule.jacobian (or jacrev/jacfwd), or "
-                    "chainrule.elementwise_grad when output i depends only on input i; "
-                    "for a sum of outputs, return .sum(); for a complex-differentiable "
-                    "function pass holomorphic=True."
-                )
+            ours, out = _scalar_output(res, trace, f, holomorphic)
             n = len(flat) if not allow_int else sum(live)
             seed = _ones_like(out)
             if holomorphic and dtype_of(out).kind != "c":
@@ -378,6 +371,50 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
         return out, g
 
     return _named(value_and_grad_f, "value_and_grad", f, argnums)
+
+
+def _value_and_grad_of_leaves(f, args, nums, single):
+    """``value_and_grad`` where the arguments ``nums`` are floats or real arrays and there
+    are no options: the common case, in one flat pass (Griewank's gradient is ~20 µs)."""
+    trace = ReverseTrace()
+    full = list(args)
+    for i in nums:
+        full[i] = trace.new_input(args[i])
+    with paused_gc():
+        try:
+            res = f(*full)
+        finally:
+            trace.active = False
+        ours, out = _scalar_output(res, trace, f, False)
+        seed = 1.0 if type(out) is float else _ones_like(out)
+        cts = backward(trace.tape, {res.index: seed}, len(nums)) if ours else [None] * len(nums)
+    if single:
+        return out, _materialize(cts[0], args[nums[0]])
+    return out, tuple([_materialize(c, args[i]) for c, i in zip(cts, nums)])
+
+
+def _scalar_output(res, trace, f, holomorphic: bool) -> tuple[bool, Any]:
+    """(is ``res`` a tracer of ``trace``, its value), after checking that ``f`` returned a
+    real (or, ``holomorphic``, complex) scalar."""
+    if isinstance(res, (tuple, list, dict)) or res is None:
+        raise TypeError(
+            f"grad({_fname(f)}) needs a scalar output, but {_fname(f)} returned a "
+            f"{type(res).__name__}. Return one real scalar; with an auxiliary value "
+            "return (value, aux) and pass has_aux=True; for several outputs use "
+            "chainrule.jacobian (or jacrev/jacfwd).")
+    ours = isinstance(res, Tracer) and res._trace is trace
+    out = res._value if ours else res
+    if type(out) is not float and (shape_of(out) != ()
+                                   or dtype_of(out).kind == "c" and not holomorphic):
+        raise TypeError(
+            f"grad({_fname(f)}) needs a real scalar output, but {_fname(f)} returned "
+            f"{'a complex value' if shape_of(out) == () else f'shape {shape_of(out)}'}"
+            ". For vector outputs use chainrule.jacobian (or jacrev/jacfwd), or "
+            "chainrule.elementwise_grad when output i depends only on input i; "
+            "for a sum of outputs, return .sum(); for a complex-differentiable "
+            "function pass holomorphic=True."
+        )
+    return ours, out
 
 
 def _split_aux(res, f):
