@@ -274,8 +274,11 @@ def backward(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
             if rule is NO_RULE:
                 raise missing_rule(prim, argnum, "VJP (reverse-mode)")
             c = rule(g, ans, *args, **params)
-            if cts[p] is None:
+            old = cts[p]
+            if old is None:
                 cts[p] = c
+            elif type(old) is float and type(c) is float:
+                cts[p] = old + c
             else:
                 _accumulate(cts, scale, state, p, c, 1.0, _SHARED)
     out = cts[:n_inputs]
