@@ -176,6 +176,11 @@ def binary_operator(prim: Primitive, reflected: bool):
         into_mine, into_theirs = kernels[::-1] if reflected else kernels
     reusable, fits, MINE, THEIRS, big = (
         elision.reusable_buffer, elision.fits, elision.MINE, elision.THEIRS, elision.MIN_BYTES)
+    # what the tape keeps, for the two parent lists op can record (a constant other
+    # operand, a tracer one)
+    kept_const = reads.kept([(mine, None)]) if reads is not None and mine_diff else None
+    pair = [(mine, None)] * mine_diff + [(theirs, None)] * theirs_diff
+    kept_pair = reads.kept(pair) if reads is not None and pair else None
 
     def op(self, other):
         trace = self._trace
@@ -187,11 +192,13 @@ def binary_operator(prim: Primitive, reflected: bool):
                 parents.append((mine, self.index))
             if theirs_diff:
                 parents.append((theirs, other.index))
+            kept = kept_pair
         elif isinstance(other, Tracer):
             return prim(other, self) if reflected else prim(self, other)
         else:
             w = other
             parents = [(mine, self.index)] if mine_diff else None
+            kept = kept_const
         if not trace.active or (type(v) is not float and isinstance(v, Tracer)) or \
                 (type(w) is not float and isinstance(w, Tracer)):
             return prim.bind_general(other, self) if reflected else prim.bind_general(self, other)
@@ -199,7 +206,7 @@ def binary_operator(prim: Primitive, reflected: bool):
         if kernels is not None and parents and (type(v) is _ndarray and v.nbytes >= big
                                                 or type(w) is _ndarray and w.nbytes >= big):
             # overwrite an operand that dies here and that the tape does not keep
-            keep = reads.kept(parents)[1]
+            keep = kept[1]
             if type(v) is _ndarray and not keep[mine] \
                     and reusable(self, MINE) is not None and fits(v, w):
                 ans = into_mine(v, w)
@@ -212,8 +219,8 @@ def binary_operator(prim: Primitive, reflected: bool):
         if not parents:
             return ans
         keep_ans = True
-        if reads is not None and type(ans) is _ndarray:
-            keep_ans, keep = reads.kept(parents)
+        if kept is not None and type(ans) is _ndarray:
+            keep_ans, keep = kept
             for j in (0, 1):
                 if type(vals[j]) is _ndarray and not keep[j]:
                     vals[j] = ShapeStub(vals[j])
@@ -322,7 +329,11 @@ def _propagate_array(prim, args, ans, params, parents, g, s, g_state, cts, scale
             c_state = _OWNED
         else:  # a residual, a view of g or of one: read it, copy it before handing it out
             c_state = _FOREIGN if type(c) is _ndarray else _SHARED
-        _accumulate(cts, scale, state, p, c, k, c_state)
+        if k == 1.0 and cts[p] is None:  # the first contribution, as it is
+            cts[p] = c
+            state[p] = c_state
+        else:
+            _accumulate(cts, scale, state, p, c, k, c_state)
 
 
 def _accumulate(cts, scale, state, p, c, k, c_state) -> None:
