@@ -52,7 +52,7 @@ def _tie_weights(ans, x, axis, keepdims):
         yc = np.expand_dims(yc, axis)
     dtype = dtype_of(x)
     hit = (xc == yc) * np.ones((), dtype if dtype.kind == "f" else np.float64)  # x's precision
-    return hit / np.sum(hit, axis=axis, keepdims=True)
+    return hit / hit.sum(axis=axis, keepdims=True)
 
 
 def _extremum_reduction(name, np_fn):
