@@ -8,6 +8,8 @@ sweep's bookkeeping: long chains do not drift, and a gradient never aliases an i
 
 import numpy as onp
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import chainrule as cr
 import chainrule.numpy as np
@@ -118,3 +120,45 @@ def test_float32_adjoints_stay_float32():
     g = cr.grad(lambda x: np.sum(100.0 * (1.0 - x) ** 2 - x / 3.0))(x)
     assert g.dtype == onp.float32
     onp.testing.assert_allclose(g, -200.0 * (1.0 - x) - 1.0 / 3.0, rtol=1e-5)
+
+
+_STEPS = [
+    lambda x, k: k * x,
+    lambda x, k: x * k,
+    lambda x, k: x / (k if k else 1.0),
+    lambda x, k: k - x,
+    lambda x, k: x - k,
+    lambda x, k: -x,
+    lambda x, k: x ** 2,
+    lambda x, k: x + x[..., :1] * k,  # a slice broadcast back
+    lambda x, k: np.sin(x) * k,
+    lambda x, k: x * x[::-1],
+    lambda x, k: np.sum(x, axis=-1, keepdims=True) * k + x,
+    lambda x, k: np.concatenate([x[..., 1:], x[..., :1] * k], axis=-1),
+]
+
+
+@given(st.lists(st.tuples(st.integers(0, len(_STEPS) - 1),
+                          st.sampled_from([0.0, -1.0, 2.0, 0.5, -3.25])),
+                min_size=1, max_size=8),
+       st.sampled_from([(3,), (2, 3), (4, 1)]), st.integers(0, 2**16))
+@settings(max_examples=60, deadline=None)
+def test_random_chains_agree_with_plain_rules(steps, shape, seed):
+    """Chains of scalings, negations, squares, slices and shared values: the scaled sweep
+    gives the plain sweep's adjoints, up to rounding (values kept moderate, so that
+    rounding is not amplified by cancellation; numbers near 0 and ∞ are tested above)."""
+    rng = onp.random.default_rng(seed)
+    x = rng.uniform(-1.5, 1.5, shape)
+
+    def f(x):
+        for i, k in steps:
+            x = _STEPS[i](x, k)
+        return x
+
+    out, back = cr.vjp(f, x)
+    assume(onp.all(onp.abs(out) < 1e4))
+    for ct in _cotangents(out, rng):
+        (scaled,) = back(ct)
+        (plain,) = _without_scaled_rules(lambda ct=ct: cr.vjp(f, x)[1](ct))
+        size = max(1.0, float(onp.max(onp.abs(plain))))
+        onp.testing.assert_allclose(scaled, plain, rtol=1e-9, atol=1e-9 * size)
