@@ -185,6 +185,26 @@ def binary_operator(prim: Primitive, reflected: bool):
     def op(self, other):
         trace = self._trace
         v = self._value
+        if type(v) is float and mine_diff and trace.active:  # scalar programs: short path
+            t = type(other)
+            if t is float or t is int:
+                w = other
+                parents = [(mine, self.index)]
+            elif t is VJPTracer and other._trace is trace and type(other._value) is float:
+                w = other._value
+                parents = [(mine, self.index), (theirs, other.index)] if theirs_diff \
+                    else [(mine, self.index)]
+            else:
+                w = None
+            if w is not None:
+                vals = [w, v] if reflected else [v, w]
+                tape = trace.tape
+                out = _new(VJPTracer)
+                out._trace = trace
+                out._value = impl(*vals)
+                out.index = len(tape)
+                tape.append((prim, vals, out._value, _NO_PARAMS, parents))
+                return out
         if type(other) is VJPTracer and other._trace is trace:
             w = other._value
             parents = []
