@@ -197,7 +197,7 @@ def binary_operator(prim: Primitive, reflected: bool):
             else:
                 w = None
             if w is not None:
-                vals = [w, v] if reflected else [v, w]
+                vals = (w, v) if reflected else (v, w)
                 tape = trace.tape
                 out = _new(VJPTracer)
                 out._trace = trace
@@ -300,7 +300,7 @@ def backward(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
             rule = rules[argnum]
             if rule is NO_RULE:
                 raise missing_rule(prim, argnum, "VJP (reverse-mode)")
-            c = rule(g, ans, *args, **params)
+            c = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
             old = cts[p]
             if old is None:
                 cts[p] = c
