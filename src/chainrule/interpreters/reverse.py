@@ -37,7 +37,8 @@ from chainrule.interpreters import elision
 from chainrule.interpreters.forward import missing_rule
 
 __all__ = [
-    "ReverseTrace", "VJPTracer", "ShapeStub", "backward", "binary_operator", "paused_gc",
+    "ReverseTrace", "VJPTracer", "ShapeStub", "backward", "binary_operator",
+    "indexing_operator", "paused_gc",
 ]
 
 _new = object.__new__
@@ -256,6 +257,35 @@ def binary_operator(prim: Primitive, reflected: bool):
 
 
 _NO_PARAMS: dict = {}
+
+
+def indexing_operator(getitem, make_index, general):
+    """``self[key]`` on tape tracers, recorded directly for an int or slice key of an
+    array (``x[i]`` in a Python loop, ``x[1:]``); anything else goes to ``general``.
+
+    The entry is the one :meth:`ReverseTrace.process` records for ``getitem``: its rule
+    reads only the shape, so the array itself is not kept.
+    """
+    parents_of = [(0, None)]
+    keep_ans = getitem.reads.kept(parents_of)[0]
+
+    def op(self, key):
+        t = type(key)
+        v = self._value
+        trace = self._trace
+        if (t is slice or t is int) and type(v) is _ndarray and trace.active:
+            ans = v[key]
+            tape = trace.tape
+            out = _new(VJPTracer)
+            out._trace = trace
+            out._value = ans
+            out.index = len(tape)
+            tape.append((getitem, [ShapeStub(v)], ans if keep_ans else None,
+                         {"index": make_index(key)}, [(0, self.index)]))
+            return out
+        return general(self, key)
+
+    return op
 
 
 def backward(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:

@@ -13,10 +13,11 @@ import numpy as np
 
 from chainrule.core.primitive import Primitive, Tracer, concrete, dtype_of, shape_of
 from chainrule.interpreters.batching import BATCH_RULES, elementwise_rule
-from chainrule.interpreters.reverse import VJPTracer, binary_operator
+from chainrule.interpreters.reverse import VJPTracer, binary_operator, indexing_operator
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy import _namespace as ns
 from chainrule.numpy import _nondiff as nd
+from chainrule.numpy._indexing import Index, getitem_p
 from chainrule.numpy._linalg import matmul
 
 
@@ -203,6 +204,7 @@ def install(namespace: dict) -> None:
         setattr(Tracer, name, fn)
     for name, (prim, reflected) in _VJP_OPERATORS.items():
         setattr(VJPTracer, name, binary_operator(prim, reflected))
+    VJPTracer.__getitem__ = indexing_operator(getitem_p, Index, _METHODS["__getitem__"])
     Tracer.__array_ufunc__ = _ufunc
     Tracer.__array_function__ = _function
     for name, fn in namespace.items():
