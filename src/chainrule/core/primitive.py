@@ -66,12 +66,19 @@ class Reads:
     freed during the forward pass (reverse mode's memory is its residuals).
     """
 
-    __slots__ = ("per_rule", "every", "_cache")
+    __slots__ = ("per_rule", "every", "_cache", "_first")
 
     def __init__(self, *per_rule: tuple, every: tuple | None = None) -> None:
         self.per_rule = per_rule
         self.every = every
         self._cache: dict = {}
+        self._first = None
+
+    def kept_first(self) -> tuple[bool, "_Keep"]:
+        """:meth:`kept` for argument 0 alone (one-argument primitives), cached."""
+        if self._first is None:
+            self._first = self.kept(((0, None),))
+        return self._first
 
     def kept(self, parents) -> tuple[bool, frozenset]:
         key = tuple([i for i, _ in parents])

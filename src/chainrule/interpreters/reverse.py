@@ -88,6 +88,12 @@ class ReverseTrace(Trace):
         return box
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        if len(args) == 1:  # one argument (exp, sum, reshape...): the short path
+            a = args[0]
+            if type(a) is VJPTracer and a._trace is self and prim.vjps[0] is not None:
+                v = a._value
+                if type(v) is _ndarray or type(v) is float:
+                    return self._record_unary(prim, a, v, params)
         vals = list(args)
         parents = []
         lower = False
@@ -130,6 +136,24 @@ class ReverseTrace(Trace):
         tape.append(entry)
         if key is not None:
             self.shared[key] = out
+        return out
+
+    def _record_unary(self, prim: Primitive, a: VJPTracer, v, params: dict) -> VJPTracer:
+        """``prim(a)`` for a tracer ``a`` of this tape holding a plain value ``v``."""
+        ans = prim.impl(v, **params)
+        reads = prim.reads
+        if reads is None:
+            entry = (prim, [v], ans, params, [(0, a.index)])
+        else:
+            keep_ans, keep = reads.kept_first()
+            entry = (prim, [v if keep[0] or type(v) is not _ndarray else ShapeStub(v)],
+                     ans if keep_ans else None, params, [(0, a.index)])
+        tape = self.tape
+        out = _new(VJPTracer)
+        out._trace = self
+        out._value = ans
+        out.index = len(tape)
+        tape.append(entry)
         return out
 
     def _sharing_key(self, prim, args, vals, params) -> tuple:
