@@ -65,6 +65,17 @@ class ShapeStub:
         return len(self.shape)
 
 
+def _appended(trace: "ReverseTrace", ans, entry: tuple) -> VJPTracer:
+    """The tracer of ``ans``, whose tape entry ``entry`` is appended to ``trace``'s tape."""
+    tape = trace.tape
+    out = _new(VJPTracer)
+    out._trace = trace
+    out._value = ans
+    out.index = len(tape)
+    tape.append(entry)
+    return out
+
+
 class ReverseTrace(Trace):
     """``tape``: the recorded entries. ``shared``: when the values are variables of a
     program being staged (``jit(grad(f))``), the entry of each distinct (primitive,
@@ -128,12 +139,7 @@ class ReverseTrace(Trace):
                 if type(v) is _ndarray and not keep[j]:
                     vals[j] = ShapeStub(v)
             entry = (prim, vals, ans if keep_ans else None, params, parents)
-        tape = self.tape
-        out = _new(VJPTracer)
-        out._trace = self
-        out._value = ans
-        out.index = len(tape)
-        tape.append(entry)
+        out = _appended(self, ans, entry)
         if key is not None:
             self.shared[key] = out
         return out
@@ -148,13 +154,7 @@ class ReverseTrace(Trace):
             keep_ans, keep = reads.kept_first()
             entry = (prim, [v if keep[0] or type(v) is not _ndarray else ShapeStub(v)],
                      ans if keep_ans else None, params, [(0, a.index)])
-        tape = self.tape
-        out = _new(VJPTracer)
-        out._trace = self
-        out._value = ans
-        out.index = len(tape)
-        tape.append(entry)
-        return out
+        return _appended(self, ans, entry)
 
     def _sharing_key(self, prim, args, vals, params) -> tuple:
         """What makes ``prim(*args)`` the same value as an earlier entry while staging.
@@ -299,14 +299,8 @@ def indexing_operator(getitem, make_index, general):
         trace = self._trace
         if (t is slice or t is int) and type(v) is _ndarray and trace.active:
             ans = v[key]
-            tape = trace.tape
-            out = _new(VJPTracer)
-            out._trace = trace
-            out._value = ans
-            out.index = len(tape)
-            tape.append((getitem, [ShapeStub(v)], ans if keep_ans else None,
-                         {"index": make_index(key)}, [(0, self.index)]))
-            return out
+            return _appended(trace, ans, (getitem, [ShapeStub(v)], ans if keep_ans else None,
+                                          {"index": make_index(key)}, [(0, self.index)]))
         return general(self, key)
 
     return op
