@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+import gc
+
 import numpy as np
 
 from chainrule.core.primitive import Tracer, concrete, dtype_of, shape_of
@@ -133,6 +135,8 @@ def _zeros_like(x):
 
 def _materialize(ct, like):
     """A cotangent/tangent for the user: zeros for a symbolic zero, writeable arrays."""
+    if type(ct) is float:
+        return ct
     if ct is None:
         return _zeros_like(like)
     if type(ct) is np.ndarray:
@@ -380,7 +384,9 @@ def _value_and_grad_of_leaves(f, args, nums, single):
     full = list(args)
     for i in nums:
         full[i] = trace.new_input(args[i])
-    with paused_gc():
+    collecting = gc.isenabled()  # paused_gc, written out: this path is short
+    gc.disable()
+    try:
         try:
             res = f(*full)
         finally:
@@ -388,6 +394,9 @@ def _value_and_grad_of_leaves(f, args, nums, single):
         ours, out = _scalar_output(res, trace, f, False)
         seed = 1.0 if type(out) is float else _ones_like(out)
         cts = backward(trace.tape, {res.index: seed}, len(nums)) if ours else [None] * len(nums)
+    finally:
+        if collecting:
+            gc.enable()
     if single:
         return out, _materialize(cts[0], args[nums[0]])
     return out, tuple([_materialize(c, args[i]) for c, i in zip(cts, nums)])
