@@ -11,10 +11,16 @@
 
 from chainrule import numpy  # noqa: F401  (installs the tracer operators)
 from chainrule.checking import check_grads
-from chainrule.checkpoint import checkpoint
+from chainrule.checkpoint import checkpoint, remat
 from chainrule.custom import custom_jvp, custom_vjp, defjvp, defvjp, primitive
-from chainrule.control import cond, fori_loop, scan, while_loop
-from chainrule.core.pytree import tree_flatten, tree_map, tree_unflatten
+from chainrule.control import cond, fori_loop, scan, switch, while_loop
+from chainrule.core.pytree import (
+    tree_flatten,
+    tree_leaves,
+    tree_map,
+    tree_structure,
+    tree_unflatten,
+)
 from chainrule.ir import eval_ir
 from chainrule.jit import jit, make_ir, source
 from chainrule.explain import trace_table
@@ -29,6 +35,7 @@ from chainrule.transforms import (
     jacobian,
     jacrev,
     jvp,
+    linearize,
     stop_gradient,
     value_and_grad,
     vjp,
@@ -41,6 +48,7 @@ __version__ = "0.1.0"
 __all__ = [
     "check_grads",
     "checkpoint",
+    "remat",
     "custom_jvp",
     "custom_vjp",
     "defjvp",
@@ -49,6 +57,7 @@ __all__ = [
     "cond",
     "fori_loop",
     "scan",
+    "switch",
     "while_loop",
     "derivative",
     "elementwise_grad",
@@ -62,13 +71,16 @@ __all__ = [
     "jacrev",
     "jit",
     "jvp",
+    "linearize",
     "make_ir",
     "source",
     "sparsity",
     "stop_gradient",
     "trace_table",
     "tree_flatten",
+    "tree_leaves",
     "tree_map",
+    "tree_structure",
     "tree_unflatten",
     "value_and_grad",
     "vjp",

@@ -30,7 +30,7 @@ and that a body reads from its closure become extra inputs of the body
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -688,6 +688,25 @@ def cond(pred: Any, true_fn: Callable, false_fn: Callable, *operands: Any) -> An
     pf = pf.replace(inputs=pf.inputs[:n] + [Var(_aval(x)) for x in ct] + pf.inputs[n:])
     outs = cond_p(pred, *leaves, *ct, *cf, true=pt, false=pf)
     return tree_unflatten(trees[0], list(outs))
+
+
+def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
+    """``branches[index](*operands)``, with ``index`` clamped to ``[0, len(branches) - 1]``
+    (JAX's ``lax.switch``).
+
+    A known index calls one branch; an index that ``jit`` traces stages the choice as
+    nested :func:`cond` equations, so only the taken branch runs.
+    """
+    if not branches:
+        raise ValueError("switch(index, branches, *operands): branches is empty; give at "
+                         "least one function")
+    i = concrete(index)
+    if not isinstance(i, Tracer):
+        return branches[min(max(int(i), 0), len(branches) - 1)](*operands)
+    if len(branches) == 1:
+        return branches[0](*operands)
+    rest = lambda *ops: switch(index - 1, branches[1:], *ops)  # noqa: E731
+    return cond(index <= 0, branches[0], rest, *operands)
 
 
 def fori_loop(lower: int, upper: int, body_fun: Callable, init_val: Any) -> Any:

@@ -241,6 +241,29 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fals
 # reverse mode
 # ---------------------------------------------------------------------------
 
+def linearize(f: Callable, *primals: Any, has_aux: bool = False):
+    """``(f(*primals), f_jvp)`` with ``f_jvp(*tangents) = J·tangents`` at ``primals``
+    (JAX's ``linearize``).
+
+    ``f_jvp`` evaluates ``jvp(f, primals, tangents)``, so each call runs ``f`` again;
+    ``jit(f_jvp)`` stages it once for repeated directions.
+
+    Returns:
+        ``(out, f_jvp)``, or ``(out, f_jvp, aux)`` with ``has_aux``.
+    """
+    res = f(*primals)
+    out, aux = _split_aux(res, f) if has_aux else (res, None)
+
+    def f_jvp(*tangents):
+        if len(tangents) != len(primals):
+            raise TypeError(f"f_jvp takes {len(primals)} tangent(s), one per primal of "
+                            f"linearize, got {len(tangents)}")
+        return jvp(f, primals, tangents, has_aux=has_aux)[1]
+
+    f_jvp.__name__ = f"linearized_{_fname(f)}"
+    return (out, f_jvp, aux) if has_aux else (out, f_jvp)
+
+
 def vjp(f: Callable, *primals: Any, has_aux: bool = False):
     """Reverse mode: ``(f(*primals), vjp_fn)`` where ``vjp_fn(ȳ) = ȳᵀ·J`` per argument.
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict, defaultdict
 from typing import Any, Callable
 
-__all__ = ["tree_flatten", "tree_unflatten", "tree_map", "tree_leaves", "TreeDef"]
+__all__ = ["tree_flatten", "tree_unflatten", "tree_map", "tree_leaves", "tree_structure", "TreeDef"]
 
 
 class TreeDef:
@@ -127,7 +127,13 @@ def tree_unflatten(treedef: TreeDef, leaves) -> Any:
 
 
 def tree_leaves(x: Any) -> list:
+    """The leaves of ``x``, in ``tree_flatten``'s order."""
     return tree_flatten(x)[0]
+
+
+def tree_structure(x: Any) -> TreeDef:
+    """The structure of ``x`` (its ``TreeDef``), without the leaves."""
+    return tree_flatten(x)[1]
 
 
 def tree_map(fn: Callable, tree: Any, *rest: Any) -> Any:
