@@ -51,7 +51,40 @@ COMPOSITES = {
                 + sps.log_softmax(x)[1] + sps.logit(sps.expit(x))[2]
                 + sps.xlogy(x, x * x + 1)[0] + sps.xlog1py(x, x * x)[1], (X,)),
     "stats": (lambda x: norm.logpdf(x, 0.5, 2.0) + norm.cdf(x, -0.2, 1.5), (V,)),
+    "quantiles": (lambda x: np.quantile(x, [0.1, 0.55], axis=1) * np.median(x, axis=0)[None, :3]
+                  + np.percentile(x, 30.0) + np.median(x[:, :2]), (X,)),
+    "nanmax": (lambda x: np.nanmax(x, axis=1) + np.nanmin(x), (X,)),
+    "interp": (lambda t, f: np.interp(t, onp.array([-2.0, -0.5, 0.3, 2.5]), f),
+               (V, R.standard_normal(4))),
+    "polyval_trapezoid": (lambda p, y: np.polyval(p, y) + np.trapezoid(y * y, x=V.cumsum()),
+                          (V[:3], V)),
 }
+
+ORDER_STATISTICS = [
+    ("quantile", lambda m: m.quantile(X, [0.2, 0.5, 0.95], axis=1, keepdims=True)),
+    ("percentile", lambda m: m.percentile(X.ravel(), 37.5)),
+    ("median", lambda m: m.median(X[:, :4], axis=0)),
+    ("nanmax", lambda m: m.nanmax(onp.where(X > 1.0, onp.nan, X), axis=0)),
+    ("nanmin", lambda m: m.nanmin(onp.where(X > 1.0, onp.nan, X))),
+    ("interp", lambda m: m.interp(onp.linspace(-3, 3, 13), onp.array([-1.0, 0.0, 0.5, 2.0]),
+                                  V[:4], left=-7.0)),
+    ("polyval", lambda m: m.polyval(V[:4], X)),
+    ("trapezoid", lambda m: m.trapezoid(X, dx=0.3, axis=0)),
+]
+
+
+@pytest.mark.parametrize("name,f", ORDER_STATISTICS, ids=[n for n, _ in ORDER_STATISTICS])
+def test_order_statistics_match_numpy(name, f):
+    ours, theirs = f(np), f(onp)
+    assert onp.shape(ours) == onp.shape(theirs)
+    onp.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_nanmax_of_an_all_nan_slice_is_nan_and_its_gradient_zero():
+    x = onp.array([[onp.nan, 1.0], [onp.nan, 3.0]])
+    onp.testing.assert_array_equal(np.nanmax(x, axis=0), [onp.nan, 3.0])
+    g = cr.grad(lambda x: np.sum(np.nan_to_num(np.nanmax(x, axis=0))))(x)
+    onp.testing.assert_array_equal(g, [[0.0, 0.0], [0.0, 1.0]])
 
 
 @pytest.mark.parametrize("name", sorted(COMPOSITES))

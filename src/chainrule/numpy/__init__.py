@@ -187,6 +187,17 @@ from chainrule.numpy._extras import (  # noqa: F401
     rollaxis,
     select,
 )
+from chainrule.numpy._order_statistics import (  # noqa: F401
+    interp,
+    median,
+    nanmax,
+    nanmin,
+    percentile,
+    polyval,
+    quantile,
+    trapezoid,
+    trapz,
+)
 from chainrule.numpy import fft, linalg  # noqa: F401, E402
 
 abs = absolute
