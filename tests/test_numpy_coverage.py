@@ -58,6 +58,8 @@ COMPOSITES = {
                (V, R.standard_normal(4))),
     "polyval_trapezoid": (lambda p, y: np.polyval(p, y) + np.trapezoid(y * y, x=V.cumsum()),
                           (V[:3], V)),
+    "lstsq": (lambda a, b: np.linalg.lstsq(a, b)[0] * np.sum(np.linalg.lstsq(a, b)[1])
+              + np.linalg.lstsq(a.T, b[:3])[0][:3], (X.T, V[:4])),
 }
 
 ORDER_STATISTICS = [
@@ -70,6 +72,10 @@ ORDER_STATISTICS = [
                                   V[:4], left=-7.0)),
     ("polyval", lambda m: m.polyval(V[:4], X)),
     ("trapezoid", lambda m: m.trapezoid(X, dx=0.3, axis=0)),
+    ("lstsq", lambda m: m.concatenate([m.linalg.lstsq(X.T, V[:4], rcond=None)[0],
+                                       m.linalg.lstsq(X.T, V[:4], rcond=None)[1],
+                                       m.linalg.lstsq(X, V[:3], rcond=None)[0],
+                                       m.linalg.lstsq(X, V[:3], rcond=None)[3]])),
 ]
 
 

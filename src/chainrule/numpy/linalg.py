@@ -44,7 +44,7 @@ from chainrule.numpy._structural import sum_p
 
 __all__ = [
     "inv", "solve", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "qr", "svd", "norm",
-    "pinv", "matrix_power", "multi_dot", "matmul", "LinAlgError",
+    "pinv", "lstsq", "matrix_power", "multi_dot", "matmul", "LinAlgError",
 ]
 
 LinAlgError = np.linalg.LinAlgError
@@ -544,6 +544,35 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=None):
     if m >= n:
         return solve_p(matmul(at, a), at)
     return _mT(solve_p(matmul(a, at), a))
+
+
+def lstsq(a, b, rcond=None):
+    """Least squares ``min ‖a·x - b‖`` for a full-rank 2-D ``a`` (``(x, residuals, rank,
+    s)`` as NumPy): ``x = R⁻¹Qᵀb`` from the reduced QR of ``a`` when it has at least as
+    many rows as columns, the minimum-norm ``aᵀ(a·aᵀ)⁻¹b`` otherwise."""
+    if len(shape_of(a)) != 2:
+        raise ValueError(f"lstsq: a must be 2-D, got shape {shape_of(a)}")
+    m, n = shape_of(a)
+    known = concrete(a)  # under vmap or jit unknown: taken as full rank
+    rank = min(m, n) if isinstance(known, Tracer) else int(np.linalg.matrix_rank(known))
+    if rank < min(m, n):
+        raise NotImplementedError(
+            f"chainrule.numpy.linalg.lstsq: a has rank {rank} < {min(m, n)}; the derivative "
+            "of a rank-deficient least-squares solution is not supported (regularise, e.g. "
+            "solve (aᵀa + λI) x = aᵀb)")
+    vector = len(shape_of(b)) == 1
+    rhs = ns.reshape(b, (m, 1)) if vector else b
+    if m >= n:
+        q, r = qr(a)
+        x = solve_p(r, matmul(_mT(q), rhs))
+    else:
+        x = matmul(_mT(a), solve_p(matmul(a, _mT(a)), rhs))
+    if m > n:
+        residuals = ns.sum((matmul(a, x) - rhs) ** 2, axis=0)
+    else:
+        residuals = np.empty(0, dtype=np.result_type(dtype_of(a), dtype_of(b)))
+    s = svd(a, compute_uv=False)
+    return (ns.reshape(x, (n,)) if vector else x), residuals, rank, s
 
 
 def matrix_power(a, n):
