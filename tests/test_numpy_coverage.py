@@ -60,6 +60,13 @@ COMPOSITES = {
                           (V[:3], V)),
     "lstsq": (lambda a, b: np.linalg.lstsq(a, b)[0] * np.sum(np.linalg.lstsq(a, b)[1])
               + np.linalg.lstsq(a.T, b[:3])[0][:3], (X.T, V[:4])),
+    "array_api": (lambda x: np.acos(np.tanh(x[0])) + np.atan2(x[1], x[2] + 3.0)
+                  + np.pow(x[0] * x[0] + 1.0, 1.5) + np.sum(np.cumulative_sum(x, axis=1))
+                  + np.sum(np.vecdot(x, x[::-1])) + np.matvec(np.outer(x[0], x[1]), x[2])
+                  + np.unstack(np.matrix_transpose(x))[1][0], (X,)),
+    "statistics": (lambda x: np.sum(np.cov(x)) + np.sum(np.corrcoef(x)[1])
+                   + np.sum(np.nanvar(x, axis=0)) + np.sum(np.nanstd(x, axis=1, ddof=1))
+                   + np.sum(np.vander(x[0], 3)) + np.diagflat(x[0, :2])[0, 0], (X,)),
 }
 
 ORDER_STATISTICS = [
@@ -72,6 +79,13 @@ ORDER_STATISTICS = [
                                   V[:4], left=-7.0)),
     ("polyval", lambda m: m.polyval(V[:4], X)),
     ("trapezoid", lambda m: m.trapezoid(X, dx=0.3, axis=0)),
+    ("cov", lambda m: m.cov(X, V[:4] ** 2)),
+    ("corrcoef", lambda m: m.corrcoef(X.T, rowvar=False)),
+    ("nanvar", lambda m: m.nanvar(onp.where(X > 1.0, onp.nan, X), axis=1, ddof=1)),
+    ("nanstd", lambda m: m.nanstd(onp.where(X > 1.0, onp.nan, X), keepdims=True)),
+    ("cumulative_prod", lambda m: m.cumulative_prod(X, axis=0, include_initial=True)),
+    ("vecmat", lambda m: m.vecmat(V[:3], X)),
+    ("vander", lambda m: m.vander(V, 4, increasing=True)),
     ("lstsq", lambda m: m.concatenate([m.linalg.lstsq(X.T, V[:4], rcond=None)[0],
                                        m.linalg.lstsq(X.T, V[:4], rcond=None)[1],
                                        m.linalg.lstsq(X, V[:3], rcond=None)[0],
