@@ -64,6 +64,12 @@ COMPOSITES = {
                   + np.pow(x[0] * x[0] + 1.0, 1.5) + np.sum(np.cumulative_sum(x, axis=1))
                   + np.sum(np.vecdot(x, x[::-1])) + np.matvec(np.outer(x[0], x[1]), x[2])
                   + np.unstack(np.matrix_transpose(x))[1][0], (X,)),
+    "routines": (lambda x: np.sum(np.gradient(x, 0.5, edge_order=2)[1]) + np.sum(np.gradient(x[0]))
+                 + np.nanprod(x[0]) + np.sum(np.nancumsum(x, axis=0)) + np.sum(np.copysign(x, -x))
+                 + np.sum(np.fmod(x, 0.7)) + np.sum(np.delete(x, 1, axis=1) ** 2)
+                 + np.sum(np.block([[x, x[:, :1]], [x[:1], x[:1, :1]]]) ** 3)
+                 + np.sum(np.piecewise(x, [x < 0, x > 0.5], [lambda t: t ** 2, np.sin, 1.0]))
+                 + np.sum(np.polyfit(onp.linspace(0.0, 1.0, 4), x[0], 2)), (X,)),
     "statistics": (lambda x: np.sum(np.cov(x)) + np.sum(np.corrcoef(x)[1])
                    + np.sum(np.nanvar(x, axis=0)) + np.sum(np.nanstd(x, axis=1, ddof=1))
                    + np.sum(np.vander(x[0], 3)) + np.diagflat(x[0, :2])[0, 0], (X,)),
@@ -79,6 +85,12 @@ ORDER_STATISTICS = [
                                   V[:4], left=-7.0)),
     ("polyval", lambda m: m.polyval(V[:4], X)),
     ("trapezoid", lambda m: m.trapezoid(X, dx=0.3, axis=0)),
+    ("gradient", lambda m: m.stack(m.gradient(X, 0.5, 2.0, edge_order=2))),
+    ("fmod", lambda m: m.fmod(X * 3.0, -1.3)),
+    ("block", lambda m: m.block([[X, X[:, :1]], [X[:1], X[:1, :1]]])),
+    ("piecewise", lambda m: m.piecewise(X, [X < 0, X > 0.5], [lambda t: t ** 2, m.sin, 1.0])),
+    ("polyfit", lambda m: m.polyfit(onp.linspace(0.0, 1.0, 5), V, 3)),
+    ("nancumprod", lambda m: m.nancumprod(onp.where(X > 1.0, onp.nan, X), axis=1)),
     ("cov", lambda m: m.cov(X, V[:4] ** 2)),
     ("corrcoef", lambda m: m.corrcoef(X.T, rowvar=False)),
     ("nanvar", lambda m: m.nanvar(onp.where(X > 1.0, onp.nan, X), axis=1, ddof=1)),

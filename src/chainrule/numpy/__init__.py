@@ -213,6 +213,18 @@ from chainrule.numpy._array_api import (  # noqa: F401
     vecdot,
     vecmat,
 )
+from chainrule.numpy._more_routines import (  # noqa: F401
+    block,
+    copysign,
+    delete,
+    fmod,
+    gradient,
+    nancumprod,
+    nancumsum,
+    nanprod,
+    piecewise,
+    polyfit,
+)
 from chainrule.numpy._order_statistics import (  # noqa: F401
     interp,
     median,
