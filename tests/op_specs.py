@@ -220,6 +220,8 @@ SPECS.update({
     "erf": Spec(sps.erf, U),
     "erfc": Spec(sps.erfc, U),
     "gammaln": Spec(sps.gammaln, U, ("positive",)),
+    "gamma": Spec(sps.gamma, U, ("positive",)),
+    "erfinv": Spec(sps.erfinv, U, ("unit",)),
     "polygamma": Spec(lambda x: sps.digamma(x) + sps.polygamma(2, x), U, ("positive",)),
     "expit": Spec(sps.expit, U),
 })

@@ -471,7 +471,7 @@ ELEMENTWISE = (
     "stop_gradient greater greater_equal less less_equal equal not_equal round around isnan "
     "isinf isfinite logical_and logical_or logical_not logical_xor signbit heaviside isclose "
     "zeros_like ones_like empty_like exp2 log2 log10 cbrt arcsin arccos arcsinh arccosh "
-    "arctanh sinc arctan2 real imag conj times_i erf erfc gammaln polygamma expit"
+    "arctanh sinc arctan2 real imag conj times_i erf erfc erfinv gamma gammaln polygamma expit"
 ).split()
 
 REDUCTIONS = "sum prod max min all any count_nonzero".split()

@@ -1,11 +1,12 @@
-"""chainrule.scipy.special: erf, erfc, gammaln, digamma, polygamma, expit, logit,
-logsumexp, softmax, log_softmax, xlogy, xlog1py.
+"""chainrule.scipy.special: erf, erfc, erfinv, gamma, gammaln, beta, betaln,
+multigammaln, digamma/psi, polygamma, expit, logit, ndtr, log_ndtr, ndtri, entr,
+rel_entr, logsumexp, softmax, log_softmax, xlogy, xlog1py.
 
-Primitives: erf (2/√π·e^{-x²}), erfc, gammaln (ψ), digamma (ψ₁), polygamma(n, ·)
-(ψ_{n+1}), expit (y(1 - y)). The rest are composites; ``logsumexp`` subtracts the
-(constant) maximum first, so huge inputs give finite values and gradients, and
-``xlogy``/``xlog1py`` are 0 with a zero derivative in x where x = 0 (no NaN from
-the untaken branch).
+Primitives: erf (2/√π·e^{-x²}), erfc, erfinv (√π/2·e^{y²}), gamma (Γ·ψ), gammaln (ψ),
+digamma (ψ₁), polygamma(n, ·) (ψ_{n+1}), expit (y(1 - y)). The rest are composites;
+``logsumexp`` subtracts the (constant) maximum first, so huge inputs give finite values
+and gradients, and ``xlogy``/``xlog1py`` are 0 with a zero derivative in x where x = 0
+(no NaN from the untaken branch).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from chainrule.numpy import _elementwise as ew
 from chainrule.numpy import _namespace as ns
 from chainrule.numpy._nondiff import stop_gradient_p
 
-__all__ = ["erf", "erfc", "gammaln", "digamma", "polygamma", "expit", "logit", "logsumexp",
-           "softmax", "log_softmax", "xlogy", "xlog1py"]
+__all__ = ["erf", "erfc", "erfinv", "gamma", "gammaln", "beta", "betaln", "multigammaln",
+           "digamma", "psi", "polygamma", "expit", "logit", "ndtr", "log_ndtr", "ndtri", "entr",
+           "rel_entr", "logsumexp", "softmax", "log_softmax", "xlogy", "xlog1py"]
 
 try:  # pragma: no cover - depends on the environment
     import scipy.special as _sp
@@ -98,6 +100,43 @@ gammaln_p = Primitive("gammaln", _impl("gammaln", _gammaln_np),
                       jvps=(lambda t, y, x: t * polygamma_p(x, n=0),),
                       vjps=(lambda g, y, x: g * polygamma_p(x, n=0),),
                       reads=Reads((0,)), doc="y = ln Γ(x); y' = ψ(x)")
+def _gamma_np(x):
+    return np.vectorize(math.gamma, otypes=[float])(x)[()]
+
+
+def _erfinv_np(p):
+    """erf⁻¹ without SciPy: safeguarded Newton on |p| inside the bracket [0, 6].
+
+    The residual is erf(y) - |p|, written as (1 - |p|) - erfc(y) for |p| > ½ so that
+    the tail keeps its relative accuracy; a Newton step leaving the bracket is
+    replaced by bisection, so every iterate stays finite. erf⁻¹(±1) = ±∞."""
+    p = np.asarray(p, dtype=float)
+    a = np.abs(p)
+    tail = a > 0.5
+    lo, hi = np.zeros_like(a), np.full_like(a, 6.0)
+    y = np.minimum(a * _SQRT_PI / 2, 3.0)
+    with np.errstate(all="ignore"):
+        for _ in range(100):
+            residual = np.where(tail, (1.0 - a) - _erfc_np(y), _erf_np(y) - a)
+            lo, hi = np.where(residual < 0, y, lo), np.where(residual > 0, y, hi)
+            newton = y - residual / (2 / _SQRT_PI * np.exp(-y * y))
+            inside = (newton > lo) & (newton < hi)
+            stepped = np.where(residual == 0, y, np.where(inside, newton, 0.5 * (lo + hi)))
+            if np.array_equal(stepped, y):
+                break
+            y = stepped
+        y = np.where(a == 1.0, np.inf, np.where(a > 1.0, np.nan, y))
+    return np.copysign(y, p)[()]
+
+
+gamma_p = Primitive("gamma", _impl("gamma", _gamma_np),
+                    jvps=(lambda t, y, x: t * (y * polygamma_p(x, n=0)),),
+                    vjps=(lambda g, y, x: g * (y * polygamma_p(x, n=0)),),
+                    reads=Reads((0, -1)), doc="y = Γ(x); y' = Γ(x)·ψ(x)")
+erfinv_p = Primitive("erfinv", _impl("erfinv", _erfinv_np),
+                     jvps=(lambda t, y, x: t * (_SQRT_PI / 2) * ew.exp(y * y),),
+                     vjps=(lambda g, y, x: g * (_SQRT_PI / 2) * ew.exp(y * y),),
+                     reads=Reads((-1,)), doc="y = erf⁻¹ x; y' = √π/2·e^{y²}")
 expit_p = Primitive("expit", lambda x: _sp.expit(x) if _sp is not None else
                     0.5 * (1 + np.tanh(0.5 * np.asarray(x)))[()],
                     jvps=(lambda t, y, x: t * (y * (1 - y)),),
@@ -115,6 +154,60 @@ def erfc(x):
 
 def gammaln(x):
     return gammaln_p(x)
+
+
+def gamma(x):
+    return gamma_p(x)
+
+
+def erfinv(x):
+    return erfinv_p(x)
+
+
+def betaln(a, b):
+    """ln B(a, b) = ln Γ(a) + ln Γ(b) - ln Γ(a + b) (a, b > 0)."""
+    return gammaln(a) + gammaln(b) - gammaln(a + b)
+
+
+def beta(a, b):
+    """B(a, b) = e^{ln B(a, b)} (a, b > 0)."""
+    return ew.exp(betaln(a, b))
+
+
+def multigammaln(a, d):
+    """ln Γ_d(a) = d(d-1)/4·ln π + Σ_{j=1..d} ln Γ(a + (1 - j)/2)."""
+    d = int(d)
+    out = d * (d - 1) / 4.0 * math.log(math.pi)
+    for j in range(1, d + 1):
+        out = out + gammaln(a + (1 - j) / 2.0)
+    return out
+
+
+def ndtr(x):
+    """The standard normal CDF, ½·erfc(-x/√2)."""
+    return 0.5 * erfc(-x / math.sqrt(2.0))
+
+
+def log_ndtr(x):
+    """ln of the standard normal CDF."""
+    return ew.log(ndtr(x))
+
+
+def ndtri(p):
+    """The standard normal quantile, √2·erf⁻¹(2p - 1)."""
+    return math.sqrt(2.0) * erfinv(2.0 * p - 1.0)
+
+
+def entr(x):
+    """-x·ln x (0 at 0, -∞ for x < 0)."""
+    r = -xlogy(x, x)
+    negative = np.asarray(concrete(x) < 0)
+    return ew.where_p(negative, -np.inf, r) if negative.any() else r
+
+
+def rel_entr(x, y):
+    """x·ln(x/y) for x, y > 0; 0 where x = 0 and y ≥ 0; ∞ elsewhere."""
+    return xlogy(x, x) - xlogy(x, y)
 
 
 def digamma(x):
