@@ -222,6 +222,27 @@ SPECS.update({
     "gammaln": Spec(sps.gammaln, U, ("positive",)),
     "gamma": Spec(sps.gamma, U, ("positive",)),
     "erfinv": Spec(sps.erfinv, U, ("unit",)),
+    "erfcinv": Spec(lambda x: sps.erfcinv(x + 1.0), U, ("unit",)),
+    "log_ndtr": Spec(sps.log_ndtr, U),
+    "rgamma": Spec(sps.rgamma, U),
+    "gammasgn": Spec(sps.gammasgn, U, ("positive",), kind="zero"),
+    "gammainc": Spec(lambda x: sps.gammainc(2.5, x), U, ("positive",)),
+    "gammaincc": Spec(lambda x: sps.gammaincc(0.7, x), U, ("positive",)),
+    "betainc": Spec(lambda x: sps.betainc(2.0, 0.6, 0.25 * x), U, ("positive",)),
+    "stdtr": Spec(lambda x: sps.stdtr(3.5, x), U),
+    "gammaincinv": Spec(lambda p: sps.gammaincinv(1.7, 0.4 * p), U, ("positive",)),
+    "gammainccinv": Spec(lambda q: sps.gammainccinv(0.8, 0.4 * q), U, ("positive",)),
+    "betaincinv": Spec(lambda p: sps.betaincinv(2.0, 3.0, 0.4 * p), U, ("positive",)),
+    "stdtrit": Spec(lambda p: sps.stdtrit(4.0, 0.4 * p), U, ("positive",)),
+    "exp1": Spec(sps.exp1, U, ("positive",)),
+    "expi": Spec(sps.expi, U, ("positive",)),
+    "zeta": Spec(lambda q: sps.zeta(3.0, q), U, ("positive",)),
+    "jv": Spec(lambda x: sps.jv(1.5, x), U, ("positive",)),
+    "yv": Spec(lambda x: sps.yv(2.0, x), U, ("positive",)),
+    "iv": Spec(lambda x: sps.iv(0.5, x), U, ("positive",)),
+    "ive": Spec(lambda x: sps.ive(1.0, x), U, ("away1",)),
+    "kv": Spec(lambda x: sps.kv(1.5, x), U, ("positive",)),
+    "kve": Spec(lambda x: sps.kve(0.0, x), U, ("positive",)),
     "polygamma": Spec(lambda x: sps.digamma(x) + sps.polygamma(2, x), U, ("positive",)),
     "expit": Spec(sps.expit, U),
 })
@@ -300,3 +321,22 @@ SPECS["while_loop"] = Spec(
 SPECS["cond"] = Spec(
     _cr.jit(lambda x: _cr.cond(np.sum(x) > 0, lambda v: np.sin(v) * v, lambda v: v * v * v, x)),
     U)
+
+# chainrule.scipy.linalg
+import chainrule.scipy.linalg as _csl  # noqa: E402
+
+_BAND_SHIFT = onp.array([[0.0], [6.0], [0.0], [0.0]])  # (l, u) = (2, 1): row u is the diagonal
+SPECS.update({
+    "solve_triangular": Spec(
+        lambda a, b: _csl.solve_triangular(a, b, lower=True)
+        + _csl.solve_triangular(a, b, trans=1, unit_diagonal=True),
+        [((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (2, 3, 2))], ("wellcond", "real")),
+    "solve_banded": Spec(
+        lambda ab, b: _csl.solve_banded((2, 1), ab + _BAND_SHIFT.astype(ab.dtype), b),
+        [((4, 5), (5,)), ((4, 5), (5, 2))]),
+    "solve_sylvester": Spec(_csl.solve_sylvester, [((3, 3), (2, 2), (3, 2)),
+                                                   ((2, 3, 3), (2, 2, 2), (2, 3, 2))],
+                            ("wellcond", "wellcond", "real")),
+    "sqrtm": Spec(_csl.sqrtm, [((3, 3),), ((2, 3, 3),)], ("spd",)),
+    "expm": Spec(lambda a: _csl.expm(0.5 * a), [((3, 3),), ((2, 3, 3),)]),
+})

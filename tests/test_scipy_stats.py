@@ -35,6 +35,23 @@ VALUES = {
                                       m.multivariate_normal.pdf(P[:2], MU, 0.7)],
     "dirichlet": lambda m: [m.dirichlet.logpdf(SIMPLEX, ALPHA), m.dirichlet.pdf(SIMPLEX, ALPHA)],
 }
+Q = onp.array([1e-12, 0.03, 0.5, 0.9, 1 - 1e-9])
+WIDE = onp.r_[-2.0, X, 40.0]
+for _name, _args in [("norm", (0.3, 1.7)), ("t", (3.5, 0.2, 1.3)), ("gamma", (2.5, 0.1, 1.5)),
+                     ("chi2", (3.0, 0.0, 2.0)), ("beta", (2.0, 3.5, -1.0, 4.0)),
+                     ("laplace", (0.5, 2.0)), ("expon", (0.1, 2.0)), ("logistic", (0.2, 1.5)),
+                     ("cauchy", (-0.3, 0.8)), ("uniform", (-1.0, 3.0))]:
+    _methods = ["logpdf", "pdf", "cdf", "sf", "logcdf", "logsf", "ppf"]
+    if _name not in ("laplace", "logistic", "cauchy", "uniform"):
+        _methods.append("isf")
+    VALUES[f"{_name} distribution functions"] = (
+        lambda m, n=_name, a=_args, ms=tuple(_methods):
+        [getattr(getattr(m, n), k)(Q if k in ("ppf", "isf") else WIDE, *a) for k in ms])
+VALUES["poisson cdf, sf"] = lambda m: [m.poisson.cdf(onp.array([-1.0, 0.0, 2.5, 7.0]), 3.1),
+                                       m.poisson.sf(onp.array([-1.0, 0.0, 2.5, 7.0]), 3.1)]
+VALUES["mvn entropy, singular"] = lambda m: [
+    m.multivariate_normal.entropy(MU, S),
+    m.multivariate_normal.logpdf(P, MU, onp.diag([1.0, 2.0, 0.0]), allow_singular=True)]
 
 
 @pytest.mark.parametrize("name", sorted(VALUES))
@@ -57,7 +74,47 @@ DERIVATIVES = {
         x, mu, c @ c.T + 0.5 * onp.eye(3))), (P, MU, S)),
     "dirichlet": (lambda x, a: cs.dirichlet.logpdf(x, a), (SIMPLEX, ALPHA)),
     "norm": (lambda x, loc, s: np.sum(cs.norm.logsf(x, loc, s)), (X, 0.3, 1.7)),
+    "cdfs": (lambda x, loc, s: np.sum(
+        cs.gamma.cdf(x, 2.5, loc, s) + cs.beta.sf(x, 2.0, 3.0, loc, 4 * s)
+        + cs.t.logcdf(x, 3.0, loc, s) + cs.chi2.logsf(x, 2.0, loc, s)
+        + cs.laplace.cdf(x, loc, s) + cs.logistic.logsf(x, loc, s)
+        + cs.cauchy.cdf(x, loc, s) + cs.uniform.cdf(x, loc - 2, 5 * s)),
+             (onp.array([0.3, 0.9, 1.7]), -0.2, 1.3)),
+    "quantiles": (lambda q, loc, s: np.sum(
+        cs.gamma.ppf(q, 2.5, loc, s) + cs.beta.isf(q, 2.0, 3.0) + cs.t.ppf(q, 3.0, loc, s)
+        + cs.chi2.isf(q, 2.0) + cs.laplace.ppf(q, loc, s) + cs.norm.isf(q, loc, s)
+        + cs.logistic.ppf(q, loc, s) + cs.cauchy.ppf(q)),
+                  (onp.array([0.1, 0.45, 0.8]), -0.2, 1.3)),
+    "poisson cdf": (lambda mu: np.sum(cs.poisson.cdf(onp.array([0.0, 1.0, 4.0]), mu))
+                    + np.sum(cs.poisson.sf(onp.array([0.0, 3.0]), mu)), (2.3,)),
+    "mvn entropy": (lambda c: cs.multivariate_normal.entropy(MU, c @ c.T + onp.eye(3)), (S,)),
 }
+
+
+def test_distribution_functions_in_a_shape_parameter_raise_a_clear_error():
+    with pytest.raises(NotImplementedError, match="derivative in `a`"):
+        cr.grad(lambda a: cs.gamma.cdf(1.3, a))(2.0)
+    with pytest.raises(NotImplementedError, match="derivative in `df`"):
+        cr.grad(lambda df: cs.t.cdf(0.3, df))(3.0)
+
+
+def test_distribution_functions_are_flat_outside_the_support():
+    x = onp.array([-1.0, 0.5, 5.0])
+    g = cr.elementwise_grad(lambda x: cs.beta.cdf(x, 2.0, 3.0, 0.0, 2.0))(x)
+    assert g[0] == 0.0 and g[2] == 0.0 and g[1] > 0
+    assert cr.grad(lambda x: cs.gamma.cdf(x, 2.0))(-1.0) == 0.0
+
+
+def test_module_style_imports():
+    import chainrule.scipy.stats.norm as norm
+
+    assert norm is cs.norm
+
+
+def test_dirichlet_rvs_follows_the_random_state():
+    a = cs.dirichlet.rvs(ALPHA, size=3, random_state=4)
+    onp.testing.assert_allclose(a, ss.dirichlet.rvs(ALPHA, size=3, random_state=4))
+    assert a.shape == (3, 3) and onp.allclose(a.sum(axis=1), 1.0)
 
 
 @pytest.mark.parametrize("name", sorted(DERIVATIVES))

@@ -331,6 +331,13 @@ def stacked_rule(prim, vals, batched, size, params):
     return prim(vals[0], *vals[1:], **params)
 
 
+def stacked_broadcast_rule(prim, vals, batched, size, params):
+    """Operations of several arrays that share their leading (batch) axes and act on the
+    trailing ones (``solve_triangular``, ``solve_sylvester``): unbatched arguments are
+    broadcast to the batch, which is then one more leading axis of every argument."""
+    return prim(*[_materialize_batch(v, b, size) for v, b in zip(vals, batched)], **params)
+
+
 def axis_param_rule(prim, vals, batched, size, params):
     """Ops with an ``axis`` (int) or ``axes`` (tuple or None: all) parameter, such as the FFTs:
     the parameter is shifted past the batch axis."""
@@ -471,7 +478,10 @@ ELEMENTWISE = (
     "stop_gradient greater greater_equal less less_equal equal not_equal round around isnan "
     "isinf isfinite logical_and logical_or logical_not logical_xor signbit heaviside isclose "
     "zeros_like ones_like empty_like exp2 log2 log10 cbrt arcsin arccos arcsinh arccosh "
-    "arctanh sinc arctan2 real imag conj times_i erf erfc erfinv gamma gammaln polygamma expit"
+    "arctanh sinc arctan2 real imag conj times_i erf erfc erfinv gamma gammaln polygamma expit "
+    "erfcinv log_ndtr rgamma gammasgn gammainc gammaincc betainc stdtr exp1 expi zeta jv yv iv "
+    "gammaincinv gammainccinv betaincinv stdtrit "
+    "ive kv kve"
 ).split()
 
 REDUCTIONS = "sum prod max min all any count_nonzero".split()
@@ -486,6 +496,8 @@ BATCH_RULES.update({name: along_axis_rule for name in ("take_along_axis", "put_a
 BATCH_RULES.update({name: stacked_rule for name in (
     "inv det logabsdet slogdet_sign cholesky eigvalsh eigh_vectors qr_q qr_r svd_s svd_u "
     "svd_vh".split())})
+BATCH_RULES.update(sqrtm=stacked_rule, expm=stacked_rule, solve_triangular=stacked_broadcast_rule,
+                   solve_sylvester=stacked_broadcast_rule)
 BATCH_RULES.update({name: axis_param_rule for name in ("fftn", "ifftn", "rfft", "irfft")})
 BATCH_RULES.update(
     norm2=reduction_rule,
@@ -504,6 +516,8 @@ BATCH_RULES.update(
 #: primitives known to run through :func:`loop_fallback` (a decision, checked by a test)
 LOOP_FALLBACK = frozenset(
     "full_like nonzero argwhere searchsorted digitize allclose array_equal solve "
+    # banded storage (l + u + 1, M) per example: SciPy's band solvers take one matrix
+    "solve_banded "
     # staged control flow (sub-programs; being built concurrently): per example for now
     "while_loop tuple_get".split()
 )

@@ -17,12 +17,15 @@ import numpy as np
 
 from chainrule.core.primitive import Primitive, Reads, concrete
 from chainrule.numpy import _elementwise as ew
+from chainrule.numpy import _elementwise_more as ewm
 from chainrule.numpy import _namespace as ns
 from chainrule.numpy._nondiff import stop_gradient_p
+from chainrule.scipy._rules import scipy_special
 
-__all__ = ["erf", "erfc", "erfinv", "gamma", "gammaln", "beta", "betaln", "multigammaln",
-           "digamma", "psi", "polygamma", "expit", "logit", "ndtr", "log_ndtr", "ndtri", "entr",
-           "rel_entr", "logsumexp", "softmax", "log_softmax", "xlogy", "xlog1py"]
+__all__ = ["erf", "erfc", "erfinv", "erfcinv", "gamma", "gammaln", "gammasgn", "rgamma",
+           "beta", "betaln", "multigammaln", "digamma", "psi", "polygamma", "factorial", "poch",
+           "expit", "log_expit", "logit", "ndtr", "log_ndtr", "ndtri", "entr", "rel_entr",
+           "kl_div", "logsumexp", "softmax", "log_softmax", "xlogy", "xlog1py"]
 
 try:  # pragma: no cover - depends on the environment
     import scipy.special as _sp
@@ -30,6 +33,7 @@ except ImportError:  # pragma: no cover
     _sp = None
 
 _SQRT_PI = math.sqrt(math.pi)
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 def _erf_np(x):
@@ -104,29 +108,81 @@ def _gamma_np(x):
     return np.vectorize(math.gamma, otypes=[float])(x)[()]
 
 
-def _erfinv_np(p):
-    """erf⁻¹ without SciPy: safeguarded Newton on |p| inside the bracket [0, 6].
+def _erf_inverse_np(p, tail_room):
+    """y with erf(y) = p, without SciPy: safeguarded Newton on |p| in the bracket [0, 27].
 
-    The residual is erf(y) - |p|, written as (1 - |p|) - erfc(y) for |p| > ½ so that
-    the tail keeps its relative accuracy; a Newton step leaving the bracket is
-    replaced by bisection, so every iterate stays finite. erf⁻¹(±1) = ±∞."""
-    p = np.asarray(p, dtype=float)
+    ``tail_room`` is 1 - |p|, passed in exactly (erfcinv knows it better than 1 - |p|).
+    The residual is erf(y) - |p|, and ln tail_room - ln erfc(y) for |p| > ½ so that the
+    tail keeps its relative accuracy (and Newton converges fast there: ln erfc is nearly
+    quadratic); a Newton step leaving the bracket is replaced by
+    bisection, so every iterate stays finite. tail_room = 0 gives ±∞."""
+    p, room = np.asarray(p, dtype=float), np.asarray(tail_room, dtype=float)
     a = np.abs(p)
-    tail = a > 0.5
-    lo, hi = np.zeros_like(a), np.full_like(a, 6.0)
+    tail = room < 0.5
+    lo, hi = np.zeros_like(a), np.full_like(a, 27.0)
     y = np.minimum(a * _SQRT_PI / 2, 3.0)
     with np.errstate(all="ignore"):
         for _ in range(100):
-            residual = np.where(tail, (1.0 - a) - _erfc_np(y), _erf_np(y) - a)
+            log_erfc = np.log(_erfc_np(y))
+            residual = np.where(tail, np.log(room) - log_erfc, _erf_np(y) - a)
+            slope = 2 / _SQRT_PI * np.exp(-y * y - np.where(tail, log_erfc, 0.0))
             lo, hi = np.where(residual < 0, y, lo), np.where(residual > 0, y, hi)
-            newton = y - residual / (2 / _SQRT_PI * np.exp(-y * y))
+            newton = y - residual / slope
             inside = (newton > lo) & (newton < hi)
             stepped = np.where(residual == 0, y, np.where(inside, newton, 0.5 * (lo + hi)))
             if np.array_equal(stepped, y):
                 break
             y = stepped
-        y = np.where(a == 1.0, np.inf, np.where(a > 1.0, np.nan, y))
+        y = np.where(room == 0, np.inf, np.where(room < 0, np.nan, y))
     return np.copysign(y, p)[()]
+
+
+def _erfinv_np(p):
+    """erf⁻¹ p without SciPy."""
+    return _erf_inverse_np(p, 1.0 - np.abs(p))
+
+
+def _erfcinv_np(q):
+    """erfc⁻¹ q = erf⁻¹(1 - q) without SciPy, with 1 - |1 - q| formed exactly."""
+    q = np.asarray(q, dtype=float)
+    with np.errstate(invalid="ignore"):
+        room = np.where((q < 0) | (q > 2), -1.0, np.where(q <= 1, q, 2.0 - q))
+    return _erf_inverse_np(1.0 - q, room)
+
+
+def _log_ndtr_np(x):
+    """ln Φ(x) without SciPy: ln(½ erfc(-x/√2)) (ln(1 - ½ erfc(x/√2)) for x > 0), and
+    below x = -20 the asymptotic series
+    -x²/2 - ln(-x) - ½ln 2π + ln(1 - 1/x² + 3/x⁴ - 15/x⁶ + 105/x⁸ - 945/x¹⁰)
+    (relative error < 1e-13)."""
+    x = np.asarray(x, dtype=float)
+    far = x < -20.0
+    with np.errstate(all="ignore"):
+        xs = np.where(far, 0.0, x) / math.sqrt(2.0)
+        near = np.where(xs > 0, np.log1p(-0.5 * _erfc_np(xs)), np.log(0.5 * _erfc_np(-xs)))
+        z = np.where(far, x, -30.0)
+        r = 1.0 / (z * z)
+        series = (-0.5 * z * z - np.log(-z) - _LOG_SQRT_2PI
+                  + np.log1p(r * (-1.0 + r * (3.0 + r * (-15.0 + r * (105.0 - r * 945.0))))))
+    return np.where(far, series, near)[()]
+
+
+def _rgamma_np(x):
+    """1/Γ(x) without SciPy: 0 at the poles x = 0, -1, -2, …"""
+    def one(v):
+        return 0.0 if v <= 0 and v == math.floor(v) else 1.0 / math.gamma(v)
+    return np.vectorize(one, otypes=[float])(x)[()]
+
+
+def _rgamma_slope(y, x):
+    """d/dx 1/Γ(x) = -ψ(x)/Γ(x), with its limit (-1)ⁿ·n! at the poles x = -n."""
+    xc = np.asarray(concrete(x))
+    pole = (xc <= 0) & (xc == np.floor(xc))
+    if not pole.any():
+        return -y * polygamma_p(x, n=0)
+    n = -np.where(pole, xc, 0.0)
+    at_pole = np.vectorize(lambda k: (-1.0) ** k * math.factorial(int(k)), otypes=[float])(n)
+    return ew.where_p(pole, at_pole, -y * polygamma_p(ew.where_p(pole, 0.5, x), n=0))
 
 
 gamma_p = Primitive("gamma", _impl("gamma", _gamma_np),
@@ -137,6 +193,22 @@ erfinv_p = Primitive("erfinv", _impl("erfinv", _erfinv_np),
                      jvps=(lambda t, y, x: t * (_SQRT_PI / 2) * ew.exp(y * y),),
                      vjps=(lambda g, y, x: g * (_SQRT_PI / 2) * ew.exp(y * y),),
                      reads=Reads((-1,)), doc="y = erf⁻¹ x; y' = √π/2·e^{y²}")
+erfcinv_p = Primitive("erfcinv", _impl("erfcinv", _erfcinv_np),
+                      jvps=(lambda t, y, x: t * (-_SQRT_PI / 2) * ew.exp(y * y),),
+                      vjps=(lambda g, y, x: g * (-_SQRT_PI / 2) * ew.exp(y * y),),
+                      reads=Reads((-1,)), doc="y = erfc⁻¹ x; y' = -√π/2·e^{y²}")
+log_ndtr_p = Primitive("log_ndtr", _impl("log_ndtr", _log_ndtr_np),
+                       jvps=(lambda t, y, x: t * ew.exp(-0.5 * x * x - _LOG_SQRT_2PI - y),),
+                       vjps=(lambda g, y, x: g * ew.exp(-0.5 * x * x - _LOG_SQRT_2PI - y),),
+                       reads=Reads((0, -1)),
+                       doc="y = ln Φ(x); y' = φ(x)/Φ(x) = e^{-x²/2 - y}/√(2π)")
+rgamma_p = Primitive("rgamma", _impl("rgamma", _rgamma_np),
+                     jvps=(lambda t, y, x: t * _rgamma_slope(y, x),),
+                     vjps=(lambda g, y, x: g * _rgamma_slope(y, x),),
+                     reads=Reads((0, -1)), doc="y = 1/Γ(x); y' = -ψ(x)·y ((-1)ⁿn! at x = -n)")
+gammasgn_p = Primitive("gammasgn", _impl("gammasgn", lambda x: np.sign(_gamma_np(x))),
+                       jvps=(None,), vjps=(None,),
+                       doc="y = sign Γ(x): piecewise constant, derivative 0")
 expit_p = Primitive("expit", lambda x: _sp.expit(x) if _sp is not None else
                     0.5 * (1 + np.tanh(0.5 * np.asarray(x)))[()],
                     jvps=(lambda t, y, x: t * (y * (1 - y)),),
@@ -189,13 +261,49 @@ def ndtr(x):
 
 
 def log_ndtr(x):
-    """ln of the standard normal CDF."""
-    return ew.log(ndtr(x))
+    """ln of the standard normal CDF, accurate far into the lower tail."""
+    return log_ndtr_p(x)
 
 
 def ndtri(p):
-    """The standard normal quantile, √2·erf⁻¹(2p - 1)."""
-    return math.sqrt(2.0) * erfinv(2.0 * p - 1.0)
+    """The standard normal quantile, -√2·erfc⁻¹(2p) (accurate for tiny p)."""
+    return -math.sqrt(2.0) * erfcinv(2.0 * p)
+
+
+def erfcinv(x):
+    return erfcinv_p(x)
+
+
+def rgamma(x):
+    """1/Γ(x), an entire function: 0 at the poles of Γ."""
+    return rgamma_p(x)
+
+
+def gammasgn(x):
+    """The sign of Γ(x) (derivative 0)."""
+    return gammasgn_p(x)
+
+
+def factorial(n, exact=False):
+    """n! = Γ(n + 1) (``exact=True`` takes SciPy's integer path; no derivative)."""
+    if exact:
+        return scipy_special("factorial").factorial(concrete(n), exact=True)
+    return gamma(n + 1.0)
+
+
+def poch(z, m):
+    """The rising factorial (z)_m = Γ(z + m)/Γ(z)."""
+    return gamma(z + m) * rgamma(z)
+
+
+def kl_div(x, y):
+    """x·ln(x/y) - x + y (x, y > 0), y at x = 0, ∞ elsewhere."""
+    return rel_entr(x, y) - x + y
+
+
+def log_expit(x):
+    """ln σ(x) = -ln(1 + e^{-x}), finite for every x."""
+    return -ewm.logaddexp(0.0, -x)
 
 
 def entr(x):
@@ -267,3 +375,14 @@ def xlog1py(x, y):
     if not np.any(zero):
         return x * ew.log1p(y)
     return ew.where_p(zero, 0.0, x * ew.log1p(ew.where_p(zero, 0.0, y)))
+
+
+# the families in their own modules (they use the functions above in their rules)
+from chainrule.scipy import _bessel, _incomplete  # noqa: E402
+from chainrule.scipy._bessel import (  # noqa: E402, F401
+    i0, i0e, i1, i1e, iv, ive, j0, j1, jn, jv, k0, k0e, k1, k1e, kv, kve, y0, y1, yn, yv)
+from chainrule.scipy._incomplete import (  # noqa: E402, F401
+    betainc, betaincinv, exp1, expi, gammainc, gammaincc, gammainccinv, gammaincinv, stdtr,
+    stdtrit, zeta)
+
+__all__ += _incomplete.__all__ + _bessel.__all__

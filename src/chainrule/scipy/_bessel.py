@@ -1,0 +1,133 @@
+"""Bessel functions of real order v and argument x, differentiable in x (SciPy values).
+
+The derivative in x follows the recurrences (DLMF 10.6.2, 10.29.2)
+
+    J_v' = (J_{v-1} - J_{v+1})/2        Y_v' = (Y_{v-1} - Y_{v+1})/2
+    I_v' = (I_{v-1} + I_{v+1})/2        K_v' = -(K_{v-1} + K_{v+1})/2
+
+and for the exponentially scaled ive(v, x) = I_v(x)·e^{-|x|}, kve(v, x) = K_v(x)·e^{x}:
+
+    ive' = (ive_{v-1} + ive_{v+1})/2 - sign(x)·ive      kve' = kve - (kve_{v-1} + kve_{v+1})/2
+
+Each rule calls its own family at v ± 1, so derivatives of every order follow. The
+derivative in the order v raises a clear error. ``j0 … k1e`` and ``jn``/``yn`` are the
+integer-order members.
+"""
+
+from __future__ import annotations
+
+from chainrule.core.primitive import ANS, Primitive, Reads
+from chainrule.numpy import _elementwise as ew
+from chainrule.scipy._rules import elementwise_rules, no_derivative, scipy_special
+
+__all__ = ["jv", "yv", "iv", "ive", "kv", "kve", "jn", "yn", "j0", "j1", "y0", "y1",
+           "i0", "i1", "i0e", "i1e", "k0", "k1", "k0e", "k1e"]
+
+
+def _family(name: str, partial_x, doc: str) -> Primitive:
+    """The primitive ``name(v, x)``; ``partial_x(f, ans, v, x)`` is ∂/∂x with ``f`` the
+    primitive itself (for the neighbouring orders)."""
+    def impl(v, x):
+        return getattr(scipy_special(name), name)(v, x)
+
+    jvp_x, vjp_x = elementwise_rules(lambda ans, v, x: partial_x(family, ans, v, x), 1, 2)
+    family = Primitive(name, impl, jvps=(no_derivative(name, "v"), jvp_x),
+                       vjps=(no_derivative(name, "v"), vjp_x),
+                       reads=Reads((), (0, 1, ANS)), doc=doc)
+    return family
+
+
+jv_p = _family("jv", lambda f, y, v, x: 0.5 * (f(v - 1, x) - f(v + 1, x)),
+               "y = J_v(x); ∂y/∂x = (J_{v-1} - J_{v+1})/2")
+yv_p = _family("yv", lambda f, y, v, x: 0.5 * (f(v - 1, x) - f(v + 1, x)),
+               "y = Y_v(x); ∂y/∂x = (Y_{v-1} - Y_{v+1})/2")
+iv_p = _family("iv", lambda f, y, v, x: 0.5 * (f(v - 1, x) + f(v + 1, x)),
+               "y = I_v(x); ∂y/∂x = (I_{v-1} + I_{v+1})/2")
+kv_p = _family("kv", lambda f, y, v, x: -0.5 * (f(v - 1, x) + f(v + 1, x)),
+               "y = K_v(x); ∂y/∂x = -(K_{v-1} + K_{v+1})/2")
+ive_p = _family("ive", lambda f, y, v, x: 0.5 * (f(v - 1, x) + f(v + 1, x))
+                - ew.sign(x) * y,
+                "y = I_v(x)e^{-|x|}; ∂y/∂x = (ive_{v-1} + ive_{v+1})/2 - sign(x)·y")
+kve_p = _family("kve", lambda f, y, v, x: y - 0.5 * (f(v - 1, x) + f(v + 1, x)),
+                "y = K_v(x)e^{x}; ∂y/∂x = y - (kve_{v-1} + kve_{v+1})/2")
+
+
+def jv(v, x):
+    """J_v(x), the Bessel function of the first kind."""
+    return jv_p(v, x)
+
+
+def yv(v, x):
+    """Y_v(x), the Bessel function of the second kind."""
+    return yv_p(v, x)
+
+
+def iv(v, x):
+    """I_v(x), the modified Bessel function of the first kind."""
+    return iv_p(v, x)
+
+
+def ive(v, x):
+    """I_v(x)·e^{-|x|}."""
+    return ive_p(v, x)
+
+
+def kv(v, x):
+    """K_v(x), the modified Bessel function of the second kind."""
+    return kv_p(v, x)
+
+
+def kve(v, x):
+    """K_v(x)·e^{x}."""
+    return kve_p(v, x)
+
+
+jn, yn = jv, yv
+
+
+def j0(x):
+    return jv_p(0.0, x)
+
+
+def j1(x):
+    return jv_p(1.0, x)
+
+
+def y0(x):
+    return yv_p(0.0, x)
+
+
+def y1(x):
+    return yv_p(1.0, x)
+
+
+def i0(x):
+    return iv_p(0.0, x)
+
+
+def i1(x):
+    return iv_p(1.0, x)
+
+
+def i0e(x):
+    return ive_p(0.0, x)
+
+
+def i1e(x):
+    return ive_p(1.0, x)
+
+
+def k0(x):
+    return kv_p(0.0, x)
+
+
+def k1(x):
+    return kv_p(1.0, x)
+
+
+def k0e(x):
+    return kve_p(0.0, x)
+
+
+def k1e(x):
+    return kve_p(1.0, x)
