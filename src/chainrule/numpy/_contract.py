@@ -18,6 +18,7 @@ tensordot, inner, outer, vdot, kron, cross, N-D dot, convolve and correlate are 
 
 from __future__ import annotations
 
+import math
 import string
 
 import numpy as np
@@ -74,8 +75,20 @@ def _spec(ins, out) -> str:
     return ",".join(ins) + "->" + out
 
 
+#: below this many multiply-adds a two-operand einsum runs NumPy's own loop; above it,
+#: ``optimize=True`` lets NumPy hand the contraction to BLAS (tensordot), which pays for
+#: its planning (~10 µs) from about 32³ on
+_BLAS_WORK = 32_768
+
+
 def _einsum_impl(*operands, ins, out):
-    return np.einsum(_spec(ins, out), *operands, optimize=len(operands) > 2)
+    optimize = len(operands) > 2
+    if len(operands) == 2:
+        sizes = {}
+        for subscripts, operand in zip(ins, operands):
+            sizes.update(zip(subscripts, np.shape(operand)))
+        optimize = math.prod(sizes.values()) > _BLAS_WORK
+    return np.einsum(_spec(ins, out), *operands, optimize=optimize)
 
 
 def _einsum_jvp(i, t, y, *operands, ins, out):
