@@ -85,49 +85,20 @@ def kve(v, x):
 jn, yn = jv, yv
 
 
-def j0(x):
-    return jv_p(0.0, x)
+def _of_order(family: Primitive, v: float, name: str, math: str):
+    """The member of ``family`` with the fixed order ``v``, as a function of x."""
+    def member(x):
+        return family(v, x)
+    member.__name__ = member.__qualname__ = name
+    member.__doc__ = f"{math}: {family.name}({v:g}, x)."
+    return member
 
 
-def j1(x):
-    return jv_p(1.0, x)
-
-
-def y0(x):
-    return yv_p(0.0, x)
-
-
-def y1(x):
-    return yv_p(1.0, x)
-
-
-def i0(x):
-    return iv_p(0.0, x)
-
-
-def i1(x):
-    return iv_p(1.0, x)
-
-
-def i0e(x):
-    return ive_p(0.0, x)
-
-
-def i1e(x):
-    return ive_p(1.0, x)
-
-
-def k0(x):
-    return kv_p(0.0, x)
-
-
-def k1(x):
-    return kv_p(1.0, x)
-
-
-def k0e(x):
-    return kve_p(0.0, x)
-
-
-def k1e(x):
-    return kve_p(1.0, x)
+j0, j1 = _of_order(jv_p, 0.0, "j0", "J₀(x)"), _of_order(jv_p, 1.0, "j1", "J₁(x)")
+y0, y1 = _of_order(yv_p, 0.0, "y0", "Y₀(x)"), _of_order(yv_p, 1.0, "y1", "Y₁(x)")
+i0, i1 = _of_order(iv_p, 0.0, "i0", "I₀(x)"), _of_order(iv_p, 1.0, "i1", "I₁(x)")
+i0e = _of_order(ive_p, 0.0, "i0e", "I₀(x)·e^{-|x|}")
+i1e = _of_order(ive_p, 1.0, "i1e", "I₁(x)·e^{-|x|}")
+k0, k1 = _of_order(kv_p, 0.0, "k0", "K₀(x)"), _of_order(kv_p, 1.0, "k1", "K₁(x)")
+k0e = _of_order(kve_p, 0.0, "k0e", "K₀(x)·e^{x}")
+k1e = _of_order(kve_p, 1.0, "k1e", "K₁(x)·e^{x}")
