@@ -340,3 +340,5 @@ SPECS.update({
     "sqrtm": Spec(_csl.sqrtm, [((3, 3),), ((2, 3, 3),)], ("spd",)),
     "expm": Spec(lambda a: _csl.expm(0.5 * a), [((3, 3),), ((2, 3, 3),)]),
 })
+SPECS["iscomplex"] = Spec(lambda x: np.iscomplex(x + 0j), U, kind="zero")
+SPECS["isreal"] = Spec(lambda x: np.isreal(x + 1j * (x > 0)), U, kind="zero")

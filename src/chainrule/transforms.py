@@ -134,20 +134,25 @@ def _zeros_like(x):
 
 
 def _materialize(ct, like):
-    """A cotangent/tangent for the user: zeros for a symbolic zero, writeable arrays."""
+    """A cotangent/tangent for the user: zeros for a symbolic zero, writeable arrays,
+    real for a real ``like`` and complex for a complex one."""
     if type(ct) is float:
-        return ct
+        return ct if type(like) is float or dtype_of(like).kind != "c" else complex(ct)
     if ct is None:
         return _zeros_like(like)
     if type(ct) is np.ndarray:
         if ct.dtype.kind == "c" and dtype_of(like).kind != "c":
             ct = ct.real.copy()  # a real input has a real cotangent (see numpy/_elementwise)
+        elif ct.dtype.kind != "c" and dtype_of(like).kind == "c":
+            ct = ct.astype(dtype_of(like))  # and a complex input a complex one
         if not ct.flags.writeable:
             ct = ct.copy()
         if ct.ndim == 0 and not isinstance(concrete(like), np.ndarray):
             return ct[()]
     elif type(ct) is complex and dtype_of(like).kind != "c":
         return ct.real
+    elif dtype_of(like).kind == "c" and dtype_of(ct).kind != "c":
+        return ct + 0j
     return ct
 
 
@@ -436,6 +441,11 @@ def _scalar_output(res, trace, f, holomorphic: bool) -> tuple[bool, Any]:
             "chainrule.jacobian (or jacrev/jacfwd).")
     ours = isinstance(res, Tracer) and res._trace is trace
     out = res._value if ours else res
+    if type(out) is not float and dtype_of(out).kind == "b":
+        raise TypeError(
+            f"grad({_fname(f)}) needs a number as output, but {_fname(f)} returned the "
+            f"boolean {_short(out)}, which has no derivative (a comparison or a test such "
+            "as np.allclose). Return a float: e.g. np.sum(mask) + 0.0.")
     if type(out) is not float and (shape_of(out) != ()
                                    or dtype_of(out).kind == "c" and not holomorphic):
         raise TypeError(

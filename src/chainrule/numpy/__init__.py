@@ -58,6 +58,8 @@ from chainrule.numpy._namespace import (  # noqa: F401
     concatenate,
     expand_dims,
     getitem,
+    iscomplexobj,
+    isrealobj,
     max,
     mean,
     min,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.core.primitive import Tracer, concrete, shape_of
+from chainrule.core.primitive import Tracer, concrete, dtype_of, shape_of
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy._indexing import Index, concatenate_p, getitem_p
 from chainrule.numpy._linalg import matmul
@@ -22,7 +22,7 @@ __all__ = [
     "sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std",
     "dot", "reshape", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze",
     "ravel", "broadcast_to", "concatenate", "stack", "array", "asarray", "where", "clip",
-    "shape", "ndim", "size", "getitem",
+    "shape", "ndim", "size", "getitem", "iscomplexobj", "isrealobj",
 ]
 
 
@@ -251,6 +251,16 @@ def size(a, axis=None) -> int:
     for d in shp:
         n *= d
     return n
+
+
+def iscomplexobj(x) -> bool:
+    """Whether ``x`` has a complex dtype (read from the dtype, traced or not)."""
+    return dtype_of(x).kind == "c"
+
+
+def isrealobj(x) -> bool:
+    """Whether ``x`` does not have a complex dtype (the negation of iscomplexobj)."""
+    return dtype_of(x).kind != "c"
 
 
 def getitem(a, key):

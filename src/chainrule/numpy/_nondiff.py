@@ -48,7 +48,7 @@ NONDIFF_NUMPY = (
     "logical_and", "logical_or", "logical_not", "logical_xor", "signbit", "heaviside",
     "count_nonzero", "nonzero", "argwhere", "searchsorted", "digitize", "isclose",
     "allclose", "array_equal", "all", "any", "zeros_like", "ones_like", "empty_like",
-    "full_like",
+    "full_like", "iscomplex", "isreal",
 )
 
 nondiff_funcs = {name: nondiff(name, getattr(np, name)) for name in NONDIFF_NUMPY}

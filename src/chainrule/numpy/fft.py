@@ -9,8 +9,11 @@ transpose of fftn/ifftn is the same transform with the same normalisation. For `
 conj ∘ (the Hermitian adjoint) ∘ conj, the adjoints weighting the bins that stand for
 two conjugate frequencies by 2 (or ½).
 
-Supported: fft, ifft, fftn, ifftn, fft2, ifft2 (``n``/``s`` = None), rfft and irfft
-along one axis, fftshift and ifftshift (gathers), fftfreq / rfftfreq (constants).
+Supported: fft, ifft, fftn, ifftn, fft2, ifft2, rfft, irfft, rfftn, irfftn, rfft2, irfft2
+with NumPy's ``n``/``s`` (cropping or zero padding first: slices and concatenations),
+fftshift and ifftshift (gathers), fftfreq / rfftfreq (constants). The n-dimensional real
+transforms are NumPy's compositions: rfft along the last axis then fft along the rest,
+and the reverse for irfftn.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ import numpy as np
 
 from chainrule.core.primitive import Primitive, Reads, dtype_of, shape_of
 from chainrule.numpy import _assembly as asm
+from chainrule.numpy import _namespace as ns
 from chainrule.numpy._elementwise import _real_ct, conj_p, real_p
 
-__all__ = ["fft", "ifft", "fftn", "ifftn", "fft2", "ifft2", "rfft", "irfft", "fftshift",
-           "ifftshift", "fftfreq", "rfftfreq"]
+__all__ = ["fft", "ifft", "fftn", "ifftn", "fft2", "ifft2", "rfft", "irfft", "rfftn",
+           "irfftn", "rfft2", "irfft2", "fftshift", "ifftshift", "fftfreq", "rfftfreq"]
 
 fftfreq = np.fft.fftfreq
 rfftfreq = np.fft.rfftfreq
@@ -105,30 +109,59 @@ def _axes(x, axes):
     return tuple(int(a) % nd for a in axes)
 
 
-def _no_n(n, name):
-    if n is not None:
-        raise NotImplementedError(f"chainrule.numpy.fft.{name}: n/s other than None "
-                                  "(padding or truncation) is not supported")
+def _cook(a, s, axes, invreal=False):
+    """NumPy's (s, axes): the last len(s) axes when only ``s`` is given, the input's
+    lengths when only ``axes`` is; for the inverse real transforms the last default
+    length is 2(m - 1)."""
+    nd = len(shape_of(a))
+    if axes is None:
+        axes = range(nd) if s is None else range(nd - len(s), nd)
+    axes = tuple(int(ax) % nd for ax in axes)
+    if s is None:
+        s = [shape_of(a)[ax] for ax in axes]
+        if invreal and axes:
+            s[-1] = 2 * (s[-1] - 1)
+    s = tuple(int(k) for k in s)
+    if len(s) != len(axes):
+        raise ValueError(f"chainrule.numpy.fft: s {s} and axes {axes} differ in length")
+    return s, axes
+
+
+def _fix_length(x, n, axis):
+    """``x`` cropped or zero-padded to length ``n`` along ``axis`` (NumPy's ``n``/``s``):
+    a slice or a concatenation, so its derivatives are those of indexing."""
+    shp = shape_of(x)
+    m = shp[axis]
+    if n < 1:
+        raise ValueError(f"chainrule.numpy.fft: invalid number of data points ({n}) specified")
+    if n == m:
+        return x
+    if n < m:
+        return ns.getitem(x, (slice(None),) * axis + (slice(0, n),))
+    pad = np.zeros(shp[:axis] + (n - m,) + shp[axis + 1:], dtype=dtype_of(x))
+    return ns.concatenate([x, pad], axis=axis)
 
 
 def fft(a, n=None, axis=-1, norm=None):
-    _no_n(n, "fft")
-    return fftn_p(a, axes=_axes(a, (axis,)), norm=norm)
+    return fftn(a, None if n is None else (n,), (axis,), norm)
 
 
 def ifft(a, n=None, axis=-1, norm=None):
-    _no_n(n, "ifft")
-    return ifftn_p(a, axes=_axes(a, (axis,)), norm=norm)
+    return ifftn(a, None if n is None else (n,), (axis,), norm)
 
 
 def fftn(a, s=None, axes=None, norm=None):
-    _no_n(s, "fftn")
-    return fftn_p(a, axes=_axes(a, axes), norm=norm)
+    s, axes = _cook(a, s, axes)
+    for k, ax in zip(s, axes):
+        a = _fix_length(a, k, ax)
+    return fftn_p(a, axes=axes, norm=norm)
 
 
 def ifftn(a, s=None, axes=None, norm=None):
-    _no_n(s, "ifftn")
-    return ifftn_p(a, axes=_axes(a, axes), norm=norm)
+    s, axes = _cook(a, s, axes)
+    for k, ax in zip(s, axes):
+        a = _fix_length(a, k, ax)
+    return ifftn_p(a, axes=axes, norm=norm)
 
 
 def fft2(a, s=None, axes=(-2, -1), norm=None):
@@ -140,17 +173,39 @@ def ifft2(a, s=None, axes=(-2, -1), norm=None):
 
 
 def rfft(a, n=None, axis=-1, norm=None):
-    _no_n(n, "rfft")
-    return rfft_p(a, axis=_axes(a, (axis,))[0], norm=norm)
+    ax = _axes(a, (axis,))[0]
+    if n is not None:
+        a = _fix_length(a, int(n), ax)
+    return rfft_p(a, axis=ax, norm=norm)
 
 
 def irfft(a, n=None, axis=-1, norm=None):
     ax = _axes(a, (axis,))[0]
     n = 2 * (shape_of(a)[ax] - 1) if n is None else int(n)
-    if n // 2 + 1 != shape_of(a)[ax]:
-        raise NotImplementedError("chainrule.numpy.fft.irfft: n must be 2(m-1) or 2(m-1)+1 "
-                                  "for a half spectrum of length m")
-    return irfft_p(a, n=n, axis=ax, norm=norm)
+    return irfft_p(_fix_length(a, n // 2 + 1, ax), n=n, axis=ax, norm=norm)
+
+
+def rfftn(a, s=None, axes=None, norm=None):
+    """rfft along the last of ``axes``, then fft along the others (as NumPy)."""
+    s, axes = _cook(a, s, axes)
+    a = rfft(a, s[-1], axes[-1], norm)
+    return fftn(a, s[:-1], axes[:-1], norm) if len(axes) > 1 else a
+
+
+def irfftn(a, s=None, axes=None, norm=None):
+    """ifft along all but the last of ``axes``, then irfft along the last (as NumPy)."""
+    s, axes = _cook(a, s, axes, invreal=True)
+    if len(axes) > 1:
+        a = ifftn(a, s[:-1], axes[:-1], norm)
+    return irfft(a, s[-1], axes[-1], norm)
+
+
+def rfft2(a, s=None, axes=(-2, -1), norm=None):
+    return rfftn(a, s, axes, norm)
+
+
+def irfft2(a, s=None, axes=(-2, -1), norm=None):
+    return irfftn(a, s, axes, norm)
 
 
 def fftshift(x, axes=None):
