@@ -111,3 +111,15 @@ def test_fallbacks_without_scipy_match_scipy():
 ], ids=["gamma_erfinv", "beta", "multigammaln", "ndtr", "entropy"])
 def test_derivatives_against_finite_differences(f, args):
     cr.check_grads(f, args, order=2)
+
+
+@pytest.mark.parametrize("f", [lambda x: cs.xlogy(x, x * x + 1.0), cs.entr, cs.rgamma,
+                               lambda x: cs.rel_entr(x * x, 1.0 + x * x),
+                               lambda x: cs.xlog1py(x, x * x)],
+                         ids=["xlogy", "entr", "rgamma", "rel_entr", "xlog1py"])
+def test_masked_functions_under_jit(f):
+    x = onp.array([-1.0, 0.0, 0.5, 2.0])
+    with onp.errstate(all="ignore"):
+        onp.testing.assert_allclose(cr.jit(f)(x), f(x))
+        onp.testing.assert_allclose(cr.jit(cr.elementwise_grad(f))(x),
+                                    cr.elementwise_grad(f)(x))

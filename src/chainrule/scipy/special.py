@@ -20,7 +20,7 @@ from chainrule.numpy import _elementwise as ew
 from chainrule.numpy import _elementwise_more as ewm
 from chainrule.numpy import _namespace as ns
 from chainrule.numpy._nondiff import stop_gradient_p
-from chainrule.scipy._rules import scipy_special
+from chainrule.scipy._rules import anywhere, mask, scipy_special
 
 __all__ = ["erf", "erfc", "erfinv", "erfcinv", "gamma", "gammaln", "gammasgn", "rgamma",
            "beta", "betaln", "multigammaln", "digamma", "psi", "polygamma", "factorial", "poch",
@@ -175,13 +175,14 @@ def _rgamma_np(x):
 
 
 def _rgamma_slope(y, x):
-    """d/dx 1/Γ(x) = -ψ(x)/Γ(x), with its limit (-1)ⁿ·n! at the poles x = -n."""
-    xc = np.asarray(concrete(x))
-    pole = (xc <= 0) & (xc == np.floor(xc))
-    if not pole.any():
+    """d/dx 1/Γ(x) = -ψ(x)/Γ(x), with its limit (-1)ⁿ·n! = cos(πn)·Γ(n + 1) at the poles
+    x = -n."""
+    xc = concrete(x)
+    pole = mask(np.logical_and(xc <= 0, xc == np.floor(xc)))
+    if not anywhere(pole):
         return -y * polygamma_p(x, n=0)
-    n = -np.where(pole, xc, 0.0)
-    at_pole = np.vectorize(lambda k: (-1.0) ** k * math.factorial(int(k)), otypes=[float])(n)
+    n = -ew.where_p(pole, xc, 0.0)
+    at_pole = ew.cos(np.pi * n) * gamma_p(n + 1.0)
     return ew.where_p(pole, at_pole, -y * polygamma_p(ew.where_p(pole, 0.5, x), n=0))
 
 
@@ -309,8 +310,8 @@ def log_expit(x):
 def entr(x):
     """-x·ln x (0 at 0, -∞ for x < 0)."""
     r = -xlogy(x, x)
-    negative = np.asarray(concrete(x) < 0)
-    return ew.where_p(negative, -np.inf, r) if negative.any() else r
+    negative = mask(concrete(x) < 0)
+    return ew.where_p(negative, -np.inf, r) if anywhere(negative) else r
 
 
 def rel_entr(x, y):
@@ -363,16 +364,16 @@ def softmax(x, axis=None):
 
 def xlogy(x, y):
     """x·log y, 0 where x = 0 (also for y = 0); no NaN flows from the untaken branch."""
-    zero = concrete(x) == 0
-    if not np.any(zero):
+    zero = mask(concrete(x) == 0)
+    if not anywhere(zero):
         return x * ew.log(y)
     return ew.where_p(zero, 0.0, x * ew.log(ew.where_p(zero, 1.0, y)))
 
 
 def xlog1py(x, y):
     """x·log(1 + y), 0 where x = 0."""
-    zero = concrete(x) == 0
-    if not np.any(zero):
+    zero = mask(concrete(x) == 0)
+    if not anywhere(zero):
         return x * ew.log1p(y)
     return ew.where_p(zero, 0.0, x * ew.log1p(ew.where_p(zero, 0.0, y)))
 

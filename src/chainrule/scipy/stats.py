@@ -26,6 +26,7 @@ from chainrule.numpy import _elementwise as ew
 from chainrule.numpy import _namespace as ns
 from chainrule.numpy import linalg
 from chainrule.scipy import special
+from chainrule.scipy._rules import anywhere, everywhere, mask
 
 __all__ = ["norm", "t", "gamma", "beta", "chi2", "laplace", "expon", "logistic", "cauchy",
            "uniform", "poisson", "multivariate_normal", "dirichlet"]
@@ -73,8 +74,8 @@ class norm:
 def _on_support(inside, logdensity, y, safe):
     """``logdensity(y)`` where ``inside``, ``-inf`` elsewhere; ``y`` is replaced by ``safe``
     outside, so that no NaN reaches the derivative from points that do not count."""
-    inside = np.asarray(concrete(inside), dtype=bool)
-    if inside.all():
+    inside = mask(concrete(inside))
+    if everywhere(inside):
         return logdensity(y)
     return ew.where_p(inside, logdensity(ew.where_p(inside, y, safe)), -np.inf)
 
@@ -94,13 +95,13 @@ def _clipped(y, low, high=None):
     """``y`` clipped to [low, high] through a where, so that a distribution function is
     flat (derivative 0) outside the support and its inner function never sees the
     outside."""
-    yc = np.asarray(concrete(y))
-    below = yc < low
-    above = np.zeros_like(below) if high is None else yc > high
-    if not (below.any() or above.any()):
+    yc = concrete(y)
+    below = mask(yc < low)
+    above = None if high is None else mask(yc > high)
+    if not (anywhere(below) or above is not None and anywhere(above)):
         return y
     y = ew.where_p(below, low, y)
-    return y if high is None else ew.where_p(above, high, y)
+    return y if above is None else ew.where_p(above, high, y)
 
 
 @_with_pdf
@@ -185,7 +186,7 @@ class beta:
     def logpdf(x, a, b, loc=0.0, scale=1.0):
         y = (x - loc) / scale
         yc = concrete(y)
-        return _on_support((yc > 0) & (yc < 1), lambda y: (a - 1.0) * ew.log(y)
+        return _on_support(np.logical_and(yc > 0, yc < 1), lambda y: (a - 1.0) * ew.log(y)
                            + (b - 1.0) * ew.log1p(-y) - special.gammaln(a)
                            - special.gammaln(b) + special.gammaln(a + b) - ew.log(scale),
                            y, 0.5)
@@ -220,7 +221,7 @@ class laplace:
     def cdf(x, loc=0.0, scale=1.0):
         """½e^{y} for y = (x - loc)/scale < 0, 1 - ½e^{-y} above (each side's own form)."""
         y = (x - loc) / scale
-        left = np.asarray(concrete(y) < 0)
+        left = mask(concrete(y) < 0)
         return ew.where_p(left, 0.5 * ew.exp(ew.where_p(left, y, 0.0)),
                           1.0 - 0.5 * ew.exp(-ew.where_p(left, 0.0, y)))
 
@@ -231,7 +232,7 @@ class laplace:
     @staticmethod
     def ppf(q, loc=0.0, scale=1.0):
         """loc + scale·ln 2q below q = ½, loc - scale·ln 2(1 - q) above."""
-        low = np.asarray(concrete(q) < 0.5)
+        low = mask(concrete(q) < 0.5)
         return loc + scale * ew.where_p(low, ew.log(2.0 * ew.where_p(low, q, 0.25)),
                                         -ew.log(2.0 - 2.0 * ew.where_p(low, 0.75, q)))
 
@@ -248,7 +249,7 @@ class expon:
     @staticmethod
     def cdf(x, loc=0.0, scale=1.0):
         y = (x - loc) / scale
-        inside = np.asarray(concrete(y) >= 0)
+        inside = mask(concrete(y) >= 0)
         return ew.where_p(inside, -ew.expm1(-ew.where_p(inside, y, 0.0)), 0.0)
 
     @staticmethod
@@ -315,7 +316,7 @@ class cauchy:
     def ppf(q, loc=0.0, scale=1.0):
         """loc - scale·cot(πq), as -cot(πq) below ½ and cot(π(1 - q)) above (accurate in
         both tails)."""
-        low = np.asarray(concrete(q) < 0.5)
+        low = mask(concrete(q) < 0.5)
         tail = ew.where_p(low, q, 1.0 - q)
         return loc + scale * ew.where_p(low, -1.0, 1.0) / ew.tan(math.pi * tail)
 
@@ -326,10 +327,10 @@ class uniform:
 
     @staticmethod
     def logpdf(x, loc=0.0, scale=1.0):
-        y = np.asarray(concrete((x - loc) / scale))
-        inside = (y >= 0) & (y <= 1)
+        y = concrete((x - loc) / scale)
+        inside = mask(np.logical_and(y >= 0, y <= 1))
         r = -ew.log(scale) + 0.0 * x
-        return r if inside.all() else ew.where_p(inside, r, -np.inf)
+        return r if everywhere(inside) else ew.where_p(inside, r, -np.inf)
 
     @staticmethod
     def cdf(x, loc=0.0, scale=1.0):
@@ -350,8 +351,8 @@ class poisson:
     @staticmethod
     def logpmf(k, mu, loc=0):
         k = k - loc
-        kc = np.asarray(concrete(k))
-        inside = (kc >= 0) & (kc == np.floor(kc))
+        kc = concrete(k)
+        inside = np.logical_and(kc >= 0, kc == np.floor(kc))
         return _on_support(inside, lambda k: special.xlogy(k, mu) - mu - special.gammaln(k + 1.0),
                            k, 0.0)
 
@@ -362,18 +363,18 @@ class poisson:
     @staticmethod
     def cdf(k, mu, loc=0):
         """P(K ≤ k) = Q(⌊k⌋ + 1, mu) for k ≥ 0 (0 below); d/dmu = -pmf(⌊k⌋, mu)."""
-        kf = np.floor(np.asarray(concrete(k - loc), dtype=float))
-        below = kf < 0
-        r = special.gammaincc(np.where(below, 0.0, kf) + 1.0, mu)
-        return ew.where_p(below, 0.0, r) if below.any() else r
+        kf = np.floor(concrete(k - loc) * 1.0)
+        below = mask(kf < 0)
+        r = special.gammaincc(ew.where_p(below, 0.0, kf) + 1.0, mu)
+        return ew.where_p(below, 0.0, r) if anywhere(below) else r
 
     @staticmethod
     def sf(k, mu, loc=0):
         """P(K > k) = P(⌊k⌋ + 1, mu) for k ≥ 0 (1 below)."""
-        kf = np.floor(np.asarray(concrete(k - loc), dtype=float))
-        below = kf < 0
-        r = special.gammainc(np.where(below, 0.0, kf) + 1.0, mu)
-        return ew.where_p(below, 1.0, r) if below.any() else r
+        kf = np.floor(concrete(k - loc) * 1.0)
+        below = mask(kf < 0)
+        r = special.gammainc(ew.where_p(below, 0.0, kf) + 1.0, mu)
+        return ew.where_p(below, 1.0, r) if anywhere(below) else r
 
 
 @_with_pdf
