@@ -231,6 +231,25 @@ def concrete(x: Any) -> Any:
     return x
 
 
+def mask(condition: Any) -> Any:
+    """A boolean mask computed from :func:`concrete` values: a NumPy array when the
+    values are known, the staged mask itself while ``jit``/``make_ir`` records the
+    function (a ``where`` on it is then staged too)."""
+    return condition if isinstance(condition, Tracer) else np.asarray(condition, dtype=bool)
+
+
+def anywhere(m: Any) -> bool:
+    """Whether a mask from :func:`concrete` values has a True element; True for a staged
+    mask, whose value is not known yet, so that rules record their general (``where``)
+    branch instead of the shortcut."""
+    return True if isinstance(m, Tracer) else bool(np.any(m))
+
+
+def everywhere(m: Any) -> bool:
+    """Whether every element of the mask is True; False for a staged mask."""
+    return False if isinstance(m, Tracer) else bool(np.all(m))
+
+
 def shape_of(x: Any) -> tuple:
     """Shape of an array, scalar or tracer, without converting it."""
     if isinstance(x, float):

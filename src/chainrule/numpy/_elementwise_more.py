@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from chainrule.core.primitive import Primitive, Reads, Tracer, concrete, dtype_of
+from chainrule.core.primitive import Primitive, Reads, Tracer, anywhere, concrete, dtype_of
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy._elementwise import (  # noqa: F401  (real_p, conj_p: re-exported)
     _float_fast,
@@ -70,7 +70,7 @@ arctanh = unary("arctanh", _float_fast(math.atanh, np.arctanh),
 def _sinc_scale(c, y, x):
     """c · (cos(πx) - sinc x)/x, with the limit 0 at x = 0."""
     zero = concrete(x) == 0
-    if not np.any(zero):
+    if not anywhere(zero):
         return c * divide(ew.cos(np.pi * x) - sinc(x), x)
     safe = where_p(zero, 1.0, x)
     return where_p(zero, 0.0, c * divide(ew.cos(np.pi * safe) - sinc(safe), safe))
@@ -191,7 +191,7 @@ def hypot(a, b):
     """√(a² + b²), scaled by max(|a|, |b|) so that no square overflows."""
     m = ew.maximum(ew.absolute(a), ew.absolute(b))
     zero = concrete(m) == 0
-    if isinstance(zero, Tracer) or np.any(zero):  # staged: not known, take the safe form
+    if anywhere(zero):  # staged: not known, take the safe form
         s = where_p(zero, 1.0, m)
         return where_p(zero, 0.0, s * ew.sqrt(ew.square(a / s) + ew.square(b / s)))
     return m * ew.sqrt(ew.square(a / m) + ew.square(b / m))

@@ -23,6 +23,21 @@ from chainrule.core.primitive import (
 from chainrule.numpy._structural import broadcast_like
 
 
+def _staged_index_error(k) -> TypeError:
+    """The error for an index array whose values jit/make_ir does not know yet."""
+    if k.dtype.kind == "b":
+        return TypeError(
+            "x[mask] with a mask computed from traced values selects a number of elements "
+            "that depends on the values, which chainrule.jit cannot stage (the program has "
+            "fixed shapes). Use chainrule.numpy.where(mask, x, 0.0) (then sum or mean), or "
+            "call the function without jit.")
+    return TypeError(
+        "x[idx] with an index array computed from traced values cannot be staged by "
+        "chainrule.jit as an index; use chainrule.numpy.take_along_axis(x, idx, axis) (or "
+        "chainrule.numpy.sort for sorted values), which stages a gather, or call the "
+        "function without jit.")
+
+
 class Index:
     """A normalised index: a tuple of ints, slices, None, Ellipsis and integer/bool arrays."""
 
@@ -39,6 +54,8 @@ class Index:
         for k in key:
             if isinstance(k, Tracer):
                 k = concrete(k)
+                if isinstance(k, Tracer):
+                    raise _staged_index_error(k)
             if isinstance(k, (list, np.ndarray)):
                 k = np.asarray(k)
                 if k.dtype.kind == "f":

@@ -15,7 +15,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.core.primitive import ANS, Primitive, Reads, concrete, dtype_of, shape_of
+from chainrule.core.primitive import (
+    ANS,
+    Primitive,
+    Reads,
+    anywhere,
+    concrete,
+    dtype_of,
+    shape_of,
+)
 from chainrule.numpy._elementwise import where_p
 from chainrule.numpy._structural import expand_reduced, sum_p
 
@@ -24,7 +32,7 @@ def _prod_partials(ans, x, axis, keepdims):
     """Π_{j≠i} x_j for every i, in chainrule ops (so it differentiates again)."""
     xc = concrete(x)
     zero = xc == 0
-    if not np.any(zero):
+    if not anywhere(zero):
         return expand_reduced(ans, shape_of(x), axis, keepdims) / x
     nzeros = np.sum(zero, axis=axis, keepdims=True)
     others = prod_p(where_p(zero, 1.0, x), axis=axis, keepdims=True)

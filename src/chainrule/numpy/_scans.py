@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.core.primitive import ANS, Primitive, Reads, concrete, shape_of
+from chainrule.core.primitive import ANS, Primitive, Reads, anywhere, concrete, shape_of
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy import _namespace as ns
 from chainrule.numpy._indexing import Index, getitem_p
@@ -61,13 +61,13 @@ def _cumprod_exact_vjp(g, y, x, axis):
 
 
 def _cumprod_vjp(g, y, x, axis):
-    if np.any(concrete(x) == 0):
+    if anywhere(concrete(x) == 0):
         return _cumprod_exact_vjp(g, y, x, axis)
     return _revcumsum(g * y, axis) / x
 
 
 def _cumprod_jvp(t, y, x, axis):
-    if np.any(concrete(x) == 0):
+    if anywhere(concrete(x) == 0):
         # J·t = the transpose of the exact VJP applied column by column: use the scan form
         # ẏ_i = Σ_{k≤i} t_k Π_{j≤i, j≠k} x_j, computed as in the VJP, one k at a time.
         n = shape_of(x)[axis]

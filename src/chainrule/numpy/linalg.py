@@ -34,7 +34,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.core.primitive import Primitive, Reads, Tracer, concrete, dtype_of, shape_of
+from chainrule.core.primitive import (
+    Primitive,
+    Reads,
+    Tracer,
+    anywhere,
+    concrete,
+    dtype_of,
+    shape_of,
+)
 from chainrule.interpreters.reverse import ReverseTrace, backward
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy import _namespace as ns
@@ -453,7 +461,7 @@ def _norm2_scale(y, x, axis, keepdims):
     ye = y if keepdims or axis is None else ns.reshape(
         y, tuple(1 if i in axis else d for i, d in enumerate(shape_of(x))))
     zero = concrete(ye) == 0
-    if not np.any(zero):
+    if not anywhere(zero):
         return x / ye
     return ew.where_p(zero, 0.0, x / ew.where_p(zero, 1.0, ye))
 

@@ -1,13 +1,12 @@
 """Helpers shared by chainrule.scipy's primitives: SciPy on demand, a rule for an
 argument whose derivative is not implemented, elementwise rules of several arguments
 (the tangent stretched to the output's shape, the cotangent summed back to each
-argument's shape), and masks that work eagerly and under ``jit``."""
+argument's shape); the masks that work eagerly and under ``jit`` come from
+chainrule.core.primitive."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from chainrule.core.primitive import Tracer
+from chainrule.core.primitive import anywhere, everywhere, mask  # noqa: F401 (re-exported)
 from chainrule.numpy._elementwise import _ub
 from chainrule.numpy._structural import broadcast_like
 
@@ -50,20 +49,3 @@ def elementwise_rules(partial, position: int, arity: int):
         return _ub(g * partial(ans, *args), args[position])
     return jvp, vjp
 
-
-def mask(condition):
-    """A boolean mask computed from :func:`~chainrule.core.primitive.concrete` values:
-    a NumPy array when the values are known, the staged mask itself while ``jit`` or
-    ``make_ir`` records the function (so ``where`` stages it too)."""
-    return condition if isinstance(condition, Tracer) else np.asarray(condition, dtype=bool)
-
-
-def anywhere(m) -> bool:
-    """Whether the mask has a True element; True for a staged mask, whose value is not
-    known yet, so that the general branch (the one with the ``where``) is recorded."""
-    return True if isinstance(m, Tracer) else bool(m.any())
-
-
-def everywhere(m) -> bool:
-    """Whether every element of the mask is True; False for a staged mask."""
-    return False if isinstance(m, Tracer) else bool(m.all())
