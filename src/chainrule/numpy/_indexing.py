@@ -23,6 +23,13 @@ from chainrule.core.primitive import (
 from chainrule.numpy._structural import broadcast_like
 
 
+def _is_staging(k) -> bool:
+    """Whether ``k`` is a value that jit/make_ir is recording (not known yet)."""
+    from chainrule.interpreters.staging import StagingTracer  # staging imports this module
+
+    return isinstance(k, StagingTracer)
+
+
 def _staged_index_error(k) -> TypeError:
     """The error for an index array whose values jit/make_ir does not know yet."""
     if k.dtype.kind == "b":
@@ -54,7 +61,7 @@ class Index:
         for k in key:
             if isinstance(k, Tracer):
                 k = concrete(k)
-                if isinstance(k, Tracer):
+                if _is_staging(k):
                     raise _staged_index_error(k)
             if isinstance(k, (list, np.ndarray)):
                 k = np.asarray(k)
