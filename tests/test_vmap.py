@@ -205,3 +205,16 @@ def test_control_flow_is_batched_without_the_loop_fallback():
                                     rtol=1e-12)
         onp.testing.assert_allclose(cr.jacfwd(f)(X[0]), cr.jacrev(f)(X[0]), rtol=1e-12)
         onp.testing.assert_allclose(cr.jit(cr.vmap(f))(X), cr.vmap(f)(X), rtol=1e-13)
+
+
+def test_keyword_arrays_are_mapped_over_their_leading_axis_as_in_jax():
+    def f(x, w=None, scale=1.0, mode="sum"):
+        assert mode == "dot" and onp.ndim(scale) == 0
+        return np.sum(x * w["a"]) * scale
+
+    X, W = onp.random.default_rng(3).standard_normal((2, 4, 3))
+    got = cr.vmap(f)(X, w={"a": W}, scale=2.0, mode="dot")
+    onp.testing.assert_allclose(got, [f(x, w={"a": w}, scale=2.0, mode="dot")
+                                      for x, w in zip(X, W)], rtol=1e-13)
+    with pytest.raises(ValueError, match="keyword arguments are mapped over axis 0"):
+        cr.vmap(f)(X, w={"a": W[:2]}, mode="dot")

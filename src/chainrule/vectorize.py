@@ -50,7 +50,9 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_name: Any = None
         axis_size: the batch size, needed only when no argument is batched.
 
     Returns:
-        The batched function (keyword arguments are passed through unbatched).
+        The batched function. Keyword arguments are mapped over their leading axis, as
+        in JAX, where they are arrays (array leaves of a pytree included); Python numbers,
+        strings and other options pass through unbatched.
         Example: per-example gradients ``vmap(grad(loss), in_axes=(None, 0, 0))(params, xs, ys)``.
 
     Example:
@@ -68,10 +70,12 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_name: Any = None
             specs = list(in_axes)
         else:
             specs = [in_axes] * len(args)
-        flat, tree = tree_flatten(tuple(args))
+        names = sorted(kwargs)
+        flat, tree = tree_flatten((tuple(args), tuple(kwargs[k] for k in names)))
         axes: list = []
         for i, (spec, a) in enumerate(zip(specs, args)):
             axes.extend(_leaf_axes(spec, a, f"in_axes[{i}]"))
+        axes.extend(0 if len(shape_of(leaf)) else None for leaf in flat[len(axes):])
         size = None
         for leaf, ax in zip(flat, axes):
             if ax is None:
@@ -85,7 +89,9 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_name: Any = None
                 raise ValueError(
                     f"vmap({_name(f)}): the batched arguments disagree on the batch size "
                     f"({size} and {s[ax]}, shapes along in_axes); give arrays with equal "
-                    "batch axes, or None for arguments to share")
+                    "batch axes, or None for arguments to share (keyword arguments are "
+                    "mapped over axis 0: pass a shared one positionally with in_axes None, "
+                    "or close over it)")
             size = s[ax]
         if size is not None and axis_size is not None and axis_size != size:
             raise ValueError(f"vmap({_name(f)}): axis_size={axis_size} but the batched "
@@ -106,7 +112,8 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_name: Any = None
                 if ax % len(shape_of(v)) != 0:
                     v = _ns.moveaxis(v, ax, 0)
                 boxed.append(BatchTracer(trace, v))
-            out = f(*tree_unflatten(tree, boxed), **kwargs)
+            batched_args, batched_kwargs = tree_unflatten(tree, boxed)
+            out = f(*batched_args, **dict(zip(names, batched_kwargs)))
         finally:
             trace.active = False
         out_flat, out_tree = tree_flatten(out)
