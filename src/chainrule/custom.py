@@ -49,6 +49,7 @@ class _UserPrimitive(Primitive):
         self.reads = None
         self.vjp_into = None
         self.vjp_scaled = None
+        self.shape_impl = None
 
 
 class _Rules:

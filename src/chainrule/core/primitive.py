@@ -306,6 +306,10 @@ class Primitive:
             array ``g`` and a number ``s``, with ``c·k`` the cotangent of ``g·s``.
             It keeps numbers out of array passes (``-x``, ``100·x``, ``x²`` give
             ``(g, -s)``, ``(g, 100s)``, ``(g·x, 2s)``); ``None`` falls back to ``vjps``.
+        shape_impl: optional stand-in for ``impl`` that staging (``jit``, ``make_ir``)
+            runs on placeholder inputs to learn the output's shape and dtype, for
+            operations that cannot run on arbitrary values (a solver that rejects the
+            all-ones placeholder as singular); it returns arrays of the right shapes.
 
     Every VJP rule is linear in the cotangent, so the reverse sweep may carry a
     number ``s`` beside an adjoint array and apply it once, where it must
@@ -314,7 +318,7 @@ class Primitive:
     """
 
     __slots__ = ("name", "impl", "jvps", "vjps", "linear", "doc", "reads", "vjp_into",
-                 "vjp_scaled", "__weakref__")
+                 "vjp_scaled", "shape_impl", "__weakref__")
     scales_cotangents = True
 
     def __init__(
@@ -328,6 +332,7 @@ class Primitive:
         reads: "Reads | None" = None,
         vjp_into: Callable | None = None,
         vjp_scaled: tuple | None = None,
+        shape_impl: Callable | None = None,
     ) -> None:
         self.name = name
         self.impl = impl
@@ -338,6 +343,7 @@ class Primitive:
         self.reads = reads
         self.vjp_into = vjp_into
         self.vjp_scaled = vjp_scaled
+        self.shape_impl = shape_impl
         PRIMITIVES[name] = self
 
     def __call__(self, *args, **params):

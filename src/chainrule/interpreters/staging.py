@@ -174,13 +174,14 @@ class StagingTrace(Trace):
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         invars = [self._atom(a) for a in args]
         dummies = [_placeholder(a.aval) if isinstance(a, Var) else a.value for a in invars]
+        impl = prim.shape_impl or prim.impl
         with np.errstate(all="ignore"):
             try:
-                out = prim.impl(*dummies, **params)
+                out = impl(*dummies, **params)
             except np.linalg.LinAlgError:  # a matrix of ones is singular: use identities
                 dummies = [_identity_like(d) if isinstance(v, Var) else d
                            for d, v in zip(dummies, invars)]
-                out = prim.impl(*dummies, **params)
+                out = impl(*dummies, **params)
         multi = isinstance(out, (tuple, list))
         outs = list(out) if multi else [out]
         outvars = [Var(aval_of(o)) for o in outs]

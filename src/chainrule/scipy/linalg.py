@@ -33,7 +33,6 @@ eigendecomposition or the Denman-Beavers iteration for ``sqrtm``, a Kronecker sy
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 
@@ -95,18 +94,6 @@ def _out_dtype(*xs):
     """NumPy's result type for a float computation (float32 stays float32, ints become
     float64)."""
     return np.result_type(*[np.asarray(x).dtype for x in xs], 1.0)
-
-
-def _staged(*xs) -> bool:
-    """Whether a value is being staged (jit/make_ir) under any number of other traces."""
-    from chainrule.interpreters.staging import StagingTracer
-
-    for x in xs:
-        while isinstance(x, Tracer):
-            if isinstance(x, StagingTracer):
-                return True
-            x = x._value
-    return False
 
 
 def _per_matrix(fn, *arrays, dtype=None):
@@ -280,26 +267,19 @@ def _banded_dense(ab, l, u):
     return a
 
 
-def _solve_banded_impl(ab, b, l, u, staged):
+def _solve_banded_impl(ab, b, l, u):
     ab, b = np.asarray(ab), np.asarray(b)
-    dtype = _out_dtype(ab, b)
     sl = _scipy()
-    try:
-        if sl is not None:
-            x = sl.solve_banded((l, u), ab, b, check_finite=False)
-        else:
-            x = np.linalg.solve(_banded_dense(ab, l, u), b)
-    except np.linalg.LinAlgError:
-        if not staged:
-            raise
-        # staged (jit/make_ir): shapes are inferred on placeholder values (under
-        # errstate(all="ignore"), which silences this), and a singular matrix at run time
-        # gives NaN, as in JAX
-        if np.geterr()["invalid"] != "ignore":
-            warnings.warn("solve_banded: singular matrix; the result is NaN", RuntimeWarning,
-                          stacklevel=2)
-        x = np.full(b.shape, np.nan, dtype=dtype)
-    return x.astype(np.result_type(dtype, x.dtype), copy=False)
+    if sl is not None:
+        x = sl.solve_banded((l, u), ab, b, check_finite=False)
+    else:
+        x = np.linalg.solve(_banded_dense(ab, l, u), b)
+    return x.astype(np.result_type(_out_dtype(ab, b), x.dtype), copy=False)
+
+
+def _solve_banded_shape(ab, b, l, u):
+    """x's shape and dtype without solving (staging's placeholders are singular here)."""
+    return np.zeros(np.shape(b), _out_dtype(ab, b))
 
 
 def _shift0(v, d: int):
@@ -345,22 +325,22 @@ def _band_transpose(ab, l, u):
                     axis=0)
 
 
-def _sb_vjp_b(g, x, ab, b, l, u, staged):
-    return ew.real_for(solve_banded_p(_band_transpose(ab, l, u), g, l=u, u=l, staged=staged), b)
+def _sb_vjp_b(g, x, ab, b, l, u):
+    return ew.real_for(solve_banded_p(_band_transpose(ab, l, u), g, l=u, u=l), b)
 
 
-def _sb_vjp_ab(g, x, ab, b, l, u, staged):
-    gb = solve_banded_p(_band_transpose(ab, l, u), g, l=u, u=l, staged=staged)
+def _sb_vjp_ab(g, x, ab, b, l, u):
+    gb = solve_banded_p(_band_transpose(ab, l, u), g, l=u, u=l)
     return ew.real_for(-_band_outer(gb, x, l, u), ab)
 
 
 solve_banded_p = Primitive(
     "solve_banded", _solve_banded_impl,
-    jvps=(lambda t, x, ab, b, l, u, staged: -solve_banded_p(
-              ab, _band_matmul(t, x, l, u), l=l, u=u, staged=staged),
+    jvps=(lambda t, x, ab, b, l, u: -solve_banded_p(ab, _band_matmul(t, x, l, u), l=l, u=u),
           lambda t, x, ab, b, **p: solve_banded_p(ab, t, **p)),
     vjps=(_sb_vjp_ab, _sb_vjp_b),
     reads=Reads((0, -1), (0,)),
+    shape_impl=_solve_banded_shape,
     doc="X = A⁻¹B, A banded (l, u); Ẋ = A⁻¹(Ḃ - ȦX); B̄ = A⁻ᵀX̄, āb = band(-B̄Xᵀ)",
 )
 
@@ -398,7 +378,7 @@ def solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_fi
     if len(sb) not in (1, 2) or sb[0] != sa[1]:
         raise ValueError(f"solve_banded: b must have shape ({sa[1]},) or ({sa[1]}, K) to "
                          f"match ab of shape {sa}, got shape {sb}")
-    return solve_banded_p(ab, b, l=l, u=u, staged=_staged(ab, b))
+    return solve_banded_p(ab, b, l=l, u=u)
 
 
 # ---- Sylvester ---------------------------------------------------------------------------
