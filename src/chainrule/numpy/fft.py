@@ -113,10 +113,10 @@ def _cook(a, s, axes, invreal=False):
     """NumPy's (s, axes): the last len(s) axes when only ``s`` is given, the input's
     lengths when only ``axes`` is; for the inverse real transforms the last default
     length is 2(m - 1)."""
-    nd = len(shape_of(a))
-    if axes is None:
-        axes = range(nd) if s is None else range(nd - len(s), nd)
-    axes = tuple(int(ax) % nd for ax in axes)
+    if axes is None and s is not None:
+        nd = len(shape_of(a))
+        axes = range(nd - len(s), nd)
+    axes = _axes(a, axes)
     if s is None:
         s = [shape_of(a)[ax] for ax in axes]
         if invreal and axes:

@@ -18,38 +18,29 @@ from __future__ import annotations
 
 from chainrule.core.primitive import ANS, Primitive, Reads
 from chainrule.numpy import _elementwise as ew
-from chainrule.scipy._rules import elementwise_rules, no_derivative, scipy_special
+from chainrule.scipy._rules import scipy_primitive
 
 __all__ = ["jv", "yv", "iv", "ive", "kv", "kve", "jn", "yn", "j0", "j1", "y0", "y1",
            "i0", "i1", "i0e", "i1e", "k0", "k1", "k0e", "k1e"]
 
+_READS = Reads((), (0, 1, ANS))
 
-def _family(name: str, partial_x, doc: str) -> Primitive:
-    """The primitive ``name(v, x)``; ``partial_x(f, ans, v, x)`` is ∂/∂x with ``f`` the
-    primitive itself (for the neighbouring orders)."""
-    def impl(v, x):
-        return getattr(scipy_special(name), name)(v, x)
-
-    jvp_x, vjp_x = elementwise_rules(lambda ans, v, x: partial_x(family, ans, v, x), 1, 2)
-    family = Primitive(name, impl, jvps=(no_derivative(name, "v"), jvp_x),
-                       vjps=(no_derivative(name, "v"), vjp_x),
-                       reads=Reads((), (0, 1, ANS)), doc=doc)
-    return family
-
-
-jv_p = _family("jv", lambda f, y, v, x: 0.5 * (f(v - 1, x) - f(v + 1, x)),
-               "y = J_v(x); ∂y/∂x = (J_{v-1} - J_{v+1})/2")
-yv_p = _family("yv", lambda f, y, v, x: 0.5 * (f(v - 1, x) - f(v + 1, x)),
-               "y = Y_v(x); ∂y/∂x = (Y_{v-1} - Y_{v+1})/2")
-iv_p = _family("iv", lambda f, y, v, x: 0.5 * (f(v - 1, x) + f(v + 1, x)),
-               "y = I_v(x); ∂y/∂x = (I_{v-1} + I_{v+1})/2")
-kv_p = _family("kv", lambda f, y, v, x: -0.5 * (f(v - 1, x) + f(v + 1, x)),
-               "y = K_v(x); ∂y/∂x = -(K_{v-1} + K_{v+1})/2")
-ive_p = _family("ive", lambda f, y, v, x: 0.5 * (f(v - 1, x) + f(v + 1, x))
-                - ew.sign(x) * y,
-                "y = I_v(x)e^{-|x|}; ∂y/∂x = (ive_{v-1} + ive_{v+1})/2 - sign(x)·y")
-kve_p = _family("kve", lambda f, y, v, x: y - 0.5 * (f(v - 1, x) + f(v + 1, x)),
-                "y = K_v(x)e^{x}; ∂y/∂x = y - (kve_{v-1} + kve_{v+1})/2")
+jv_p = scipy_primitive("jv", "v x", (None, lambda y, v, x: 0.5 * (jv_p(v - 1, x) - jv_p(v + 1, x))),
+                       "y = J_v(x); ∂y/∂x = (J_{v-1} - J_{v+1})/2", _READS)
+yv_p = scipy_primitive("yv", "v x", (None, lambda y, v, x: 0.5 * (yv_p(v - 1, x) - yv_p(v + 1, x))),
+                       "y = Y_v(x); ∂y/∂x = (Y_{v-1} - Y_{v+1})/2", _READS)
+iv_p = scipy_primitive("iv", "v x", (None, lambda y, v, x: 0.5 * (iv_p(v - 1, x) + iv_p(v + 1, x))),
+                       "y = I_v(x); ∂y/∂x = (I_{v-1} + I_{v+1})/2", _READS)
+kv_p = scipy_primitive(
+    "kv", "v x", (None, lambda y, v, x: -0.5 * (kv_p(v - 1, x) + kv_p(v + 1, x))),
+    "y = K_v(x); ∂y/∂x = -(K_{v-1} + K_{v+1})/2", _READS)
+ive_p = scipy_primitive(
+    "ive", "v x",
+    (None, lambda y, v, x: 0.5 * (ive_p(v - 1, x) + ive_p(v + 1, x)) - ew.sign(x) * y),
+    "y = I_v(x)e^{-|x|}; ∂y/∂x = (ive_{v-1} + ive_{v+1})/2 - sign(x)·y", _READS)
+kve_p = scipy_primitive(
+    "kve", "v x", (None, lambda y, v, x: y - 0.5 * (kve_p(v - 1, x) + kve_p(v + 1, x))),
+    "y = K_v(x)e^{x}; ∂y/∂x = y - (kve_{v-1} + kve_{v+1})/2", _READS)
 
 
 def jv(v, x):

@@ -24,17 +24,13 @@ import math
 
 import numpy as np
 
-from chainrule.core.primitive import Primitive, Reads
+from chainrule.core.primitive import Reads
 from chainrule.numpy import _elementwise as ew
 from chainrule.scipy import special as _special
-from chainrule.scipy._rules import elementwise_rules, no_derivative, scipy_special
+from chainrule.scipy._rules import scipy_primitive
 
 __all__ = ["gammainc", "gammaincc", "betainc", "stdtr", "gammaincinv", "gammainccinv",
            "betaincinv", "stdtrit", "exp1", "expi", "zeta"]
-
-
-def _scipy_call(name: str):
-    return lambda *args: getattr(scipy_special(name), name)(*args)
 
 
 def _weak(v):
@@ -43,77 +39,59 @@ def _weak(v):
     return float(v) if isinstance(v, np.generic) else v
 
 
-def _gamma_log_density(a, x):
+def gamma_log_density(a, x):
     """ln(x^{a-1} e^{-x} / Γ(a)), the log-derivative of P(a, ·)."""
     return _special.xlogy(a - 1.0, x) - x - _weak(_special.gammaln(a))
 
 
 def _gamma_density(a, x):
     """x^{a-1} e^{-x} / Γ(a), the derivative of P(a, ·)."""
-    return ew.exp(_gamma_log_density(a, x))
+    return ew.exp(gamma_log_density(a, x))
 
 
-def _beta_log_density(a, b, x):
+def beta_log_density(a, b, x):
     """ln(x^{a-1}(1-x)^{b-1} / B(a, b)), the log-derivative of I_·(a, b)."""
     return (_special.xlogy(a - 1.0, x) + _special.xlog1py(b - 1.0, -x)
             - _weak(_special.betaln(a, b)))
 
 
-def _t_log_density(df, t):
+def t_log_density(df, t):
     """ln of Student's t density with ``df`` degrees of freedom."""
     return (_weak(_special.gammaln((df + 1.0) / 2.0) - _special.gammaln(df / 2.0)
                   - 0.5 * ew.log(df * math.pi)) - (df + 1.0) / 2.0 * ew.log1p(t * t / df))
 
 
-def _elementwise(name: str, arguments: str, partials: tuple, doc: str,
-                 reads: Reads) -> Primitive:
-    """An elementwise primitive of the named ``arguments`` with ``partials[i](ans, *args)``
-    the derivative in argument i; a partial of None raises when it is asked for."""
-    arity = len(partials)
-    jvps, vjps = [], []
-    for i, (argument, partial) in enumerate(zip(arguments.split(), partials)):
-        if partial is None:
-            jvps.append(no_derivative(name, argument))
-            vjps.append(jvps[-1])
-        else:
-            jvp, vjp = elementwise_rules(partial, i, arity)
-            jvps.append(jvp)
-            vjps.append(vjp)
-    return Primitive(name, _scipy_call(name), jvps=tuple(jvps), vjps=tuple(vjps),
-                     reads=reads, doc=doc)
-
-
-gammainc_p = _elementwise(
+gammainc_p = scipy_primitive(
     "gammainc", "a x", (None, lambda y, a, x: _gamma_density(a, x)),
     "gammainc(a, x) = P(a, x); ∂P/∂x = x^{a-1}e^{-x}/Γ(a)", Reads((), (0, 1)))
-gammaincc_p = _elementwise(
+gammaincc_p = scipy_primitive(
     "gammaincc", "a x", (None, lambda y, a, x: -_gamma_density(a, x)),
     "gammaincc(a, x) = Q(a, x); ∂Q/∂x = -x^{a-1}e^{-x}/Γ(a)", Reads((), (0, 1)))
-betainc_p = _elementwise(
-    "betainc", "a b x", (None, None, lambda y, a, b, x: ew.exp(_beta_log_density(a, b, x))),
+betainc_p = scipy_primitive(
+    "betainc", "a b x", (None, None, lambda y, a, b, x: ew.exp(beta_log_density(a, b, x))),
     "betainc(a, b, x) = I_x(a, b); ∂I/∂x = x^{a-1}(1-x)^{b-1}/B(a, b)", Reads((), (), (0, 1, 2)))
-stdtr_p = _elementwise(
-    "stdtr", "df t", (None, lambda y, df, t: ew.exp(_t_log_density(df, t))),
+stdtr_p = scipy_primitive(
+    "stdtr", "df t", (None, lambda y, df, t: ew.exp(t_log_density(df, t))),
     "stdtr(df, t) = P(T ≤ t); ∂/∂t = Γ((df+1)/2)/(Γ(df/2)√(df π))·(1 + t²/df)^{-(df+1)/2}",
     Reads((), (0, 1)))
-gammaincinv_p = _elementwise(
-    "gammaincinv", "a p", (None, lambda x, a, p: ew.exp(-_gamma_log_density(a, x))),
+gammaincinv_p = scipy_primitive(
+    "gammaincinv", "a p", (None, lambda x, a, p: ew.exp(-gamma_log_density(a, x))),
     "x = gammaincinv(a, p), P(a, x) = p; ∂x/∂p = Γ(a)·x^{1-a}·e^{x}", Reads((), (0, -1)))
-gammainccinv_p = _elementwise(
-    "gammainccinv", "a q", (None, lambda x, a, q: -ew.exp(-_gamma_log_density(a, x))),
+gammainccinv_p = scipy_primitive(
+    "gammainccinv", "a q", (None, lambda x, a, q: -ew.exp(-gamma_log_density(a, x))),
     "x = gammainccinv(a, q), Q(a, x) = q; ∂x/∂q = -Γ(a)·x^{1-a}·e^{x}", Reads((), (0, -1)))
-betaincinv_p = _elementwise(
-    "betaincinv", "a b p", (None, None, lambda x, a, b, p: ew.exp(-_beta_log_density(a, b, x))),
+betaincinv_p = scipy_primitive(
+    "betaincinv", "a b p", (None, None, lambda x, a, b, p: ew.exp(-beta_log_density(a, b, x))),
     "x = betaincinv(a, b, p), I_x(a, b) = p; ∂x/∂p = B(a, b)·x^{1-a}(1-x)^{1-b}",
     Reads((), (), (0, 1, -1)))
-stdtrit_p = _elementwise(
-    "stdtrit", "df p", (None, lambda t, df, p: ew.exp(-_t_log_density(df, t))),
+stdtrit_p = scipy_primitive(
+    "stdtrit", "df p", (None, lambda t, df, p: ew.exp(-t_log_density(df, t))),
     "t = stdtrit(df, p), stdtr(df, t) = p; ∂t/∂p = 1/(the t density at t)", Reads((), (0, -1)))
-exp1_p = _elementwise("exp1", "x", (lambda y, x: -ew.exp(-x) / x,),
+exp1_p = scipy_primitive("exp1", "x", (lambda y, x: -ew.exp(-x) / x,),
                       "exp1(x) = E₁(x); E₁' = -e^{-x}/x", Reads((0,)))
-expi_p = _elementwise("expi", "x", (lambda y, x: ew.exp(x) / x,),
+expi_p = scipy_primitive("expi", "x", (lambda y, x: ew.exp(x) / x,),
                       "expi(x) = Ei(x); Ei' = e^{x}/x", Reads((0,)))
-zeta_p = _elementwise("zeta", "x q", (None, lambda y, x, q: -x * zeta_p(x + 1.0, q)),
+zeta_p = scipy_primitive("zeta", "x q", (None, lambda y, x, q: -x * zeta_p(x + 1.0, q)),
                       "zeta(x, q) = Σ (k + q)^{-x}; ∂ζ/∂q = -x·ζ(x + 1, q)", Reads((), (0, 1)))
 
 

@@ -1,12 +1,11 @@
-"""Helpers shared by chainrule.scipy's primitives: SciPy on demand, a rule for an
-argument whose derivative is not implemented, elementwise rules of several arguments
-(the tangent stretched to the output's shape, the cotangent summed back to each
-argument's shape); the masks that work eagerly and under ``jit`` come from
-chainrule.core.primitive."""
+"""Helpers shared by chainrule.scipy's primitives: SciPy on demand, and elementwise
+primitives of several arguments evaluated by SciPy, with the derivative in some
+arguments and a clear error in the others (the tangent stretched to the output's shape,
+the cotangent summed back to each argument's shape)."""
 
 from __future__ import annotations
 
-from chainrule.core.primitive import anywhere, everywhere, mask  # noqa: F401 (re-exported)
+from chainrule.core.primitive import Primitive, Reads
 from chainrule.numpy._elementwise import _ub
 from chainrule.numpy._structural import broadcast_like
 
@@ -24,24 +23,22 @@ def scipy_special(function: str):
     return _sp
 
 
-def no_derivative(function: str, argument: str, instead: str = ""):
+def _no_derivative(function: str, argument: str):
     """A JVP/VJP rule that raises: the derivative in ``argument`` is not implemented.
 
     It runs only when that argument carries a tangent or needs a cotangent, so a
     constant ``argument`` differentiates fine in the others."""
-    hint = f" {instead}" if instead else ""
-
     def rule(*args, **params):
         raise NotImplementedError(
             f"chainrule.scipy.special.{function}: the derivative in `{argument}` is not "
-            f"implemented.{hint} Pass `{argument}` as a constant (or through "
+            f"implemented. Pass `{argument}` as a constant (or through "
             f"chainrule.stop_gradient) and differentiate in the other arguments.")
     return rule
 
 
-def elementwise_rules(partial, position: int, arity: int):
-    """JVP and VJP rules of argument ``position`` of an elementwise primitive of ``arity``
-    arguments whose partial derivative there is ``partial(ans, *args)``."""
+def _elementwise_rules(partial, position: int):
+    """JVP and VJP rules of argument ``position`` of an elementwise primitive whose
+    partial derivative there is ``partial(ans, *args)``."""
     def jvp(t, ans, *args):
         return broadcast_like(t * partial(ans, *args), ans)
 
@@ -49,3 +46,21 @@ def elementwise_rules(partial, position: int, arity: int):
         return _ub(g * partial(ans, *args), args[position])
     return jvp, vjp
 
+
+def scipy_primitive(name: str, arguments: str, partials: tuple, doc: str,
+                    reads: Reads) -> Primitive:
+    """The elementwise primitive ``scipy.special.<name>`` of the named ``arguments``;
+    ``partials[i](ans, *args)`` is its derivative in argument i, or None where that
+    derivative is not implemented (asking for it raises)."""
+    jvps, vjps = [], []
+    for i, (argument, partial) in enumerate(zip(arguments.split(), partials, strict=True)):
+        if partial is None:
+            jvp = vjp = _no_derivative(name, argument)
+        else:
+            jvp, vjp = _elementwise_rules(partial, i)
+        jvps.append(jvp)
+        vjps.append(vjp)
+
+    def impl(*args):
+        return getattr(scipy_special(name), name)(*args)
+    return Primitive(name, impl, jvps=tuple(jvps), vjps=tuple(vjps), reads=reads, doc=doc)

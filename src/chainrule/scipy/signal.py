@@ -98,15 +98,15 @@ def convolve(in1: Any, in2: Any, mode: str = "full", axes: Any = None,
     outs = list(free[:len(conv1)])
     result = ("".join(sub1[i] for i in rest1 if i not in dot1)
               + "".join(sub2[j] for j in rest2 if j not in dot2) + "".join(outs))
-    if cost1 <= cost2:  # windows of in1, kernel in2: in2's convolved letters index the taps
-        windows = _windows(in1, conv1, ranges, n2)
-        taps = [sub2[j] for j in conv2]
-        spec = "".join(sub1[i] for i in rest1) + "".join(outs) + "".join(taps)
-        return einsum(f"{spec},{''.join(sub2)}->{result}", windows, in2)
-    windows = _windows(in2, conv2, ranges, n1)
-    taps = [sub1[i] for i in conv1]
-    spec = "".join(sub2[j] for j in rest2) + "".join(outs) + "".join(taps)
-    return einsum(f"{''.join(sub1)},{spec}->{result}", in1, windows)
+    # windows of one operand, the other as the kernel: its convolved letters index the taps
+    signal, kernel = (in1, conv1, sub1, rest1), (in2, conv2, sub2, n2)
+    if cost1 > cost2:
+        signal, kernel = (in2, conv2, sub2, rest2), (in1, conv1, sub1, n1)
+    x, conv, sub, rest = signal
+    k, kconv, ksub, taps = kernel
+    spec = ("".join(sub[i] for i in rest) + "".join(outs)
+            + "".join(ksub[j] for j in kconv))
+    return einsum(f"{spec},{''.join(ksub)}->{result}", _windows(x, conv, ranges, taps), k)
 
 
 def _windows(x, conv: Sequence[int], ranges, taps: Sequence[int]):
@@ -136,12 +136,7 @@ def _windows(x, conv: Sequence[int], ranges, taps: Sequence[int]):
 
 def _parse_axes(s1, s2, axes, dot_axes):
     """Normalised (conv1, conv2, dot1, dot2), checked against the shapes s1 and s2."""
-    try:
-        d1, d2 = ([int(a) for a in d] for d in dot_axes)
-    except (TypeError, ValueError):
-        raise ValueError(f"convolve: dot_axes must be a pair (axes of in1, axes of in2) of "
-                         f"integer sequences, got {dot_axes!r}") from None
-    d1, d2 = _normalized(d1, len(s1), "dot_axes[0]"), _normalized(d2, len(s2), "dot_axes[1]")
+    d1, d2 = _axis_pair(dot_axes, "dot_axes", s1, s2)
     if axes is None:
         c1 = [i for i in range(len(s1)) if i not in d1]
         c2 = [j for j in range(len(s2)) if j not in d2]
@@ -151,12 +146,7 @@ def _parse_axes(s1, s2, axes, dot_axes):
                 f"convolved along every axis, got shapes {s1} and {s2}; reshape one of them, "
                 "or pass axes=(axes of in1, axes of in2)")
     else:
-        try:
-            c1, c2 = ([int(a) for a in ax] for ax in axes)
-        except (TypeError, ValueError):
-            raise ValueError(f"convolve: axes must be a pair (axes of in1, axes of in2) of "
-                             f"integer sequences, got {axes!r}") from None
-        c1, c2 = _normalized(c1, len(s1), "axes[0]"), _normalized(c2, len(s2), "axes[1]")
+        c1, c2 = _axis_pair(axes, "axes", s1, s2)
         if len(c1) != len(c2):
             raise ValueError(f"convolve: axes must pair axes of in1 with axes of in2, got "
                              f"{len(c1)} and {len(c2)} axes in {axes!r}")
@@ -173,6 +163,16 @@ def _parse_axes(s1, s2, axes, dot_axes):
             raise ValueError(f"convolve: dot axes {i} of in1 (size {s1[i]}) and {j} of in2 "
                              f"(size {s2[j]}) must have equal sizes")
     return c1, c2, d1, d2
+
+
+def _axis_pair(pair, name: str, s1, s2) -> tuple[list, list]:
+    """``pair`` = (axes of in1, axes of in2), as two lists of axes in range."""
+    try:
+        a1, a2 = ([int(a) for a in ax] for ax in pair)
+    except (TypeError, ValueError):
+        raise ValueError(f"convolve: {name} must be a pair (axes of in1, axes of in2) of "
+                         f"integer sequences, got {pair!r}") from None
+    return _normalized(a1, len(s1), f"{name}[0]"), _normalized(a2, len(s2), f"{name}[1]")
 
 
 def _normalized(ax: list, ndim: int, name: str) -> list:

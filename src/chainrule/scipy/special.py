@@ -15,12 +15,12 @@ import math
 
 import numpy as np
 
-from chainrule.core.primitive import Primitive, Reads, concrete
+from chainrule.core.primitive import Primitive, Reads, anywhere, concrete, mask
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy import _elementwise_more as ewm
 from chainrule.numpy import _namespace as ns
 from chainrule.numpy._nondiff import stop_gradient_p
-from chainrule.scipy._rules import anywhere, mask, scipy_special
+from chainrule.scipy._rules import scipy_special
 
 __all__ = ["erf", "erfc", "erfinv", "erfcinv", "gamma", "gammaln", "gammasgn", "rgamma",
            "beta", "betaln", "multigammaln", "digamma", "psi", "polygamma", "factorial", "poch",

@@ -20,13 +20,13 @@ import sys
 
 import numpy as np
 
-from chainrule.core.primitive import concrete
+from chainrule.core.primitive import anywhere, concrete, everywhere, mask
 from chainrule.numpy import _assembly as asm
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy import _namespace as ns
 from chainrule.numpy import linalg
 from chainrule.scipy import special
-from chainrule.scipy._rules import anywhere, everywhere, mask
+from chainrule.scipy._incomplete import beta_log_density, gamma_log_density, t_log_density
 
 __all__ = ["norm", "t", "gamma", "beta", "chi2", "laplace", "expon", "logistic", "cauchy",
            "uniform", "poisson", "multivariate_normal", "dirichlet"]
@@ -110,10 +110,7 @@ class t:
 
     @staticmethod
     def logpdf(x, df, loc=0.0, scale=1.0):
-        z = (x - loc) / scale
-        return (special.gammaln((df + 1.0) / 2.0) - special.gammaln(df / 2.0)
-                - 0.5 * ew.log(df * math.pi) - ew.log(scale)
-                - (df + 1.0) / 2.0 * ew.log1p(z * z / df))
+        return t_log_density(df, (x - loc) / scale) - ew.log(scale)
 
     @staticmethod
     def cdf(x, df, loc=0.0, scale=1.0):
@@ -139,8 +136,8 @@ class gamma:
     @staticmethod
     def logpdf(x, a, loc=0.0, scale=1.0):
         y = (x - loc) / scale
-        return _on_support(concrete(y) > 0, lambda y: (a - 1.0) * ew.log(y) - y
-                           - special.gammaln(a) - ew.log(scale), y, 1.0)
+        return _on_support(concrete(y) > 0,
+                           lambda y: gamma_log_density(a, y) - ew.log(scale), y, 1.0)
 
     @staticmethod
     def cdf(x, a, loc=0.0, scale=1.0):
@@ -186,10 +183,8 @@ class beta:
     def logpdf(x, a, b, loc=0.0, scale=1.0):
         y = (x - loc) / scale
         yc = concrete(y)
-        return _on_support(np.logical_and(yc > 0, yc < 1), lambda y: (a - 1.0) * ew.log(y)
-                           + (b - 1.0) * ew.log1p(-y) - special.gammaln(a)
-                           - special.gammaln(b) + special.gammaln(a + b) - ew.log(scale),
-                           y, 0.5)
+        return _on_support(np.logical_and(yc > 0, yc < 1),
+                           lambda y: beta_log_density(a, b, y) - ew.log(scale), y, 0.5)
 
     @staticmethod
     def cdf(x, a, b, loc=0.0, scale=1.0):
