@@ -18,6 +18,7 @@ tensordot, inner, outer, vdot, kron, cross, N-D dot, convolve and correlate are 
 
 from __future__ import annotations
 
+import functools
 import math
 import string
 
@@ -35,8 +36,10 @@ __all__ = ["einsum", "tensordot", "inner", "outer", "vdot", "kron", "cross", "do
 _LETTERS = string.ascii_letters
 
 
-def _normalize(subscripts: str, shapes) -> tuple[tuple[str, ...], str]:
-    """(input subscripts, output subscripts) without ellipses, output explicit."""
+@functools.lru_cache(maxsize=256)
+def _normalize(subscripts: str, shapes: tuple) -> tuple[tuple[str, ...], str]:
+    """(input subscripts, output subscripts) without ellipses, output explicit (cached:
+    a loop calls einsum with the same subscripts and shapes again and again)."""
     subscripts = subscripts.replace(" ", "")
     if "->" in subscripts:
         ins, out = subscripts.split("->")
@@ -163,9 +166,12 @@ def einsum(subscripts, *operands, optimize=None, out=None, dtype=None, casting="
     ns._no_out(out, "einsum")
     if not isinstance(subscripts, str):
         subscripts, operands = _interleaved(subscripts, *operands)
-    ins, o = _normalize(subscripts, [shape_of(op) for op in operands])
+    ins, o = _normalize(subscripts, tuple(tuple(shape_of(op)) for op in operands))
     if not any(isinstance(op, Tracer) for op in operands):
-        return np.einsum(_spec(ins, o), *[np.asarray(op) for op in operands])
+        operands = [np.asarray(op) for op in operands]
+        if optimize is not None:  # the caller's choice, as in NumPy
+            return np.einsum(_spec(ins, o), *operands, optimize=optimize)
+        return _einsum_impl(*operands, ins=ins, out=o)
     return einsum_p(*operands, ins=ins, out=o)
 
 
