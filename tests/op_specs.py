@@ -173,6 +173,8 @@ SPECS.update({
     "arccosh": Spec(np.arccosh, U, ("above1",)),
     "arctanh": Spec(np.arctanh, U, ("unit",)),
     "sinc": Spec(np.sinc, U),
+    "logaddexp": Spec(lambda a, b: np.logaddexp(a, b) * np.logaddexp(b, a + 0.5), B),
+    "logaddexp2": Spec(lambda a, b: np.logaddexp2(a, b) * np.logaddexp2(b, a + 0.5), B),
     "astype": Spec(lambda x: np.sin((x * onp.ones(())).astype(onp.complex128)).real, U),
     "arctan2": Spec(np.arctan2, B, ("away1", "away1")),
     "real": Spec(lambda z: np.real(z) ** 2 + np.real(np.conj(z)), U, ("complex",)),
@@ -197,6 +199,9 @@ SPECS.update({
     "cholesky": Spec(np.linalg.cholesky, [((3, 3),), ((2, 3, 3),)], ("spd",)),
     "eigvalsh": Spec(lambda a: np.linalg.eigh(a)[0], [((3, 3),)], ("spd",)),
     "eigh_vectors": Spec(lambda a: np.linalg.eigh(a)[1] ** 2, [((3, 3),)], ("spd",)),
+    # general matrices: complex eigenvalues, and eigenvectors through a phase-free function
+    "eig_values": Spec(np.linalg.eigvals, [((3, 3),), ((2, 3, 3),)]),
+    "eig_vectors": Spec(lambda a: np.abs(np.linalg.eig(a)[1]) ** 2, [((3, 3),), ((2, 3, 3),)]),
     "qr_q": Spec(lambda a: np.linalg.qr(a)[0], [((3, 3),), ((4, 3),)], ("wellcond",)),
     "qr_r": Spec(lambda a: np.linalg.qr(a)[1], [((3, 3),), ((4, 3),)], ("wellcond",)),
     "svd_s": Spec(lambda a: np.linalg.svd(a, compute_uv=False), [((3, 3),), ((4, 3),)],
@@ -287,6 +292,9 @@ COMPLEX_SPECS: dict[str, Spec] = {
     # eigenvectors and singular vectors are arbitrary; Q, R are fixed by R's real diagonal)
     "cholesky:complex": Spec(np.linalg.cholesky, [((3, 3),), ((2, 3, 3),)], ("hpd",)),
     "eigvalsh:complex": Spec(lambda a: np.linalg.eigh(a)[0], [((3, 3),)], ("herm",)),
+    "eig_values:complex": Spec(np.linalg.eigvals, [((3, 3),)], ("complex",)),
+    "eig_vectors:complex": Spec(lambda a: np.abs(np.linalg.eig(a)[1]) ** 2, [((3, 3),)],
+                                ("complex",)),
     "eigh_vectors:complex": Spec(lambda a: np.abs(np.linalg.eigh(a)[1]) ** 2, [((3, 3),)],
                                  ("herm",)),
     "qr_q:complex": Spec(lambda a: np.linalg.qr(a)[0], [((3, 3),), ((4, 3),)], ("cwellcond",)),
@@ -340,5 +348,10 @@ SPECS.update({
     "sqrtm": Spec(_csl.sqrtm, [((3, 3),), ((2, 3, 3),)], ("spd",)),
     "expm": Spec(lambda a: _csl.expm(0.5 * a), [((3, 3),), ((2, 3, 3),)]),
 })
+# the rules' c·∂f with 0·∞ = 0: the identity in r (random points have no NaN to replace)
+from chainrule.numpy._elementwise import zero_safe_p  # noqa: E402
+
+SPECS["zero_safe"] = Spec(lambda c, r: zero_safe_p(c, r * r),
+                          [((), ()), ((4,), (4,)), ((3,), (2, 3)), ((), (2, 3))])
 SPECS["iscomplex"] = Spec(lambda x: np.iscomplex(x + 0j), U, kind="zero")
 SPECS["isreal"] = Spec(lambda x: np.isreal(x + 1j * (x > 0)), U, kind="zero")

@@ -159,6 +159,20 @@ def _is_numeric(x) -> bool:
     return isinstance(x, (Tracer, np.ndarray, np.generic, float, int, complex))
 
 
+def _check_cotangents(name: str, argnum: int, leaves: list, cts: list) -> None:
+    """A custom bwd's cotangent for argument ``argnum`` must be shaped like it."""
+    if len(cts) != len(leaves):
+        raise TypeError(
+            f"custom_vjp {name}: bwd returned a cotangent with {len(cts)} leaves for argument "
+            f"{argnum}, which has {len(leaves)}; return one shaped like the argument")
+    for x, c in zip(leaves, cts):
+        if c is not None and shape_of(c) != shape_of(x):
+            raise ValueError(
+                f"custom_vjp {name}: bwd returned a cotangent of shape {shape_of(c)} for "
+                f"argument {argnum}, whose shape is {shape_of(x)}; the cotangent of an "
+                "argument must have the argument's shape (sum over broadcast axes yourself)")
+
+
 class _Call:
     """One call of a custom-rule function on traced leaves, as one primitive per output leaf.
 
@@ -448,9 +462,15 @@ class custom_vjp(_CustomBase):
                                 f"{len(diff_args)} differentiable argument(s); give one per "
                                 "argument (None for zero)")
             ct_flat = []
-            for a, c in zip(diff_args, got):
+            argnums = [i for i in range(len(args)) if i not in nd]
+            for k, (a, c) in enumerate(zip(diff_args, got)):
                 leaves = tree_flatten(a)[0]
-                ct_flat.extend([None] * len(leaves) if c is None else tree_flatten(c)[0])
+                if c is None:
+                    ct_flat.extend([None] * len(leaves))
+                    continue
+                c_leaves = tree_flatten(c)[0]
+                _check_cotangents(name, argnums[k], leaves, c_leaves)
+                ct_flat.extend(c_leaves)
             return [ct_flat[k] if ct_flat[k] is not None else _zeros(x)
                     for k, x in zip(pos, xs)]
 

@@ -91,10 +91,17 @@ def _select_args(f, args, kwargs, argnums, who):
     def f_of_selected(*selected):
         full = list(args)
         for i, s in zip(nums, selected):
-            full[i] = s
+            full[i] = s if full[i] is args[i] else _again(full[i], s, args[i])
         return f(*full, **kwargs)
 
     return f_of_selected, tuple(args[i] for i in nums), nums
+
+
+def _again(first, second, value):
+    """An argument named twice in ``argnums``: ``first + (second - value)``, which is
+    ``value`` exactly and whose derivative in each of ``first``, ``second`` is that in
+    the argument, so both get the full gradient (as JAX gives for ``argnums=(0, 0)``)."""
+    return tree_map(lambda a, b, x: a + (b - x), first, second, value)
 
 
 def _check_inexact(values, nums, who: str, f: Callable) -> None:
@@ -136,7 +143,7 @@ def _zeros_like(x):
 def _materialize(ct, like):
     """A cotangent/tangent for the user: zeros for a symbolic zero, writeable arrays,
     real for a real ``like`` and complex for a complex one."""
-    if type(ct) is float:
+    if type(ct) is float and type(concrete(like)) is not np.ndarray:
         return ct if type(like) is float or dtype_of(like).kind != "c" else complex(ct)
     if ct is None:
         return _zeros_like(like)
@@ -150,9 +157,13 @@ def _materialize(ct, like):
         if ct.ndim == 0 and not isinstance(concrete(like), np.ndarray):
             return ct[()]
     elif type(ct) is complex and dtype_of(like).kind != "c":
-        return ct.real
+        ct = ct.real
     elif dtype_of(like).kind == "c" and dtype_of(ct).kind != "c":
-        return ct + 0j
+        ct = ct + 0j
+    if type(concrete(like)) is np.ndarray and not isinstance(ct, (np.ndarray, Tracer)):
+        # a 0-d array in, a 0-d array of its precision out (0-d arithmetic gives scalars)
+        dt = dtype_of(like) if type(ct) in (float, complex) else None
+        return np.array(ct, dtype=dt)
     return ct
 
 
@@ -411,7 +422,8 @@ def _value_and_grad_of_leaves(f, args, nums, single):
     trace = ReverseTrace()
     full = list(args)
     for i in nums:
-        full[i] = trace.new_input(args[i])
+        box = trace.new_input(args[i])
+        full[i] = box if full[i] is args[i] else _again(full[i], box, args[i])
     collecting = gc.isenabled()  # paused_gc, written out: this path is short
     gc.disable()
     try:

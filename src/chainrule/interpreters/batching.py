@@ -481,7 +481,7 @@ ELEMENTWISE = (
     "arctanh sinc arctan2 real imag conj times_i erf erfc erfinv gamma gammaln polygamma expit "
     "erfcinv log_ndtr rgamma gammasgn gammainc gammaincc betainc stdtr exp1 expi zeta jv yv iv "
     "gammaincinv gammainccinv betaincinv stdtrit "
-    "ive kv kve iscomplex isreal"
+    "ive kv kve iscomplex isreal zero_safe logaddexp logaddexp2"
 ).split()
 
 REDUCTIONS = "sum prod max min all any count_nonzero".split()
@@ -495,7 +495,7 @@ BATCH_RULES.update(argsort=sort_rule, sort=sort_rule)
 BATCH_RULES.update({name: along_axis_rule for name in ("take_along_axis", "put_along_axis_add")})
 BATCH_RULES.update({name: stacked_rule for name in (
     "inv det logabsdet slogdet_sign cholesky eigvalsh eigh_vectors qr_q qr_r svd_s svd_u "
-    "svd_vh".split())})
+    "svd_vh eig_values eig_vectors".split())})
 BATCH_RULES.update(sqrtm=stacked_rule, expm=stacked_rule, solve_triangular=stacked_broadcast_rule,
                    solve_sylvester=stacked_broadcast_rule)
 BATCH_RULES.update({name: axis_param_rule for name in ("fftn", "ifftn", "rfft", "irfft")})

@@ -10,11 +10,37 @@ and, when no argument has a tangent, the result is the plain primal value.
 
 from __future__ import annotations
 
+import contextvars
 from typing import Any
+
+import numpy as np
 
 from chainrule.core.primitive import NO_RULE, Primitive, Trace, Tracer
 
-__all__ = ["JVPTrace", "JVPTracer", "missing_rule"]
+__all__ = ["JVPTrace", "JVPTracer", "missing_rule", "quiet", "QUIET"]
+
+#: True while derivative rules run with NumPy's floating-point warnings off
+QUIET: contextvars.ContextVar[bool] = contextvars.ContextVar("chainrule_quiet", default=False)
+
+
+class quiet:
+    """Context manager: NumPy's divide/invalid/overflow warnings off while derivative
+    rules run. Rules evaluate partials where a masked branch is infinite or NaN (log
+    at 0 under ``where(x > 0, log(x), 0)``, √x at 0) and ``zero_safe`` keeps their
+    results finite, so those warnings would only alarm; the user's own function keeps
+    NumPy's warnings."""
+
+    __slots__ = ("state", "token")
+
+    def __enter__(self) -> "quiet":
+        self.state = np.errstate(divide="ignore", invalid="ignore", over="ignore")
+        self.state.__enter__()
+        self.token = QUIET.set(True)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        QUIET.reset(self.token)
+        self.state.__exit__(*exc)
 
 
 class JVPTracer(Tracer):
@@ -51,7 +77,15 @@ class JVPTrace(Trace):
                 continue
             if rule is NO_RULE:
                 raise missing_rule(prim, i, "JVP (forward-mode)")
-            c = rule(t, ans, *primals, **params)
+            if type(t) is float:
+                if t == 0.0:
+                    continue  # a plain zero tangent contributes exactly 0 (even times ∞)
+                c = rule(t, ans, *primals, **params)
+            elif QUIET.get():
+                c = rule(t, ans, *primals, **params)
+            else:
+                with quiet():
+                    c = rule(t, ans, *primals, **params)
             out = c if out is None else out + c
         if out is None:
             return ans

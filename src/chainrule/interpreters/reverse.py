@@ -34,7 +34,7 @@ from chainrule.core.primitive import (
     params_key,
 )
 from chainrule.interpreters import elision
-from chainrule.interpreters.forward import missing_rule
+from chainrule.interpreters.forward import QUIET, missing_rule, quiet
 
 __all__ = [
     "ReverseTrace", "VJPTracer", "ShapeStub", "backward", "binary_operator",
@@ -328,34 +328,46 @@ def backward(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
     state = bytearray(n)
     for k, ct in seeds.items():
         cts[k] = ct
-    for k in range(n - 1, n_inputs - 1, -1):
-        g = cts[k]
-        if g is None:
-            continue
-        cts[k] = None
-        prim, args, ans, params, parents = tape[k]
-        if type(g) is _ndarray:
-            s = scale[k]
-            if s != 1.0 and not prim.scales_cotangents:
-                g, s = _applied(g, s, state[k] == _OWNED and len(parents) == 1), 1.0
-            _propagate_array(prim, args, ans, params, parents, g, s, state[k],
-                             cts, scale, state)
-            continue
-        if scale[k] != 1.0:  # 0-d arithmetic gives NumPy scalars, so one can carry a number
-            g = g * scale[k]
-        rules = prim.vjps
-        for argnum, p in parents:
-            rule = rules[argnum]
-            if rule is NO_RULE:
-                raise missing_rule(prim, argnum, "VJP (reverse-mode)")
-            c = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
-            old = cts[p]
-            if old is None:
-                cts[p] = c
-            elif type(old) is float and type(c) is float:
-                cts[p] = old + c
-            else:
-                _accumulate(cts, scale, state, p, c, 1.0, _SHARED)
+    quiet = None  # NumPy's floating-point warnings, off once the sweep meets NumPy values
+    try:
+        for k in range(n - 1, n_inputs - 1, -1):
+            g = cts[k]
+            if g is None:
+                continue
+            cts[k] = None
+            prim, args, ans, params, parents = tape[k]
+            if type(g) is _ndarray:
+                if quiet is None:
+                    quiet = _quiet()
+                s = scale[k]
+                if s != 1.0 and not prim.scales_cotangents:
+                    g, s = _applied(g, s, state[k] == _OWNED and len(parents) == 1), 1.0
+                _propagate_array(prim, args, ans, params, parents, g, s, state[k],
+                                 cts, scale, state)
+                continue
+            if scale[k] != 1.0:  # 0-d arithmetic gives NumPy scalars: one can carry a number
+                g = g * scale[k]
+            if type(g) is float:
+                if g == 0.0:
+                    continue  # a plain zero contributes exactly 0 (also times ∞ or NaN)
+            elif quiet is None:
+                quiet = _quiet()
+            rules = prim.vjps
+            for argnum, p in parents:
+                rule = rules[argnum]
+                if rule is NO_RULE:
+                    raise missing_rule(prim, argnum, "VJP (reverse-mode)")
+                c = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
+                old = cts[p]
+                if old is None:
+                    cts[p] = c
+                elif type(old) is float and type(c) is float:
+                    cts[p] = old + c
+                else:
+                    _accumulate(cts, scale, state, p, c, 1.0, _SHARED)
+    finally:
+        if quiet is not None:
+            quiet.__exit__(None, None, None)
     out = cts[:n_inputs]
     for i, c in enumerate(out):
         if scale[i] != 1.0:
@@ -366,6 +378,21 @@ def backward(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
 
 
 _SHARED, _OWNED, _FOREIGN = 0, 1, 2
+
+
+def _quiet():
+    """:class:`chainrule.interpreters.forward.quiet`, entered (unless it already is)."""
+    return quiet().__enter__() if not QUIET.get() else _NOT_NEEDED
+
+
+class _NotNeeded:
+    __slots__ = ()
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+_NOT_NEEDED = _NotNeeded()
 _fresh = elision.fresh
 
 

@@ -64,6 +64,9 @@ def _operator_line(name: str, lhs: str, ins: list, lib: str) -> str | None:
         return f"{lhs} = {ins[0]} * {ins[0]}"
     if name == "abs":
         return f"{lhs} = abs({ins[0]})"
+    if name == "zero_safe" and lib == "math":  # a rule's c·∂f: 0 for c = 0 even if ∂f is ∞
+        return (f"{lhs} = {ins[1]} if {ins[1]} == {ins[1]} or {ins[0]} and "
+                f"{ins[0]} - {ins[0]} == 0 else 0.0")
     if name in _UNARY and len(ins) == 1:
         return f"{lhs} = {lib}.{_UNARY[name][0 if lib == 'math' else 1]}({ins[0]})"
     return None

@@ -127,7 +127,7 @@ class _NEmitter(Emitter):
         lhs = names[id(e.outvars[0])]
         if name == "pow":
             return f"{lhs} = {ins[0]} ** {ins[1]}"
-        if name in ("maximum", "minimum", "sign"):  # NumPy's NaN and ±0 rules
+        if name in ("maximum", "minimum", "sign", "logaddexp", "logaddexp2"):  # NumPy's rules
             return f"{lhs} = np.{name}({', '.join(ins)})"
         if name == "where":
             return f"{lhs} = {ins[1]} if {ins[0]} else {ins[2]}"

@@ -35,7 +35,8 @@ import operator
 
 import numpy as np
 
-from chainrule.core.primitive import ANS, Primitive, Reads, concrete, dtype_of, shape_of
+from chainrule.core.primitive import (
+    ANS, Primitive, Reads, Tracer, concrete, dtype_of, mask, shape_of)
 from chainrule.core.stretched import stretched, stretched_value, times_number
 from chainrule.numpy._structural import broadcast_like, unbroadcast
 
@@ -46,7 +47,8 @@ def _float_fast(math_fn, np_fn):
     """``math_fn`` on Python floats (5× faster than a NumPy scalar call), else ``np_fn``.
 
     Where ``math`` raises (log 0, sqrt of a negative, overflow) NumPy's answer
-    (-inf, nan, inf) is returned instead, so results never depend on the input type.
+    (-inf, nan, inf) is returned instead, without a warning (Python would have raised),
+    so results never depend on the input type.
     """
 
     def impl(x):
@@ -54,7 +56,8 @@ def _float_fast(math_fn, np_fn):
             try:
                 return math_fn(x)
             except (ValueError, OverflowError):
-                pass
+                with np.errstate(all="ignore"):
+                    return np_fn(x)
         return np_fn(x)
 
     impl.__name__ = np_fn.__name__
@@ -63,15 +66,18 @@ def _float_fast(math_fn, np_fn):
 
 def _scalar_safe(py_op, np_op):
     """A Python operator (fast on floats, NumPy's on arrays) with NumPy's answers on
-    Python scalars where Python raises (x/0, overflow) or turns complex ((-8)**(1/3))."""
+    Python scalars where Python raises (x/0, overflow) or turns complex ((-8)**(1/3)),
+    without a warning there."""
 
     def impl(a, b):
         try:
             r = py_op(a, b)
         except (ZeroDivisionError, OverflowError):
-            return np_op(np.float64(a), b)
+            with np.errstate(all="ignore"):
+                return np_op(np.float64(a), b)
         if type(r) is complex and type(a) is not complex and type(b) is not complex:
-            return np_op(np.float64(a), b)
+            with np.errstate(all="ignore"):
+                return np_op(np.float64(a), b)
         return r
 
     impl.__name__ = np_op.__name__
@@ -82,25 +88,97 @@ _ndarray = np.ndarray
 _READS = {"x": Reads((0,)), "y": Reads((ANS,)), "": Reads(())}
 
 
-def unary(name: str, impl, scale, doc: str, reads: str) -> Primitive:
+def unary(name: str, impl, scale, doc: str, reads: str, guarded: bool = True,
+          staged: bool = False) -> Primitive:
     """A unary elementwise primitive whose derivative is ``scale(c, y, x) = c·f'(x)``.
 
     ``reads`` says whether ``scale`` uses the input (``"x"``), the output (``"y"``)
-    or neither (``""``), so the tape keeps only that residual.
+    or neither (``""``), so the tape keeps only that residual. ``guarded`` rules pass
+    their result through :func:`zero_safe` (a zero (co)tangent gives 0 even where
+    f'(x) is infinite or NaN); only rules whose factor is a constant skip it.
+    ``staged``: the guard is recorded in staged programs too (for f' infinite at a
+    point where f is finite, √x at 0).
     """
-    return Primitive(name, impl, jvps=(scale,), vjps=(scale,), doc=doc, reads=_READS[reads])
+    rule = scale if not guarded else (lambda c, y, x: zero_safe(c, scale(c, y, x), staged))
+    return Primitive(name, impl, jvps=(rule,), vjps=(rule,), doc=doc, reads=_READS[reads])
 
 
-def _where_zero(c, r):
-    """``r``, but exactly 0 where the incoming (co)tangent ``c`` is exactly 0.
+def _extreme(c):
+    """Is the (co)tangent 0 or infinite (elementwise; NumPy values)?"""
+    return np.logical_or(np.equal(c, 0), np.isinf(c))
 
-    Used by rules whose derivative is infinite at a point (sqrt at 0, log at 0):
-    a zero cotangent flowing from an untaken ``where`` branch must give 0, not
-    0·∞ = NaN.
+
+def _zero_safe_impl(c, r):
+    """``r``, with 0 wherever ``r`` is NaN and ``c`` is 0 or infinite (NumPy values), of
+    the shape of ``c`` and ``r`` broadcast together (``r``'s own, inside a rule)."""
+    if type(r) is float and type(c) is float:
+        return r if r == r or c != 0 and c - c == 0 else 0.0
+    bad = np.isnan(r)
+    if bad.any():
+        return np.where(np.logical_and(bad, _extreme(c)), 0, r)
+    shape = np.shape(r)
+    if np.shape(c) != shape and np.broadcast_shapes(np.shape(c), shape) != shape:
+        return np.array(np.broadcast_to(r, np.broadcast_shapes(np.shape(c), shape)))
+    return r
+
+
+def _zero_safe_mask(c, r):
+    """Where :func:`zero_safe` replaces ``r`` by 0 (a plain or staged mask)."""
+    return mask(np.logical_and(np.isnan(concrete(r)), _extreme(concrete(c))))
+
+
+zero_safe_p = Primitive(
+    "zero_safe",
+    _zero_safe_impl,
+    jvps=(None, lambda t, y, c, r: broadcast_like(where_p(_zero_safe_mask(c, r), 0.0, t), y)),
+    vjps=(None, lambda g, y, c, r: _ub(where_p(_zero_safe_mask(c, r), 0.0, g), r)),
+    reads=Reads((), (0, 1)),
+    doc="y = r, except y = 0 where r is NaN and the (co)tangent c is 0 or ±∞: inside a "
+        "derivative rule r = c·∂f, where 0·∞ = 0 (a zero c, or a zero partial meeting an "
+        "infinite c, contributes exactly 0); no derivative in c",
+)
+
+
+def _recording(x) -> bool:
+    """Is ``x`` (or a value under it) a variable of a program ``jit``/``make_ir`` records?"""
+    while isinstance(x, Tracer):
+        if x._program_var:
+            return True
+        x = x._value
+    return False
+
+
+def zero_safe(c, r, staged: bool = False):
+    """The result ``r = c·∂f`` of a derivative rule, made 0 where ``r`` is NaN and the
+    incoming (co)tangent ``c`` is exactly 0 or infinite (the convention 0·∞ = 0).
+
+    This is the "double where" inside the rules: a zero cotangent from the untaken
+    branch of a ``where`` (or a zero tangent) meets a partial that is infinite or NaN
+    at that point (log at 0, 1/x at 0, √x at 0, exp of a huge x) and must contribute
+    0, not 0·∞ = NaN. An infinite cotangent meeting a zero partial (√(x²) at 0, in
+    reverse mode) contributes 0 too, as forward mode finds (there the zero comes
+    first). Only NaN entries are replaced, never a finite value: a traced ``c`` that
+    happens to be 0 keeps its own derivative (a Hessian needs it). On traced values
+    the mask comes from the plain values and nothing is recorded where it is empty.
+    Staged values (``jit``, ``make_ir``) have no values yet: the primitive is recorded
+    only when ``staged`` is True (rules whose partial is infinite where the function
+    is finite: √x, ∛x, x^b with b < 1 at 0), so that compiled derivative code stays
+    the lecture's program and as fast as it was; elsewhere compiled code follows
+    IEEE arithmetic (0·∞ = NaN), as JAX does.
+
+    >>> zero_safe(0.0, 0.0 * float("inf")), zero_safe(2.0, 3.0)
+    (0.0, 3.0)
     """
-    if isinstance(r, float) and isinstance(c, float):
-        return 0.0 if c == 0 else r
-    return where_p(c == 0, 0.0, r)
+    if type(r) is float:
+        return r if r == r or c != 0 else 0.0
+    if isinstance(r, Tracer) or isinstance(c, Tracer):
+        rc, cc = concrete(r), concrete(c)
+        if isinstance(rc, Tracer) or isinstance(cc, Tracer):  # vmapped, or staged by jit
+            return zero_safe_p(c, r) if staged or not (_recording(r) or _recording(c)) else r
+        if not np.any(np.logical_and(np.isnan(rc), _extreme(cc))):
+            return r
+        return zero_safe_p(c, r)
+    return _zero_safe_impl(c, r)
 
 
 def _negated(c):
@@ -112,6 +190,16 @@ def _negated(c):
 _times = times_number  # c·k; a stretched c times a number k stays stretched
 
 
+def _times_partial(c, p):
+    """c·p for a (co)tangent ``c`` and a partial derivative ``p`` (:func:`zero_safe`
+    unless ``p`` is a finite non-zero number)."""
+    r = _times(c, p)
+    t = type(p)
+    if (t is float or t is int) and p and math.isfinite(p):
+        return r
+    return zero_safe(c, r)
+
+
 def _times_array(c, k, a):
     """c·(k·a) for a number k, in one pass over memory when c is stretched to a's shape."""
     v = stretched_value(c)
@@ -121,7 +209,8 @@ def _times_array(c, k, a):
 
 
 negative = unary("neg", operator.neg,
-                 lambda c, y, x: -c if type(c) is float else _negated(c), "y = -x; ẏ = -ẋ", "")
+                 lambda c, y, x: -c if type(c) is float else _negated(c), "y = -x; ẏ = -ẋ", "",
+                 guarded=False)
 negative.vjp_scaled = (lambda g, s, y, x: (g, -s),)
 exp = unary("exp", _float_fast(math.exp, np.exp), lambda c, y, x: c * y, "y = exp x; y' = y", "y")
 log = unary("log", _float_fast(math.log, np.log), lambda c, y, x: divide(c, x),
@@ -144,8 +233,7 @@ expm1 = unary("expm1", _float_fast(math.expm1, np.expm1), lambda c, y, x: c * (y
               "y = eˣ - 1; y' = y + 1", "y")
 square = unary("square", lambda x: x * x, lambda c, y, x: c * (2 * x), "y = x²; y' = 2x", "x")
 sqrt = unary("sqrt", _float_fast(math.sqrt, np.sqrt),
-             lambda c, y, x: _where_zero(c, divide(c, 2 * y)),
-             "y = √x; y' = 1/(2y), with 0 for a zero cotangent at x = 0", "y")
+             lambda c, y, x: divide(c, 2 * y), "y = √x; y' = 1/(2y)", "y", staged=True)
 
 
 def _is_complex(x) -> bool:
@@ -160,13 +248,13 @@ def _conj_phase(z):
 
 def _abs_jvp(t, y, x):
     if type(x) is float or dtype_of(x).kind != "c":
-        return t * sign(x)
+        return zero_safe(t, t * sign(x))
     return real_p(_conj_phase(x) * t)
 
 
 def _abs_vjp(g, y, x):
     if type(x) is float or dtype_of(x).kind != "c":
-        return g * sign(x)
+        return zero_safe(g, g * sign(x))
     return _real_ct(g) * _conj_phase(x)
 
 
@@ -226,8 +314,9 @@ def _as_is(g, a) -> bool:
 
 
 def _scaled_times_number(g, s, a, k):
-    """(g, s·k) for ḡ·k with k a number: the cotangent of a·k or a/k (k = 1/divisor)."""
-    return (g, s * k) if k is not None and _as_is(g, a) else None
+    """(g, s·k) for ḡ·k with k a finite non-zero number: the cotangent of a·k or a/k
+    (k = 1/divisor); for k = 0 the plain rule makes the zero (0·∞ = 0 there)."""
+    return (g, s * k) if k and math.isfinite(k) and _as_is(g, a) else None
 
 
 def _scaled_square_da(g, s, y, a, b):
@@ -235,7 +324,9 @@ def _scaled_square_da(g, s, y, a, b):
     if _number(b) != 2.0 or type(a) is not _ndarray or not _as_is(g, a) or a.dtype != g.dtype:
         return None
     v = stretched_value(g)
-    return (a, 2.0 * s * float(v)) if v is not None and v.dtype.kind == "f" else (g * a, 2.0 * s)
+    if v is not None and v.dtype.kind == "f" and v != 0 and math.isfinite(v):
+        return (a, 2.0 * s * float(v))
+    return (zero_safe(g, g * a), 2.0 * s)
 
 
 def _ub(c, a):
@@ -277,10 +368,12 @@ subtract = _bin(
 )
 multiply = _bin(
     "mul", operator.mul,
-    lambda t, y, a, b: t * b,
-    lambda t, y, a, b: a * t,
-    lambda g, y, a, b: g * b if type(g) is float and type(b) is float else _ub(_times(g, b), a),
-    lambda g, y, a, b: a * g if type(g) is float and type(a) is float else _ub(_times(g, a), b),
+    lambda t, y, a, b: _times_partial(t, b),
+    lambda t, y, a, b: _times_partial(t, a),
+    lambda g, y, a, b: (r if (r := g * b) == r else zero_safe(g, r))
+    if type(g) is float and type(b) is float else _ub(_times_partial(g, b), a),
+    lambda g, y, a, b: (r if (r := a * g) == r else zero_safe(g, r))
+    if type(g) is float and type(a) is float else _ub(_times_partial(g, a), b),
     "y = a·b; ā = ȳ·b, b̄ = ȳ·a",
     ((1,), (0,)),
     scaled=(lambda g, s, y, a, b: _scaled_times_number(g, s, a, _number(b)),
@@ -288,10 +381,10 @@ multiply = _bin(
 )
 divide = _bin(
     "div", _scalar_safe(operator.truediv, np.true_divide),
-    lambda t, y, a, b: divide(t, b),
-    lambda t, y, a, b: -t * divide(y, b),
-    lambda g, y, a, b: _ub(divide(g, b), a),
-    lambda g, y, a, b: _ub(-g * divide(y, b), b),
+    lambda t, y, a, b: zero_safe(t, divide(t, b)),
+    lambda t, y, a, b: zero_safe(t, -t * divide(y, b)),
+    lambda g, y, a, b: _ub(zero_safe(g, divide(g, b)), a),
+    lambda g, y, a, b: _ub(zero_safe(g, -g * divide(y, b)), b),
     "y = a/b; ā = ȳ/b, b̄ = -ȳ·y/b",
     ((1,), (1, ANS)),
     scaled=(lambda g, s, y, a, b: _scaled_times_number(g, s, a, 1.0 / k)
@@ -307,19 +400,18 @@ def _pow_da(c, y, a, b):
         if b == 1:
             return c
         if b == 2:
-            return _times_array(c, 2, a)
-        d = _times_array(c, b, power(a, b - 1))
-        return d if b > 1 else _where_zero(c, d)
+            return zero_safe(c, _times_array(c, 2, a))
+        return zero_safe(c, _times_array(c, b, power(a, b - 1)), b < 1)
     zero = concrete(b) == 0
-    return where_p(zero, 0.0, _where_zero(c, c * b * power(a, where_p(zero, 1.0, b - 1))))
+    return where_p(zero, 0.0, zero_safe(c, c * b * power(a, where_p(zero, 1.0, b - 1)), True))
 
 
 def _pow_db(c, y, a, b):
     """c · y·ln a, with the limit 0 at a = 0 (0^b for b > 0 does not depend on b)."""
     zero = a == 0
     if type(zero) is bool:
-        return c * 0.0 if zero else c * y * log(a)
-    return where_p(zero, 0.0, c * y * log(where_p(zero, 1.0, a)))
+        return c * 0.0 if zero else zero_safe(c, c * y * log(a))
+    return where_p(zero, 0.0, zero_safe(c, c * y * log(where_p(zero, 1.0, a))))
 
 
 power = _bin(
@@ -361,9 +453,9 @@ minimum = _extremum("minimum", np.minimum, False)
 mod = _bin(
     "mod", _scalar_safe(operator.mod, np.mod),
     lambda t, y, a, b: broadcast_like(t, y),
-    lambda t, y, a, b: broadcast_like(-t * floor(a / b), y),
+    lambda t, y, a, b: broadcast_like(zero_safe(t, -t * floor(a / b)), y),
     lambda g, y, a, b: _ub(g, a),
-    lambda g, y, a, b: _ub(-g * floor(a / b), b),
+    lambda g, y, a, b: _ub(zero_safe(g, -g * floor(a / b)), b),
     "y = a mod b = a - b·⌊a/b⌋; ā = ȳ, b̄ = -ȳ·⌊a/b⌋ (almost everywhere)",
     ((), (0, 1)),
 )

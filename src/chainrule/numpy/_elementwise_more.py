@@ -21,14 +21,14 @@ import math
 
 import numpy as np
 
-from chainrule.core.primitive import Primitive, Reads, Tracer, anywhere, concrete, dtype_of
+from chainrule.core.primitive import (
+    ANS, Primitive, Reads, Tracer, anywhere, concrete, dtype_of, mask)
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy._elementwise import (  # noqa: F401  (real_p, conj_p: re-exported)
     _float_fast,
     _is_complex,
     _real_ct,
     _ub,
-    _where_zero,
     conj_p,
     divide,
     real_p,
@@ -36,7 +36,7 @@ from chainrule.numpy._elementwise import (  # noqa: F401  (real_p, conj_p: re-ex
     where_p,
 )
 from chainrule.numpy._structural import broadcast_like
-from chainrule.numpy._nondiff import equal as _nd_equal, stop_gradient_p
+from chainrule.numpy._nondiff import equal as _nd_equal
 
 __all__ = [
     "exp2", "log2", "log10", "cbrt", "arcsin", "arccos", "arcsinh", "arccosh", "arctanh",
@@ -53,8 +53,8 @@ log2 = unary("log2", _float_fast(math.log2, np.log2), lambda c, y, x: divide(c, 
              "y = log₂ x; y' = 1/(x ln 2)", "x")
 log10 = unary("log10", _float_fast(math.log10, np.log10),
               lambda c, y, x: divide(c, x * _LN10), "y = log₁₀ x; y' = 1/(x ln 10)", "x")
-cbrt = unary("cbrt", np.cbrt, lambda c, y, x: _where_zero(c, divide(c, 3 * y * y)),
-             "y = ∛x; y' = 1/(3y²)", "y")
+cbrt = unary("cbrt", np.cbrt, lambda c, y, x: divide(c, 3 * y * y),
+             "y = ∛x; y' = 1/(3y²)", "y", staged=True)
 arcsin = unary("arcsin", _float_fast(math.asin, np.arcsin),
                lambda c, y, x: divide(c, ew.sqrt(1 - x * x)), "y' = 1/√(1 - x²)", "x")
 arccos = unary("arccos", _float_fast(math.acos, np.arccos),
@@ -67,24 +67,35 @@ arctanh = unary("arctanh", _float_fast(math.atanh, np.arctanh),
                 lambda c, y, x: divide(c, 1 - x * x), "y' = 1/(1 - x²)", "x")
 
 
-def _sinc_scale(c, y, x):
-    """c · (cos(πx) - sinc x)/x, with the limit 0 at x = 0."""
-    zero = concrete(x) == 0
-    if not anywhere(zero):
-        return c * divide(ew.cos(np.pi * x) - sinc(x), x)
-    safe = where_p(zero, 1.0, x)
-    return where_p(zero, 0.0, c * divide(ew.cos(np.pi * safe) - sinc(safe), safe))
+#: |x| below which sinc' is its Taylor series (truncation error < 1e-17 there)
+_SINC_SERIES = 0.01
+_PI2 = np.pi**2
 
 
-sinc = unary("sinc", np.sinc, _sinc_scale,
-             "y = sin(πx)/(πx); y' = (cos(πx) - y)/x, 0 at x = 0", "x")
+def _sinc_slope(x):
+    """sinc'(x) = (cos πx - sinc x)/x; for |x| < 0.01 its Taylor series
+    -π²x/3 + π⁴x³/30 - π⁶x⁵/840 + π⁸x⁷/45360, which has the right limit (0), second
+    derivative (-π²/3) and higher derivatives at 0, where the quotient cancels."""
+    small = concrete(x)
+    small = mask(np.less(np.abs(small), _SINC_SERIES))
+    if not anywhere(small):
+        return divide(ew.cos(np.pi * x) - sinc(x), x)
+    safe = where_p(small, 1.0, x)
+    x2 = x * x * _PI2
+    series = x * _PI2 * (-1 / 3 + x2 * (1 / 30 - x2 * (1 / 840 - x2 / 45360)))
+    return where_p(small, series, divide(ew.cos(np.pi * safe) - sinc(safe), safe))
+
+
+sinc = unary("sinc", np.sinc, lambda c, y, x: c * _sinc_slope(x),
+             "y = sin(πx)/(πx); y' = (cos(πx) - y)/x (its Taylor series near 0)", "x")
 
 
 def _atan2_rule(which: int, tangent: bool):
     def rule(c, ans, a, b):
         r2 = a * a + b * b
         d = divide(b, r2) if which == 0 else -divide(a, r2)
-        return broadcast_like(c * d, ans) if tangent else _ub(c * d, (a, b)[which])
+        r = ew.zero_safe(c, c * d)
+        return broadcast_like(r, ans) if tangent else _ub(r, (a, b)[which])
     return rule
 
 
@@ -160,21 +171,48 @@ radians = deg2rad
 degrees = rad2deg
 
 
+def _softmax_weight(a, b, y, power):
+    """∂y/∂a for y = log_B(Bᵃ + Bᵇ): B^(a - y) (``power`` is exp or exp2), a smooth
+    function of the primals, so it differentiates again. Where y is infinite a - y has
+    no value: the limits 1 (a alone is y), 0 (a < y) and ½ (a = b = ±∞, along a = b)."""
+    inf = mask(np.isinf(concrete(y)))
+    if not anywhere(inf):
+        return power(a - y)
+    a_, b_, y_ = concrete(a), concrete(b), concrete(y)
+    limit = np.where(np.equal(a_, b_), 0.5, np.where(np.equal(a_, y_), 1.0, 0.0))
+    return where_p(inf, limit, power(where_p(inf, 0.0, a) - where_p(inf, 0.0, y)))
+
+
+def _logaddexp_rule(which: int, tangent: bool, power):
+    def rule(c, y, a, b):
+        args = (a, b)
+        r = ew.zero_safe(c, c * _softmax_weight(args[which], args[1 - which], y, power))
+        return broadcast_like(r, y) if tangent else _ub(r, args[which])
+    return rule
+
+
+def _logaddexp_primitive(name: str, impl, power, base: str) -> Primitive:
+    return Primitive(
+        name, impl,
+        jvps=(_logaddexp_rule(0, True, power), _logaddexp_rule(1, True, power)),
+        vjps=(_logaddexp_rule(0, False, power), _logaddexp_rule(1, False, power)),
+        reads=Reads((0, 1, ANS), (0, 1, ANS)),
+        doc=f"y = log_{base}({base}ᵃ + {base}ᵇ); ∂y/∂a = {base}^(a - y) (½ each at a = b = ±∞)")
+
+
+logaddexp_p = _logaddexp_primitive("logaddexp", np.logaddexp, ew.exp, "e")
+logaddexp2_p = _logaddexp_primitive("logaddexp2", np.logaddexp2, exp2, "2")
+
+
 def logaddexp(a, b):
-    """log(eᵃ + eᵇ) = m + log(e^{a-m} + e^{b-m}) with m = max(a, b) held constant: no
-    overflow, and smooth at a = b to every order (max and |a - b| have kinks there)."""
-    if not isinstance(a, Tracer) and not isinstance(b, Tracer):
-        return np.logaddexp(a, b)
-    m = stop_gradient_p(ew.maximum(a, b))
-    return m + ew.log(ew.exp(a - m) + ew.exp(b - m))
+    """log(eᵃ + eᵇ) without overflow (NumPy's), smooth at a = b to every order; its
+    derivative is finite at a = b = ±∞ too (½ each)."""
+    return logaddexp_p(a, b)
 
 
 def logaddexp2(a, b):
-    """log₂(2ᵃ + 2ᵇ), written like :func:`logaddexp`."""
-    if not isinstance(a, Tracer) and not isinstance(b, Tracer):
-        return np.logaddexp2(a, b)
-    m = stop_gradient_p(ew.maximum(a, b))
-    return m + ew.log(exp2(a - m) + exp2(b - m)) / _LN2
+    """log₂(2ᵃ + 2ᵇ), like :func:`logaddexp`."""
+    return logaddexp2_p(a, b)
 
 
 def sign(x):

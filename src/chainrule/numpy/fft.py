@@ -60,11 +60,12 @@ ifftn_p = _linear_op(
 
 
 def _scale(norm, n):
-    return {None: 1.0, "backward": 1.0, "ortho": 1 / np.sqrt(n), "forward": 1.0 / n}[norm]
+    return {None: 1.0, "backward": 1.0, "ortho": 1 / float(np.sqrt(n)), "forward": 1.0 / n}[norm]
 
 
-def _half_weights(n: int, m: int, kind: str, shape, axis):
-    w = np.ones(m)
+def _half_weights(n: int, m: int, kind: str, shape, axis, like):
+    """The weights of the two-sided bins, in ``like``'s real precision (no promotion)."""
+    w = np.ones(m, dtype=np.finfo(dtype_of(like)).dtype)
     inner = slice(1, m - 1) if n % 2 == 0 else slice(1, m)
     w[inner] = 2.0 if kind == "double" else 0.5
     shp = [1] * len(shape)
@@ -75,14 +76,14 @@ def _half_weights(n: int, m: int, kind: str, shape, axis):
 def _rfft_adjoint(g, x, axis, norm):
     n = shape_of(x)[axis]
     m = shape_of(g)[axis]
-    d = _half_weights(n, m, "half", shape_of(g), axis)
+    d = _half_weights(n, m, "half", shape_of(g), axis, g)
     return irfft_p(g * d, n=n, axis=axis, norm="backward") * (n * _scale(norm, n))
 
 
 def _irfft_adjoint(g, z, n, axis, norm):
-    inv_scale = {None: 1.0 / n, "backward": 1.0 / n, "ortho": 1 / np.sqrt(n), "forward": 1.0}
+    inv_scale = {None: 1.0 / n, "backward": 1.0 / n, "ortho": 1 / float(np.sqrt(n)), "forward": 1.0}
     m = shape_of(z)[axis]
-    c = _half_weights(n, m, "double", shape_of(z), axis)
+    c = _half_weights(n, m, "double", shape_of(z), axis, g)
     return rfft_p(g, axis=axis, norm="backward") * c * inv_scale[norm]
 
 

@@ -5,9 +5,10 @@ two axes; leading axes are batches):
 
 * ``inv``: Ẏ = -Y Ȧ Y, Ā = -Yᵀ Ȳ Yᵀ.
 * ``solve`` (X = A⁻¹B): Ẋ = A⁻¹(Ḃ - Ȧ X); B̄ = A⁻ᵀ X̄, Ā = -B̄ Xᵀ.
-* ``det``: ẏ = y·tr(A⁻¹Ȧ), Ā = ȳ·y·A⁻ᵀ; ``slogdet``'s log|det|: ẏ = tr(A⁻¹Ȧ), Ā = ȳ A⁻ᵀ
-  (the sign is piecewise constant).
-* ``cholesky``, ``eigh``, ``qr``, ``svd``: the JVP is the textbook formula; the VJP
+* ``det``: ẏ = Σ cof(A)∘Ȧ, Ā = ȳ·cof A with the cofactor matrix cof A = y·A⁻ᵀ, or, where
+  det A = 0, the transposed adjugate from the SVD (finite at every rank);
+  ``slogdet``'s log|det|: ẏ = tr(A⁻¹Ȧ), Ā = ȳ A⁻ᵀ (the sign is piecewise constant).
+* ``cholesky``, ``eigh``, ``eig``, ``qr``, ``svd``: the JVP is the textbook formula; the VJP
   is that linear map transposed mechanically (reverse mode over the JVP rule,
   :func:`_transposed`), so the two can never disagree. NumPy's ``cholesky`` and
   ``eigh`` read only the lower triangle of A, so their rules see the symmetric
@@ -51,7 +52,8 @@ from chainrule.numpy._nondiff import nondiff
 from chainrule.numpy._structural import sum_p
 
 __all__ = [
-    "inv", "solve", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "qr", "svd", "norm",
+    "inv", "solve", "det", "slogdet", "cholesky", "eig", "eigvals", "eigh", "eigvalsh", "qr",
+    "svd", "norm",
     "pinv", "lstsq", "matrix_power", "multi_dot", "matmul", "LinAlgError",
 ]
 
@@ -144,12 +146,44 @@ def _batch_scalar(y):
     return ns.reshape(y, shape_of(y) + (1, 1))
 
 
+def _cofactors(y, a):
+    """∂ det A/∂A = cof A = (adj A)ᵀ: y·A⁻ᵀ, or from the SVD (:func:`_adjugate`) where A is
+    numerically singular: |det A| ≤ 10³·n·ε·Π‖aⱼ‖ (Hadamard's bound is Π‖aⱼ‖), where
+    A⁻¹ is inaccurate or does not exist."""
+    y_, a_ = concrete(y), concrete(a)
+    if isinstance(y_, Tracer) or isinstance(a_, Tracer):  # staged: the regular formula
+        return _batch_scalar(y) * _mT(inv_p(a))
+    n = a_.shape[-1]
+    bound = np.prod(np.linalg.norm(a_, axis=-2), axis=-1)
+    if not np.any(np.abs(y_) <= 1e3 * n * np.finfo(a_.dtype).eps * bound):
+        return _batch_scalar(y) * _mT(inv_p(a))
+    return _mT(_adjugate(a))
+
+
+def _adjugate(a):
+    """adj A for every rank, from A = U diag(s) Vᴴ: adj A = det(Vᴴ)·V diag(p)·det(U)·Uᴴ
+    with p_i = Π_{j≠i} s_j (the adjugate of a product is the product of the adjugates in
+    reverse order, and adj Q = det(Q)·Qᴴ for a unitary Q). It is written with the SVD
+    primitives, so it differentiates again where the singular values are distinct
+    (rank n - 1 included)."""
+    u, s, vh = svd_u_p(a), svd_s_p(a), svd_vh_p(a)
+    n = shape_of(a)[-1]
+    others = np.array([[j for j in range(n) if j != i] for i in range(n)], dtype=np.intp)
+    p = ns.prod(ns.getitem(s, (Ellipsis, others)), axis=-1) if n > 1 else ns.ones_like(s)
+    phase = np.linalg.det(concrete(u)) * np.linalg.det(concrete(vh))  # ±1 (or a phase)
+    v, uh = _mT(vh), _mT(u)
+    if ew._is_complex(a):
+        v, uh = ew.conj_p(v), ew.conj_p(uh)
+    return _batch_scalar(phase) * matmul(v * ns.reshape(p, shape_of(p)[:-1] + (1, n)), uh)
+
+
 det_p = Primitive(
     "det", np.linalg.det,
-    jvps=(lambda t, y, a: y * _trace_last2(solve_p(a, t)),),
-    vjps=(lambda g, y, a: _batch_scalar(g * y) * _mT(inv_p(a)),),
+    jvps=(lambda t, y, a: ns.sum(_cofactors(y, a) * t, axis=(-2, -1)),),
+    vjps=(lambda g, y, a: _batch_scalar(g) * _cofactors(y, a),),
     reads=Reads((0, -1)),
-    doc="y = det A; ẏ = y·tr(A⁻¹Ȧ), Ā = ȳ·y·A⁻ᵀ",
+    doc="y = det A; ẏ = Σ cof(A)∘Ȧ, Ā = ȳ·cof A, cof A = y·A⁻ᵀ, or from the SVD where "
+        "det A = 0 (finite for every rank)",
 )
 
 logabsdet_p = Primitive(
@@ -305,6 +339,70 @@ def eigh(a, UPLO="L"):
 
 def eigvalsh(a, UPLO="L"):
     return eigvalsh_p(_lower_view(a, UPLO))
+
+
+# ---- general (non-symmetric) eigendecomposition -------------------------------------------
+
+def _complex_dtype(a):
+    return np.result_type(dtype_of(a), np.complex64)
+
+
+def _eig_values_impl(a):
+    return np.linalg.eig(a)[0].astype(_complex_dtype(a), copy=False)
+
+
+def _eig_vectors_impl(a):
+    return np.linalg.eig(a)[1].astype(_complex_dtype(a), copy=False)
+
+
+def _eig_parts(t, a):
+    w, v = eig_values_p(a), eig_vectors_p(a)
+    return w, v, matmul(inv_p(v), matmul(t, v))  # P = V⁻¹ȦV
+
+
+def _eig_values_jvp(t, w, a):
+    _, _, p = _eig_parts(t, a)
+    idx = np.arange(shape_of(p)[-1])
+    return ns.getitem(p, (Ellipsis, idx, idx))
+
+
+def _eig_vectors_jvp(t, vecs, a):
+    w, v, p = _eig_parts(t, a)
+    du = matmul(v, _gap_inverse(w) * p)
+    # NumPy's columns have unit length: take out the radial part Re(vᴴu̇) of each column
+    radial = ew.real_p(ns.sum(ew.conj_p(v) * du, axis=-2, keepdims=True))
+    return du - v * radial
+
+
+eig_values_p = Primitive(
+    "eig_values", _eig_values_impl,
+    jvps=(_eig_values_jvp,), vjps=(_transposed(_eig_values_jvp),),
+    doc="w = eigenvalues of a general A = V diag(w) V⁻¹ (complex); ẇ = diag(V⁻¹ȦV)",
+)
+eig_vectors_p = Primitive(
+    "eig_vectors", _eig_vectors_impl,
+    jvps=(_eig_vectors_jvp,), vjps=(_transposed(_eig_vectors_jvp),),
+    doc="V = unit eigenvectors of a general A; V̇ = U̇ - V·Re diag(VᴴU̇), U̇ = V(F ∘ V⁻¹ȦV), "
+        "F_ij = 1/(w_j - w_i)",
+)
+
+
+def eig(a):
+    """(eigenvalues, unit eigenvectors) of a general square matrix, always complex (as JAX).
+
+    Derivatives need distinct eigenvalues. Each eigenvector is defined up to a phase
+    (NumPy fixes one; its derivative is not that of NumPy's choice): the derivative keeps
+    the columns at unit length and adds no phase change along V itself, so functions of
+    the vectors that do not depend on their phases (|V|², V diag(f(w)) V⁻¹, ...) match
+    finite differences. Real A gets a real gradient (JAX's convention,
+    :mod:`chainrule.numpy._elementwise`).
+    """
+    return eig_values_p(a), eig_vectors_p(a)
+
+
+def eigvals(a):
+    """Eigenvalues of a general square matrix (complex), as the first output of :func:`eig`."""
+    return eig_values_p(a)
 
 
 # ---- QR ----------------------------------------------------------------------------------

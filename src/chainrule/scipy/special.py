@@ -308,10 +308,13 @@ def log_expit(x):
 
 
 def entr(x):
-    """-x·ln x (0 at 0, -∞ for x < 0)."""
-    r = -xlogy(x, x)
+    """-x·ln x (0 at 0, -∞ for x < 0, where the derivative is 0: the logarithm sees 1
+    there, so no NaN reaches the derivative, compiled or not)."""
     negative = mask(concrete(x) < 0)
-    return ew.where_p(negative, -np.inf, r) if anywhere(negative) else r
+    if not anywhere(negative):
+        return -xlogy(x, x)
+    safe = ew.where_p(negative, 1.0, x)
+    return ew.where_p(negative, -np.inf, -xlogy(safe, safe))
 
 
 def rel_entr(x, y):
@@ -363,19 +366,20 @@ def softmax(x, axis=None):
 
 
 def xlogy(x, y):
-    """x·log y, 0 where x = 0 (also for y = 0); no NaN flows from the untaken branch."""
-    zero = mask(concrete(x) == 0)
-    if not anywhere(zero):
+    """x·log y, 0 where x = 0 (also for y ≤ 0). ∂/∂x = log y and ∂/∂y = x/y hold at
+    x = 0 too (log y, 0); where x = 0 and y ≤ 0 both are 0 (y is replaced by 1 there)."""
+    hole = mask(np.logical_and(np.equal(concrete(x), 0), np.less_equal(concrete(y), 0)))
+    if not anywhere(hole):
         return x * ew.log(y)
-    return ew.where_p(zero, 0.0, x * ew.log(ew.where_p(zero, 1.0, y)))
+    return x * ew.log(ew.where_p(hole, 1.0, y))
 
 
 def xlog1py(x, y):
-    """x·log(1 + y), 0 where x = 0."""
-    zero = mask(concrete(x) == 0)
-    if not anywhere(zero):
+    """x·log(1 + y), 0 where x = 0 (also for y ≤ -1); ∂/∂x = log(1 + y) at x = 0 too."""
+    hole = mask(np.logical_and(np.equal(concrete(x), 0), np.less_equal(concrete(y), -1)))
+    if not anywhere(hole):
         return x * ew.log1p(y)
-    return ew.where_p(zero, 0.0, x * ew.log1p(ew.where_p(zero, 0.0, y)))
+    return x * ew.log1p(ew.where_p(hole, 0.0, y))
 
 
 # the families in their own modules (they use the functions above in their rules)

@@ -317,6 +317,9 @@ _BINARY = {
     "not_equal": sp.Ne,
     "logical_and": sp.And,
     "logical_or": sp.Or,
+    "logaddexp": lambda a, b: sp.log(sp.exp(a) + sp.exp(b)),
+    "logaddexp2": lambda a, b: sp.log(2**a + 2**b, 2),
+    "zero_safe": lambda c, r: r,  # a rule's c·∂f (its 0·∞ = 0 convention is for floats)
 }
 
 #: primitive name -> rule on SymPy values (``rule(*values, **params)``)
