@@ -235,3 +235,163 @@ def test_second_order_at_zero_warns_not():
         assert not caught and not onp.any(g)
         h, caught = _warnings_of(lambda x=x: hessian(x))
         assert not caught and not onp.any(h)
+
+
+# ---- 5. det at singular matrices -------------------------------------------------------------
+
+SINGULAR = {
+    "rank1_2x2": onp.array([[1.0, 2.0], [2.0, 4.0]]),
+    "rank2_3x3": onp.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [5.0, 7.0, 9.0]]),
+    "zero_row": onp.array([[1.0, 2.0, 0.5], [0.0, 0.0, 0.0], [3.0, -1.0, 2.0]]),
+    "rank1_3x3": onp.outer([1.0, 2.0, -1.0], [0.5, 1.0, 3.0]),
+}
+
+
+def _cofactor(a):
+    n = a.shape[0]
+    return onp.array([[(-1) ** (i + j) * onp.linalg.det(onp.delete(onp.delete(a, i, 0), j, 1))
+                       for j in range(n)] for i in range(n)])
+
+
+@pytest.mark.parametrize("name", list(SINGULAR))
+def test_det_gradient_at_singular_matrices_is_the_cofactor_matrix(name):
+    a = SINGULAR[name]
+    g = cr.grad(np.linalg.det)(a)
+    onp.testing.assert_allclose(g, _cofactor(a), atol=1e-12)
+    t = onp.random.default_rng(0).standard_normal(a.shape)
+    onp.testing.assert_allclose(cr.jvp(np.linalg.det, (a,), (t,))[1],
+                                onp.sum(_cofactor(a) * t), atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["rank1_2x2", "rank2_3x3", "zero_row"])
+def test_det_second_derivative_at_rank_n_minus_1(name):
+    """Rank n - 1 (distinct singular values): the Hessian against central differences of the
+    cofactor matrix, and a batch with one regular and one singular matrix."""
+    a = SINGULAR[name]
+    h = cr.hessian(np.linalg.det)(a).reshape(a.size, a.size)
+    eps, fd = 1e-6, onp.zeros((a.size, a.size))
+    for k in range(a.size):
+        e = onp.zeros(a.size)
+        e[k] = eps
+        fd[:, k] = ((_cofactor(a + e.reshape(a.shape)) - _cofactor(a - e.reshape(a.shape)))
+                    / (2 * eps)).ravel()
+    onp.testing.assert_allclose(h, fd, atol=1e-6)
+    batch = onp.stack([a, a + onp.eye(len(a))])
+    g = cr.grad(lambda b: np.sum(np.linalg.det(b)))(batch)
+    onp.testing.assert_allclose(g, [_cofactor(m) for m in batch], atol=1e-11)
+
+
+# ---- 6. custom_vjp cotangents of the wrong shape ---------------------------------------------
+
+
+def test_custom_vjp_rejects_a_wrongly_shaped_cotangent():
+    @cr.custom_vjp
+    def total(x, y):
+        return np.sum(x) * y
+
+    total.defvjp(lambda x, y: (np.sum(x) * y, (x, y)),
+                 lambda res, g: (g * onp.ones(4), g * np.sum(res[0])))
+    with pytest.raises(ValueError, match=r"custom_vjp total: .*shape \(4,\) for argument 0, "
+                                         r"whose shape is \(3,\)"):
+        cr.grad(total)(onp.ones(3), 2.0)
+    total.defvjp(lambda x, y: (np.sum(x) * y, (x, y)),
+                 lambda res, g: (g * res[1] * onp.ones(3), onp.ones(2)))
+    with pytest.raises(ValueError, match=r"shape \(2,\) for argument 1, whose shape is \(\)"):
+        cr.grad(total, argnums=(0, 1))(onp.ones(3), 2.0)
+    total.defvjp(lambda x, y: (np.sum(x) * y, (x, y)),
+                 lambda res, g: (g * res[1] * onp.ones(3), g * np.sum(res[0])))
+    gx, gy = cr.grad(total, argnums=(0, 1))(onp.ones(3), 2.0)
+    onp.testing.assert_allclose(gx, [2.0, 2.0, 2.0])
+    assert gy == pytest.approx(3.0)
+
+
+# ---- 7. dtypes and 0-d arrays ----------------------------------------------------------------
+
+FLOAT32_CASES = [(name, shapes) for name, spec in SPECS.items() if spec.kind == "smooth"
+                 for shapes in spec.shapes]
+
+
+@pytest.mark.parametrize("name,shapes", FLOAT32_CASES, ids=[f"{n}-{s}" for n, s in FLOAT32_CASES])
+def test_float32_stays_float32_to_second_order(name, shapes):
+    """Every shape of every row, 0-d float32 arrays included: first and second derivatives
+    in both modes keep float32, and 0-d arrays get 0-d arrays back."""
+    spec = SPECS[name]
+    args = _point(spec, shapes, seed=3)
+    if any(onp.iscomplexobj(a) for a in args):
+        pytest.skip("complex rows: their precision is covered by the complex tests")
+    args = tuple(onp.asarray(a, dtype=onp.float32) for a in args)
+
+    def h(*xs):
+        return sum(np.sum(np.real(o)) for o in cr.tree_flatten(spec.fn(*xs))[0])
+
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if onp.result_type(h(*args)) != onp.float32:
+            pytest.skip("the function itself leaves float32 (e.g. float_power)")
+        nums = tuple(range(len(args)))
+        g = cr.grad(h, argnums=nums)
+        first = g(*args)
+        fwd_rev = cr.jvp(g, args, tuple(onp.ones_like(a) for a in args))[1]
+        rev_rev = cr.grad(lambda *xs: sum(np.sum(gi) for gi in g(*xs)), argnums=nums)(*args)
+    for label, out in (("gradient", first), ("fwd-over-rev", fwd_rev),
+                       ("rev-over-rev", rev_rev)):
+        for a, d in zip(args, out):
+            assert onp.result_type(d) == onp.float32, f"{name}: {label} {onp.result_type(d)}"
+            if label != "fwd-over-rev":
+                assert isinstance(d, onp.ndarray) and d.shape == a.shape, (name, label, type(d))
+
+
+def test_zero_d_array_in_zero_d_array_out():
+    for x in (onp.array(0.5), onp.array(0.5, dtype=onp.float32)):
+        for f in (np.sin, lambda v: v * 2.0, lambda v: np.sum(v * v)):
+            g = cr.grad(f)(x)
+            assert type(g) is onp.ndarray and g.shape == () and g.dtype == x.dtype
+    assert type(cr.grad(np.sin)(0.5)) is float  # Python floats stay floats
+
+
+# ---- 8. eig / eigvals of non-symmetric matrices ----------------------------------------------
+
+
+@pytest.mark.parametrize("matrix", ["real_spectrum", "complex_pair", "complex_matrix"])
+def test_eig_gradients_against_finite_differences(matrix):
+    rng = onp.random.default_rng(7)
+    if matrix == "real_spectrum":
+        a = onp.triu(rng.standard_normal((3, 3))) + onp.diag([1.0, 2.0, 3.5])
+        a = a + 0.1 * rng.standard_normal((3, 3))
+    elif matrix == "complex_pair":
+        a = onp.array([[0.5, -2.0, 0.3], [1.5, 0.2, -0.4], [0.1, 0.6, 1.1]])
+    else:
+        a = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
+    w = onp.linalg.eigvals(a)
+    assert onp.min(onp.abs(w[:, None] - w[None, :]) + onp.eye(3)) > 0.1  # distinct
+
+    def f(m):
+        # a real function of eigenvalues and of phase-free functions of the eigenvectors
+        w, v = np.linalg.eig(m)
+        weights = onp.arange(1.0, 10.0).reshape(3, 3)
+        return (np.sum(np.real(w) ** 3 - np.imag(w) * np.real(w))
+                + np.sum(weights * np.abs(v) ** 2) + np.real(np.sum(np.linalg.eigvals(m) ** 2)))
+
+    def f_numpy(flat):
+        m = (flat[:9] + 1j * flat[9:]).reshape(3, 3) if onp.iscomplexobj(a) else flat.reshape(3, 3)
+        w, v = onp.linalg.eig(m)
+        weights = onp.arange(1.0, 10.0).reshape(3, 3)
+        return (onp.sum(w.real**3 - w.imag * w.real) + onp.sum(weights * onp.abs(v) ** 2)
+                + onp.real(onp.sum(w**2)))
+
+    flat = onp.concatenate([a.real.ravel(), a.imag.ravel()]) if onp.iscomplexobj(a) \
+        else a.ravel()
+    fd = numeric.gradient(f_numpy, flat)
+    g = cr.grad(f)(a)
+    # JAX's convention: grad of a real f of complex A is ∂f/∂Re A - i·∂f/∂Im A
+    expect = (fd[:9] - 1j * fd[9:]).reshape(3, 3) if onp.iscomplexobj(a) else fd.reshape(3, 3)
+    onp.testing.assert_allclose(g, expect, rtol=1e-6, atol=1e-6)
+    assert onp.iscomplexobj(g) == onp.iscomplexobj(a)
+    t = rng.standard_normal(a.shape) + (1j * rng.standard_normal(a.shape)
+                                        if onp.iscomplexobj(a) else 0)
+    tflat = onp.concatenate([t.real.ravel(), t.imag.ravel()]) if onp.iscomplexobj(a) \
+        else t.ravel()
+    fwd = cr.jvp(f, (a,), (t,))[1]
+    assert fwd == pytest.approx(float(fd @ tflat), rel=1e-6, abs=1e-6)
