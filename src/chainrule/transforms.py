@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-import gc
-
 import numpy as np
 
 from chainrule.core.primitive import Tracer, concrete, dtype_of, shape_of
 from chainrule.core.pytree import tree_flatten, tree_map, tree_unflatten
 from chainrule.interpreters.forward import JVPTrace, JVPTracer
-from chainrule.interpreters.reverse import ReverseTrace, backward, paused_gc
+from chainrule.interpreters.reverse import ReverseTrace, backward, pause_gc, paused_gc, resume_gc
 from chainrule.numpy import _namespace as _ns
 from chainrule.numpy._nondiff import stop_gradient_p
 
@@ -412,8 +410,7 @@ def _value_and_grad_of_leaves(f, args, nums, single):
     full = list(args)
     for i in nums:
         full[i] = trace.new_input(args[i])
-    collecting = gc.isenabled()  # paused_gc, written out: this path is short
-    gc.disable()
+    pause_gc()  # paused_gc, written out: this path is short
     try:
         try:
             res = f(*full)
@@ -423,8 +420,7 @@ def _value_and_grad_of_leaves(f, args, nums, single):
         seed = 1.0 if type(out) is float else _ones_like(out)
         cts = backward(trace.tape, {res.index: seed}, len(nums)) if ours else [None] * len(nums)
     finally:
-        if collecting:
-            gc.enable()
+        resume_gc()
     if single:
         return out, _materialize(cts[0], args[nums[0]])
     return out, tuple([_materialize(c, args[i]) for c, i in zip(cts, nums)])
