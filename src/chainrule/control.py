@@ -30,6 +30,7 @@ and that a body reads from its closure become extra inputs of the body
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -51,36 +52,37 @@ _new = object.__new__
 # helpers: compiled sub-programs, abstract values
 # ---------------------------------------------------------------------------
 
-_COMPILED: dict[int, tuple[Program, Callable]] = {}
-_DERIVED: dict[tuple, tuple[Program, Program]] = {}
+# Keyed weakly by the program: an entry lives exactly as long as its program (which
+# holds the constants a body closed over), so nothing here outlives the loops using it.
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Program -> function
+_DERIVED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Program -> {key: Program}
 
 
 def compiled(prog: Program) -> Callable:
-    """The generated Python function of a sub-program (compiled once, cached)."""
-    hit = _COMPILED.get(id(prog))
-    if hit is None or hit[0] is not prog:
+    """The generated Python function of a sub-program (compiled once, cached while the
+    program is alive)."""
+    fn = _COMPILED.get(prog)
+    if fn is None:
         from chainrule.ir.codegen import compile_program
         from chainrule.ir.passes import optimize
 
-        if len(_COMPILED) > 4096:
-            _COMPILED.clear()
         # sub-programs return flat outputs: a stale out_tree (from staging a function that
         # returned a list, kept by ``replace(outputs=...)``) would cut them short
-        flat = prog if prog.out_tree is None else prog.replace(out_tree=None)
-        fn = compile_program(optimize(flat), prog.name).fn
-        hit = _COMPILED[id(prog)] = (prog, fn)
-    return hit[1]
+        flat = prog.replace(out_tree=None)
+        fn = _COMPILED[prog] = compile_program(optimize(flat), prog.name).fn
+    return fn
 
 
 def _derived(key: tuple, prog: Program, make: Callable[[], Program]) -> Program:
-    """A program derived from ``prog`` (its JVP, its VJP...), built once."""
-    full = (id(prog),) + key
-    hit = _DERIVED.get(full)
-    if hit is None or hit[0] is not prog:
-        if len(_DERIVED) > 4096:
-            _DERIVED.clear()
-        hit = _DERIVED[full] = (prog, make())
-    return hit[1]
+    """A program derived from ``prog`` (its JVP, its VJP...), built once while ``prog``
+    is alive."""
+    table = _DERIVED.get(prog)
+    if table is None:
+        table = _DERIVED[prog] = {}
+    hit = table.get(key)
+    if hit is None:
+        hit = table[key] = make()
+    return hit
 
 
 def _is_float(aval: AVal) -> bool:

@@ -231,7 +231,7 @@ class Jitted:
         if not self.cache:
             return "first call: nothing cached yet"
         best = None
-        for old in self.cache:
+        for old in reversed(self.cache):  # on a tie, the most recent signature
             why = _diff(old, sig)
             if best is None or len(why) < len(best):
                 best = why

@@ -64,6 +64,8 @@ def _normalize_argnums(argnums, nargs: int, who: str) -> tuple[int, ...]:
     key = (argnums, nargs)
     hit = _ARGNUMS_CACHE.get(key)
     if hit is None:
+        if len(_ARGNUMS_CACHE) >= 1024:  # bounded: (argnums, number of arguments) pairs
+            _ARGNUMS_CACHE.clear()
         hit = _ARGNUMS_CACHE[key] = _check_argnums(argnums, nargs, who)
     return hit
 
