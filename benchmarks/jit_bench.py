@@ -12,7 +12,7 @@ Workloads (definitions from ``benchmarks/workloads.py``, float64): W1 Griewank, 
 map 1000 steps with ``fori_loop``, W5 MLP 784-256-10 batch 128, W6 Allen-Cahn PINN
 (u_t, u_xx by nested jvp), W7 RK4 damped pendulum 1000 steps with ``fori_loop``. Each case
 runs in a fresh process with glibc's allocator told to keep freed buffers (see
-shared/BENCHMARKS.md); the parent prints one table. ``--case NAME`` runs one case and
+benchmarks/README.md); the parent prints one table. ``--case NAME`` runs one case and
 prints its JSON.
 """
 

@@ -4,7 +4,7 @@
                              [--quick] [--python PATH] [--json FILE]
 
 Each case (a row of the table) runs in fresh subprocesses, one per library, with glibc's
-malloc told to keep freed buffers (see shared/BENCHMARKS.md); a cell is the median time of
+malloc told to keep freed buffers (see benchmarks/README.md); a cell is the median time of
 repeated calls after a warm-up. Every result is checked against the hand-written
 derivative: a cell that disagrees is marked ✗ and the run exits with status 1.
 """

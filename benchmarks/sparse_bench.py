@@ -20,7 +20,7 @@ import os
 import sys
 import time
 
-if "GLIBC_TUNABLES" not in os.environ:  # stable array timings (see shared/BENCHMARKS.md)
+if "GLIBC_TUNABLES" not in os.environ:  # stable array timings (see benchmarks/README.md)
     os.environ["GLIBC_TUNABLES"] = ("glibc.malloc.mmap_threshold=33554432:"
                                     "glibc.malloc.trim_threshold=4294967296")
     os.execv(sys.executable, [sys.executable] + sys.argv)

@@ -1,4 +1,4 @@
-"""Workloads W1-W7 of shared/BENCHMARKS.md, each defined once.
+"""Workloads W1-W7 of the benchmark suite (benchmarks/README.md), each defined once.
 
 Every differentiable function takes a NumPy-like namespace ``np`` as its first argument
 (``chainrule.numpy``, ``autograd.numpy``, ``jax.numpy``, a thin torch shim, or NumPy), so

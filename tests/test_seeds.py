@@ -1,4 +1,4 @@
-"""The worked examples of the lecture notes (shared/seeds), with their numbers."""
+"""The worked examples of the lecture notes, with their numbers."""
 
 import math
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from typing import Sequence
 
 __all__ = ["main", "build_parser"]
@@ -50,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_formula(p)
     p.add_argument("--order", type=int, choices=(1, 2), default=1,
                    help="1: gradient (default); 2: gradient and Hessian")
+    p.add_argument("--sympy-timeout", type=float, default=10.0, metavar="S",
+                   help="seconds SymPy may take for the gradient and for the Hessian "
+                        "(default 10); past it its row says so and the other techniques "
+                        "are shown as usual")
 
     p = sub.add_parser("trace", help="the lecture's evaluation trace table",
                        description="The evaluation trace table (Griewank & Walther ch. 1): "
@@ -101,11 +106,24 @@ def _formula(args: argparse.Namespace):
 
 
 def _diff(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from chainrule.explain.compare import compare
+    from chainrule.parse import ExpressionError
 
     expr, f, names, point = _formula(args)
     print(f"f({', '.join(names)}) = {expr.text}")
-    print(compare(f, point, names, order=args.order).to_text(digits=max(args.digits, 10)))
+    if not args.sympy_timeout > 0:
+        raise ExpressionError(f"--sympy-timeout {args.sympy_timeout:g}: give a positive number "
+                              "of seconds")
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # log(0) & co: the table shows it
+        table = compare(f, point, names, order=args.order,
+                        symbolic_time_limit=args.sympy_timeout)
+    if not np.isfinite(table.value):
+        print(f"note: f is {table.value} at this point, so its derivatives there are not "
+              "defined; the techniques below disagree or give inf/nan accordingly")
+    print(table.to_text(digits=max(args.digits, 10)))
     return 0
 
 
@@ -146,6 +164,29 @@ def _tour(args: argparse.Namespace) -> int:
     return run(args.out, quick=args.quick)
 
 
+_FORMULA_COMMANDS = ("diff", "trace", "graph")
+
+
+def _formulas_as_positionals(argv: list[str]) -> list[str]:
+    """Keep a formula that starts with a minus sign (``chainrule diff "-x**2" --at x=1``)
+    from being read as an option: argparse takes any word starting with ``-`` for one, so
+    such a word that is not one of the command's options gets a leading space (the parser
+    of formulas ignores it)."""
+    if not argv or argv[0] not in _FORMULA_COMMANDS:
+        return argv
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    options = sub.choices[argv[0]]._option_string_actions
+    out = argv[:1]
+    for word in argv[1:]:
+        is_option = word.split("=", 1)[0] in options or (
+            word[:2] in options and not word.startswith("--"))  # -oFILE
+        if word.startswith("-") and len(word) > 1 and not is_option and not word == "--":
+            word = " " + word
+        out.append(word)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``chainrule`` command.
 
@@ -157,7 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     from chainrule.parse import ExpressionError
 
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(_formulas_as_positionals(argv))
     handler = {"diff": _diff, "trace": _trace, "graph": _graph, "tour": _tour}[args.command]
     try:
         return handler(args)

@@ -30,6 +30,7 @@ and that a body reads from its closure become extra inputs of the body
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -51,36 +52,37 @@ _new = object.__new__
 # helpers: compiled sub-programs, abstract values
 # ---------------------------------------------------------------------------
 
-_COMPILED: dict[int, tuple[Program, Callable]] = {}
-_DERIVED: dict[tuple, tuple[Program, Program]] = {}
+# Keyed weakly by the program: an entry lives exactly as long as its program (which
+# holds the constants a body closed over), so nothing here outlives the loops using it.
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Program -> function
+_DERIVED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Program -> {key: Program}
 
 
 def compiled(prog: Program) -> Callable:
-    """The generated Python function of a sub-program (compiled once, cached)."""
-    hit = _COMPILED.get(id(prog))
-    if hit is None or hit[0] is not prog:
+    """The generated Python function of a sub-program (compiled once, cached while the
+    program is alive)."""
+    fn = _COMPILED.get(prog)
+    if fn is None:
         from chainrule.ir.codegen import compile_program
         from chainrule.ir.passes import optimize
 
-        if len(_COMPILED) > 4096:
-            _COMPILED.clear()
         # sub-programs return flat outputs: a stale out_tree (from staging a function that
         # returned a list, kept by ``replace(outputs=...)``) would cut them short
-        flat = prog if prog.out_tree is None else prog.replace(out_tree=None)
-        fn = compile_program(optimize(flat), prog.name).fn
-        hit = _COMPILED[id(prog)] = (prog, fn)
-    return hit[1]
+        flat = prog.replace(out_tree=None)
+        fn = _COMPILED[prog] = compile_program(optimize(flat), prog.name).fn
+    return fn
 
 
 def _derived(key: tuple, prog: Program, make: Callable[[], Program]) -> Program:
-    """A program derived from ``prog`` (its JVP, its VJP...), built once."""
-    full = (id(prog),) + key
-    hit = _DERIVED.get(full)
-    if hit is None or hit[0] is not prog:
-        if len(_DERIVED) > 4096:
-            _DERIVED.clear()
-        hit = _DERIVED[full] = (prog, make())
-    return hit[1]
+    """A program derived from ``prog`` (its JVP, its VJP...), built once while ``prog``
+    is alive."""
+    table = _DERIVED.get(prog)
+    if table is None:
+        table = _DERIVED[prog] = {}
+    hit = table.get(key)
+    if hit is None:
+        hit = table[key] = make()
+    return hit
 
 
 def _is_float(aval: AVal) -> bool:
@@ -637,6 +639,46 @@ def _check_carry(who: str, tree: Any, out_tree: Any, in_av: list, out_av: list) 
                 "value, e.g. 0.0 instead of 0)")
 
 
+def _check_eager_carry(who: str, tree: Any, in_av: list, val: Any) -> None:
+    """The check :func:`_check_carry` makes on a staged body, made on one eager step's
+    result, so plain calls reject what ``jit`` rejects, with the same message."""
+    leaves, out_tree = tree_flatten(val)
+    if out_tree != tree:
+        _check_carry(who, tree, out_tree, in_av, [])
+    _check_carry(who, tree, out_tree, in_av, [_aval(x) for x in leaves])
+
+
+def _scan_length(xl: list, length: int | None) -> int | None:
+    """The number of steps of ``scan``: the common leading length of the ``xs`` leaves
+    (each must be an array with a leading axis), which ``length`` must match if given."""
+    n = None
+    for j, leaf in enumerate(xl):
+        value = concrete(leaf)
+        if isinstance(value, (str, bytes)):
+            raise TypeError(
+                f"scan: xs must be arrays (or a pytree of arrays) sliced along their first "
+                f"axis, but leaf {j} of xs is a {type(value).__name__} ({value!r:.40}); "
+                "convert it to an array first (e.g. np.array([ord(c) for c in s])), or close "
+                "over it")
+        try:
+            shape = tuple(shape_of(leaf))
+        except Exception:  # noqa: BLE001 - any object NumPy cannot read as an array
+            shape = None
+        if not shape:
+            raise TypeError(
+                f"scan: leaf {j} of xs is {type(value).__name__} "
+                f"{'of shape ()' if shape == () else 'which is not an array'}, with no "
+                "leading axis to scan over; give arrays of shape (length, ...), or pass "
+                "xs=None and length=n")
+        if n is not None and shape[0] != n:
+            raise ValueError(f"scan: the xs leaves have different leading lengths ({n} and "
+                             f"{shape[0]} at leaf {j}); all are sliced together")
+        n = shape[0]
+    if n is not None and length is not None and int(length) != n:
+        raise ValueError(f"scan: length={length} but xs has leading length {n}")
+    return length if n is None else n
+
+
 def cond(pred: Any, true_fn: Callable, false_fn: Callable, *operands: Any) -> Any:
     """``true_fn(*operands)`` if ``pred`` else ``false_fn(*operands)``.
 
@@ -655,9 +697,49 @@ def cond(pred: Any, true_fn: Callable, false_fn: Callable, *operands: Any) -> An
     Returns:
         The taken branch's result.
     """
-    if not isinstance(concrete(pred), Tracer):
-        return true_fn(*operands) if bool(concrete(pred)) else false_fn(*operands)
+    pred_shape = _pred_shape(pred)
+    if pred_shape != ():
+        raise TypeError(
+            f"cond: pred must be a scalar (a bool or a 0-d array), got an array of shape "
+            f"{pred_shape}; reduce it first (np.all(pred), np.any(pred)) or, to choose "
+            "elementwise, use np.where(pred, x, y)")
     leaves, tree = tree_flatten(operands)
+    if not isinstance(concrete(pred), Tracer):
+        # stage both branches on abstract values, as jit does, so a plain call rejects
+        # what jit rejects; a branch that cannot be staged (Python control flow on the
+        # operands' values) is only run
+        try:
+            staged = _stage_branches(true_fn, false_fn, tree, leaves)
+        except Exception:  # noqa: BLE001 - staging is only a check here
+            staged = None
+        if staged is not None:
+            _check_branches(*staged[:2])
+        return true_fn(*operands) if bool(concrete(pred)) else false_fn(*operands)
+    progs, trees, caps = _stage_branches(true_fn, false_fn, tree, leaves)
+    _check_branches(progs, trees)
+    # both branches take operands + the true branch's captures + the false branch's
+    from chainrule.ir.program import Var
+
+    n = len(leaves)
+    pt, pf = progs
+    ct, cf = caps
+    pt = pt.replace(inputs=pt.inputs + [Var(_aval(x)) for x in cf])
+    pf = pf.replace(inputs=pf.inputs[:n] + [Var(_aval(x)) for x in ct] + pf.inputs[n:])
+    outs = cond_p(pred, *leaves, *ct, *cf, true=pt, false=pf)
+    return tree_unflatten(trees[0], list(outs))
+
+
+def _pred_shape(pred: Any) -> tuple:
+    try:
+        return tuple(shape_of(pred))
+    except Exception:  # noqa: BLE001 - an object without a shape: bool() decides
+        return ()
+
+
+def _stage_branches(true_fn: Callable, false_fn: Callable, tree: Any, leaves: list
+                    ) -> tuple[list, list, list]:
+    """Both branches staged on the operands' abstract values: (programs, output
+    structures, captured values)."""
     avals = [_aval(x) for x in leaves]
     progs, trees, caps = [], [], []
     for fn in (true_fn, false_fn):
@@ -671,23 +753,17 @@ def cond(pred: Any, true_fn: Callable, false_fn: Callable, *operands: Any) -> An
         progs.append(p)
         trees.append(box["tree"])
         caps.append(c)
+    return progs, trees, caps
+
+
+def _check_branches(progs: list, trees: list) -> None:
     if trees[0] != trees[1]:
         raise TypeError(f"cond: the branches return different structures: {trees[0]} and "
-                        f"{trees[1]}")
+                        f"{trees[1]}; both must return the same structure of arrays")
     for a, b in zip(progs[0].outputs, progs[1].outputs, strict=True):
         if a.aval.shape != b.aval.shape or a.aval.dtype != b.aval.dtype:
             raise TypeError(f"cond: the branches return {a.aval.short()} and "
                             f"{b.aval.short()}; both must give the same shapes and dtypes")
-    # both branches take operands + the true branch's captures + the false branch's
-    from chainrule.ir.program import Var
-
-    n = len(leaves)
-    pt, pf = progs
-    ct, cf = caps
-    pt = pt.replace(inputs=pt.inputs + [Var(_aval(x)) for x in cf])
-    pf = pf.replace(inputs=pf.inputs[:n] + [Var(_aval(x)) for x in ct] + pf.inputs[n:])
-    outs = cond_p(pred, *leaves, *ct, *cf, true=pt, false=pf)
-    return tree_unflatten(trees[0], list(outs))
 
 
 def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
@@ -737,9 +813,10 @@ def fori_loop(lower: int, upper: int, body_fun: Callable, init_val: Any) -> Any:
         return while_loop(lambda state: state[0] < upper, body, (lower, init_val))[1]
     leaves, tree = tree_flatten(init_val)
     if not _has_tracer(leaves):
-        val = init_val
+        val, avals = init_val, [_aval(x) for x in leaves]
         for i in range(lo, hi):
             val = body_fun(i, val)
+            _check_eager_carry("fori_loop", tree, avals, val)
         return val
     avals = [_aval(x) for x in leaves]
     box = {}
@@ -778,15 +855,16 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
     from chainrule.numpy import _namespace as ns
 
     xl, xtree = tree_flatten(xs)
-    n = length if not xl else shape_of(xl[0])[0]
+    n = _scan_length(xl, length)
     if n is None:
         raise TypeError("scan: give xs (arrays to slice) or length")
     kl, ktree = tree_flatten(init)
     if not _has_tracer(kl + xl):
-        carry, ys = init, []
+        carry, ys, k_av = init, [], [_aval(x) for x in kl]
         for i in (range(n - 1, -1, -1) if reverse else range(n)):
             x = tree_unflatten(xtree, [ns.getitem(leaf, i) for leaf in xl])
             carry, y = f(carry, x)
+            _check_eager_carry("scan", ktree, k_av, carry)
             ys.append(y)
         if reverse:
             ys.reverse()
@@ -837,7 +915,7 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any) -> Any:
     """
     leaves, tree = tree_flatten(init_val)
     if not _has_tracer(leaves):
-        val = init_val
+        val, avals = init_val, [_aval(x) for x in leaves]
         while True:
             p = cond_fun(val)
             if isinstance(concrete(p), Tracer):
@@ -846,6 +924,7 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any) -> Any:
             if not bool(concrete(p)):
                 return val
             val = body_fun(val)
+            _check_eager_carry("while_loop", tree, avals, val)
         init_val = val  # a captured staged value made the predicate unknown: stage the rest
     avals = [_aval(x) for x in leaves]
     box = {}

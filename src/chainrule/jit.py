@@ -12,6 +12,8 @@ by binding its primitives, so those transformations see every operation.
 from __future__ import annotations
 
 import functools
+import inspect
+import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -29,6 +31,53 @@ __all__ = ["make_ir", "jit", "source", "Jitted"]
 
 def _static(static_argnums: int | Sequence[int]) -> tuple[int, ...]:
     return (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+
+
+def _static_names(static_argnames: str | Sequence[str]) -> tuple[str, ...]:
+    return (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+
+
+def _positional_names(f: Callable) -> list[str] | None:
+    """The names of ``f``'s positional parameters (None when Python cannot tell)."""
+    try:
+        params = inspect.signature(f).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def _resolve_statics(f: Callable, nums: tuple[int, ...], names: tuple[str, ...]
+                     ) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Static positions and names, each completed from the other through ``f``'s
+    signature (as JAX does), so a static parameter is static however it is passed."""
+    for n in nums:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"jit: static_argnums must be ints (argument positions), got {n!r}")
+    for n in names:
+        if not isinstance(n, str):
+            raise TypeError(f"jit: static_argnames must be strings (parameter names), got "
+                            f"{n!r}")
+    params = _positional_names(f)
+    if params is None:
+        return tuple(nums), tuple(names)
+    nums = tuple(sorted({int(n) for n in nums} | {params.index(n) for n in names
+                                                   if n in params}))
+    names = tuple(dict.fromkeys(names + tuple(params[n] for n in nums if n < len(params))))
+    return nums, names
+
+
+_TRACEABLE = (float, int, complex, np.ndarray, np.generic, Tracer)
+
+
+def _untraceable(where: str, value: Any, fname: str, hint: str) -> TypeError:
+    short = repr(value)
+    short = short if len(short) < 50 else short[:47] + "..."
+    return TypeError(
+        f"jit({fname}): {where} is a {type(value).__name__} ({short}), which jit cannot "
+        "trace: it traces numbers and arrays (and pytrees of them), whose values may change "
+        f"between calls without recompiling. Mark it static: {hint}; a static argument is "
+        "passed as it is and is part of the cache key (it must be hashable; each new value "
+        "compiles again)")
 
 
 def make_ir(f: Callable, static_argnums: int | Sequence[int] = (),
@@ -89,7 +138,14 @@ class Jitted:
         misses: how many times a call had to trace.
     """
 
-    def __init__(self, f: Callable, static_argnums: tuple = (), backend: str = "python"):
+    #: compiled signatures kept per function; past it the oldest is dropped (and a warning
+    #: says the function is being recompiled too often)
+    max_cache_size = 64
+    #: the number of compilations after which a warning says so (once per function)
+    recompile_warning_after = 32
+
+    def __init__(self, f: Callable, static_argnums: tuple = (), backend: str = "python",
+                 static_argnames: tuple = ()):
         if backend == "numba":
             from chainrule.ir.numba_codegen import import_numba
 
@@ -97,7 +153,8 @@ class Jitted:
         elif backend != "python":
             raise ValueError(f"jit: backend must be 'python' or 'numba', got {backend!r}")
         self.f = f
-        self.static_argnums = static_argnums
+        self.static_argnums, self.static_argnames = _resolve_statics(
+            f, tuple(static_argnums), tuple(static_argnames))
         self.backend = backend
         self.cache: dict = {}
         self.misses = 0
@@ -121,17 +178,50 @@ class Jitted:
             else:
                 return tuple(sig), None
         dyn = tuple(a for i, a in enumerate(args) if i not in statics)
-        leaves, tree = tree_flatten(dyn)
+        static_kw, dyn_kw = self._split_kwargs(kwargs)
+        leaves, tree = tree_flatten(dyn + (dyn_kw,) if dyn_kw else dyn)
         static_vals = tuple(args[i] for i in statics if i < len(args))
+        kw = tuple(sorted(static_kw.items()))
         try:
-            hash(static_vals)
+            hash((static_vals, kw))
         except TypeError as err:
             raise TypeError(
                 f"jit({self.__name__}): static arguments must be hashable (they are part of "
-                f"the cache key), got {static_vals!r}"
+                f"the cache key), got {static_vals + kw!r}; pass arrays as ordinary "
+                "(traced) arguments, or a tuple instead of a list"
             ) from err
-        kw = tuple(sorted(kwargs.items()))
-        return ("tree", tree, tuple(_leaf_sig(x) for x in leaves), static_vals, kw), leaves
+        try:
+            sig = tuple(_leaf_sig(x) for x in leaves)
+        except Exception:  # noqa: BLE001 - a leaf NumPy cannot read: say which argument
+            self._check_traceable(args, dyn_kw)
+            raise
+        return ("tree", tree, sig, static_vals, kw), leaves
+
+    def _split_kwargs(self, kwargs: dict) -> tuple[dict, dict]:
+        """(static keyword arguments, traced ones): ``static_argnames`` are static."""
+        if not kwargs:
+            return {}, {}
+        static = {k: v for k, v in kwargs.items() if k in self.static_argnames}
+        return static, {k: v for k, v in kwargs.items() if k not in static}
+
+    def _check_traceable(self, args: tuple, dyn_kw: dict) -> None:
+        """A clear error for an argument jit cannot trace (a string, a function...)."""
+        params = _positional_names(self.f) or []
+        for i, a in enumerate(args):
+            if i in self.static_argnums:
+                continue
+            for leaf in tree_flatten(a)[0]:
+                if not isinstance(leaf, _TRACEABLE):
+                    name = params[i] if i < len(params) else None
+                    hint = f"jit({self.__name__}, static_argnums={i})" + (
+                        f" or static_argnames={name!r}" if name else "")
+                    where = f"argument {i}" + (f" ({name})" if name else "")
+                    raise _untraceable(where, leaf, self.__name__, hint)
+        for k, v in dyn_kw.items():
+            for leaf in tree_flatten(v)[0]:
+                if not isinstance(leaf, _TRACEABLE):
+                    raise _untraceable(f"keyword argument {k!r}", leaf, self.__name__,
+                                       f"jit({self.__name__}, static_argnames={k!r})")
 
     def explain_retrace(self) -> str | None:
         """Why the last cache miss happened (None if there was none)."""
@@ -141,7 +231,7 @@ class Jitted:
         if not self.cache:
             return "first call: nothing cached yet"
         best = None
-        for old in self.cache:
+        for old in reversed(self.cache):  # on a tie, the most recent signature
             why = _diff(old, sig)
             if best is None or len(why) < len(best):
                 best = why
@@ -150,7 +240,19 @@ class Jitted:
     # -- compilation -------------------------------------------------------
     def _compile(self, args: tuple, kwargs: dict, leaves: list | None = None
                  ) -> GeneratedFunction:
-        prog = _optimize(stage(self.f, args, kwargs, self.static_argnums))
+        static_kw, dyn_kw = self._split_kwargs(kwargs)
+        self._check_traceable(args, dyn_kw)
+        if dyn_kw:  # traced keyword arguments: one more (dict) argument of a wrapper
+            f = self.f
+
+            def with_keywords(*a):
+                return f(*a[:-1], **a[-1], **static_kw)
+
+            with_keywords.__name__ = getattr(f, "__name__", "f")
+            prog = stage(with_keywords, tuple(args) + (dyn_kw,), None, self.static_argnums)
+        else:
+            prog = stage(self.f, args, static_kw, self.static_argnums)
+        prog = _optimize(prog)
         name = getattr(self.f, "__name__", None)
         if self.backend == "numba":
             from chainrule.ir.numba_codegen import compile_numba
@@ -167,10 +269,28 @@ class Jitted:
         sig, _ = self._signature(args, kwargs)
         entry = self.cache.get(sig)
         if entry is None:
-            self.misses += 1
-            self._last_miss = self._explain(sig)
-            entry = self.cache[sig] = self._compile(args, kwargs, self._signature(
-                args, kwargs)[1])
+            self._miss(sig)
+            entry = self._store(sig, self._compile(args, kwargs, self._signature(
+                args, kwargs)[1]))
+        return entry
+
+    def _miss(self, sig: Any) -> None:
+        self.misses += 1
+        self._last_miss = self._explain(sig)
+        if self.misses == self.recompile_warning_after:
+            warnings.warn(
+                f"jit({self.__name__}) has been compiled {self.misses} times, once per new "
+                f"input signature (last change: {self._last_miss}). Each compilation traces "
+                "and generates code again; pass arrays of fixed shapes, or mark arguments "
+                "that take few values static (static_argnums/static_argnames), or call the "
+                "function without jit", RuntimeWarning, stacklevel=3)
+
+    def _store(self, sig: Any, entry: GeneratedFunction) -> GeneratedFunction:
+        """Cache ``entry``, dropping the oldest one past :attr:`max_cache_size`."""
+        self.cache[sig] = entry
+        if len(self.cache) > self.max_cache_size:
+            del self.cache[next(iter(self.cache))]
+            self._float_cache.clear()
         return entry
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -181,10 +301,9 @@ class Jitted:
         sig, leaves = self._signature(args, kwargs)
         entry = self.cache.get(sig)
         if entry is None:
-            self.misses += 1
-            self._last_miss = self._explain(sig)
+            self._miss(sig)
             try:
-                entry = self.cache[sig] = self._compile(args, kwargs, leaves)
+                entry = self._store(sig, self._compile(args, kwargs, leaves))
             except CapturedTracerError:
                 # f closes over a value an enclosing jvp/grad/vmap is tracing: run it
                 # as it is, under that transformation (exact, only not compiled)
@@ -225,13 +344,24 @@ def _diff(old: Any, new: Any) -> list[str]:
 
 
 def jit(f: Callable, static_argnums: int | Sequence[int] = (),
-        backend: str = "python") -> Jitted:
+        backend: str = "python", static_argnames: str | Sequence[str] = ()) -> Jitted:
     """Trace once per input signature, optimise, generate Python, cache, run that.
+
+    Arguments (positional or keyword) that are numbers or arrays, or pytrees of them, are
+    traced: their values may change without recompiling. Any other argument (a string, a
+    function, an option) must be declared static.
+
+    The cache holds :attr:`Jitted.max_cache_size` (64) signatures per function, dropping
+    the oldest past that; after :attr:`Jitted.recompile_warning_after` (32) compilations a
+    ``RuntimeWarning`` says the function is being recompiled too often, and why.
 
     Args:
         f: the function (any transformation of one too: ``jit(grad(f))``).
         static_argnums: argument positions that are not traced: their values are
             part of the cache key (use them for sizes, flags, Python objects).
+        static_argnames: parameter names that are not traced, however they are passed
+            (by keyword or by position); completed from ``static_argnums`` and the other
+            way round through ``f``'s signature.
         backend: ``"python"`` (generated Python/NumPy source) or ``"numba"``
             (``numba.njit`` of generated scalar source, for Python-float programs and
             their loops; needs ``pip install chainrule[jit]``). A program outside the
@@ -250,11 +380,11 @@ def jit(f: Callable, static_argnums: int | Sequence[int] = (),
         ConcretizationError: on Python control flow that depends on an argument's
             value (``if x > 0``), naming the line; use ``chainrule.cond`` & co.
     """
-    return Jitted(f, _static(static_argnums), backend)
+    return Jitted(f, _static(static_argnums), backend, _static_names(static_argnames))
 
 
 def source(f: Callable, *args: Any, static_argnums: int | Sequence[int] = (),
-           **kwargs: Any) -> str:
+           static_argnames: str | Sequence[str] = (), **kwargs: Any) -> str:
     """The Python source ``jit(f)`` runs for these arguments (derivative code for grad(f)).
 
     Args:
@@ -269,4 +399,4 @@ def source(f: Callable, *args: Any, static_argnums: int | Sequence[int] = (),
         >>> print(cr.source(cr.grad(lambda x: x * x), 3.0).splitlines()[0])
         def grad_of__lambda__wrt_0(x):
     """
-    return jit(f, static_argnums).lower(*args, **kwargs).source
+    return jit(f, static_argnums, static_argnames=static_argnames).lower(*args, **kwargs).source

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-import gc
-
 import numpy as np
 
 from chainrule.core.primitive import Tracer, concrete, dtype_of, shape_of
 from chainrule.core.pytree import tree_flatten, tree_map, tree_unflatten
 from chainrule.interpreters.forward import JVPTrace, JVPTracer
-from chainrule.interpreters.reverse import ReverseTrace, backward, paused_gc
+from chainrule.interpreters.reverse import ReverseTrace, backward, pause_gc, paused_gc, resume_gc
 from chainrule.numpy import _namespace as _ns
 from chainrule.numpy._nondiff import stop_gradient_p
 
@@ -58,23 +56,37 @@ _ARGNUMS_CACHE: dict = {}
 
 
 def _normalize_argnums(argnums, nargs: int, who: str) -> tuple[int, ...]:
+    # only exact ints are cached: (0, 1.0) and True hash like (0, 1) and 1
+    exact = type(argnums) is int or (
+        type(argnums) is tuple and all(type(a) is int for a in argnums))
+    if not exact:
+        return _check_argnums(argnums, nargs, who)
     key = (argnums, nargs)
-    hit = _ARGNUMS_CACHE.get(key) if isinstance(argnums, (int, tuple)) else None
+    hit = _ARGNUMS_CACHE.get(key)
     if hit is None:
-        hit = _check_argnums(argnums, nargs, who)
-        if isinstance(argnums, (int, tuple)):
-            _ARGNUMS_CACHE[key] = hit
+        if len(_ARGNUMS_CACHE) >= 1024:  # bounded: (argnums, number of arguments) pairs
+            _ARGNUMS_CACHE.clear()
+        hit = _ARGNUMS_CACHE[key] = _check_argnums(argnums, nargs, who)
     return hit
 
 
 def _check_argnums(argnums, nargs: int, who: str) -> tuple[int, ...]:
-    nums = (argnums,) if isinstance(argnums, (int, np.integer)) else tuple(argnums)
+    if isinstance(argnums, (int, np.integer)) and not isinstance(argnums, bool):
+        nums = (argnums,)
+    elif isinstance(argnums, (tuple, list)):
+        nums = tuple(argnums)
+    else:
+        raise TypeError(
+            f"{who}: argnums must be an int or a tuple of ints (positions of the arguments "
+            f"to differentiate), got {argnums!r} of type {type(argnums).__name__}; e.g. "
+            "argnums=1 or argnums=(0, 1)")
     if not nums:
         raise ValueError(f"{who}: argnums is empty; name at least one argument to differentiate")
     out = []
     for a in nums:
-        if not isinstance(a, (int, np.integer)):
-            raise TypeError(f"{who}: argnums must be ints, got {a!r}")
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"{who}: argnums must be ints (argument positions), got {a!r} of "
+                            f"type {type(a).__name__} in argnums={argnums!r}")
         if not -nargs <= a < nargs:
             raise ValueError(
                 f"{who}: argnums={argnums!r} names argument {a}, but the function was called "
@@ -109,7 +121,21 @@ def _check_inexact(values, nums, who: str, f: Callable) -> None:
         if type(v) is float or (type(v) is np.ndarray and v.dtype.kind in "fc"):
             continue
         for leaf in tree_flatten(v)[0]:
-            dt = dtype_of(leaf)
+            if isinstance(concrete(leaf), (str, bytes)) or concrete(leaf) is Ellipsis:
+                raise TypeError(
+                    f"{who}({_fname(f)}) differentiates with respect to argument {k}, which "
+                    f"is a {type(concrete(leaf)).__name__} ({_short(concrete(leaf))}); only "
+                    "numbers and arrays of floats have derivatives. Pass it at a position "
+                    "not in argnums (or close over it), and differentiate with respect to "
+                    "the numeric arguments.")
+            try:
+                dt = dtype_of(leaf)
+            except TypeError:
+                raise TypeError(
+                    f"{who}({_fname(f)}) needs floating-point inputs, but argument {k} "
+                    f"contains a {type(concrete(leaf)).__name__} ({_short(concrete(leaf))}), "
+                    "which is not a number or an array; pass floats or arrays of floats"
+                ) from None
             if dt.kind not in "fc":
                 raise TypeError(
                     f"{who}({_fname(f)}) needs floating-point inputs, but argument {k} is "
@@ -424,8 +450,7 @@ def _value_and_grad_of_leaves(f, args, nums, single):
     for i in nums:
         box = trace.new_input(args[i])
         full[i] = box if full[i] is args[i] else _again(full[i], box, args[i])
-    collecting = gc.isenabled()  # paused_gc, written out: this path is short
-    gc.disable()
+    pause_gc()  # paused_gc, written out: this path is short
     try:
         try:
             res = f(*full)
@@ -435,8 +460,7 @@ def _value_and_grad_of_leaves(f, args, nums, single):
         seed = 1.0 if type(out) is float else _ones_like(out)
         cts = backward(trace.tape, {res.index: seed}, len(nums)) if ours else [None] * len(nums)
     finally:
-        if collecting:
-            gc.enable()
+        resume_gc()
     if single:
         return out, _materialize(cts[0], args[nums[0]])
     return out, tuple([_materialize(c, args[i]) for c, i in zip(cts, nums)])

@@ -131,7 +131,13 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_name: Any = None
                 res.append(o)
                 continue
             v = o._value if ours else _ns.broadcast_to(o, (size,) + tuple(shape_of(o)))
-            if ax % len(shape_of(v)) != 0:
+            nd = len(shape_of(v))
+            if not -nd <= ax < nd:
+                raise ValueError(
+                    f"vmap({_name(f)}): out_axes={ax} for an output of shape "
+                    f"{tuple(shape_of(v))[1:]} per example: the batched result has {nd} "
+                    f"ax{'i' if nd == 1 else 'e'}s, so out_axes must be in [{-nd}, {nd - 1}]")
+            if ax % nd != 0:
                 v = _ns.moveaxis(v, 0, ax)
             res.append(v)
         return tree_unflatten(out_tree, res)

@@ -9,6 +9,7 @@ default factory (its keys sorted).
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict, defaultdict
 from typing import Any, Callable
 
@@ -109,7 +110,14 @@ def _flatten(x: Any, leaves: list) -> TreeDef:
 def tree_flatten(x: Any) -> tuple[list, TreeDef]:
     """Split a pytree into its list of leaves and its structure."""
     leaves: list = []
-    return leaves, _flatten(x, leaves)
+    try:
+        return leaves, _flatten(x, leaves)
+    except RecursionError:
+        raise ValueError(
+            "tree_flatten: the pytree is nested too deeply for Python's recursion limit "
+            f"({sys.getrecursionlimit()}), or a container holds itself. Nested tuples, "
+            "lists and dicts describe structure (parameters, layers); keep long sequences "
+            "of numbers in an array, or flatten the nesting") from None
 
 
 def _build(td: TreeDef, it) -> Any:

@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 import numpy as onp
 
+from chainrule.core.time_limit import TimeLimitExceeded, call_with_time_limit
+
 __all__ = ["Result", "Comparison", "compare"]
 
 
@@ -129,25 +131,45 @@ def _timed(technique: str, fn: Callable[[], Any]) -> Result:
     try:
         out = fn()
     except Exception as err:  # noqa: BLE001 - a technique that cannot run is reported, not fatal
-        return Result(technique, None, time.perf_counter() - t0,
-                      note=f"{type(err).__name__}: {str(err).splitlines()[0][:120]}")
+        return Result(technique, None, time.perf_counter() - t0, note=_one_line(err))
     seconds = time.perf_counter() - t0
     if hasattr(out, "error") and hasattr(out, "value"):  # a finite-difference result
         return Result(technique, onp.asarray(out.value, dtype=float), seconds, out.error)
     return Result(technique, onp.asarray(out, dtype=float), seconds)
 
 
-def _symbolic(f: Callable, names: tuple[str, ...], point: tuple, order: int) -> Any:
+def _one_line(err: BaseException) -> str:
+    """``Type: first line of the message`` (just the type when the message is empty)."""
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0][:120]}" if lines else type(err).__name__
+
+
+def _symbolic(f: Callable, names: tuple[str, ...], point: tuple, order: int,
+              time_limit: float | None) -> Any:
+    """SymPy's gradient (``order=1``) or Hessian of ``f`` at ``point``: the formula is
+    differentiated exactly and evaluated in floating point (``lambdify``: SymPy's own
+    arbitrary-precision ``evalf`` of a deeply nested formula can run for minutes), all
+    within ``time_limit`` seconds."""
     import sympy as sp
 
     from chainrule.symbolic import expression
 
-    syms = [sp.Symbol(n, real=True) for n in names]
-    expr = expression(f, *syms)
-    subs = dict(zip(syms, point, strict=True))
-    if order == 1:
-        return [float(sp.diff(expr, s).evalf(subs=subs)) for s in syms]
-    return [[float(sp.diff(expr, a, b).evalf(subs=subs)) for b in syms] for a in syms]
+    def work():
+        syms = [sp.Symbol(n, real=True) for n in names]
+        expr = expression(f, *syms)
+        if order == 1:
+            parts = [sp.diff(expr, s) for s in syms]
+        else:
+            parts = [sp.diff(expr, a, b) for a in syms for b in syms]
+        values = sp.lambdify(syms, parts, modules="math", cse=True)(*point)
+        out = [float(v) for v in values]
+        return out if order == 1 else onp.reshape(out, (len(syms), len(syms)))
+
+    try:
+        return call_with_time_limit(work, time_limit)
+    except TimeLimitExceeded:
+        raise TimeLimitExceeded(f"SymPy took longer than the {time_limit:g} s time limit on "
+                                "this formula (the other techniques are unaffected)") from None
 
 
 def _symbolic_available() -> str:
@@ -159,7 +181,7 @@ def _symbolic_available() -> str:
 
 
 def compare(f: Callable, point: tuple | list, names: tuple[str, ...] | None = None,
-            order: int = 1) -> Comparison:
+            order: int = 1, symbolic_time_limit: float | None = 10.0) -> Comparison:
     """The gradient (and for ``order=2`` the Hessian) of ``f`` by every technique.
 
     Args:
@@ -167,6 +189,8 @@ def compare(f: Callable, point: tuple | list, names: tuple[str, ...] | None = No
         point: the point.
         names: the variables' names (default ``x1, x2, ...``).
         order: 1 (gradient) or 2 (gradient and Hessian).
+        symbolic_time_limit: seconds SymPy may take for each of the gradient and the
+            Hessian (None: no limit); past it, its row says so and the others still come.
 
     Returns:
         A :class:`Comparison` (``.to_text()``, ``.to_html()``).
@@ -201,8 +225,9 @@ def compare(f: Callable, point: tuple | list, names: tuple[str, ...] | None = No
         _timed("complex step", lambda: fd.gradient(fv, x, method="complex")),
     ]
     why = _symbolic_available()
+    limit = symbolic_time_limit
     grads.append(Result("symbolic (SymPy)", None, 0.0, note=why) if why else
-                 _timed("symbolic (SymPy)", lambda: _symbolic(f, names, point, 1)))
+                 _timed("symbolic (SymPy)", lambda: _symbolic(f, names, point, 1, limit)))
     cmp.gradient = _discrepancies(grads)
     if order == 2:
         hess = [
@@ -215,7 +240,7 @@ def compare(f: Callable, point: tuple | list, names: tuple[str, ...] | None = No
             _timed("complex step", lambda: fd.hessian(fv, x, method="complex")),
         ]
         hess.append(Result("symbolic (SymPy)", None, 0.0, note=why) if why else
-                    _timed("symbolic (SymPy)", lambda: _symbolic(f, names, point, 2)))
+                    _timed("symbolic (SymPy)", lambda: _symbolic(f, names, point, 2, limit)))
         cmp.hessian = _discrepancies(hess)
     return cmp
 
@@ -224,5 +249,8 @@ def _discrepancies(results: list[Result]) -> list[Result]:
     ref = results[0].value
     for r in results[1:]:
         if r.value is not None and ref is not None:
-            r.discrepancy = float(onp.max(onp.abs(onp.asarray(r.value) - ref)))
+            value = onp.asarray(r.value)
+            same = value == ref  # equal infinities agree (inf - inf would be NaN)
+            with onp.errstate(invalid="ignore"):
+                r.discrepancy = float(onp.max(onp.where(same, 0.0, onp.abs(value - ref))))
     return results

@@ -22,6 +22,7 @@ with primitives, batched, instead of reading a stacked array with the wrong axes
 from __future__ import annotations
 
 import warnings
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -377,22 +378,26 @@ def _run_batched(prog, vals: list, batched: list, size: int) -> list:
             else _materialize_batch(o, False, size) for o in outs]
 
 
-_PROGRAMS: dict = {}
+# Program -> {(batching, size): batched program}, keyed weakly: it dies with the program
+_PROGRAMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _batched_program(prog, batched: tuple, size: int):
     """``prog`` staged again on batched inputs (``batched[i]``: input i gets a leading batch
-    axis); every output is batched. Cached per (program, batching, size)."""
+    axis); every output is batched. Cached per (program, batching, size) while ``prog``
+    is alive."""
     from chainrule.interpreters.staging import stage
 
-    key = (id(prog), batched, size)
-    hit = _PROGRAMS.get(key)
-    if hit is not None and hit[0] is prog:
-        return hit[1]
+    table = _PROGRAMS.get(prog)
+    if table is None:
+        table = _PROGRAMS[prog] = {}
+    hit = table.get((batched, size))
+    if hit is not None:
+        return hit
     examples = tuple(np.zeros(((size,) if b else ()) + tuple(v.aval.shape), v.aval.dtype)
                      for v, b in zip(prog.inputs, batched))
     new = stage(lambda *ins: _run_batched(prog, list(ins), list(batched), size), examples)
-    _PROGRAMS[key] = (prog, new)
+    table[(batched, size)] = new
     return new
 
 

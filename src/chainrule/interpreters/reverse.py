@@ -20,6 +20,7 @@ of them cost more than the derivative itself (see benchmarks/).
 from __future__ import annotations
 
 import gc
+import threading
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,7 @@ from chainrule.interpreters.forward import QUIET, missing_rule, quiet
 
 __all__ = [
     "ReverseTrace", "VJPTracer", "ShapeStub", "backward", "binary_operator",
-    "indexing_operator", "paused_gc",
+    "indexing_operator", "pause_gc", "paused_gc", "resume_gc",
 ]
 
 _new = object.__new__
@@ -486,16 +487,46 @@ def _applied(c, k, may_overwrite: bool):
     return times_number(c, k)
 
 
-class paused_gc:
-    """Context manager: no generational collection while a tape is alive and hot."""
+_gc_lock = threading.Lock()
+_gc_pauses = 0  # how many pauses (in any thread) are open now
+_gc_was_enabled = False  # the collector's state when the first of them opened
 
-    __slots__ = ("was_enabled",)
+
+def pause_gc() -> None:
+    """Open a pause of the generational collector (close it with :func:`resume_gc`).
+
+    Pauses are counted process-wide under a lock: the first one records whether the
+    collector was enabled and disables it; the last one to close re-enables it, and
+    only if it was enabled before. So overlapping pauses in several threads (or nested
+    ones) never leave the collector disabled, nor re-enable it while another thread's
+    tape is still hot, nor enable a collector the user had disabled.
+    """
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            if _gc_was_enabled:
+                gc.disable()
+        _gc_pauses += 1
+
+
+def resume_gc() -> None:
+    """Close a pause opened by :func:`pause_gc`."""
+    global _gc_pauses
+    with _gc_lock:
+        _gc_pauses -= 1
+        if _gc_pauses == 0 and _gc_was_enabled:
+            gc.enable()
+
+
+class paused_gc:
+    """Context manager: no generational collection while a tape is alive and hot
+    (:func:`pause_gc` … :func:`resume_gc`)."""
+
+    __slots__ = ()
 
     def __enter__(self) -> None:
-        self.was_enabled = gc.isenabled()
-        if self.was_enabled:
-            gc.disable()
+        pause_gc()
 
     def __exit__(self, *exc) -> None:
-        if self.was_enabled:
-            gc.enable()
+        resume_gc()

@@ -28,6 +28,7 @@ import itertools
 import linecache
 import math
 import re
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -296,7 +297,10 @@ def compile_program(prog: Program, name: str | None = None) -> GeneratedFunction
 
     ns["_fallback"] = _fallback
     exec(compile(src, filename, "exec"), ns)
-    return GeneratedFunction(ns[fname], src, filename, prog)
+    fn = ns[fname]
+    # the source stays readable in tracebacks while the function lives, and no longer
+    weakref.finalize(fn, linecache.cache.pop, filename, None)
+    return GeneratedFunction(fn, src, filename, prog)
 
 
 def _eval_impls(prog: Program, args: list) -> list:

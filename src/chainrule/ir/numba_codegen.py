@@ -20,8 +20,10 @@ module is its Numba dialect.
 from __future__ import annotations
 
 import itertools
+import linecache
 import math
 import time
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -212,8 +214,6 @@ class NumbaFunction(GeneratedFunction):
 
 def compile_numba(prog: Program, name: str | None, example_args: tuple) -> NumbaFunction:
     """Generate, ``numba.njit`` and compile (eagerly, on ``example_args``) the program."""
-    import linecache
-
     numba = import_numba()
     kernel_src, wrapper_src, wrap_ns = generate_numba(prog, name)
     fname = kernel_src[4:kernel_src.index("(")]
@@ -233,5 +233,6 @@ def compile_numba(prog: Program, name: str | None, example_args: tuple) -> Numba
     compile_s = time.perf_counter() - t0
     wrap_ns["_kernel"] = kernel
     exec(compile(wrapper_src, filename + " wrapper", "exec"), wrap_ns)
-    return NumbaFunction(wrap_ns[f"{fname}_call"], kernel_src, filename, prog, kernel,
-                         compile_s)
+    fn = wrap_ns[f"{fname}_call"]
+    weakref.finalize(fn, linecache.cache.pop, filename, None)  # the source dies with fn
+    return NumbaFunction(fn, kernel_src, filename, prog, kernel, compile_s)

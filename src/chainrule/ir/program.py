@@ -155,7 +155,8 @@ class Program:
     ``name`` is the function's name and ``arg_names`` its parameter names.
     """
 
-    __slots__ = ("inputs", "eqns", "outputs", "in_tree", "out_tree", "name", "arg_names")
+    __slots__ = ("inputs", "eqns", "outputs", "in_tree", "out_tree", "name", "arg_names",
+                 "__weakref__")  # weakly referenced: caches of derived programs die with it
 
     def __init__(self, inputs: list, eqns: list, outputs: list, in_tree: Any = None,
                  out_tree: Any = None, name: str = "f", arg_names: tuple = ()) -> None:
@@ -168,7 +169,7 @@ class Program:
         self.arg_names = tuple(arg_names)
 
     def replace(self, **changes: Any) -> "Program":
-        fields = {k: getattr(self, k) for k in self.__slots__}
+        fields = {k: getattr(self, k) for k in self.__slots__ if k != "__weakref__"}
         fields.update(changes)
         return Program(**fields)
 

@@ -9,6 +9,8 @@ and name any NumPy function without a derivative rule in a clear error.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from chainrule.core.primitive import Primitive, Tracer, concrete, dtype_of, shape_of
@@ -171,14 +173,28 @@ def _ufunc(self, ufunc, method, *inputs, **kwargs):
         return ns.sum(inputs[0], axis=kwargs.get("axis", 0), keepdims=kwargs.get("keepdims", False))
     fn = UFUNCS.get(name) if method == "__call__" else None
     if fn is None:
-        what = name if method == "__call__" else f"{name}.{method}"
-        raise TypeError(
-            f"numpy.{what} was applied to a traced value, and chainrule has no derivative "
-            f"rule for it. Use a chainrule.numpy function, wrap the value in "
-            "chainrule.stop_gradient(...) if its derivative is not needed, or define the "
-            "operation with chainrule.primitive + defjvp/defvjp."
-        )
+        raise TypeError(_foreign_ufunc_message(ufunc, method))
     return fn(*inputs)
+
+
+def _foreign_ufunc_message(ufunc, method: str) -> str:
+    """Why ``ufunc`` cannot take a traced value, naming where it comes from (NumPy or SciPy)
+    and chainrule's function to use instead."""
+    name = ufunc.__name__
+    what = name if method == "__call__" else f"{name}.{method}"
+    special = sys.modules.get("scipy.special")
+    if getattr(np, name, None) is not ufunc and getattr(special, name, None) is ufunc:
+        return (
+            f"scipy.special.{what} was applied to a traced value: SciPy's functions cannot "
+            f"be differentiated by chainrule. Use chainrule.scipy.special.{name} (import "
+            "chainrule.scipy.special: SciPy's names and signatures, with derivative rules), "
+            "or wrap the value in chainrule.stop_gradient(...) if its derivative is not "
+            "needed.")
+    return (
+        f"numpy.{what} was applied to a traced value, and chainrule has no derivative "
+        f"rule for it. Use a chainrule.numpy function, wrap the value in "
+        "chainrule.stop_gradient(...) if its derivative is not needed, or define the "
+        "operation with chainrule.primitive + defjvp/defvjp.")
 
 
 def _function(self, func, types, args, kwargs):

@@ -253,7 +253,7 @@ def function(expr: Any, *symbols: Any) -> Callable:
         >>> from chainrule.symbolic import function
         >>> x = sp.Symbol("x")
         >>> f = function(5 * x**3, x)
-        >>> f(2.0), cr.grad(f)(2.0)
+        >>> float(f(2.0)), cr.grad(f)(2.0)
         (40.0, 60.0)
     """
     if not isinstance(expr, sp.Basic) and not isinstance(expr, sp.MatrixBase):

@@ -8,10 +8,12 @@ so the derivative is itself a chainrule function.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable
 
 import sympy as sp
 
+from chainrule.core.time_limit import TimeLimitExceeded, call_with_time_limit
 from chainrule.symbolic._bridge import function
 from chainrule.symbolic._trace import trace_symbols
 
@@ -42,10 +44,28 @@ class SymbolicDerivative:
         """The derivative as LaTeX (``sympy.latex``)."""
         return sp.latex(self.expr)
 
-    def simplified(self) -> "SymbolicDerivative":
-        """The same derivative with ``sympy.simplify`` applied to its formula."""
-        simple = (self.expr.applyfunc(sp.simplify) if isinstance(self.expr, sp.MatrixBase)
-                  else sp.simplify(self.expr))
+    def simplified(self, time_limit: float | None = 10.0) -> "SymbolicDerivative":
+        """The same derivative with ``sympy.simplify`` applied to its formula.
+
+        Args:
+            time_limit: seconds ``sympy.simplify`` may take (None: no limit). Deeply
+                nested formulas can take minutes; past the limit the unsimplified
+                derivative is returned and a :class:`RuntimeWarning` says so.
+
+        Returns:
+            The simplified derivative (or this one, unsimplified, after the warning).
+        """
+        def work():
+            return (self.expr.applyfunc(sp.simplify) if isinstance(self.expr, sp.MatrixBase)
+                    else sp.simplify(self.expr))
+
+        try:
+            simple = call_with_time_limit(work, time_limit)
+        except TimeLimitExceeded:
+            warnings.warn(f"{self.__name__}: sympy.simplify took longer than {time_limit:g} s; "
+                          "kept the unsimplified formula (pass time_limit=None to wait)",
+                          RuntimeWarning, stacklevel=2)
+            return self
         return SymbolicDerivative(simple, self.symbols, self.__name__)
 
     def _repr_latex_(self) -> str:
