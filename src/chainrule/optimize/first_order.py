@@ -8,7 +8,8 @@ descent on exact partial derivatives.
   Nesterov x ← x − η(g + βm); Adam), one gradient per iteration.
 - ``cg``: p_{k+1} = −g_{k+1} + β_k p_k with Polak–Ribière+
   β = max(0, g_{k+1}ᵀ(g_{k+1} − g_k)/‖g_k‖²) or Fletcher–Reeves β = ‖g_{k+1}‖²/‖g_k‖²,
-  a strong Wolfe search with c₂ = 0.1, and a restart with −g every n steps or when p is
+  a strong Wolfe search with c₂ = 0.4 (< ½, which keeps Fletcher–Reeves
+  directions descent directions), and a restart with −g every n steps or when p is
   not a descent direction. With an exact line search (``c2`` → 0) it minimises a convex
   quadratic in at most n steps.
 - ``coordinate``: cyclic coordinate descent; each ∂f/∂x_i is exact, from one forward-mode
@@ -110,7 +111,7 @@ def adam(obj: Objective, x: onp.ndarray, mon: Monitor, learning_rate: float = 1e
 
 
 def cg(obj: Objective, x: onp.ndarray, mon: Monitor, gtol: float = 1e-5,
-       beta: str = "pr+", c1: float = 1e-4, c2: float = 0.1,
+       beta: str = "pr+", c1: float = 1e-4, c2: float = 0.4,
        restart: int | None = None) -> OptimizeResult:
     """Nonlinear conjugate gradients.
 

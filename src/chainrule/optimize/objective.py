@@ -15,6 +15,7 @@ function again, from another start or with other options, traces nothing.
 
 from __future__ import annotations
 
+import inspect
 import weakref
 from typing import Any, Callable
 
@@ -108,7 +109,12 @@ class Programs:
     def __init__(self, fun: Callable, unravel: Callable, jit: bool, weak: bool = False
                  ) -> None:
         # kept with fun itself (weakly keyed), the programs must not hold fun strongly
-        user = weakref.ref(fun) if weak else (lambda: fun)
+        if not weak:
+            user = lambda: fun  # noqa: E731
+        elif inspect.ismethod(fun):
+            user = weakref.WeakMethod(fun)
+        else:
+            user = weakref.ref(fun)
 
         def flat_fun(x, *a):
             return user()(unravel(x), *a)
@@ -131,8 +137,11 @@ def programs_for(fun: Callable, flat: Flattener, jit: bool) -> Programs:
     """The :class:`Programs` of ``fun`` for ``x0``'s layout, made once and kept with
     ``fun`` (while it lives)."""
     key = (flat.tree, tuple(flat.shapes), jit)
+    owner = fun
+    if inspect.ismethod(fun):  # a bound method is made anew at each access: keep with its object
+        owner, key = fun.__self__, key + (fun.__func__,)
     try:
-        per_fun = _PROGRAMS.setdefault(fun, {})
+        per_fun = _PROGRAMS.setdefault(owner, {})
     except TypeError:  # not weakly referenceable: nothing to keep it with
         return Programs(fun, flat.unravel, jit)
     progs = per_fun.get(key)

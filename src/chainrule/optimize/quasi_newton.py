@@ -66,7 +66,10 @@ def bfgs(obj: Objective, x: onp.ndarray, mon: Monitor, gtol: float = 1e-5,
         if not d0 < 0.0:  # H lost positive definiteness to rounding: restart
             H = onp.eye(n)
             p, d0 = -g, -(g @ g)
-        alpha0 = 1.0 if mon.nit > 0 else min(1.0, 1.01 * 2.0 * (f - f_old) / d0)
+        # the step at which the quadratic through f, φ'(0) would reach the last decrease
+        # again, capped at the quasi-Newton step 1 (fewer evaluations on the MGH set than
+        # always trying 1 first)
+        alpha0 = min(1.0, 1.01 * 2.0 * (f - f_old) / d0)
         try:
             alpha, x_new, f_new, g_new = wolfe_step(obj.value_and_grad, x, p, f, g,
                                                    alpha0, c1, c2)

@@ -8,8 +8,8 @@ when the actual reduction is a fair fraction of the predicted one,
 Nocedal & Wright's Algorithm 4.1. Three subproblem solvers:
 
 - :func:`steihaug_cg`: Steihaug–Toint truncated conjugate gradients on products B·v
-  only; stops at the boundary, on negative curvature, or when
-  ‖r‖ ≤ min(½, √‖g‖)·‖g‖.
+  only; stops at the boundary, on negative curvature (at whichever end of the chord
+  along that direction has the lower model value), or when ‖r‖ ≤ min(½, √‖g‖)·‖g‖.
 - :func:`lanczos_tr`: the Lanczos process builds an orthonormal basis Q_k of the Krylov
   space and a tridiagonal T_k = Q_kᵀBQ_k; the subproblem restricted to that space,
   min ‖g‖e₁ᵀh + ½hᵀT_kh over ‖h‖ ≤ Δ, is solved exactly, p = Q_kh (the generalised
@@ -53,12 +53,25 @@ def update_radius(radius: float, rho: float, hits_boundary: bool, max_radius: fl
     return radius
 
 
-def _to_boundary(z: onp.ndarray, d: onp.ndarray, radius: float) -> float:
-    """The τ ≥ 0 with ‖z + τd‖ = Δ."""
+def _to_boundary(z: onp.ndarray, d: onp.ndarray, radius: float) -> tuple[float, float]:
+    """The two τ (negative, positive) with ‖z + τd‖ = Δ."""
     a = d @ d
     b = 2.0 * (z @ d)
     c = z @ z - radius * radius
-    return (-b + math.sqrt(max(b * b - 4.0 * a * c, 0.0))) / (2.0 * a)
+    root = math.sqrt(max(b * b - 4.0 * a * c, 0.0))
+    return (-b - root) / (2.0 * a), (-b + root) / (2.0 * a)
+
+
+def _on_boundary(g, z, bz, d, bd, radius, both: bool):
+    """The boundary point z + τd with the lower model value (both roots when the
+    curvature along d is negative, the forward one otherwise), with m(p) − f."""
+    best = None
+    for tau in _to_boundary(z, d, radius)[0 if both else 1:]:
+        p, bp = z + tau * d, bz + tau * bd
+        m = g @ p + 0.5 * (p @ bp)
+        if best is None or m < best[1]:
+            best = (p, m, True)
+    return best
 
 
 def steihaug_cg(g: onp.ndarray, hessp: Callable[[onp.ndarray], onp.ndarray], radius: float,
@@ -85,16 +98,12 @@ def steihaug_cg(g: onp.ndarray, hessp: Callable[[onp.ndarray], onp.ndarray], rad
     for _ in range(maxiter or 2 * g.size):
         bd = hessp(d)
         curv = d @ bd
-        if curv <= 0.0:
-            tau = _to_boundary(z, d, radius)
-            p, bp = z + tau * d, bz + tau * bd
-            return p, g @ p + 0.5 * (p @ bp), True
+        if curv <= 0.0:  # negative curvature: the better end of the chord through d
+            return _on_boundary(g, z, bz, d, bd, radius, both=True)
         alpha = rr / curv
         z_next = z + alpha * d
         if z_next @ z_next >= radius * radius:
-            tau = _to_boundary(z, d, radius)
-            p, bp = z + tau * d, bz + tau * bd
-            return p, g @ p + 0.5 * (p @ bp), True
+            return _on_boundary(g, z, bz, d, bd, radius, both=False)
         z, bz = z_next, bz + alpha * bd
         r = r + alpha * bd
         rr_next = r @ r
@@ -131,7 +140,7 @@ def _secular(gt: onp.ndarray, lam: onp.ndarray, radius: float) -> tuple[onp.ndar
     gnorm = math.sqrt(gt @ gt)
     # hard case: g has (numerically) no component along the eigenvectors of λ₁
     low = lam <= l1 + 1e-12 * scale
-    if l1 <= 0.0 or lo == 0.0:
+    if l1 <= 0.0:  # only then can ‖p(λ)‖ stay below Δ as λ → −λ₁
         g_low = math.sqrt(gt[low] @ gt[low])
         if g_low <= 1e-10 * max(gnorm, 1e-300):
             with onp.errstate(divide="ignore", invalid="ignore"):
