@@ -65,6 +65,10 @@ def gd(obj: Objective, x: onp.ndarray, mon: Monitor, gtol: float = 1e-5,
         except LineSearchFailed as err:
             stop = Stop(Status.PRECISION, f"line search failed: {err}")
             break
+        if not f_new < f:
+            stop = Stop(Status.PRECISION, f"no decrease of f along -g (f = {f:.17g} is at "
+                                          "the limit of its precision)")
+            break
         x = x - alpha * g
         f_old, f = f, f_new
         step = alpha * math.sqrt(gg)
