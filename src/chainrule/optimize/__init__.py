@@ -3,12 +3,15 @@
 - :func:`minimize` (SciPy's conventions; every method of the lecture: gd, momentum,
   nesterov, adam, cg, coordinate, bfgs, l-bfgs-b, newton, newton-cg, trust-ncg,
   trust-krylov, trust-exact) returning an :class:`OptimizeResult` with a ``history``;
+- :func:`least_squares` (Levenberg–Marquardt, Gauss–Newton, trust region; robust losses;
+  the Jacobian by ``jacobian(mode="auto")`` or matrix-free);
 - :func:`scipy_objective`: chainrule's derivatives for ``scipy.optimize.minimize``;
 - stateful optimisers for training loops (optax's shape): :func:`sgd`, :func:`momentum`,
   :func:`adam`, :func:`adamw`, :func:`rmsprop`, :func:`apply_updates`, gradient clipping,
   learning-rate schedules.
 """
 
+from chainrule.optimize.least_squares import least_squares
 from chainrule.optimize.minimize import METHODS, minimize
 from chainrule.optimize.optimizers import (
     GradientTransformation,
@@ -39,6 +42,7 @@ __all__ = [
     "History",
     "OptimizeResult",
     "minimize",
+    "least_squares",
     "scipy_objective",
     "GradientTransformation",
     "adam",

@@ -336,7 +336,7 @@ def chebyquad(x):
         rows.append(2.0 * y * rows[-1] - rows[-2])
     means = np.stack([np.mean(rows[i]) for i in range(1, n + 1)])
     i = onp.arange(1.0, n + 1.0)
-    integrals = onp.where(i % 2 == 0, -1.0 / (i * i - 1.0), 0.0)
+    integrals = onp.where(i % 2 == 0, -1.0 / onp.maximum(i * i - 1.0, 1.0), 0.0)
     return means - integrals
 
 
