@@ -160,10 +160,12 @@ def _add_example_parser(sub) -> None:
     p.add_argument("--out", default="out", metavar="DIR",
                    help="directory for the figures (default: out)")
     p.add_argument("--quick", action="store_true", help="a short run")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=int, help="random seed (default: the example's own)")
 
 
 def _example(args: argparse.Namespace) -> int:
+    import inspect
+
     from chainrule import examples
 
     if args.name is None:
@@ -171,8 +173,14 @@ def _example(args: argparse.Namespace) -> int:
             doc = (examples.load(name).__doc__ or "").strip().splitlines()
             print(f"{name:20s} {doc[0] if doc else ''}")
         return 0
-    result = examples.run(args.name, out=args.out, quick=args.quick, seed=args.seed,
-                          progress=True)
+    run = examples.load(args.name).run
+    accepts = inspect.signature(run).parameters
+    options = {"quick": args.quick}
+    if "progress" in accepts or any(p.kind is p.VAR_KEYWORD for p in accepts.values()):
+        options["progress"] = True
+    if args.seed is not None:
+        options["seed"] = args.seed
+    result = run(out=args.out, **options)
     print(f"{args.name}: {result.summary}")
     for key, value in result.numbers.items():
         if not isinstance(value, (list, dict)) or len(str(value)) < 200:
