@@ -66,6 +66,11 @@ def test_least_squares_meets_the_normal_equations_at_the_predicted_rate():
     assert n["L"] == pytest.approx(s[0] ** 2) and n["mu"] == pytest.approx(s[-1] ** 2)
     # linear convergence no slower than the 1/L bound (1 - μ/L)² per step
     assert n["rate_measured"] <= n["rate_bound"] < 1
+    # the lecture's loop (step 1e-4 on ‖y - Ax‖², i.e. 2e-4 on f) contracts the gap by at
+    # most (1 - 2e-4 μ)² per step: slower than 1/L, as the bound says
+    lecture_bound = n["initial_gap"] * (1 - 2 * least_squares.LECTURE_STEP * n["mu"]) ** (
+        2 * n["steps"])
+    assert n["gap"] < n["lecture_step_gap"] <= lecture_bound
     # the gradient -Aᵀ(y - Ax), independently of the example's own check
     x = numpy.random.default_rng(5).standard_normal(100)
     numpy.testing.assert_allclose(cr.grad(least_squares.loss)(x, A, y), -A.T @ (y - A @ x),
