@@ -1,0 +1,1 @@
+"""chainrule.symbolic.matrix (work in progress)."""
