@@ -327,7 +327,8 @@ def hvp(expr: Expr, wrt: Wrt, direction: str | None = None) -> Expr:
     Args:
         expr: a scalar expression.
         wrt: the variable (its name or symbol).
-        direction: the name of the direction symbol (default ``v``, or ``V`` for a matrix).
+        direction: the name of the direction symbol (default ``v``, or ``V`` for a matrix;
+            symmetric when ``wrt`` is).
 
     Returns:
         An expression in the variables and the direction (same shape as ``wrt``).
@@ -339,6 +340,6 @@ def hvp(expr: Expr, wrt: Wrt, direction: str | None = None) -> Expr:
     if direction in expr.symbols():
         raise ValueError(f"direction={direction!r}: already a symbol of the expression; "
                          "pass another name")
-    v = Symbol(direction, x.rows, x.cols)
+    v = Symbol(direction, x.rows, x.cols, x.symmetric)  # S + tV stays symmetric
     dg = differential(gradient(expr, x), x, v)
     return Zero(*x.shape) if dg is None else simplify(dg)

@@ -116,11 +116,13 @@ class Expr:
     def __neg__(self) -> Expr:
         return Mul((Number(-1), self))
 
-    def __mul__(self, other) -> Expr:
-        return Mul((self, as_expr(other)))
+    def __mul__(self, other) -> Expr:  # a * b * c is one product
+        left = self.factors if isinstance(self, Mul) else (self,)
+        return Mul((*left, as_expr(other)))
 
     def __rmul__(self, other) -> Expr:
-        return Mul((as_expr(other), self))
+        right = self.factors if isinstance(self, Mul) else (self,)
+        return Mul((as_expr(other), *right))
 
     __matmul__ = __mul__
 

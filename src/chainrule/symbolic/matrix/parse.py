@@ -10,7 +10,8 @@ Grammar (usual precedence; ``^`` binds tighter than unary minus)::
 
 Shapes: a name declared in ``shapes`` has that shape; otherwise, by the usual convention, a
 name starting with a capital letter is a matrix and any other name a column vector, except
-the names in ``scalars``. Dimensions nobody declared are inferred from the products and
+the names in ``scalars``; ``I`` is the identity and ``ones`` the all-ones matrix 𝟙 of
+whatever size fits. Dimensions nobody declared are inferred from the products and
 sums (``A*x`` makes A's columns x's length) and named n, m, p, … in order of appearance.
 
 Example:
@@ -28,8 +29,8 @@ import re
 from typing import Iterable, Mapping, Union
 
 from chainrule.symbolic.matrix.expr import (
-    Det, Elementwise, ELEMENTWISE, Expr, Hadamard, Inner, Inverse, LogDet, Mul, Norm, Number,
-    Power, ShapeError, Sum, Symbol, Trace, Transpose,
+    ELEMENTWISE, Det, Elementwise, Expr, Hadamard, Identity, Inner, Inverse, LogDet, Mul, Norm,
+    Number, Ones, Power, ShapeError, Sum, Symbol, Trace, Transpose,
 )
 
 __all__ = ["parse", "ParseError"]
@@ -148,7 +149,7 @@ class _Reader:
         if tok == "(":
             tree = self.sum()
             self.take(")")
-            return tree
+            return ("paren", tree)
         if kind == "name":
             if self.peek() == "(":
                 if tok not in _FUNCS:
@@ -250,13 +251,32 @@ def parse(src: str, shapes: Mapping[str, ShapeSpec] | None = None, *,
                 dims.unify(r, c, f"{name} is declared symmetric")
         return sym_dims[name]
 
+    identities: list = []  # the dimensions of each I and ones, in order of appearance
+    flexible: set = set()  # dimensions that may turn out to be 1 (those of ones)
+
+    def compatible(d1, d2) -> bool:
+        r1, r2 = dims.find(d1), dims.find(d2)
+        if (r1 == 1) == (r2 == 1):
+            return True
+        other = r2 if r1 == 1 else r1
+        return any(dims.find(f) == other for f in flexible)
+
     def shape(t) -> tuple:  # pass 1: infer
         kind = t[0]
         if kind == "num":
             return (1, 1)
+        if kind == "name" and t[1] == "I" and "I" not in shapes:
+            d = dims.new()
+            identities.append(d)
+            return (d, d)
+        if kind == "name" and t[1] == "ones" and "ones" not in shapes:
+            r, c = dims.new(), dims.new()
+            identities.extend((r, c))
+            flexible.update((r, c))
+            return (r, c)
         if kind == "name":
             return name_shape(t[1])
-        if kind in ("neg",):
+        if kind in ("neg", "paren"):
             return shape(t[1])
         if kind == "T":
             r, c = shape(t[1])
@@ -277,7 +297,7 @@ def parse(src: str, shapes: Mapping[str, ShapeSpec] | None = None, *,
                 return b
             if _scalar(b):
                 return a
-            if (dims.find(a[1]) == 1) != (dims.find(b[0]) == 1):
+            if not compatible(a[1], b[0]):
                 raise ShapeError(f"{_show(t)}: cannot multiply a {_fmt(a, dims)} by a "
                                  f"{_fmt(b, dims)} value (transpose one, e.g. x' * y; or "
                                  "declare the scalars with scalars=...)")
@@ -314,8 +334,7 @@ def parse(src: str, shapes: Mapping[str, ShapeSpec] | None = None, *,
         raise AssertionError(kind)  # pragma: no cover
 
     def _unify_same(a, b, what):
-        if (dims.find(a[0]) == 1) != (dims.find(b[0]) == 1) or \
-                (dims.find(a[1]) == 1) != (dims.find(b[1]) == 1):
+        if not (compatible(a[0], b[0]) and compatible(a[1], b[1])):
             raise ShapeError(f"{what} of a {_fmt(a, dims)} and a {_fmt(b, dims)} value: the "
                              "shapes must agree")
         dims.unify(a[0], b[0], what)
@@ -325,12 +344,13 @@ def parse(src: str, shapes: Mapping[str, ShapeSpec] | None = None, *,
         return dims.find(s[0]) == 1 and dims.find(s[1]) == 1
 
     shape(raw)
-    names = _name_dims(sym_dims, dims)
+    names = _name_dims(sym_dims, dims, identities)
     symbols = {n: Symbol(n, names[dims.find(r)], names[dims.find(c)], n in symmetric)
                for n, (r, c) in sym_dims.items()}
     for n in symmetric - set(symbols):
         raise ParseError(f"symmetric={n!r}: {n} does not occur in {src!r}")
-    return _build(raw, symbols)
+    eyes = iter([names[dims.find(d)] for d in identities])
+    return _build(raw, symbols, eyes)
 
 
 def _fmt(s, dims: _Dims) -> str:
@@ -349,6 +369,8 @@ def _show(t) -> str:
         return t[1]
     if kind == "neg":
         return f"-{_show(t[1])}"
+    if kind == "paren":
+        return f"({_show(t[1])})"
     if kind == "T":
         return f"{_show(t[1])}'"
     if kind == "call":
@@ -362,13 +384,14 @@ def _show(t) -> str:
 _POOL = ["n", "m", "p", "q", "r", "s", "k", "l"]
 
 
-def _name_dims(sym_dims: dict[str, tuple], dims: _Dims) -> dict:
+def _name_dims(sym_dims: dict[str, tuple], dims: _Dims, extra: list) -> dict:
     """Names for the inferred dimensions: n, m, p, … (matrices' columns first)."""
     taken = {dims.find(d) for s in sym_dims.values() for d in s
              if not isinstance(dims.find(d), tuple)}
     pool = [n for n in _POOL if n not in taken] + [f"d{k}" for k in range(1, 100)]
     names: dict = {d: d for d in taken}
     order = [s[1] for s in sym_dims.values() if s[1] != 1] + [s[0] for s in sym_dims.values()]
+    order += extra
     for d in order:
         root = dims.find(d)
         if root not in names:
@@ -376,22 +399,28 @@ def _name_dims(sym_dims: dict[str, tuple], dims: _Dims) -> dict:
     return names
 
 
-def _build(t, symbols: dict[str, Symbol]) -> Expr:
+def _build(t, symbols: dict[str, Symbol], eyes) -> Expr:
     kind = t[0]
     if kind == "num":
         v = t[1]
         return Number(int(v) if float(v).is_integer() else v)
     if kind == "name":
-        return symbols[t[1]]
-    args = [_build(a, symbols) for a in t[1:] if isinstance(a, tuple)]
+        if t[1] in symbols:
+            return symbols[t[1]]
+        if t[1] == "ones":
+            return Ones(next(eyes), next(eyes))
+        return Identity(next(eyes))
+    args = [_build(a, symbols, eyes) for a in t[1:] if isinstance(a, tuple)]
     if kind == "neg":
         return Mul((Number(-1), args[0]))
+    if kind == "paren":
+        return args[0]
     if kind == "T":
         return Transpose(args[0])
     if kind == "add":
         return args[0] + args[1]
-    if kind == "mul":  # a*b*c reads as one product
-        left = args[0].factors if isinstance(args[0], Mul) else (args[0],)
+    if kind == "mul":  # a*b*c reads as one product, (a*b)*c keeps its parentheses
+        left = args[0].factors if t[1][0] == "mul" else (args[0],)
         return Mul((*left, args[1]))
     if kind == "div":
         return Mul((args[0], Power(args[1], -1)))
@@ -407,7 +436,7 @@ def _build(t, symbols: dict[str, Symbol]) -> Expr:
     if kind == "epow":
         return Power(args[0], t[2])
     f = t[1]
-    args = [_build(a, symbols) for a in t[2:]]
+    args = [_build(a, symbols, eyes) for a in t[2:]]
     a = args[0]
     simple = {"tr": Trace, "trace": Trace, "det": Det, "logdet": LogDet, "inv": Inverse,
               "sum": Sum, "norm2": Norm, "norm": Norm}

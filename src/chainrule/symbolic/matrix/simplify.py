@@ -217,6 +217,10 @@ def _add(e: Add, lower: bool) -> Expr:
         if isinstance(t, Add):
             stack.extend(reversed(t.terms))
             continue
+        if _factored(t):  # (A + Aᵀ)x joins the other terms in x, to be factored again
+            stack.extend(reversed([_simp(Mul((p, t.factors[1])), lower)
+                                   for p in t.factors[0].terms]))
+            continue
         if _is_zero(t):
             continue
         c, rest = _term_parts(t)
@@ -250,10 +254,19 @@ def _factor_right(parts: list[tuple[float, Expr]], lower: bool) -> Expr | None:
             if k == ks[0]:
                 inner = Add(tuple(make_mul(parts[j][0], (), (parts[j][1].factors[0],))
                                   for j in ks))
-                terms.append(Mul((inner, f)))
+                terms.append(_simp(Mul((_simp(inner, lower), f)), lower))
         if not any(k in ks for ks in groups.values()):
-            terms.append(make_mul(c, (), (rest,)))
-    return _simp(Add(tuple(terms)) if len(terms) > 1 else terms[0], lower)
+            terms.append(_simp(make_mul(c, (), (rest,)), lower))
+    return Add(tuple(terms)) if len(terms) > 1 else terms[0]
+
+
+def _factored(t: Expr) -> bool:
+    """Whether t is a product (Σ cᵢ Sᵢ) f as :func:`_factor_right` writes it."""
+    if not (isinstance(t, Mul) and len(t.factors) == 2 and isinstance(t.factors[0], Add)):
+        return False
+    f = t.factors[1]
+    return (isinstance(f, Symbol) or f.is_column) and all(
+        _plain(make_mul(1, *split_mul(p)[1:])) for p in t.factors[0].terms)
 
 
 def _plain(e: Expr) -> bool:
