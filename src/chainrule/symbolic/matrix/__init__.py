@@ -33,6 +33,7 @@ symmetric declarations, shows the Taylor-expansion steps the lecture does by han
 no SymPy at all.
 """
 
+from chainrule.symbolic.matrix.derivation import Derivation, Step, derive
 from chainrule.symbolic.matrix.differentiate import gradient, hessian, hvp
 from chainrule.symbolic.matrix.evaluate import evaluate
 from chainrule.symbolic.matrix.expr import (
@@ -43,6 +44,7 @@ from chainrule.symbolic.matrix.printing import ascii, latex, text
 from chainrule.symbolic.matrix.simplify import simplify
 
 __all__ = [
-    "Expr", "ParseError", "ShapeError", "Symbol", "ascii", "evaluate", "gradient", "hessian",
-    "hvp", "latex", "matrix", "parse", "scalar", "simplify", "text", "vector",
+    "Derivation", "Expr", "ParseError", "ShapeError", "Step", "Symbol", "ascii", "derive",
+    "evaluate", "gradient", "hessian", "hvp", "latex", "matrix", "parse", "scalar", "simplify",
+    "text", "vector",
 ]

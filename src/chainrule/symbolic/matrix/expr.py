@@ -242,10 +242,12 @@ class Text(Expr):
 
     text: str
     latex: str
+    rows: Dim = 1
+    cols: Dim = 1
 
     @property
     def shape(self) -> Shape:
-        return (1, 1)
+        return (self.rows, self.cols)
 
 
 # --- sums and products ------------------------------------------------------------------

@@ -104,6 +104,8 @@ class _Printer:
         return self.name(e.name), ATOM
 
     def _number(self, e: Number):
+        if e.value == 0.5 and self.style != "ascii":
+            return ("½" if self.style == "text" else r"\tfrac{1}{2}"), ATOM
         s = _number(e.value)
         if e.value < 0:
             return self.minus() + s.lstrip("-"), MUL
@@ -171,6 +173,8 @@ class _Printer:
         if coeff == -1:
             return (self.minus() + body if body else self.minus() + "1"), MUL
         c = _number(abs(coeff))
+        if abs(coeff) == 0.5 and self.style != "ascii":
+            c = "½" if self.style == "text" else r"\tfrac{1}{2}"
         if self.style == "text" and body[:1].isdigit():
             c += "·"
         elif self.style == "latex":

@@ -376,9 +376,14 @@ def _pull_scalars(e: Expr, lower: bool) -> Expr:
 
 
 def _inner(e: Inner, lower: bool) -> Expr:
-    if not lower:
-        return e
     a, b = e.a, e.b
+    if not lower:  # ⟨a, −2b⟩ = −2⟨a, b⟩, as the lecture writes it
+        ca, sa, cha = split_mul(a) if isinstance(a, Mul) else (1, (), (a,))
+        cb, sb, chb = split_mul(b) if isinstance(b, Mul) else (1, (), (b,))
+        if (ca != 1 or cb != 1) and cha and chb:
+            return _simp(Mul((Number(ca * cb), *sa, *sb,
+                              Inner(make_mul(1, (), cha), make_mul(1, (), chb)))), lower)
+        return e
     if a.is_scalar:
         return _simp(Mul((a, b)), lower)
     if a.is_column:
