@@ -33,6 +33,7 @@ symmetric declarations, shows the Taylor-expansion steps the lecture does by han
 no SymPy at all.
 """
 
+from chainrule.symbolic.matrix.codegen import lambdify, numpy_source
 from chainrule.symbolic.matrix.derivation import Derivation, Step, derive
 from chainrule.symbolic.matrix.differentiate import gradient, hessian, hvp
 from chainrule.symbolic.matrix.evaluate import evaluate
@@ -45,6 +46,7 @@ from chainrule.symbolic.matrix.simplify import simplify
 
 __all__ = [
     "Derivation", "Expr", "ParseError", "ShapeError", "Step", "Symbol", "ascii", "derive",
-    "evaluate", "gradient", "hessian", "hvp", "latex", "matrix", "parse", "scalar", "simplify",
+    "evaluate", "gradient", "hessian", "hvp", "lambdify", "latex", "matrix", "numpy_source",
+    "parse", "scalar", "simplify",
     "text", "vector",
 ]
