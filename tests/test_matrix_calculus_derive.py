@@ -110,3 +110,24 @@ def test_bad_arguments_are_named():
         derive(e, "x", order=3)
     with pytest.raises(ValueError, match="method='taylor'"):
         derive(e, "x", method="chain", order=2)
+
+
+def test_matrix_diff_command(capsys):
+    from chainrule.cli import main
+
+    assert main(["matrix-diff", "norm2(Y - W3*W2*W1*X)^2", "--wrt", "W2", "--code"]) == 0
+    out = capsys.readouterr().out
+    assert "gradient: −2W₃ᵀ(Y − W₃W₂W₁X)(W₁X)ᵀ" in out
+    assert "⟨−2W₃ᵀ(Y − W₃W₂W₁X)(W₁X)ᵀ, Δ⟩" in out and "t1 = W1 @ X" in out
+    assert main(["matrix-diff", "x' * A * x", "--wrt", "x", "--hessian",
+                 "--symmetric", "A"]) == 0
+    out = capsys.readouterr().out
+    assert "gradient: 2Ax" in out and "hessian: 2A" in out
+    assert main(["matrix-diff", "norm2(y - A*x)^2", "--wrt", "x", "--method", "chain",
+                 "--format", "latex"]) == 0
+    assert r"J_{u_{1}} &= -A" in capsys.readouterr().out
+    assert main(["matrix-diff", "c*norm2(x)^2", "--wrt", "x", "--scalar", "c",
+                 "--shape", "x=k"]) == 0
+    assert "gradient: 2cx" in capsys.readouterr().out
+    assert main(["matrix-diff", "x * y", "--wrt", "x"]) == 1
+    assert "transpose one" in capsys.readouterr().err

@@ -175,7 +175,8 @@ def _taylor(d: Derivation, order: int) -> None:
     lin = differential(expr, x, delta)
     shown = simplify(lin, lower_inner=False) if lin is not None else Number(0)
     steps.append(Step(f"expand and keep the terms of order {text(delta)}",
-                      _label("f+", x, delta), Add((expr, shown, _label("O1", x, delta)))))
+                      _label("f+", x, delta),
+                      Add((expr, *_terms(shown), _label("O1", x, delta)))))
     if lin is not None:
         moves: list[tuple[str, Expr]] = []
         collect(shown, delta, moves)
@@ -187,7 +188,7 @@ def _taylor(d: Derivation, order: int) -> None:
     dg = simplify(dg) if dg is not None else Number(0)
     steps.append(Step(f"perturb the gradient: its term of order {text(delta)} is "
                       f"∇²f {text(delta)}", _label("grad+", x, delta, x.shape),
-                      Add((dg, _label("O1", x, delta, x.shape)))))
+                      Add((*_terms(dg), _label("O1", x, delta, x.shape)))))
     steps.append(Step(f"so the term of order {text(delta)}² of f({text(x)} + {text(delta)}) is",
                       _label("quad", x, delta), Mul((Number(0.5), Inner(delta, dg)))))
     if x.rows != 1 and x.cols != 1:
@@ -264,6 +265,10 @@ def _chain(d: Derivation) -> None:
         g = g.substitute({u: e})
     g = simplify(g)
     steps.append(Step("substitute the intermediate values back", _label("grad", x), g))
+
+
+def _terms(e: Expr) -> tuple[Expr, ...]:
+    return e.terms if isinstance(e, Add) else (e,)
 
 
 def _grad_label(u: Symbol) -> Text:

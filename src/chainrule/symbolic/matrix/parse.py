@@ -300,7 +300,7 @@ def parse(src: str, shapes: Mapping[str, ShapeSpec] | None = None, *,
             if not compatible(a[1], b[0]):
                 raise ShapeError(f"{_show(t)}: cannot multiply a {_fmt(a, dims)} by a "
                                  f"{_fmt(b, dims)} value (transpose one, e.g. x' * y; or "
-                                 "declare the scalars with scalars=...)")
+                                 "declare scalar names as scalars)")
             dims.unify(a[1], b[0], f"{_show(t)}: the inner dimensions of a product")
             return (a[0], b[1])
         if kind == "div":
