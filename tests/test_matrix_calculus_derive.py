@@ -131,3 +131,14 @@ def test_matrix_diff_command(capsys):
     assert "gradient: 2cx" in capsys.readouterr().out
     assert main(["matrix-diff", "x * y", "--wrt", "x"]) == 1
     assert "transpose one" in capsys.readouterr().err
+
+
+def test_tour_section_renders_the_lecture_examples_offline_readable(tmp_path):
+    from chainrule.tour import run, section_matrix_calculus
+
+    assert run(tmp_path, quick=True, sections=[section_matrix_calculus]) == 0
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    for printed in ("−2Aᵀ(y − Ax)", "−2W₃ᵀ(Y − W₃W₂W₁X)(W₁X)ᵀ", "X⁻ᵀ", "2A", "Aᵀ + A",
+                    "−2W₂ᵀW₃ᵀ(Y − W₃W₂W₁X)Xᵀ", "−2(Y − W₃W₂W₁X)(W₂W₁X)ᵀ"):
+        assert f">{printed}</span>" in page  # plain text when KaTeX cannot load
+    assert "katex.render" in page and "CHECK FAILED" not in page

@@ -216,12 +216,23 @@ def section_expression_swell(ctx: TourContext) -> Section:
                    "; ".join(summary))
 
 
+def section_matrix_calculus(ctx: TourContext) -> Section:
+    """Closed-form gradients and Hessians of the lecture's matrix examples, derived."""
+    try:
+        from chainrule.symbolic.matrix.report import lecture_report  # symbolic needs SymPy
+    except ImportError as err:
+        return Section("Matrix calculus", f"<p class='note'>{html.escape(str(err))}</p>",
+                       "skipped: SymPy not installed")
+    return Section(*lecture_report(quick=ctx.quick))
+
+
 #: the tour's sections, in order; later capabilities append theirs
 SECTIONS: list[Callable[[TourContext], Section]] = [
     section_griewank,
     section_lecture_000,
     section_more_examples,
     section_expression_swell,
+    section_matrix_calculus,
 ]
 
 _CSS = """
