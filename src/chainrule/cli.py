@@ -6,6 +6,7 @@ trace tables and computational graphs, and the tour of the lecture's worked exam
     chainrule graph "ln(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 -o g.svg
     chainrule tour --out out/
     chainrule example digits --out out/
+    chainrule matrix-diff "norm2(y - A*x)^2" --wrt x [--hessian] [--method taylor|chain]
 
 Formulas are parsed safely (:mod:`chainrule.parse`): never evaluated as Python.
 """
@@ -35,6 +36,64 @@ def _add_formula(p: argparse.ArgumentParser) -> None:
     p.add_argument("--at", required=True, metavar="NAME=VALUE,...",
                    help="the point, one value per variable, e.g. x1=1.5,x2=0.5")
     p.add_argument("--digits", type=int, default=4, help="decimals shown (default 4)")
+
+
+# --- matrix-diff: closed-form matrix calculus (chainrule.symbolic.matrix) ----------------
+
+def _add_matrix_diff(sub) -> None:
+    p = sub.add_parser("matrix-diff", help="closed-form gradient/Hessian of a matrix expression",
+                       description="The gradient (and Hessian) of a matrix expression in closed "
+                                   "form, as a person writes it (−2Aᵀ(y − Ax)), with the "
+                                   "derivation: the Taylor-expansion steps or the vector chain "
+                                   "rule. Capitals are matrices, other names column vectors, "
+                                   "unless declared.")
+    p.add_argument("expr", metavar="EXPR",
+                   help="e.g. \"norm2(y - A*x)^2\", \"x' * A * x\", \"logdet(X)\": ' transposes, "
+                        "* multiplies, .* and .^ act elementwise; tr det logdet inv sum norm2 "
+                        "exp log tanh sigmoid relu step")
+    p.add_argument("--wrt", required=True, metavar="NAME", help="the variable")
+    p.add_argument("--hessian", action="store_true",
+                   help="also the Hessian (its product with a direction for a matrix variable)")
+    p.add_argument("--method", choices=("taylor", "chain"), default="taylor",
+                   help="the derivation shown: Taylor expansion (default) or vector chain rule")
+    p.add_argument("--symmetric", default="", metavar="A,B", help="symmetric matrices")
+    p.add_argument("--scalar", default="", metavar="c,d", help="names that are scalars")
+    p.add_argument("--shape", action="append", default=[], metavar="NAME=ROWS[,COLS]",
+                   help="declare a shape, e.g. A=m,n or x=n (repeatable)")
+    p.add_argument("--format", choices=("text", "latex"), default="text",
+                   help="text (default) or LaTeX")
+    p.add_argument("--code", action="store_true", help="also print the generated NumPy code")
+
+
+def _matrix_diff(args: argparse.Namespace) -> int:
+    from chainrule.symbolic.matrix import derive, lambdify, latex, parse, text
+
+    shapes = {}
+    for decl in args.shape:
+        name, _, dims = decl.partition("=")
+        parts = tuple(d.strip() for d in dims.split(",") if d.strip())
+        if not name.strip() or len(parts) not in (1, 2):
+            raise ValueError(f"--shape {decl!r}: expected NAME=ROWS,COLS or NAME=N")
+        shapes[name.strip()] = parts if len(parts) == 2 else parts[0]
+    split = lambda s: [n.strip() for n in s.split(",") if n.strip()]  # noqa: E731
+    expr = parse(args.expr, shapes, symmetric=split(args.symmetric), scalars=split(args.scalar))
+    if args.hessian and args.method == "chain":
+        raise ValueError("--hessian derives by Taylor expansion; leave out --method chain")
+    d = derive(expr, args.wrt, method=args.method, order=2 if args.hessian else 1)
+    show = latex if args.format == "latex" else text
+    print("shapes: " + ", ".join(f"{n} {s.rows}×{s.cols}" + (" (symmetric)" * s.symmetric)
+                                 for n, s in expr.symbols().items()))
+    print(d.latex() if args.format == "latex" else d.text())
+    print(f"\ngradient: {show(d.gradient)}")
+    if d.hessian is not None:
+        print(f"hessian: {show(d.hessian)}")
+    if args.code:
+        outputs = {"gradient": d.gradient} | ({"hessian": d.hessian} if d.hessian else {})
+        names = list(expr.symbols()) + [n for e in outputs.values() for n in e.symbols()
+                                         if n not in expr.symbols()]
+        print("\n" + lambdify(outputs, args=list(dict.fromkeys(names)), like=expr,
+                              name=f"derivatives_wrt_{args.wrt}").source, end="")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true",
                    help="smaller expression-swell table (for tests)")
     _add_example_parser(sub)
+    _add_matrix_diff(sub)
     return parser
 
 
@@ -246,8 +306,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(_formulas_as_positionals(argv))
-    handler = {"diff": _diff, "trace": _trace, "graph": _graph, "tour": _tour,
-               "example": _example}[args.command]
+    handler = {
+        "diff": _diff,
+        "trace": _trace,
+        "graph": _graph,
+        "tour": _tour,
+        "example": _example,
+        "matrix-diff": _matrix_diff,
+    }[args.command]
     try:
         return handler(args)
     except ExpressionError as err:

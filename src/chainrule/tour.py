@@ -221,6 +221,14 @@ def section_learning(ctx: TourContext) -> Section:
     from chainrule.examples import tour_section
 
     return tour_section(ctx)
+def section_matrix_calculus(ctx: TourContext) -> Section:
+    """Closed-form gradients and Hessians of the lecture's matrix examples, derived."""
+    try:
+        from chainrule.symbolic.matrix.report import lecture_report  # symbolic needs SymPy
+    except ImportError as err:
+        return Section("Matrix calculus", f"<p class='note'>{html.escape(str(err))}</p>",
+                       "skipped: SymPy not installed")
+    return Section(*lecture_report(quick=ctx.quick))
 
 
 #: the tour's sections, in order; later capabilities append theirs
@@ -230,6 +238,7 @@ SECTIONS: list[Callable[[TourContext], Section]] = [
     section_more_examples,
     section_expression_swell,
     section_learning,
+    section_matrix_calculus,
 ]
 
 _CSS = """
