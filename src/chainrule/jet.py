@@ -100,23 +100,54 @@ def _plus(a, b):
     return a if b is None else a + b
 
 
+def _combine(terms) -> Any:
+    """``Σ c·a`` over ``(c, a)`` pairs, skipping symbolic zeros (``a`` None, ``c`` 0).
+
+    Coefficients ±1 become additions and subtractions, so a recurrence costs one array
+    operation per product it needs and no more (they dominate a network's Taylor pass).
+    """
+    acc = None
+    for c, a in sorted((t for t in terms if t[1] is not None and t[0] != 0),
+                       key=lambda t: t[0] != 1):
+        if acc is None:
+            acc = a if c == 1 else (-a if c == -1 else a * c)
+        elif c == 1:
+            acc = acc + a
+        elif c == -1:
+            acc = acc - a
+        else:
+            acc = acc + a * c
+    return acc
+
+
+def _products(a: list, b: list, pairs, product=None):
+    """``(c, a_i·b_j)`` for ``(c, i, j)`` in pairs where neither factor is a symbolic zero."""
+    for c, i, j in pairs:
+        if a[i] is not None and b[j] is not None:
+            yield c, (a[i] * b[j] if product is None else product(a[i], b[j]))
+
+
 def _cauchy(a: list, b: list, k: int, product=None):
     """``Σ_{j=0}^{k} a_j b_{k-j}`` skipping symbolic zeros."""
-    total = None
-    for j in range(k + 1):
-        if a[j] is not None and b[k - j] is not None:
-            term = a[j] * b[k - j] if product is None else product(a[j], b[k - j])
-            total = _plus(total, term)
-    return total
+    return _combine(_products(a, b, ((1, j, k - j) for j in range(k + 1)), product))
 
 
-def _weighted(x: list, d: list, k: int):
-    """``(1/k) Σ_{j=1}^{k} j x_j d_{k-j}``: coefficient k of y when y' = d·x'."""
-    total = None
-    for j in range(1, k + 1):
-        if x[j] is not None and d[k - j] is not None:
-            total = _plus(total, (j / k) * (x[j] * d[k - j]))
-    return total
+def _self_cauchy(y: list, k: int) -> tuple[float, Any]:
+    """``Σ_{i=0}^{k} y_i y_{k−i}`` as ``(s, a)`` with the sum ``s·a``: the symmetric terms
+    are formed once (``2 y_0 y_1`` is one product, scale 2)."""
+    pairs = [(2, i, k - i) for i in range((k + 1) // 2)] + ([(1, k // 2, k // 2)] if k % 2 == 0
+                                                           else [])
+    terms = list(_products(y, y, pairs))
+    if terms and all(c == terms[0][0] for c, _ in terms):
+        return terms[0][0], _combine((1, a) for _, a in terms)
+    return 1, _combine(terms)
+
+
+def _weighted(x: list, d: list, k: int, dscale: list | None = None):
+    """``(1/k) Σ_{j=1}^{k} j x_j d_{k-j}``: coefficient k of y when y' = d·x' (d_i stands
+    for ``dscale[i]·d[i]`` when scales are given)."""
+    return _combine(_products(x, d, (
+        (j / k * (1 if dscale is None else dscale[k - j]), j, k - j) for j in range(1, k + 1))))
 
 
 def _scale(c, s):
@@ -133,21 +164,10 @@ def series_div(a: list, b: list, K: int, first=None) -> list:
     """``c = a / b``: ``c_k = (a_k − Σ_{j=1}^{k} b_j c_{k−j}) / b_0``."""
     c = [a[0] / b[0] if first is None else first]
     for k in range(1, K + 1):
-        acc = a[k]
-        s = _tail(b, c, k)
-        if s is not None:
-            acc = -s if acc is None else acc - s
+        acc = _combine([(1, a[k])] + list(_products(b, c, ((-1, j, k - j)
+                                                            for j in range(1, k + 1)))))
         c.append(None if acc is None else acc / b[0])
     return c
-
-
-def _tail(b: list, c: list, k: int):
-    """``Σ_{j=1}^{k} b_j c_{k−j}``."""
-    total = None
-    for j in range(1, k + 1):
-        if b[j] is not None and c[k - j] is not None:
-            total = _plus(total, b[j] * c[k - j])
-    return total
 
 
 def series_integrate(x: list, d: list, K: int, first) -> list:
@@ -166,11 +186,8 @@ def series_log(x: list, K: int, first=None) -> list:
     """y' = x'/x: ``y_k = (x_k − (1/k) Σ_{j=1}^{k−1} j y_j x_{k−j}) / x_0``."""
     y = [np.log(x[0]) if first is None else first]
     for k in range(1, K + 1):
-        acc = x[k]
-        for j in range(1, k):
-            if y[j] is not None and x[k - j] is not None:
-                t = (j / k) * (y[j] * x[k - j])
-                acc = -t if acc is None else acc - t
+        acc = _combine([(1, x[k])] + list(_products(y, x, ((-j / k, j, k - j)
+                                                            for j in range(1, k)))))
         y.append(None if acc is None else acc / x[0])
     return y
 
@@ -179,13 +196,8 @@ def series_sqrt(x: list, K: int, first=None) -> list:
     """y² = x: ``y_k = (x_k − Σ_{j=1}^{k−1} y_j y_{k−j}) / (2 y_0)``."""
     y = [np.sqrt(x[0]) if first is None else first]
     for k in range(1, K + 1):
-        acc = x[k]
-        s = None
-        for j in range(1, k):
-            if y[j] is not None and y[k - j] is not None:
-                s = _plus(s, y[j] * y[k - j])
-        if s is not None:
-            acc = -s if acc is None else acc - s
+        acc = _combine([(1, x[k])] + list(_products(y, y, ((-1, j, k - j)
+                                                            for j in range(1, k)))))
         y.append(None if acc is None else acc / (2.0 * y[0]))
     return y
 
@@ -195,10 +207,7 @@ def series_power(x: list, p, K: int, first=None) -> list:
     ``y_k = Σ_{j=1}^{k} (p·j − (k − j)) x_j y_{k−j} / (k x_0)`` (needs x_0 ≠ 0)."""
     y = [x[0] ** p if first is None else first]
     for k in range(1, K + 1):
-        acc = None
-        for j in range(1, k + 1):
-            if x[j] is not None and y[k - j] is not None:
-                acc = _plus(acc, (p * j - (k - j)) * (x[j] * y[k - j]))
+        acc = _combine(_products(x, y, ((p * j - (k - j), j, k - j) for j in range(1, k + 1))))
         y.append(None if acc is None else acc / (k * x[0]))
     return y
 
@@ -215,14 +224,15 @@ def series_integer_power(x: list, n: int, K: int, first) -> list:
 
 
 def series_sincos(x: list, K: int, first_sin=None, first_cos=None) -> tuple[list, list]:
-    """s' = c·x', c' = −s·x'."""
+    """s' = c·x', c' = −s·x' (c kept as ``−1 ×`` its computed terms until the end)."""
     s = [np.sin(x[0]) if first_sin is None else first_sin]
     c = [np.cos(x[0]) if first_cos is None else first_cos]
+    cscale = [1]
     for k in range(1, K + 1):
-        s.append(_weighted(x, c, k))
-        ck = _weighted(x, s, k)
-        c.append(None if ck is None else -ck)
-    return s, c
+        s.append(_weighted(x, c, k, cscale))
+        c.append(_weighted(x, s, k))
+        cscale.append(-1)
+    return s, [c[0]] + [None if v is None else -v for v in c[1:]]
 
 
 def series_sinhcosh(x: list, K: int, first_sinh=None, first_cosh=None) -> tuple[list, list]:
@@ -235,37 +245,29 @@ def series_sinhcosh(x: list, K: int, first_sinh=None, first_cosh=None) -> tuple[
     return s, c
 
 
-def _with_derivative_of_output(x: list, K: int, first, d_of_y) -> list:
-    """y' = d(y)·x' where d is a polynomial in y given as a series function."""
+def _quadratic_derivative(x: list, K: int, first, sign: float) -> list:
+    """y with y' = (1 + sign·y²)·x' (tanh: sign −1, tan: +1); the series of the
+    derivative, ``d_k = δ_{k0} + sign·Σ_i y_i y_{k−i}``, is built as y is."""
     y = [first]
-    d = [d_of_y(y, 0)]
+    d = [1.0 + sign * (first * first)]
+    dscale = [1]
     for k in range(1, K + 1):
-        y.append(_weighted(x, d, k))
+        y.append(_weighted(x, d, k, dscale))
         if k < K:
-            d.append(d_of_y(y, k))
+            s, a = _self_cauchy(y, k)
+            d.append(a)
+            dscale.append(sign * s)
     return y
 
 
 def series_tanh(x: list, K: int, first=None) -> list:
-    """tanh' = 1 − y²: ``d_k = δ_{k0} − Σ_{i=0}^{k} y_i y_{k−i}``."""
-    first = np.tanh(x[0]) if first is None else first
-
-    def d(y, k):
-        s = _cauchy(y, y, k)
-        return (1.0 - s) if k == 0 else (None if s is None else -s)
-
-    return _with_derivative_of_output(x, K, first, d)
+    """tanh' = 1 − tanh²."""
+    return _quadratic_derivative(x, K, np.tanh(x[0]) if first is None else first, -1.0)
 
 
 def series_tan(x: list, K: int, first=None) -> list:
-    """tan' = 1 + y²."""
-    first = np.tan(x[0]) if first is None else first
-
-    def d(y, k):
-        s = _cauchy(y, y, k)
-        return (1.0 + s) if k == 0 else s
-
-    return _with_derivative_of_output(x, K, first, d)
+    """tan' = 1 + tan²."""
+    return _quadratic_derivative(x, K, np.tan(x[0]) if first is None else first, 1.0)
 
 
 def _const(value, K):
