@@ -1,0 +1,146 @@
+"""W6 (Allen–Cahn PINN residual gradient): Taylor mode against nested first-order modes.
+
+Run: PYTHONPATH=src python benchmarks/pinn_bench.py
+(``--python benchmarks/.peers/bin/python`` adds PyTorch eager and ``jax.jit`` columns).
+
+The workload (``benchmarks/workloads.py``): MLP u(t, x) with 4 hidden layers of 64 tanh
+units, 2000 collocation points, residual r = u_t − 1e-4·u_xx + 5u³ − 5u, the gradient of
+mean(r²) with respect to every parameter. The ways of getting u_t and u_xx:
+
+* ``nested reverse``: u_x = vjp of u in x with ones, u_xx = vjp of that (the PyTorch
+  ``create_graph=True`` idiom), then reverse mode over the whole;
+* ``nested jvp``: two nested forward passes for u_xx (the default in ``run.py``);
+* ``taylor``: one order-2 Taylor pass along x (``chainrule.jet``) gives u and u_xx, one
+  jvp along t gives u_t;
+* ``taylor jit``: the same under ``chainrule.jit``;
+* ``hand``: the derivative written out in NumPy (``workloads.pinn_grad_hand``);
+* peers: PyTorch eager (nested reverse, ``create_graph``) and ``jax.jit`` (nested jvp).
+
+Each case runs in a fresh process (default environment); one call's median time is
+printed with its ratio to ``nested reverse``. Every gradient is checked against the hand
+derivative (relative error printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import timeit
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CASES = ["hand", "nested reverse", "nested jvp", "taylor", "taylor collapsed",
+         "taylor collapsed jit", "torch eager", "jax.jit"]
+
+
+def _median_call(fn, args, budget=3.0):
+    fn(*args)
+    once = timeit.timeit(lambda: fn(*args), number=1)
+    n = max(3, min(30, int(budget / max(once, 1e-6))))
+    times = timeit.repeat(lambda: fn(*args), number=1, repeat=n)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def _chainrule_grad(case):
+    import workloads as w
+
+    import chainrule as cr
+    import chainrule.numpy as cnp
+    from chainrule.jet import directional_derivatives, jet
+
+    if case == "nested reverse":
+        def deriv(f, y, ones):
+            out, back = cr.vjp(f, y)
+            return out, back(ones)[0]
+        return cr.grad(lambda p, t, x, o: w.pinn_loss(cnp, deriv, p, t, x, o))
+    if case == "nested jvp":
+        deriv = lambda f, y, ones: cr.jvp(f, (y,), (ones,))
+        return cr.grad(lambda p, t, x, o: w.pinn_loss(cnp, deriv, p, t, x, o))
+
+    def taylor_loss(p, t, x, ones):
+        u, _, u_xx = directional_derivatives(lambda x: w.pinn_u(cnp, p, t, x), 2)(x)
+        u_t = cr.jvp(lambda t: w.pinn_u(cnp, p, t, x), (t,), (ones,))[1]
+        r = u_t - w.W6_EPS * u_xx + 5.0 * u**3 - 5.0 * u
+        return cnp.mean(r**2)
+
+    def collapsed_loss(p, t, x, ones):
+        # along the curve (t − τ²/(2ε), x + τ): d²u/dτ² = u_xx − u_t/ε, so one order-2
+        # Taylor pass gives u and u_t − ε·u_xx = −ε·d²u/dτ²
+        u, (_, d2) = jet(lambda t, x: w.pinn_u(cnp, p, t, x), (t, x),
+                         ([None, -ones / w.W6_EPS], [ones, None]))
+        r = -w.W6_EPS * d2 + 5.0 * u**3 - 5.0 * u
+        return cnp.mean(r**2)
+
+    g = cr.grad(collapsed_loss if case.startswith("taylor collapsed") else taylor_loss)
+    return cr.jit(g) if case.endswith("jit") else g
+
+
+def _peer_grad(case):
+    import peers
+    import workloads as w
+
+    impl = peers.IMPLS["torch" if case == "torch eager" else "jax.jit"]()
+    g = impl.jit(impl.grad(lambda p, t, x, o: w.pinn_loss(impl.ns, impl.deriv, p, t, x, o)))
+    return impl, g
+
+
+def run_case(case: str) -> dict:
+    sys.path.insert(0, HERE)
+    import numpy
+    import workloads as w
+
+    data = w.pinn_data()
+    want = w.pinn_grad_hand(*data)
+    if case == "hand":
+        fn, args, done = w.pinn_grad_hand, data, lambda g: g
+    elif case in ("torch eager", "jax.jit"):
+        try:
+            impl, fn = _peer_grad(case)
+        except Exception as e:  # noqa: BLE001 - a peer not installed: reported, not fatal
+            return {"case": case, "error": f"{type(e).__name__}: {e}"}
+        args, done = impl.array(data), impl.done
+    else:
+        fn, args, done = _chainrule_grad(case), data, lambda g: g
+    got = done(fn(*args))
+    flat = lambda tree: numpy.concatenate([numpy.ravel(numpy.asarray(
+        a.detach().numpy() if hasattr(a, "detach") else a)) for layer in tree for a in layer])
+    err = float(numpy.linalg.norm(flat(got) - flat(want)) / numpy.linalg.norm(flat(want)))
+    return {"case": case, "seconds": _median_call(lambda *a: done(fn(*a)), args), "error": err}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--case", help="run one case in this process and print its JSON")
+    p.add_argument("--python", default=sys.executable, help="interpreter for the cases")
+    a = p.parse_args()
+    if a.case:
+        print(json.dumps(run_case(a.case)))
+        return
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.path.join(os.path.dirname(HERE), "src") + os.pathsep + env.get(
+        "PYTHONPATH", "")
+    rows = []
+    for case in CASES:
+        proc = subprocess.run([a.python, __file__, "--case", case], env=env,
+                              capture_output=True, text=True, timeout=600)
+        try:
+            rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        except (IndexError, json.JSONDecodeError):
+            rows.append({"case": case, "error": proc.stderr.strip().splitlines()[-1:]})
+    base = next((r["seconds"] for r in rows if r["case"] == "nested reverse" and "seconds" in r),
+                None)
+    print("W6 Allen–Cahn PINN: gradient of mean(residual²), 2000 points, 4×64 tanh, float64")
+    print(f"{'case':<16}{'ms / call':>12}{'× nested reverse':>18}{'rel. error':>13}")
+    for r in rows:
+        if "seconds" not in r:
+            print(f"{r['case']:<16}  unavailable: {r['error']}")
+            continue
+        ratio = f"{r['seconds'] / base:.2f}" if base else "—"
+        print(f"{r['case']:<16}{1e3 * r['seconds']:>12.1f}{ratio:>18}{r['error']:>13.1e}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""The Allen–Cahn physics-informed networks: residuals against finite differences of the
+network, short trainings that lower the loss, and the example's files."""
+
+import json
+
+import numpy as onp
+import pytest
+
+import chainrule as cr
+from chainrule.pinn.allen_cahn import ContinuousPINN, DiscretePINN, lbfgs, relative_l2
+from chainrule.pde import reference_solution
+
+REFERENCE = reference_solution(dt=1e-3)
+
+
+def small_discrete(q=4):
+    return DiscretePINN(q=q, points=30, width=12, depth=2, seed=1, reference=REFERENCE)
+
+
+def small_continuous():
+    return ContinuousPINN(windows=2, width=10, depth=2, harmonics=2, points_x=32,
+                          times_per_window=3, seed=1, reference=REFERENCE)
+
+
+def test_discrete_loss_matches_finite_differences_of_the_network():
+    """Rebuild Raissi's SSE with u_xx and u_x from central differences of the network."""
+    pinn = small_discrete()
+    params = pinn.init()
+    net = lambda x: onp.asarray(pinn.model.apply(params, x))
+    h = 1e-4
+    X = pinn.inputs
+    U = net(X)
+    U_x = (net(X + h) - net(X - h)) / (2 * h)
+    U_xx = (net(X + h) - 2 * U + net(X - h)) / h**2
+    n, q = len(pinn.x_data), pinn.q
+    f = 1e-4 * U_xx[:n, :q] + 5 * (U[:n, :q] - U[:n, :q] ** 3)
+    U0 = U[:n] - pinn.dt * f @ pinn.irk_t
+    want = onp.sum((U0 - pinn.u_data) ** 2) + onp.sum((U[n] - U[n + 1]) ** 2) + onp.sum(
+        (U_x[n] - U_x[n + 1]) ** 2)
+    assert float(pinn.loss(params)) == pytest.approx(want, rel=1e-6)
+
+
+def test_continuous_residual_matches_finite_differences_of_the_network():
+    pinn = small_continuous()
+    params = pinn.init()
+    rng = onp.random.default_rng(0)
+    t = rng.uniform(0.0, 0.5, (7, 1))
+    x = rng.uniform(-1.0, 1.0, (7, 1))
+    u = lambda t, x: onp.asarray(pinn.u(params, 0, t, x))
+    h = 1e-4
+    u_t = (u(t + h, x) - u(t - h, x)) / (2 * h)
+    u_xx = (u(t, x + h) - 2 * u(t, x) + u(t, x - h)) / h**2
+    want = u_t - 1e-4 * u_xx + 5 * u(t, x) ** 3 - 5 * u(t, x)
+    got = onp.asarray(pinn.residual(params, 0, t, x))
+    onp.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+def test_continuous_network_is_exactly_periodic_in_x():
+    pinn = small_continuous()
+    params = pinn.init()
+    t = onp.array([[0.2], [0.4]])
+    left, right = (onp.asarray(pinn.u(params, 0, t, onp.full_like(t, s))) for s in (-1.0, 1.0))
+    onp.testing.assert_allclose(left, right, atol=1e-14)
+
+
+def test_gradient_of_the_discrete_loss_against_finite_differences():
+    pinn = small_discrete(q=2)
+    params = pinn.init()
+    g = cr.grad(pinn.loss)(params)
+    rng = onp.random.default_rng(3)
+    direction = [{k: rng.standard_normal(onp.shape(v)) for k, v in layer.items()}
+                 for layer in params]
+    shifted = lambda s: [{k: v + s * direction[i][k] for k, v in layer.items()}
+                         for i, layer in enumerate(params)]
+    h = 1e-6
+    fd = (float(pinn.loss(shifted(h))) - float(pinn.loss(shifted(-h)))) / (2 * h)
+    ad = sum(float(onp.sum(g[i][k] * direction[i][k])) for i in range(len(params))
+             for k in params[i])
+    assert ad == pytest.approx(fd, rel=1e-5)
+
+
+def test_short_discrete_training_lowers_the_loss():
+    pinn = small_discrete()
+    params = pinn.init()
+    before = float(pinn.loss(params))
+    res = pinn.train(params, max_seconds=60, max_iterations=40, jit=False, record_every=5)
+    assert res.history["loss"][-1] < 0.5 * before
+    assert res.history["iteration"][-1] <= 40
+    assert len(res.history["error"]) == len(res.history["loss"])
+    assert res.history["error"][-1] == pytest.approx(pinn.error(res.params))
+
+
+def test_short_continuous_training_lowers_the_loss():
+    pinn = small_continuous()
+    params = pinn.init()
+    loss = pinn.window_loss(0, onp.asarray(pinn.x_col[:, 0] ** 2 * onp.cos(onp.pi *
+                                                                            pinn.x_col[:, 0])))
+    before = float(loss(params))
+    res = lbfgs(loss, params, max_iterations=30, max_seconds=60)
+    assert float(loss(res.params)) < 0.2 * before
+
+
+def test_lbfgs_solves_a_quadratic_exactly():
+    A = onp.array([[3.0, 1.0], [1.0, 2.0]])
+    b = onp.array([1.0, -1.0])
+    res = lbfgs(lambda p: 0.5 * p["x"] @ (A @ p["x"]) - b @ p["x"], {"x": onp.zeros(2)},
+                max_iterations=50)
+    onp.testing.assert_allclose(res.params["x"], onp.linalg.solve(A, b), atol=1e-8)
+
+
+def test_relative_l2():
+    assert relative_l2([1.0, 2.0], [1.0, 1.0]) == pytest.approx(1 / onp.sqrt(2))
+
+
+def test_example_writes_the_files(tmp_path):
+    from chainrule.examples import allen_cahn
+
+    res = allen_cahn.run(out=tmp_path, quick=True, method="discrete", minutes=0.05,
+                         study=False)
+    data = onp.load(tmp_path / "allen_cahn_discrete.npz")
+    assert data["x"].shape == (512,) and data["t"].shape == (201,)
+    assert data["u_ref"].shape == (201, 512) and data["u_pinn"].shape == (512,)
+    onp.testing.assert_allclose(data["t"][[0, 1, -1]], [0.0, 0.005, 1.0])
+    hist = json.loads((tmp_path / "allen_cahn_discrete_history.json").read_text())
+    assert hist["numbers"]["error"] == pytest.approx(res.numbers["error"])
+    assert res.numbers["error"] == pytest.approx(
+        relative_l2(data["u_pinn"], data["u_ref"][180]))
+
+
+def test_example_rejects_bad_arguments():
+    from chainrule.examples import allen_cahn
+
+    with pytest.raises(ValueError, match="method must be"):
+        allen_cahn.run(method="spectral")
+    with pytest.raises(ValueError, match="minutes must be positive"):
+        allen_cahn.run(minutes=0)
