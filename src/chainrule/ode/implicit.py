@@ -22,8 +22,10 @@ from typing import Any, Callable
 
 import numpy as onp
 
+from chainrule.core.primitive import Tracer
+from chainrule.numpy import _namespace as cnp
 from chainrule.numpy import linalg as clinalg
-from chainrule.transforms import jacfwd, jvp
+from chainrule.transforms import jvp
 
 __all__ = ["RosenbrockStep", "rosenbrock_step", "ROSENBROCK_ORDER"]
 
@@ -52,11 +54,20 @@ class RosenbrockStep:
         return self.y + self.h * (w1 * self.k1 + w2 * self.k2)
 
 
+def jacobian_columns(f: Callable, y: Any, n: int) -> Any:
+    """∂f/∂y by forward mode, one JVP per column (no batching, so it nests under every
+    transformation, including the direct gradient's tracers)."""
+    eye = onp.eye(n)
+    cols = [jvp(f, (y,), (eye[i],))[1] for i in range(n)]
+    if any(isinstance(c, Tracer) for c in cols):
+        return cnp.stack(cols, axis=1)
+    return onp.stack(cols, axis=1)
+
+
 def rosenbrock_step(rhs: Callable, t: float, y: Any, h: float, f0: Any = None) -> RosenbrockStep:
     """One step of the ``ode23s`` Rosenbrock method (see the module docstring)."""
     n = int(onp.shape(y)[0])
-    f_y = lambda v: rhs(t, v)  # noqa: E731
-    jac = jacfwd(f_y)(y)
+    jac = jacobian_columns(lambda v: rhs(t, v), y, n)
     dfdt = jvp(lambda s: rhs(s, y), (t,), (1.0,))[1]
     w = onp.eye(n) - (h * _D) * jac
     f0 = rhs(t, y) if f0 is None else f0

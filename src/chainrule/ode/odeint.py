@@ -32,6 +32,7 @@ from chainrule.core.pytree import tree_flatten, tree_unflatten
 from chainrule.custom import custom_vjp
 from chainrule.numpy import _namespace as cnp
 from chainrule.ode.adaptive import METHODS, Mesh, solve_values
+from chainrule.ode.checkpointed import replay_checkpointed
 from chainrule.ode.state import ravel, value_of, values_of
 from chainrule.transforms import vjp
 
@@ -104,6 +105,10 @@ def odeint(func: Callable, y0: Any, ts: Any, *args: Any, method: str = "dopri5",
     flat_func = _flat_rhs(func, unravel)
     solver = _Solver(METHODS[method], flat_func, rtol, atol, int(max_steps), dt, checkpoints)
     traced = _has_tracer((y0_vec, ts, args))
+    if checkpoints is not None and _captures_tracer(func):
+        raise ValueError("odeint(checkpoints=...): func closes over a value being "
+                         "differentiated; pass it through *args so that the recomputed "
+                         "steps see it")
     if gradient == "adjoint" and (traced or _captures_tracer(func)):
         if _captures_tracer(func):
             raise ValueError("odeint(gradient='adjoint'): func closes over a value being "
@@ -181,7 +186,6 @@ class _Solver:
     def replay(self, mesh: Mesh, y0: Any, ts: Any, args: tuple, upto: int | None = None):
         """The outputs, recomputed over the mesh's steps on the traced values."""
         if self.checkpoints is not None:
-            from chainrule.ode.checkpointed import replay_checkpointed
             return replay_checkpointed(self, mesh, y0, ts, args)
         outputs = [y0]
         wanted = {}
