@@ -14,6 +14,8 @@ from chainrule.checking import check_grads
 from chainrule.checkpoint import checkpoint, remat
 from chainrule.custom import custom_jvp, custom_vjp, defjvp, defvjp, primitive
 from chainrule.control import cond, fori_loop, scan, switch, while_loop
+from chainrule import revolve  # noqa: F401  (binomial checkpointing)
+from chainrule.revolve import checkpoint_loop, checkpoint_scan
 from chainrule.core.pytree import (
     tree_flatten,
     tree_leaves,
@@ -48,6 +50,8 @@ __version__ = "0.1.0"
 __all__ = [
     "check_grads",
     "checkpoint",
+    "checkpoint_loop",
+    "checkpoint_scan",
     "remat",
     "custom_jvp",
     "custom_vjp",

@@ -37,6 +37,7 @@ import numpy as np
 
 from chainrule.core.primitive import Primitive, Tracer, concrete, dtype_of, find_trace, shape_of
 from chainrule.core.pytree import tree_flatten, tree_unflatten
+from chainrule import revolve
 from chainrule.interpreters.forward import JVPTrace, JVPTracer
 from chainrule.interpreters.reverse import ReverseTrace, VJPTracer
 from chainrule.interpreters.staging import StagingTracer, abstractify, stage_sub
@@ -785,7 +786,8 @@ def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
     return cond(index <= 0, branches[0], rest, *operands)
 
 
-def fori_loop(lower: int, upper: int, body_fun: Callable, init_val: Any) -> Any:
+def fori_loop(lower: int, upper: int, body_fun: Callable, init_val: Any, *,
+              checkpoints: int | None = None) -> Any:
     """``val = body_fun(i, val)`` for ``i`` in ``range(lower, upper)``; returns ``val``.
 
     With a traced carry the body is staged once into a ``scan`` equation (under
@@ -799,10 +801,15 @@ def fori_loop(lower: int, upper: int, body_fun: Callable, init_val: Any) -> Any:
             (under ``jit``) a ``while_loop`` (forward mode only under ``jit``, as in JAX).
         body_fun: ``(i, val) -> val`` with the same structure, shapes and dtypes.
         init_val: the initial carry (a pytree, e.g. ``(theta, omega)``).
+        checkpoints: reverse mode stores at most this many carries and recomputes the
+            others with the binomial schedule (``chainrule.revolve``); None: store all.
 
     Returns:
         The final carry.
     """
+    if checkpoints is not None:
+        return revolve.checkpoint_loop(lower, upper, body_fun, init_val,
+                                       checkpoints=checkpoints)
     try:
         lo, hi = int(lower), int(upper)
     except Exception:  # traced bounds: a while_loop over (i, val), as JAX does
@@ -838,7 +845,8 @@ def fori_loop(lower: int, upper: int, body_fun: Callable, init_val: Any) -> Any:
 
 
 def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
-         reverse: bool = False, unroll: int = 1) -> tuple[Any, Any]:
+         reverse: bool = False, unroll: int = 1, *,
+         checkpoints: int | None = None) -> tuple[Any, Any]:
     """``carry, y = f(carry, x)`` for each ``x`` along the leading axis of ``xs``.
 
     Args:
@@ -848,10 +856,14 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
         length: the number of steps when ``xs`` is None.
         reverse: run from the last slice to the first (``ys`` stay in ``xs``'s order).
         unroll: accepted for JAX compatibility; it does not change the result.
+        checkpoints: reverse mode stores at most this many carries and recomputes the
+            others with the binomial schedule (``chainrule.revolve``); None: store all.
 
     Returns:
         ``(final carry, ys stacked along a new leading axis)``.
     """
+    if checkpoints is not None and not reverse:
+        return revolve.checkpoint_scan(f, init, xs, length, checkpoints=checkpoints)
     from chainrule.numpy import _namespace as ns
 
     xl, xtree = tree_flatten(xs)

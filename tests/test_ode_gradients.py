@@ -1,0 +1,131 @@
+"""Derivatives through chainrule.ode.odeint: the direct gradient (differentiated steps)
+against closed forms, finite differences (first and second order, forward and reverse),
+the adjoint gradient against the direct one (the issue's target: 1e-6 relative at
+rtol = 1e-10), checkpointed replay against the plain one, and the closure rules."""
+
+import numpy as onp
+import pytest
+
+import chainrule as cr
+import chainrule.numpy as np
+from chainrule.ode import odeint
+
+
+def decay(y, t, k):
+    return -k * y
+
+
+def pendulum(y, t, p):
+    return np.stack([y[1], -p[0] * y[1] - p[1] * np.sin(y[0])])
+
+
+P = onp.array([0.25, 4.0])
+Y0 = onp.array([1.2, -0.3])
+
+
+@pytest.mark.parametrize("method", ["dopri5", "tsit5", "rosenbrock23"])
+def test_direct_gradient_and_hessian_closed_form(method):
+    ts = onp.array([0.0, 0.7, 2.0])
+    # the second-order Rosenbrock method gets a tighter tolerance and a looser bound
+    tol, err = (1e-10, 1e-7) if method != "rosenbrock23" else (1e-8, 1e-5)
+    sol = lambda k, y0: odeint(decay, y0, ts, k, method=method, rtol=tol, atol=tol)[2]  # noqa: E731
+    gk, gy = cr.grad(sol, argnums=(0, 1))(0.6, 1.5)
+    assert abs(gk - (-2.0 * 1.5 * onp.exp(-1.2))) < 10 * err
+    assert abs(gy - onp.exp(-1.2)) < err
+    # second order through the solver's steps (forward over reverse)
+    hk = cr.jvp(lambda k: cr.grad(sol)(k, 1.5), (0.6,), (1.0,))[1]
+    assert abs(hk - 4.0 * 1.5 * onp.exp(-1.2)) < 100 * err
+    # the output time: d y(t)/dt = -k y(t)
+    gt = cr.grad(lambda t2: odeint(decay, 1.5, np.stack([0.0, 0.7, t2]), 0.6, method=method,
+                                   rtol=tol, atol=tol)[2])(2.0)
+    assert abs(gt - (-0.6 * 1.5 * onp.exp(-1.2))) < 10 * err
+
+
+def test_check_grads_fixed_step_both_modes_order_two():
+    ts = onp.linspace(0.0, 2.0, 5)
+
+    def f(p, y0):
+        return np.sum(odeint(pendulum, y0, ts, p, method="rk4", dt=0.05) ** 2)
+
+    cr.check_grads(f, (P, Y0), order=2, modes=("fwd", "rev"))
+
+
+def test_check_grads_adaptive_tight_tolerance():
+    ts = onp.array([0.0, 1.5])
+
+    def f(p):
+        return odeint(pendulum, Y0, ts, p, rtol=1e-12, atol=1e-12)[1, 0]
+
+    cr.check_grads(f, (P,), order=1, modes=("fwd", "rev"))
+
+
+@pytest.mark.parametrize("method", ["dopri5", "tsit5"])
+def test_adjoint_matches_direct_at_rtol_1e10(method):
+    ts = onp.array([0.0, 0.5, 1.7, 3.0])
+    w = onp.array([[1.0, -0.5], [0.3, 2.0], [-1.0, 0.7], [0.4, 0.1]])
+
+    def loss(y0, ts, p, gradient):
+        ys = odeint(pendulum, y0, ts, p, method=method, rtol=1e-10, atol=1e-10,
+                    gradient=gradient)
+        return np.sum(w * ys) + np.sum(ys[-1] ** 2)
+
+    direct = cr.grad(loss, argnums=(0, 1, 2))(Y0, ts, P, "direct")
+    adjoint = cr.grad(loss, argnums=(0, 1, 2))(Y0, ts, P, "adjoint")
+    for d, a in zip(direct, adjoint):
+        rel = onp.max(onp.abs(d - a)) / onp.max(onp.abs(d))
+        assert rel < 1e-6, (d, a, rel)
+    # and both against central differences of the (accurate) solution in p
+    eps = 1e-5
+    for i in range(2):
+        e = onp.zeros(2)
+        e[i] = eps
+        fd = (loss(Y0, ts, P + e, "direct") - loss(Y0, ts, P - e, "direct")) / (2 * eps)
+        assert abs(fd - adjoint[2][i]) < 1e-6 * max(1.0, abs(fd))
+
+
+def test_adjoint_forward_mode_uses_the_direct_method():
+    ts = onp.array([0.0, 1.0])
+    sol = lambda k: odeint(decay, 2.0, ts, k, gradient="adjoint", rtol=1e-10, atol=1e-10)  # noqa: E731
+    _, tangent = cr.jvp(sol, (0.3,), (1.0,))
+    assert abs(tangent[1] - (-2.0 * onp.exp(-0.3))) < 1e-8
+
+
+def test_adjoint_pytree_state_and_args():
+    ts = onp.array([0.0, 1.0, 2.0])
+
+    def f(s, t, params):
+        return {"x": s["v"], "v": -params["k"] * s["x"] - params["c"] * s["v"]}
+
+    def loss(params, gradient):
+        out = odeint(f, {"x": 1.0, "v": 0.0}, ts, params, gradient=gradient, rtol=1e-10,
+                     atol=1e-10)
+        return np.sum(out["x"] ** 2) + out["v"][2]
+
+    params = {"k": 2.0, "c": 0.3}
+    d = cr.grad(loss)(params, "direct")
+    a = cr.grad(loss)(params, "adjoint")
+    for key in params:
+        assert abs(d[key] - a[key]) < 1e-6 * abs(d[key])
+
+
+@pytest.mark.parametrize("method", ["dopri5", "rk4"])
+def test_checkpointed_direct_gradient_equals_plain(method):
+    ts = onp.linspace(0.0, 4.0, 3)
+
+    def loss(p, c):
+        return np.sum(odeint(pendulum, Y0, ts, p, method=method, dt=0.02, checkpoints=c,
+                             rtol=1e-8, atol=1e-8) ** 2)
+
+    plain = cr.grad(loss)(P, None)
+    for c in (2, 5):
+        onp.testing.assert_allclose(cr.grad(loss)(P, c), plain, rtol=1e-12)
+
+
+def test_closures_direct_ok_adjoint_and_checkpoints_raise():
+    ts = onp.array([0.0, 1.0])
+    g = cr.grad(lambda k: odeint(lambda y, t: -k * y, 1.0, ts, rtol=1e-10, atol=1e-10)[1])(0.5)
+    assert abs(g + onp.exp(-0.5)) < 1e-8
+    with pytest.raises(ValueError, match="pass it through \\*args"):
+        cr.grad(lambda k: odeint(lambda y, t: -k * y, 1.0, ts, gradient="adjoint")[1])(0.5)
+    with pytest.raises(ValueError, match="pass it through \\*args"):
+        cr.grad(lambda k: odeint(lambda y, t: -k * y, 1.0, ts, checkpoints=2)[1])(0.5)
