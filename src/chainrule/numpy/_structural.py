@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule.core import backends
 from chainrule.core.primitive import Primitive, Reads, shape_of
 from chainrule.core.stretched import stretched, stretched_value
 
@@ -116,7 +117,8 @@ sum_p = Primitive(
 
 reshape_p = Primitive(
     "reshape",
-    lambda x, shape: np.reshape(x, shape),
+    lambda x, shape: np.reshape(x, shape) if type(x) is np.ndarray or not backends.is_foreign(x)
+    else backends.reshape(x, shape),
     jvps=(lambda t, ans, x, shape: reshape_p(t, shape=shape),),
     vjps=(lambda g, ans, x, shape: reshape_p(g, shape=shape_of(x)),),
     linear=True,
