@@ -27,7 +27,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["is_foreign", "namespace", "scatter_add", "gather", "reshape"]
+from chainrule.core.stretched import stretched_value
+
+__all__ = ["is_foreign", "namespace", "like", "scatter_add", "gather", "reshape"]
 
 _PLAIN = (np.ndarray, np.generic, float, int, complex, bool)
 
@@ -58,6 +60,23 @@ def is_foreign(x: Any) -> bool:
 def namespace(*arrays: Any):
     """The array API namespace of ``arrays`` (``array_api_compat.array_namespace``)."""
     return _compat().array_namespace(*arrays)
+
+
+def like(c: np.ndarray, x: Any) -> Any:
+    """The NumPy array ``c`` as an array of ``x``'s library (chunked like ``x`` for Dask).
+
+    A cotangent can come out of the reverse sweep as NumPy although its input is a Dask
+    or CuPy array (the adjoint of ``sum(x)`` is the seed broadcast to x's shape); the
+    user gets it in the input's library. An array stretched from one number (every
+    stride 0) is broadcast there from that number, never copied whole.
+    """
+    xp = namespace(x)
+    v = stretched_value(c)
+    out = xp.broadcast_to(xp.asarray(v), c.shape) if v is not None else xp.asarray(c)
+    chunks = getattr(x, "chunks", None)
+    if chunks is not None and tuple(out.shape) == tuple(x.shape):
+        out = out.rechunk(chunks)
+    return out
 
 
 def _selection_shape(shape: tuple, key: tuple) -> tuple:
