@@ -5,6 +5,7 @@ trace tables and computational graphs, and the tour of the lecture's worked exam
     chainrule trace "ln(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --mode reverse
     chainrule graph "ln(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 -o g.svg
     chainrule tour --out out/
+    chainrule example digits --out out/
 
 Formulas are parsed safely (:mod:`chainrule.parse`): never evaluated as Python.
 """
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="directory for the report (default: out)")
     p.add_argument("--quick", action="store_true",
                    help="smaller expression-swell table (for tests)")
+    _add_example_parser(sub)
     return parser
 
 
@@ -146,6 +148,42 @@ def _tour(args: argparse.Namespace) -> int:
     return run(args.out, quick=args.quick)
 
 
+# --- chainrule example NAME: the lecture's learning examples (chainrule.examples) ----------
+
+def _add_example_parser(sub) -> None:
+    p = sub.add_parser("example", help="run one of the lecture's learning examples",
+                       description="Runs an example of chainrule.examples (linear_regression, "
+                                   "least_squares, shallow_relu, sigmoid_221, digits, ...), "
+                                   "prints its numbers and writes its figures (PNG and SVG) "
+                                   "to DIR. Without NAME, lists the examples.")
+    p.add_argument("name", nargs="?", metavar="NAME", help="the example (omit to list them)")
+    p.add_argument("--out", default="out", metavar="DIR",
+                   help="directory for the figures (default: out)")
+    p.add_argument("--quick", action="store_true", help="a short run")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def _example(args: argparse.Namespace) -> int:
+    from chainrule import examples
+
+    if args.name is None:
+        for name in examples.available():
+            doc = (examples.load(name).__doc__ or "").strip().splitlines()
+            print(f"{name:20s} {doc[0] if doc else ''}")
+        return 0
+    result = examples.run(args.name, out=args.out, quick=args.quick, seed=args.seed,
+                          progress=True)
+    print(f"{args.name}: {result.summary}")
+    for key, value in result.numbers.items():
+        if not isinstance(value, (list, dict)) or len(str(value)) < 200:
+            print(f"  {key} = {value}")
+    for note in result.notes:
+        print(f"  note: {note}")
+    for path in result.files:
+        print(f"wrote {path}")
+    return 0 if result.ok else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``chainrule`` command.
 
@@ -158,7 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from chainrule.parse import ExpressionError
 
     args = build_parser().parse_args(argv)
-    handler = {"diff": _diff, "trace": _trace, "graph": _graph, "tour": _tour}[args.command]
+    handler = {"diff": _diff, "trace": _trace, "graph": _graph, "tour": _tour,
+               "example": _example}[args.command]
     try:
         return handler(args)
     except ExpressionError as err:
