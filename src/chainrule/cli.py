@@ -161,6 +161,11 @@ def _add_example_parser(sub) -> None:
                    help="directory for the figures (default: out)")
     p.add_argument("--quick", action="store_true", help="a short run")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--rows", type=int, metavar="N",
+                   help="big-regression: the number of data rows (default 1 000 000)")
+    p.add_argument("--client", metavar="ADDRESS",
+                   help="big-regression: a Dask scheduler's address, or 'local' (default) "
+                        "for a new 2-worker LocalCluster")
 
 
 def _example(args: argparse.Namespace) -> int:
@@ -171,8 +176,13 @@ def _example(args: argparse.Namespace) -> int:
             doc = (examples.load(name).__doc__ or "").strip().splitlines()
             print(f"{name:20s} {doc[0] if doc else ''}")
         return 0
-    result = examples.run(args.name, out=args.out, quick=args.quick, seed=args.seed,
-                          progress=True)
+    name = args.name.replace("-", "_")  # big-regression names chainrule.examples.big_regression
+    options = {k: v for k, v in (("rows", args.rows), ("client", args.client)) if v is not None}
+    if options and name != "big_regression":
+        print(f"chainrule example: --rows and --client apply to big-regression, not {args.name}")
+        return 2
+    result = examples.run(name, out=args.out, quick=args.quick, seed=args.seed,
+                          progress=True, **options)
     print(f"{args.name}: {result.summary}")
     for key, value in result.numbers.items():
         if not isinstance(value, (list, dict)) or len(str(value)) < 200:

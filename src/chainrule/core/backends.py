@@ -29,7 +29,7 @@ import numpy as np
 
 from chainrule.core.stretched import stretched_value
 
-__all__ = ["is_foreign", "namespace", "like", "scatter_add", "gather", "reshape"]
+__all__ = ["is_foreign", "namespace", "computed", "like", "scatter_add", "gather", "reshape"]
 
 _PLAIN = (np.ndarray, np.generic, float, int, complex, bool)
 
@@ -60,6 +60,33 @@ def is_foreign(x: Any) -> bool:
 def namespace(*arrays: Any):
     """The array API namespace of ``arrays`` (``array_api_compat.array_namespace``)."""
     return _compat().array_namespace(*arrays)
+
+
+def computed(*values: Any) -> tuple:
+    """``values`` with every array as NumPy: the Dask arrays among them computed in one
+    ``dask.compute`` call (one pass over the data: tasks they share run once), CuPy
+    arrays copied from the GPU. Other values are returned as they are.
+
+    An optimiser that needs the loss and its gradient as numbers calls this once per
+    iteration, so that the value and the gradient come from one distributed pass.
+
+    Example:
+        >>> import numpy
+        >>> computed(1.5, numpy.ones(2))
+        (1.5, array([1., 1.]))
+    """
+    lazy = [i for i, v in enumerate(values) if hasattr(v, "__dask_graph__")
+            and not isinstance(v, _PLAIN)]
+    out = list(values)
+    if lazy:
+        import dask
+
+        for i, v in zip(lazy, dask.compute(*[values[i] for i in lazy])):
+            out[i] = v
+    for i, v in enumerate(out):
+        if not isinstance(v, _PLAIN) and is_foreign(v):  # CuPy and the like: to the host
+            out[i] = np.asarray(v.get() if hasattr(v, "get") else v)
+    return tuple(out)
 
 
 def like(c: np.ndarray, x: Any) -> Any:
