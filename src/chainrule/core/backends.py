@@ -29,7 +29,8 @@ import numpy as np
 
 from chainrule.core.stretched import stretched_value
 
-__all__ = ["is_foreign", "namespace", "computed", "like", "scatter_add", "gather", "reshape"]
+__all__ = ["is_foreign", "namespace", "computed", "like", "broadcast_chunked", "scatter_add",
+           "gather", "reshape"]
 
 _PLAIN = (np.ndarray, np.generic, float, int, complex, bool)
 
@@ -44,6 +45,10 @@ def _compat():
     return array_api_compat
 
 
+#: type -> is it an array type of another library (decided once per type)
+_FOREIGN: dict[type, bool] = {}
+
+
 def is_foreign(x: Any) -> bool:
     """Whether ``x`` is an array of another library than NumPy (Dask, CuPy, ...).
 
@@ -52,9 +57,20 @@ def is_foreign(x: Any) -> bool:
         >>> is_foreign(numpy.ones(3)), is_foreign(2.0)
         (False, False)
     """
-    if isinstance(x, _PLAIN) or not hasattr(x, "shape"):
-        return False
-    return _compat().is_array_api_obj(x)
+    t = type(x)
+    known = _FOREIGN.get(t)
+    if known is None:
+        known = _FOREIGN[t] = not issubclass(t, _PLAIN) and hasattr(x, "shape") and \
+            _is_array_api_obj(x)
+    return known
+
+
+def _is_array_api_obj(x: Any) -> bool:
+    try:
+        import array_api_compat
+    except ImportError:  # without it, arrays that name their own namespace, and Dask's
+        return hasattr(x, "__array_namespace__") or hasattr(x, "__dask_graph__")
+    return array_api_compat.is_array_api_obj(x)
 
 
 def namespace(*arrays: Any):
@@ -104,6 +120,17 @@ def like(c: np.ndarray, x: Any) -> Any:
     if chunks is not None and tuple(out.shape) == tuple(x.shape):
         out = out.rechunk(chunks)
     return out
+
+
+def broadcast_chunked(g: Any, x: Any) -> Any:
+    """``g`` broadcast to the shape of ``x``, in ``x``'s chunks when ``x`` is a Dask array
+    (one task per chunk; a plain broadcast would make one chunk of the whole shape, which
+    every later operation with ``x``-shaped arrays splits again)."""
+    if _compat().is_dask_array(x):
+        import dask.array as da
+
+        return da.broadcast_to(g, tuple(x.shape), chunks=x.chunks)
+    return namespace(g).broadcast_to(g, tuple(x.shape))
 
 
 def _selection_shape(shape: tuple, key: tuple) -> tuple:

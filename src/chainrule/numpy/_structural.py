@@ -102,6 +102,10 @@ def expand_reduced(g, shape: tuple, axis, keepdims: bool):
 
 
 def _sum_vjp(g, ans, x, axis=None, keepdims=False):
+    if type(x) is not np.ndarray and backends.is_foreign(x) and backends.is_foreign(g):
+        if axis is not None and not keepdims:  # a Dask sum's adjoint, in x's chunks
+            g = reshape_p(g, shape=tuple(1 if i in axis else d for i, d in enumerate(x.shape)))
+        return backends.broadcast_chunked(g, x)
     return expand_reduced(g, shape_of(x), axis, keepdims)
 
 
