@@ -263,6 +263,11 @@ def _add_example_parser(sub) -> None:
                    help="directory for the figures (default: out)")
     p.add_argument("--quick", action="store_true", help="a short run")
     p.add_argument("--seed", type=int, help="random seed (default: the example's own)")
+    p.add_argument("--rows", type=int, metavar="N",
+                   help="big-regression: the number of data rows (default 1 000 000)")
+    p.add_argument("--client", metavar="ADDRESS",
+                   help="big-regression: a Dask scheduler's address, or 'local' (default) "
+                        "for a new 2-worker LocalCluster")
 
 
 def _example(args: argparse.Namespace) -> int:
@@ -275,9 +280,14 @@ def _example(args: argparse.Namespace) -> int:
             doc = (examples.load(name).__doc__ or "").strip().splitlines()
             print(f"{name:20s} {doc[0] if doc else ''}")
         return 0
-    run = examples.load(args.name).run
+    name = args.name.replace("-", "_")  # big-regression names chainrule.examples.big_regression
+    extra = {k: v for k, v in (("rows", args.rows), ("client", args.client)) if v is not None}
+    if extra and name != "big_regression":
+        print(f"chainrule example: --rows and --client apply to big-regression, not {args.name}")
+        return 2
+    run = examples.load(name).run
     accepts = inspect.signature(run).parameters
-    options = {"quick": args.quick}
+    options = {"quick": args.quick, **extra}
     if "progress" in accepts or any(p.kind is p.VAR_KEYWORD for p in accepts.values()):
         options["progress"] = True
     if args.seed is not None:

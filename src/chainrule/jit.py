@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from chainrule.core.backends import is_foreign
 from chainrule.core.primitive import Tracer
 from chainrule.core.pytree import tree_flatten, tree_unflatten
 from chainrule.interpreters.staging import CapturedTracerError, abstractify, stage
@@ -117,6 +118,8 @@ def _leaf_sig(x: Any) -> Any:
         return float
     if t is np.ndarray:
         return (x.shape, x.dtype.str)
+    if is_foreign(x):  # Dask, CuPy: their own compiled function (no in-place writes)
+        return (t.__module__, t.__name__) + abstractify(x).key()
     return abstractify(x).key()
 
 
@@ -127,6 +130,8 @@ def _describe(sig: Any) -> str:
         return f"an array of shape {sig[0]} and dtype {np.dtype(sig[1])}"
     if isinstance(sig, tuple) and len(sig) == 3:
         return f"shape {sig[0]}, dtype {np.dtype(sig[1])}" + (" (float)" if sig[2] else "")
+    if isinstance(sig, tuple) and len(sig) == 5:
+        return f"a {sig[0]}.{sig[1]} of shape {sig[2]} and dtype {np.dtype(sig[3])}"
     return repr(sig)
 
 
@@ -254,10 +259,12 @@ class Jitted:
             prog = stage(self.f, args, static_kw, self.static_argnums)
         prog = _optimize(prog)
         name = getattr(self.f, "__name__", None)
+        flat = tuple(args) if leaves is None else tuple(leaves)
+        if any(is_foreign(x) for x in flat):
+            return compile_program(prog, name, reuse_buffers=False)
         if self.backend == "numba":
             from chainrule.ir.numba_codegen import compile_numba
 
-            flat = tuple(args) if leaves is None else tuple(leaves)
             if any(isinstance(x, Tracer) for x in flat):
                 # traced by an outer transformation: only the program is needed
                 return compile_program(prog, name)

@@ -12,6 +12,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from chainrule.core import backends
+from chainrule.core.backends import is_foreign
 from chainrule.core.primitive import Tracer, concrete, dtype_of, shape_of
 from chainrule.core.pytree import tree_flatten, tree_map, tree_unflatten
 from chainrule.interpreters.forward import JVPTrace, JVPTracer
@@ -180,6 +182,8 @@ def _materialize(ct, like):
             ct = ct.astype(dtype_of(like))  # and a complex input a complex one
         if not ct.flags.writeable:
             ct = ct.copy()
+        if type(like) is not np.ndarray and is_foreign(like):  # a Dask/CuPy input's own
+            return backends.like(ct, like)
         if ct.ndim == 0 and not isinstance(concrete(like), np.ndarray):
             return ct[()]
     elif type(ct) is complex and dtype_of(like).kind != "c":

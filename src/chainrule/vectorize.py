@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from chainrule.core.backends import is_foreign
 from chainrule.core.primitive import Tracer, shape_of
 from chainrule.core.pytree import tree_flatten, tree_unflatten
 from chainrule.interpreters.batching import BatchTrace, BatchTracer
@@ -108,7 +109,7 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_name: Any = None
                 if ax is None:
                     boxed.append(leaf)
                     continue
-                v = leaf if isinstance(leaf, Tracer) else np.asarray(leaf)
+                v = leaf if isinstance(leaf, Tracer) or is_foreign(leaf) else np.asarray(leaf)
                 if ax % len(shape_of(v)) != 0:
                     v = _ns.moveaxis(v, ax, 0)
                 boxed.append(BatchTracer(trace, v))

@@ -28,6 +28,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from chainrule.core.backends import is_foreign
+
 __all__ = [
     "ANS",
     "NO_RULE",
@@ -234,20 +236,27 @@ def concrete(x: Any) -> Any:
 def mask(condition: Any) -> Any:
     """A boolean mask computed from :func:`concrete` values: a NumPy array when the
     values are known, the staged mask itself while ``jit``/``make_ir`` records the
-    function (a ``where`` on it is then staged too)."""
-    return condition if isinstance(condition, Tracer) else np.asarray(condition, dtype=bool)
+    function (a ``where`` on it is then staged too), and a Dask or CuPy mask as it is."""
+    if isinstance(condition, Tracer) or is_foreign(condition):
+        return condition
+    return np.asarray(condition, dtype=bool)
 
 
 def anywhere(m: Any) -> bool:
     """Whether a mask from :func:`concrete` values has a True element; True for a staged
     mask, whose value is not known yet, so that rules record their general (``where``)
-    branch instead of the shortcut."""
-    return True if isinstance(m, Tracer) else bool(np.any(m))
+    branch instead of the shortcut, and for a Dask or CuPy mask (its values are not
+    computed, nor copied from the GPU, to take a shortcut)."""
+    if type(m) is np.ndarray:
+        return bool(m.any())
+    return True if isinstance(m, Tracer) or is_foreign(m) else bool(np.any(m))
 
 
 def everywhere(m: Any) -> bool:
-    """Whether every element of the mask is True; False for a staged mask."""
-    return False if isinstance(m, Tracer) else bool(np.all(m))
+    """Whether every element of the mask is True; False for a staged, Dask or CuPy mask."""
+    if type(m) is np.ndarray:
+        return bool(m.all())
+    return False if isinstance(m, Tracer) or is_foreign(m) else bool(np.all(m))
 
 
 def shape_of(x: Any) -> tuple:

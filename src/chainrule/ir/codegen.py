@@ -174,12 +174,15 @@ class _PyEmitter(Emitter):
         return lines
 
 
-def generate(prog: Program, name: str | None = None) -> tuple[str, dict]:
+def generate(prog: Program, name: str | None = None, reuse_buffers: bool = True
+             ) -> tuple[str, dict]:
     """Python source for ``prog`` and the namespace it needs.
 
     Args:
         prog: the program (optimise it first for readable code).
         name: the function's name (default: the program's, made an identifier).
+        reuse_buffers: compute results into dying intermediates (``out=``); False for
+            arrays that cannot be written in place (Dask, CuPy through NumPy's ufuncs).
 
     Returns:
         ``(source, namespace)``: ``exec(source, namespace)`` defines the function.
@@ -197,7 +200,8 @@ def generate(prog: Program, name: str | None = None) -> tuple[str, dict]:
             if isinstance(o, Var) and k < len(args) and id(o) not in out_hint:
                 out_hint[id(o)] = f"{args[k]}_bar"
     em.name_results(prog, names, out_hint)
-    em.inplace = {id(prog.eqns[n]): i for n, i in plan_inplace(prog).items()}
+    if reuse_buffers:
+        em.inplace = {id(prog.eqns[n]): i for n, i in plan_inplace(prog).items()}
 
     lines = [f"def {fname}({', '.join(args)}):", "    try:"]
     body: list[str] = []
@@ -279,12 +283,14 @@ class GeneratedFunction:
         return self.fn(*args)
 
 
-def compile_program(prog: Program, name: str | None = None) -> GeneratedFunction:
-    """Generate, register with linecache, and compile ``prog`` into a Python function."""
+def compile_program(prog: Program, name: str | None = None, reuse_buffers: bool = True
+                    ) -> GeneratedFunction:
+    """Generate, register with linecache, and compile ``prog`` into a Python function
+    (``reuse_buffers`` as for :func:`generate`)."""
 
     from chainrule.core.pytree import tree_unflatten
 
-    src, ns = generate(prog, name)
+    src, ns = generate(prog, name, reuse_buffers)
     fname = src[4:src.index("(")]
     filename = f"<chainrule-jit {fname} #{next(_counter)}>"
     linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)

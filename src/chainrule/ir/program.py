@@ -72,6 +72,8 @@ def aval_of(x: Any) -> AVal:
         return AVal((), np.int64)
     if isinstance(x, complex):
         return AVal((), np.complex128)
+    if type(x) is not np.ndarray and hasattr(x, "shape") and hasattr(x, "dtype"):
+        return AVal(tuple(x.shape), np.dtype(x.dtype))  # Dask, CuPy: not copied to NumPy
     a = np.asarray(x)
     return AVal(a.shape, a.dtype)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule.core import backends
 from chainrule.core.primitive import (
     ArgRules,
     Primitive,
@@ -45,6 +46,16 @@ def _staged_index_error(k) -> TypeError:
         "function without jit.")
 
 
+def _foreign_index_error(k) -> TypeError:
+    """The error for a Dask or CuPy array used as an index of a differentiated value."""
+    return TypeError(
+        f"x[idx] with idx a {type(k).__module__}.{type(k).__name__}: chainrule needs index "
+        "arrays as NumPy values (the positions they select decide the shape of the "
+        "derivative; a lazy mask's count is not known before it is computed). Use "
+        "chainrule.numpy.where(mask, x, 0.0) (then sum or mean) for a mask, or compute the "
+        "index to NumPy first.")
+
+
 class Index:
     """A normalised index: a tuple of ints, slices, None, Ellipsis and integer/bool arrays."""
 
@@ -73,6 +84,8 @@ class Index:
                     accumulates = True
             elif isinstance(k, np.integer):
                 k = int(k)
+            elif backends.is_foreign(k):
+                raise _foreign_index_error(k)
             norm.append(k)
         self.key = tuple(norm)
         self.accumulates = accumulates
@@ -133,6 +146,8 @@ def _complement(key: tuple, shape: tuple) -> list | None:
 def _scatter_impl(g, index: Index, shape: tuple, scale: float = 1.0):
     """zeros(shape) with [index] += g·scale (the scale applied while copying)."""
     dtype = np.result_type(dtype_of(g), np.float64) if dtype_of(g).kind in "iub" else dtype_of(g)
+    if type(g) is not np.ndarray and backends.is_foreign(g):  # Dask, CuPy: no in-place writes
+        return backends.scatter_add(g if scale == 1.0 else g * scale, index.key, shape, dtype)
     slabs = None if index.accumulates else _complement(index.key, shape)
     if slabs is None:
         out = np.zeros(shape, dtype=dtype)
@@ -163,7 +178,8 @@ def _scatter_into(acc, g, x, index: Index) -> None:
 
 getitem_p = Primitive(
     "getitem",
-    lambda x, index: x[index.key],
+    lambda x, index: x[index.key] if type(x) is np.ndarray or not backends.is_foreign(x)
+    else backends.gather(x, index.key),
     jvps=(lambda t, y, x, index: getitem_p(t, index=index),),
     vjps=(lambda g, y, x, index: scatter_add_p(g, index=index, shape=shape_of(x)),),
     linear=True,

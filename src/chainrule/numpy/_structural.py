@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule.core import backends
 from chainrule.core.primitive import Primitive, Reads, shape_of
 from chainrule.core.stretched import stretched, stretched_value
 
@@ -101,6 +102,10 @@ def expand_reduced(g, shape: tuple, axis, keepdims: bool):
 
 
 def _sum_vjp(g, ans, x, axis=None, keepdims=False):
+    if type(x) is not np.ndarray and backends.is_foreign(x) and backends.is_foreign(g):
+        if axis is not None and not keepdims:  # a Dask sum's adjoint, in x's chunks
+            g = reshape_p(g, shape=tuple(1 if i in axis else d for i, d in enumerate(x.shape)))
+        return backends.broadcast_chunked(g, x)
     return expand_reduced(g, shape_of(x), axis, keepdims)
 
 
@@ -116,7 +121,8 @@ sum_p = Primitive(
 
 reshape_p = Primitive(
     "reshape",
-    lambda x, shape: np.reshape(x, shape),
+    lambda x, shape: np.reshape(x, shape) if type(x) is np.ndarray or not backends.is_foreign(x)
+    else backends.reshape(x, shape),
     jvps=(lambda t, ans, x, shape: reshape_p(t, shape=shape),),
     vjps=(lambda g, ans, x, shape: reshape_p(g, shape=shape_of(x)),),
     linear=True,
