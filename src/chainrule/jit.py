@@ -70,6 +70,12 @@ def _resolve_statics(f: Callable, nums: tuple[int, ...], names: tuple[str, ...]
 _TRACEABLE = (float, int, complex, np.ndarray, np.generic, Tracer)
 
 
+def _traceable(leaf: Any) -> bool:
+    """A number, a NumPy array or scalar, a tracer, or another library's array (anything
+    with a shape and a dtype: Dask, CuPy)."""
+    return isinstance(leaf, _TRACEABLE) or (hasattr(leaf, "shape") and hasattr(leaf, "dtype"))
+
+
 def _untraceable(where: str, value: Any, fname: str, hint: str) -> TypeError:
     short = repr(value)
     short = short if len(short) < 50 else short[:47] + "..."
@@ -212,7 +218,7 @@ class Jitted:
             if i in self.static_argnums:
                 continue
             for leaf in tree_flatten(a)[0]:
-                if not isinstance(leaf, _TRACEABLE):
+                if not _traceable(leaf):
                     name = params[i] if i < len(params) else None
                     hint = f"jit({self.__name__}, static_argnums={i})" + (
                         f" or static_argnames={name!r}" if name else "")
@@ -220,7 +226,7 @@ class Jitted:
                     raise _untraceable(where, leaf, self.__name__, hint)
         for k, v in dyn_kw.items():
             for leaf in tree_flatten(v)[0]:
-                if not isinstance(leaf, _TRACEABLE):
+                if not _traceable(leaf):
                     raise _untraceable(f"keyword argument {k!r}", leaf, self.__name__,
                                        f"jit({self.__name__}, static_argnames={k!r})")
 
