@@ -78,8 +78,9 @@ def browser():
         why = _install_browser()
         paths = _browser_paths()
         if paths is None:
-            reason = (f"no headless Chromium and chromedriver ({why or 'apt-get installed '}"
-                      "nothing usable); apt-get install chromium chromium-driver to run these")
+            why = why or "apt-get installed nothing usable"
+            reason = (f"no headless Chromium and chromedriver ({why}); apt-get install "
+                      "chromium chromium-driver to run these")
             print(reason)
             pytest.skip(reason)
     options = webdriver.ChromeOptions()
