@@ -1,10 +1,9 @@
 """The ``chainrule`` command (through subprocess), the safe formula parser (with a
-hypothesis fuzz test), and the tour's HTML report (rendered by headless Chromium
-when it is installed)."""
+hypothesis fuzz test), and the tour's HTML report (its rendering in a real browser is
+tests/test_report_in_browser.py)."""
 
 import ast
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -144,15 +143,8 @@ def test_fuzz_parser_never_crashes_and_accepts_only_the_whitelist(text):
 
 # --- the tour and its report ------------------------------------------------------------
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
-def test_tour_writes_the_report_and_chromium_shows_it(tmp_path):
+def test_tour_writes_the_report(tmp_path):
+    """The report's content; tests/test_report_in_browser.py opens it in Chromium."""
     out = tmp_path / "out"
     r = cli("tour", "--out", str(out), "--quick", timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -163,33 +155,3 @@ def test_tour_writes_the_report_and_chromium_shows_it(tmp_path):
     assert "<svg" in page or "digraph" in page
     assert "Expression swell" in page and "-13.7240" in page and "3.0118" in page
 
-    browser = _chromium()
-    if browser is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium): the report was "
-                    "written and checked, but not rendered")
-    shot = tmp_path / "shot.png"
-    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-           "--window-size=1200,2600", f"--screenshot={shot}", (out / "index.html").as_uri()]
-    subprocess.run(cmd, capture_output=True, timeout=120, check=False)
-    assert shot.exists() and shot.read_bytes()[:4] == b"\x89PNG"
-    _check_screenshot(shot)
-
-
-def _check_screenshot(shot: Path) -> None:
-    """The screenshot is not blank: it shows the tables' shaded rows and a graph's nodes."""
-    try:
-        import matplotlib.image as mpimg
-    except ImportError:
-        assert shot.stat().st_size > 20_000  # a blank page PNG is a few kB
-        return
-    import numpy as onp
-
-    img = mpimg.imread(shot)[..., :3]
-    assert img.shape[0] >= 2000
-    # tangent rows are shaded #f3f8ff, adjoint rows #fff6ef, input nodes #e6f4e6
-    for rgb in ((0xf3, 0xf8, 0xff), (0xff, 0xf6, 0xef), (0xe6, 0xf4, 0xe6)):
-        target = onp.array(rgb) / 255
-        hits = onp.sum(onp.all(onp.abs(img - target) < 2 / 255, axis=-1))
-        assert hits > 500, (rgb, hits)

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from pathlib import Path
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10: the same parser, as pip vendors it
+    from pip._vendor import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 SKIP_DIRS = {".git", ".venv", "out", ".peers", ".pytest_cache", ".hypothesis", ".ruff_cache",

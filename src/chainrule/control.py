@@ -683,10 +683,13 @@ def _scan_length(xl: list, length: int | None) -> int | None:
 def cond(pred: Any, true_fn: Callable, false_fn: Callable, *operands: Any) -> Any:
     """``true_fn(*operands)`` if ``pred`` else ``false_fn(*operands)``.
 
-    A known predicate runs one branch. A predicate that ``jit`` traces stages both
-    branches into a ``cond`` equation; the generated code is an ``if`` and the
-    untaken branch never runs. Differentiable in both modes (w.r.t. the operands and
-    values the branches close over; the predicate is piecewise constant).
+    A known predicate runs one branch (after tracing both on abstract values, so a
+    plain call rejects branches of different structures, shapes or dtypes as ``jit``
+    does, with the same message; a branch that only runs on concrete values is just
+    run). A predicate that ``jit`` traces stages both branches into a ``cond``
+    equation; the generated code is an ``if`` and the untaken branch never runs.
+    Differentiable in both modes (w.r.t. the operands and values the branches close
+    over; the predicate is piecewise constant).
 
     Args:
         pred: a boolean scalar (possibly traced).

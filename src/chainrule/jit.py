@@ -19,13 +19,14 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from chainrule.core.backends import is_foreign
-from chainrule.core.primitive import Tracer
+from chainrule.core.primitive import PRIMITIVES, Tracer
 from chainrule.core.pytree import tree_flatten, tree_unflatten
 from chainrule.interpreters.staging import CapturedTracerError, abstractify, stage
 from chainrule.ir.codegen import GeneratedFunction, compile_program
 from chainrule.ir.evaluate import eval_flat
 from chainrule.ir.passes import optimize as _optimize
 from chainrule.ir.program import Program
+from chainrule.ir.standalone import standalone_source
 
 __all__ = ["make_ir", "jit", "source", "Jitted"]
 
@@ -68,6 +69,12 @@ def _resolve_statics(f: Callable, nums: tuple[int, ...], names: tuple[str, ...]
 
 
 _TRACEABLE = (float, int, complex, np.ndarray, np.generic, Tracer)
+
+
+def _traceable(leaf: Any) -> bool:
+    """A number, a NumPy array or scalar, a tracer, or another library's array (anything
+    with a shape and a dtype: Dask, CuPy)."""
+    return isinstance(leaf, _TRACEABLE) or (hasattr(leaf, "shape") and hasattr(leaf, "dtype"))
 
 
 def _untraceable(where: str, value: Any, fname: str, hint: str) -> TypeError:
@@ -216,7 +223,7 @@ class Jitted:
             if i in self.static_argnums:
                 continue
             for leaf in tree_flatten(a)[0]:
-                if not isinstance(leaf, _TRACEABLE):
+                if not _traceable(leaf):
                     name = params[i] if i < len(params) else None
                     hint = f"jit({self.__name__}, static_argnums={i})" + (
                         f" or static_argnames={name!r}" if name else "")
@@ -224,7 +231,7 @@ class Jitted:
                     raise _untraceable(where, leaf, self.__name__, hint)
         for k, v in dyn_kw.items():
             for leaf in tree_flatten(v)[0]:
-                if not isinstance(leaf, _TRACEABLE):
+                if not _traceable(leaf):
                     raise _untraceable(f"keyword argument {k!r}", leaf, self.__name__,
                                        f"jit({self.__name__}, static_argnames={k!r})")
 
@@ -399,11 +406,32 @@ def source(f: Callable, *args: Any, static_argnums: int | Sequence[int] = (),
         *args: example arguments (their shapes and dtypes select the program).
 
     Returns:
-        The generated source, readable and runnable with ``import math, numpy as np``.
+        The generated code as a module that runs as printed: its imports, its constants
+        written out (arrays element by element), then the function, which takes the
+        arguments' leaves (``exec`` it and call the function to get the same numbers;
+        where ``math`` raises on a domain error the jitted function falls back to
+        NumPy's inf/nan, the printed one raises).
+
+    Raises:
+        ValueError: the program holds a constant that cannot be written as Python (a
+            function defined inside another function, e.g. a ``custom_vjp`` rule).
 
     Example:
         >>> import chainrule as cr, chainrule.numpy as np
-        >>> print(cr.source(cr.grad(lambda x: x * x), 3.0).splitlines()[0])
+        >>> print(cr.source(cr.grad(lambda x: np.sin(x) * x), 3.0))
+        import math
+        import numpy as np
+        <BLANKLINE>
+        <BLANKLINE>
         def grad_of__lambda__wrt_0(x):
+            # forward pass
+            v1 = math.sin(x)
+            # adjoint of v1 = sin(x)
+            v2 = math.cos(x)
+            v3 = x * v2
+            x_bar = v1 + v3
+            return x_bar
+        <BLANKLINE>
     """
-    return jit(f, static_argnums, static_argnames=static_argnames).lower(*args, **kwargs).source
+    entry = jit(f, static_argnums, static_argnames=static_argnames).lower(*args, **kwargs)
+    return standalone_source(entry.source, entry.fn.__globals__, PRIMITIVES)

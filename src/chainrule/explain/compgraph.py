@@ -11,6 +11,7 @@ variable one layer right of its latest argument).
 from __future__ import annotations
 
 import io
+import itertools
 import shutil
 import subprocess
 import warnings
@@ -141,50 +142,133 @@ class ComputationalGraph:
                 f"which provides the 'dot' program) or Matplotlib (pip install "
                 f"chainrule[plot]); neither is installed. The DOT text is always available: "
                 f"g.dot, or g.save('g.dot')") from err
-        pos = self.layout()
-        layers = max((n.layer for n in self.nodes), default=0) + 1
-        height = max((sum(1 for n in self.nodes if n.layer == k) for k in range(layers)),
-                     default=1)
-        fig, ax = plt.subplots(figsize=(2.6 * layers + 1, 1.5 * height + 1))
+        place = self._placement()
+        fig = plt.figure(figsize=place.size)
+        ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
         colors = {"input": "#e6f4e6", "output": "#fbeee6", "op": "#eef3fb"}
         boxes = {}
         for n in self.nodes:
-            x, y = pos[n.key]
+            x, y = place.centre[n.key]
             boxes[n.key] = ax.text(x, y, "\n".join(self._label(n)), ha="center", va="center",
-                                   fontsize=8, zorder=3,
+                                   fontsize=_NODE_PT, zorder=3,
                                    bbox={"boxstyle": "round", "fc": colors[n.role], "ec": "#333"})
         for e in self.edges:
-            (x0, y0), (x1, y1) = pos[e.src], pos[e.dst]
-            ax.annotate("", xy=(0.0, 0.5), xycoords=boxes[e.dst], xytext=(1.0, 0.5),
-                        textcoords=boxes[e.src],
+            ax.annotate("", xy=place.arrow_end, xycoords=boxes[e.dst],
+                        xytext=place.arrow_start, textcoords=boxes[e.src],
                         arrowprops={"arrowstyle": "->", "color": "#555", "shrinkA": 4,
                                     "shrinkB": 4})
-            frac = 0.5 / max(x1 - x0, 1.0)  # in the first gap after the source: no overlap
-            ax.text(x0 + frac * (x1 - x0), y0 + frac * (y1 - y0) + 0.06, self._edge_label(e),
-                    fontsize=7,
-                    ha="center", va="bottom", color="#333", zorder=4,
+        for e, (x, y) in zip(self.edges, place.edge_labels, strict=True):
+            ax.text(x, y, self._edge_label(e), fontsize=_EDGE_PT, ha="center", va="center",
+                    color="#333", zorder=4,
                     bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
-                          "alpha": 0.8})
-        ax.set_xlim(-0.7, layers - 0.3)
-        ax.set_ylim(-height / 2 - 0.2, height / 2 + 0.2)
+                          "alpha": 0.85})
+        (x0, x1), (y0, y1) = place.limits
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
         ax.axis("off")
         if self.title:
-            ax.set_title(self.title)
+            ax.text((x0 + x1) / 2, y1 - 0.15, self.title, ha="center", va="top", fontsize=11)
         buf = io.BytesIO()
         fig.savefig(buf, format=fmt, bbox_inches="tight")
         plt.close(fig)
         return buf.getvalue()
 
     def layout(self) -> dict[str, tuple[float, float]]:
-        """Positions for the Matplotlib drawing: x = layer, y spread within the layer."""
-        pos = {}
-        by_layer: dict[int, list[Node]] = {}
+        """Positions in layer units: ``(layer, offset within the layer)``.
+
+        A node's layer is one past its latest argument's; an input sits in the layer
+        before its first use (so a weight used late does not cross the whole drawing).
+        Within a layer, nodes are ordered by the mean position of their neighbours in
+        the layers before and after (the barycentre heuristic), which keeps edges from
+        crossing where it can.
+        """
+        layer = self._layers()
+        by_layer: dict[int, list[str]] = {}
         for n in self.nodes:
-            by_layer.setdefault(n.layer, []).append(n)
-        for layer, ns in by_layer.items():
-            for k, n in enumerate(ns):
-                pos[n.key] = (float(layer), (len(ns) - 1) / 2 - k)
-        return pos
+            by_layer.setdefault(layer[n.key], []).append(n.key)
+        parents: dict[str, list[str]] = {n.key: [] for n in self.nodes}
+        children: dict[str, list[str]] = {n.key: [] for n in self.nodes}
+        for e in self.edges:
+            parents[e.dst].append(e.src)
+            children[e.src].append(e.dst)
+        offset: dict[str, float] = {}
+
+        def place(keys: list[str]) -> None:
+            for k, key in enumerate(keys):
+                offset[key] = (len(keys) - 1) / 2 - k
+
+        for keys in by_layer.values():
+            place(keys)
+        order = sorted(by_layer)
+        for sweep in (order[1:], order[-2::-1], order[1:]):
+            for lay in sweep:
+                def centre(key: str) -> float:
+                    near = [offset[p] for p in parents[key] + children[key]]
+                    return -sum(near) / len(near) if near else -offset[key]
+                by_layer[lay].sort(key=centre)
+                place(by_layer[lay])
+        return {key: (float(layer[key]), offset[key]) for key in offset}
+
+    def _layers(self) -> dict[str, int]:
+        layer = {n.key: n.layer for n in self.nodes}
+        first_use: dict[str, int] = {}
+        for e in self.edges:
+            first_use[e.src] = min(first_use.get(e.src, 10 ** 9), layer[e.dst])
+        for n in self.nodes:
+            if n.role == "input" and n.key in first_use:
+                layer[n.key] = max(first_use[n.key] - 1, 0)
+        return layer
+
+    def _placement(self) -> "_Placement":
+        """Where everything goes in the Matplotlib drawing, in inches.
+
+        Layers run left to right, as the lecture draws them, while that fits the width of
+        a page (about 12 inches); a longer graph runs top to bottom instead, so its text
+        stays legible when the picture is shown at a screen's width. Each edge label goes
+        in the first gap after its source, at the first of a few points along the edge
+        where it overlaps no node and no other label.
+        """
+        pos = self.layout()
+        layers = int(max((lay for lay, _ in pos.values()), default=0)) + 1
+        boxes = {n.key: _text_size(self._label(n), _NODE_PT, pad=0.12) for n in self.nodes}
+        wide = max((w for w, _ in boxes.values()), default=1.0)
+        left_to_right = _LAYER_STEP_LR * layers <= _PAGE_WIDTH
+        if left_to_right:
+            step, spread = _LAYER_STEP_LR, 1.5
+            centre = {k: (lay * step, off * spread) for k, (lay, off) in pos.items()}
+            arrow = ((1.0, 0.5), (0.0, 0.5))
+        else:
+            step, spread = 1.5, max(wide + 0.6, 1.9)
+            centre = {k: (off * -spread, -lay * step) for k, (lay, off) in pos.items()}
+            arrow = ((0.5, 0.0), (0.5, 1.0))
+        taken = [_box(centre[k], boxes[k]) for k in centre]
+        labels = []
+        for e in self.edges:
+            (xa, ya), (xb, yb) = centre[e.src], centre[e.dst]
+            gap = 1.0 / max(abs(pos[e.dst][0] - pos[e.src][0]), 1.0)
+            size = _text_size([self._edge_label(e)], _EDGE_PT, pad=0.04)
+            best = None
+            for t, side in itertools.product((0.5, 0.35, 0.65, 0.25, 0.75, 0.15, 0.85),
+                                             (1.0, -1.0)):
+                x, y = xa + gap * t * (xb - xa), ya + gap * t * (yb - ya)
+                if left_to_right:  # above the edge, else below it
+                    y += side * (size[1] / 2 + 0.03)
+                else:  # beside the edge, on the side it leans to first
+                    x += side * (1.0 if xb >= xa else -1.0) * (size[0] / 2 + 0.06)
+                box = _box((x, y), size)
+                clash = sum(_overlap_area(box, other) for other in taken)
+                if best is None or clash < best[3]:
+                    best = (x, y, box, clash)
+                if clash == 0.0:
+                    break
+            labels.append(best[:2])
+            taken.append(best[2])
+        xs = [b[0] for b in taken] + [b[2] for b in taken]
+        ys = [b[1] for b in taken] + [b[3] for b in taken]
+        top = 0.45 if self.title else 0.15
+        limits = ((min(xs) - 0.15, max(xs) + 0.15), (min(ys) - 0.15, max(ys) + top))
+        size = (limits[0][1] - limits[0][0], limits[1][1] - limits[1][0])
+        return _Placement(centre, labels, limits, size, *arrow)
 
     def render(self, fmt: str = "svg") -> bytes:
         """The picture as bytes (``"svg"``, ``"png"``, ``"pdf"``): Graphviz, else Matplotlib."""
@@ -221,6 +305,41 @@ class ComputationalGraph:
     def __repr__(self) -> str:
         return (f"<ComputationalGraph: {len(self.nodes)} nodes, {len(self.edges)} edges, "
                 f"show={self.show!r}>")
+
+
+#: font sizes (points) of node and edge labels, the layer step (inches) left to right,
+#: and the widest left-to-right drawing before layers run top to bottom
+_NODE_PT, _EDGE_PT, _LAYER_STEP_LR, _PAGE_WIDTH = 8, 7, 2.6, 13.5
+
+
+@dataclass
+class _Placement:
+    """A drawing's geometry in inches: node centres, edge-label centres, axis limits,
+    figure size, and where arrows leave and enter a box (its own fractions)."""
+
+    centre: dict
+    edge_labels: list
+    limits: tuple
+    size: tuple
+    arrow_start: tuple
+    arrow_end: tuple
+
+
+def _text_size(lines: list[str], points: float, pad: float) -> tuple[float, float]:
+    """An estimate of a text's box in inches (DejaVu Sans: about 0.6 em per character)."""
+    em = points / 72.0
+    width = max((len(line) for line in lines), default=1) * 0.6 * em + 2 * pad
+    return width, len(lines) * 1.25 * em + 2 * pad
+
+
+def _box(centre: tuple[float, float], size: tuple[float, float]) -> tuple:
+    (x, y), (w, h) = centre, size
+    return (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+
+
+def _overlap_area(a: tuple, b: tuple) -> float:
+    return max(min(a[2], b[2]) - max(a[0], b[0]), 0.0) * max(min(a[3], b[3]) - max(a[1], b[1]),
+                                                               0.0)
 
 
 def _op_text(e: Any, names: _Namer) -> str:

@@ -91,8 +91,13 @@ def to_text(s: str) -> str:
     return _TOKEN.sub(lambda m: _text_name(*m.groups()), s)
 
 
+# variables in a serif italic, as in the lecture: a monospace oblique font (the trace
+# tables' cells) draws the combining dot of v̇ beside the v instead of over it
+_ITALIC = ' style="font-family:serif"'
+
+
 def to_html(s: str) -> str:
-    """HTML: ``v̇<sub>1</sub>``, operators escaped."""
+    """HTML: ``v̇<sub>1</sub>`` (the variable in serif italic), operators escaped."""
     parts = []
     pos = 0
     for m in _TOKEN.finditer(s):
@@ -100,7 +105,7 @@ def to_html(s: str) -> str:
         mod, base, idx = m.groups()
         mark = {"": "", "d": _DOT, "b": _BAR}[mod]
         sub = f"<sub>{html.escape(idx)}</sub>" if idx else ""
-        parts.append(f"<i>{html.escape(base[0])}{mark}{html.escape(base[1:])}</i>{sub}")
+        parts.append(f"<i{_ITALIC}>{html.escape(base[0])}{mark}{html.escape(base[1:])}</i>{sub}")
         pos = m.end()
     parts.append(html.escape(s[pos:]).replace("*", "&middot;"))
     return "".join(parts)

@@ -213,11 +213,7 @@ def generate(prog: Program, name: str | None = None, reuse_buffers: bool = True
         if okey != last_origin:
             if origin:
                 kind, fwd = origin
-                try:
-                    text = format_eqn(fwd, names)
-                except KeyError:
-                    text = f"{fwd.prim.name}(...) (simplified away)"
-                body.append(f"# {kind} of {' '.join(text.split())}")
+                body.append(f"# {kind} of {_origin_text(fwd, names)}")
             elif last_origin != 0 or not body:
                 body.append("# forward pass" if nums is not None or last_origin != 0
                             else "# evaluation trace")
@@ -232,6 +228,25 @@ def generate(prog: Program, name: str | None = None, reuse_buffers: bool = True
     lines += ["    except (ArithmeticError, ValueError):",
               f"        return _fallback({', '.join(args)})"]
     return "\n".join(lines) + "\n", em.ns
+
+
+def _origin_text(fwd, names: dict) -> str:
+    """The equation a block of lines comes from (``v2 = v1 * x``), its variables named as
+    in the generated code; one computed elsewhere (in the program that was
+    differentiated) is written ``…``, and a result with no name here is left out."""
+    known = _Named(names)
+    try:
+        text = " ".join(format_eqn(fwd, known).split())
+    except KeyError:
+        return f"{fwd.prim.name}(…) (simplified away)"
+    return re.sub(r"^…(, …)* = ", "", text)
+
+
+class _Named(dict):
+    """``names`` where a missing variable reads ``…``."""
+
+    def get(self, key, default=None):
+        return super().get(key, "…")
 
 
 #: arrays at least this large are deleted after their last use in generated code
