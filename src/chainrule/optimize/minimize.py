@@ -55,7 +55,7 @@ METHODS: dict[str, tuple[Callable, str, int]] = {
 _ALIASES = {
     "lbfgs": "l-bfgs-b", "l-bfgs": "l-bfgs-b", "lbfgsb": "l-bfgs-b",
     "newtoncg": "newton-cg", "truncated-newton": "newton-cg",
-    "trust-ncg": "trust-ncg", "trustncg": "trust-ncg", "trust-region-cg": "trust-ncg",
+    "trustncg": "trust-ncg", "trust-region-cg": "trust-ncg",
     "trustkrylov": "trust-krylov", "trustexact": "trust-exact",
     "gradient-descent": "gd", "steepest-descent": "gd", "heavy-ball": "momentum",
     "nag": "nesterov", "conjugate-gradient": "cg", "coordinate-descent": "coordinate",
