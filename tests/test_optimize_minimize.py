@@ -180,6 +180,17 @@ def test_progress_prints_the_stopping_message(capsys):
     assert "bfgs: gtol" in err
 
 
+def test_progress_without_tqdm_prints_a_line_every_10_iterations(capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)   # import fails: plain lines
+    r = minimize(rosen, onp.array([-1.2, 1.0]), method="bfgs", progress=True)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == r.nit // 10 + 1
+    assert lines[0].startswith("bfgs iter     10  f = ") and "|g| = " in lines[0]
+    assert lines[-1].startswith("bfgs: gtol")
+
+
 def test_history_records_step_radius_and_time():
     r = minimize(rosen, onp.array([-1.2, 1.0]), method="trust-exact")
     h = r.history.as_arrays()

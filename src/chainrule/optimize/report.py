@@ -24,7 +24,7 @@ import numpy as onp
 
 import chainrule as cr
 import chainrule.numpy as np
-from chainrule.optimize.minimize import METHODS, minimize
+from chainrule.optimize.methods import METHODS, minimize
 from chainrule.optimize.optimizers import apply_updates, sgd
 from chainrule.optimize.result import OptimizeResult
 

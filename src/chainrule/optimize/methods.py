@@ -7,7 +7,7 @@
 >>> r.success, np.round(r.x, 8).tolist(), r.nit <= 25
 (True, [1.0, 1.0], True)
 >>> minimize(rosen, np.array([-1.2, 1.0]), method="BFGS").message
-'gtol: |g|_inf = ... <= gtol = 1.0e-05'
+'gtol: |g|_inf = 4.241e-07 <= gtol = 1.0e-05'
 """
 
 from __future__ import annotations
