@@ -230,6 +230,28 @@ def test_user_supplied_derivatives_are_used():
     onp.testing.assert_allclose(r.x, X_STAR, atol=1e-5)
 
 
+def test_compiled_and_eager_derivatives_agree():
+    """The jit-compiled programs (the fast path) against the eager transformations."""
+    from chainrule.optimize.objective import Objective
+
+    fast, plain = Objective(rosen, onp.zeros(6)), Objective(rosen, onp.zeros(6), jit=False)
+    rng = onp.random.default_rng(1)
+    for _ in range(5):
+        x, v = rng.normal(size=6), rng.normal(size=6)
+        for a, b in ((fast.value_and_grad(x)[1], plain.value_and_grad(x)[1]),
+                     (fast.hessp(x, v), plain.hessp(x, v)), (fast.hess(x), plain.hess(x)),
+                     (fast.partial(x, 2), plain.partial(x, 2)), (fast.fun(x), plain.fun(x))):
+            onp.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["bfgs", "newton", "trust-krylov"])
+def test_compiled_and_eager_runs_reach_the_same_minimiser(method):
+    fast = minimize(rosen, onp.array([-1.2, 1.0]), method=method)
+    plain = minimize(rosen, onp.array([-1.2, 1.0]), method=method, options={"jit": False})
+    assert fast.success and plain.success and abs(fast.nit - plain.nit) <= 2
+    onp.testing.assert_allclose(fast.x, plain.x, atol=1e-5)
+
+
 def test_value_dependent_python_branch_runs_eagerly():
     def f(x):
         if x[0] > 0.0:                      # not stageable by jit: minimize falls back

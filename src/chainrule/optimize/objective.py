@@ -119,7 +119,6 @@ class Programs:
         def flat_fun(x, *a):
             return user()(unravel(x), *a)
 
-        self.flat_fun = flat_fun
         self.f = compiled(flat_fun, jit)
         self.vg = compiled(cr.value_and_grad(flat_fun), jit)
         self.g = compiled(cr.grad(flat_fun), jit)
