@@ -168,7 +168,7 @@ def _add_optimize(sub) -> None:
 def _optimize(args: argparse.Namespace) -> int:
     from chainrule.optimize import METHODS, minimize
     from chainrule.optimize.mgh import PROBLEMS
-    from chainrule.optimize.minimize import method_name
+    from chainrule.optimize.methods import method_name
     from chainrule.optimize.report import (ROSENBROCK_OPTIONS, lecture_least_squares,
                                            plot_loss, plot_rosenbrock, rosenbrock_runs, table)
 
