@@ -108,6 +108,12 @@ def test_pytree_parameters_keep_their_structure(method):
     assert float(r.x["b"]) == pytest.approx(flat.x[4], abs=1e-6)
 
 
+def test_a_list_of_numbers_is_a_vector_as_in_scipy():
+    r = minimize(rosen, [-1.2, 1], method="newton")
+    assert isinstance(r.x, onp.ndarray) and r.x.shape == (2,)
+    onp.testing.assert_allclose(r.x, [1.0, 1.0])
+
+
 def test_bounds_by_projection_match_scipy():
     from scipy.optimize import minimize as scipy_minimize
 

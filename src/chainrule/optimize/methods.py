@@ -95,7 +95,8 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str = "bfgs", jac
     Args:
         fun: ``fun(x, *args) -> scalar``, written against :mod:`chainrule.numpy`.
         x0: the starting point: an array or a pytree of arrays (e.g. network parameters);
-            ``result.x`` has the same structure.
+            ``result.x`` has the same structure. A flat list of numbers is a vector, as
+            in SciPy.
         args: extra arguments for ``fun`` (and ``jac``, ``hess``, ``hessp``).
         method: ``gd``, ``momentum``, ``nesterov``, ``adam``, ``cg``, ``coordinate``,
             ``bfgs``, ``l-bfgs-b`` (alias ``lbfgs``), ``newton``, ``newton-cg``,
