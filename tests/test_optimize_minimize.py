@@ -108,6 +108,12 @@ def test_pytree_parameters_keep_their_structure(method):
     assert float(r.x["b"]) == pytest.approx(flat.x[4], abs=1e-6)
 
 
+def test_a_list_of_numbers_is_a_vector_as_in_scipy():
+    r = minimize(rosen, [-1.2, 1], method="newton")
+    assert isinstance(r.x, onp.ndarray) and r.x.shape == (2,)
+    onp.testing.assert_allclose(r.x, [1.0, 1.0])
+
+
 def test_bounds_by_projection_match_scipy():
     from scipy.optimize import minimize as scipy_minimize
 
@@ -180,6 +186,17 @@ def test_progress_prints_the_stopping_message(capsys):
     assert "bfgs: gtol" in err
 
 
+def test_progress_without_tqdm_prints_a_line_every_10_iterations(capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)   # import fails: plain lines
+    r = minimize(rosen, onp.array([-1.2, 1.0]), method="bfgs", progress=True)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == r.nit // 10 + 1
+    assert lines[0].startswith("bfgs iter     10  f = ") and "|g| = " in lines[0]
+    assert lines[-1].startswith("bfgs: gtol")
+
+
 def test_history_records_step_radius_and_time():
     r = minimize(rosen, onp.array([-1.2, 1.0]), method="trust-exact")
     h = r.history.as_arrays()
@@ -217,6 +234,28 @@ def test_user_supplied_derivatives_are_used():
     onp.testing.assert_allclose(r.x, X_STAR, atol=1e-5)
     r = minimize(lambda x: (quadratic(x), A @ x - B), onp.zeros(N), method="cg", jac=True)
     onp.testing.assert_allclose(r.x, X_STAR, atol=1e-5)
+
+
+def test_compiled_and_eager_derivatives_agree():
+    """The jit-compiled programs (the fast path) against the eager transformations."""
+    from chainrule.optimize.objective import Objective
+
+    fast, plain = Objective(rosen, onp.zeros(6)), Objective(rosen, onp.zeros(6), jit=False)
+    rng = onp.random.default_rng(1)
+    for _ in range(5):
+        x, v = rng.normal(size=6), rng.normal(size=6)
+        for a, b in ((fast.value_and_grad(x)[1], plain.value_and_grad(x)[1]),
+                     (fast.hessp(x, v), plain.hessp(x, v)), (fast.hess(x), plain.hess(x)),
+                     (fast.partial(x, 2), plain.partial(x, 2)), (fast.fun(x), plain.fun(x))):
+            onp.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["bfgs", "newton", "trust-krylov"])
+def test_compiled_and_eager_runs_reach_the_same_minimiser(method):
+    fast = minimize(rosen, onp.array([-1.2, 1.0]), method=method)
+    plain = minimize(rosen, onp.array([-1.2, 1.0]), method=method, options={"jit": False})
+    assert fast.success and plain.success and abs(fast.nit - plain.nit) <= 2
+    onp.testing.assert_allclose(fast.x, plain.x, atol=1e-5)
 
 
 def test_value_dependent_python_branch_runs_eagerly():

@@ -221,6 +221,8 @@ def section_learning(ctx: TourContext) -> Section:
     from chainrule.examples import tour_section
 
     return tour_section(ctx)
+
+
 def section_matrix_calculus(ctx: TourContext) -> Section:
     """Closed-form gradients and Hessians of the lecture's matrix examples, derived."""
     try:
@@ -231,12 +233,20 @@ def section_matrix_calculus(ctx: TourContext) -> Section:
     return Section(*lecture_report(quick=ctx.quick))
 
 
+def section_optimize(ctx: TourContext) -> Section:
+    """Every optimiser on Rosenbrock (paths, convergence) and GD on the lecture's least squares."""
+    from chainrule.optimize.report import tour_section
+
+    return Section(*tour_section(ctx.out, ctx.quick))
+
+
 #: the tour's sections, in order; later capabilities append theirs
 SECTIONS: list[Callable[[TourContext], Section]] = [
     section_griewank,
     section_lecture_000,
     section_more_examples,
     section_expression_swell,
+    section_optimize,
     section_learning,
     section_matrix_calculus,
 ]

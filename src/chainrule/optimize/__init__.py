@@ -11,8 +11,8 @@
   learning-rate schedules.
 """
 
-from chainrule.optimize.least_squares import least_squares
-from chainrule.optimize.minimize import METHODS, minimize
+from chainrule.optimize.least_squares_solvers import least_squares
+from chainrule.optimize.methods import METHODS, minimize
 from chainrule.optimize.optimizers import (
     GradientTransformation,
     adam,

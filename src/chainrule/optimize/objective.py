@@ -36,6 +36,9 @@ class Flattener:
     """
 
     def __init__(self, x0: Any, who: str, name: str = "x0") -> None:
+        if isinstance(x0, (list, tuple)) and x0 and all(
+                isinstance(v, (int, float, onp.number)) and not isinstance(v, bool) for v in x0):
+            x0 = onp.asarray(x0, dtype=float)  # SciPy's convention: a list of numbers is a vector
         leaves, self.tree = tree_flatten(x0)
         if not leaves:
             raise ValueError(f"{who}: {name} has no arrays in it; pass the starting point as "
@@ -119,7 +122,6 @@ class Programs:
         def flat_fun(x, *a):
             return user()(unravel(x), *a)
 
-        self.flat_fun = flat_fun
         self.f = compiled(flat_fun, jit)
         self.vg = compiled(cr.value_and_grad(flat_fun), jit)
         self.g = compiled(cr.grad(flat_fun), jit)

@@ -7,7 +7,7 @@
 >>> r.success, np.round(r.x, 8).tolist(), r.nit <= 25
 (True, [1.0, 1.0], True)
 >>> minimize(rosen, np.array([-1.2, 1.0]), method="BFGS").message
-'gtol: |g|_inf = ... <= gtol = 1.0e-05'
+'gtol: |g|_inf = 4.241e-07 <= gtol = 1.0e-05'
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ METHODS: dict[str, tuple[Callable, str, int]] = {
 _ALIASES = {
     "lbfgs": "l-bfgs-b", "l-bfgs": "l-bfgs-b", "lbfgsb": "l-bfgs-b",
     "newtoncg": "newton-cg", "truncated-newton": "newton-cg",
-    "trust-ncg": "trust-ncg", "trustncg": "trust-ncg", "trust-region-cg": "trust-ncg",
+    "trustncg": "trust-ncg", "trust-region-cg": "trust-ncg",
     "trustkrylov": "trust-krylov", "trustexact": "trust-exact",
     "gradient-descent": "gd", "steepest-descent": "gd", "heavy-ball": "momentum",
     "nag": "nesterov", "conjugate-gradient": "cg", "coordinate-descent": "coordinate",
@@ -95,7 +95,8 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str = "bfgs", jac
     Args:
         fun: ``fun(x, *args) -> scalar``, written against :mod:`chainrule.numpy`.
         x0: the starting point: an array or a pytree of arrays (e.g. network parameters);
-            ``result.x`` has the same structure.
+            ``result.x`` has the same structure. A flat list of numbers is a vector, as
+            in SciPy.
         args: extra arguments for ``fun`` (and ``jac``, ``hess``, ``hessp``).
         method: ``gd``, ``momentum``, ``nesterov``, ``adam``, ``cg``, ``coordinate``,
             ``bfgs``, ``l-bfgs-b`` (alias ``lbfgs``), ``newton``, ``newton-cg``,
