@@ -59,37 +59,41 @@ class JVPTrace(Trace):
         primals = list(args)
         tangents = []
         lower = False
+        floats = True  # Python floats: no NumPy warnings to silence
         for i, a in enumerate(args):
             if isinstance(a, Tracer):
                 if a._trace is self:
                     v = primals[i] = a._value
                     tangents.append((i, a.tangent))
+                    floats = floats and type(a.tangent) is float
                     if isinstance(v, Tracer):
                         lower = True
                 else:
                     lower = True
         ans = prim(*primals, **params) if lower else prim.impl(*primals, **params)
+        if floats or QUIET.get():
+            out = self._tangent(prim, tangents, ans, primals, params)
+        else:  # partials at a masked branch's invalid points: no NumPy warnings
+            with quiet():
+                out = self._tangent(prim, tangents, ans, primals, params)
+        if out is None:
+            return ans
+        return JVPTracer(self, ans, out)
+
+    @staticmethod
+    def _tangent(prim: Primitive, tangents: list, ans, primals: list, params: dict):
+        """Σ over the arguments with a tangent of their JVP rules (None: all zero)."""
         out = None
         rules = prim.jvps
         for i, t in tangents:
             rule = rules[i]
-            if rule is None:
-                continue
+            if rule is None or type(t) is float and t == 0.0:
+                continue  # a plain zero tangent contributes exactly 0 (even times ∞)
             if rule is NO_RULE:
                 raise missing_rule(prim, i, "JVP (forward-mode)")
-            if type(t) is float:
-                if t == 0.0:
-                    continue  # a plain zero tangent contributes exactly 0 (even times ∞)
-                c = rule(t, ans, *primals, **params)
-            elif QUIET.get():
-                c = rule(t, ans, *primals, **params)
-            else:
-                with quiet():
-                    c = rule(t, ans, *primals, **params)
+            c = rule(t, ans, *primals, **params)
             out = c if out is None else out + c
-        if out is None:
-            return ans
-        return JVPTracer(self, ans, out)
+        return out
 
 
 def missing_rule(prim: Primitive, argnum: int, kind: str) -> NotImplementedError:
