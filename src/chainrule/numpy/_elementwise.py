@@ -99,7 +99,12 @@ def unary(name: str, impl, scale, doc: str, reads: str, guarded: bool = True,
     ``staged``: the guard is recorded in staged programs too (for f' infinite at a
     point where f is finite, √x at 0).
     """
-    rule = scale if not guarded else (lambda c, y, x: zero_safe(c, scale(c, y, x), staged))
+    if not guarded:
+        rule = scale
+    else:
+        def rule(c, y, x):
+            r = scale(c, y, x)
+            return r if type(r) is float and r == r else zero_safe(c, r, staged)
     return Primitive(name, impl, jvps=(rule,), vjps=(rule,), doc=doc, reads=_READS[reads])
 
 
@@ -383,8 +388,11 @@ divide = _bin(
     "div", _scalar_safe(operator.truediv, np.true_divide),
     lambda t, y, a, b: zero_safe(t, divide(t, b)),
     lambda t, y, a, b: zero_safe(t, -t * divide(y, b)),
-    lambda g, y, a, b: _ub(zero_safe(g, divide(g, b)), a),
-    lambda g, y, a, b: _ub(zero_safe(g, -g * divide(y, b)), b),
+    lambda g, y, a, b: (r if (r := g / b) == r else zero_safe(g, r))
+    if type(g) is float and type(b) is float and b else _ub(zero_safe(g, divide(g, b)), a),
+    lambda g, y, a, b: (r if (r := -g * (y / b)) == r else zero_safe(g, r))
+    if type(g) is float and type(b) is float and type(y) is float and b
+    else _ub(zero_safe(g, -g * divide(y, b)), b),
     "y = a/b; ā = ȳ/b, b̄ = -ȳ·y/b",
     ((1,), (1, ANS)),
     scaled=(lambda g, s, y, a, b: _scaled_times_number(g, s, a, 1.0 / k)
