@@ -10,6 +10,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.numpy as np
+import chainrule.scipy.special as cs
 from chainrule import numeric
 from op_specs import SPECS, sample
 
@@ -98,8 +99,6 @@ def test_helical_valley_hessian():
 
 @pytest.mark.parametrize("mode", ["rev", "fwd"])
 def test_xlogy_and_xlog1py_derivative_in_x_at_zero(mode):
-    import chainrule.scipy.special as cs
-
     d = (lambda f, x: cr.grad(f)(x)) if mode == "rev" else (
         lambda f, x: cr.jvp(f, (x,), (1.0,))[1])
     assert d(lambda x: cs.xlogy(x, 2.5), 0.0) == pytest.approx(onp.log(2.5), rel=1e-15)
@@ -153,6 +152,8 @@ EDGE_PROBES = {
     "logaddexp2_xx_at_-inf": (lambda x: np.logaddexp2(x, x), -onp.inf, 1.0),
     "sqrt_of_square_at_0": (lambda x: np.sqrt(x**2), 0.0, 0.0),
     "sqrt_of_product_at_0": (lambda x: np.sqrt(x * x), 0.0, 0.0),
+    "where_gammaln_at_0": (lambda x: np.where(x > 0, cs.gammaln(x), 0.0), 0.0, 0.0),
+    "where_erfinv_at_1": (lambda x: np.where(abs(x) < 1, cs.erfinv(x), 0.0), 1.0, 0.0),
 }
 
 

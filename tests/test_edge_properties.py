@@ -53,6 +53,8 @@ UNARY = {
     "where_exp": lambda u: np.where(u < 30, np.exp(u), 0.0),
     "where_xlogx": lambda u: np.where(u > 0, u * np.log(u), 0.0),
     "xlogy": lambda u: cs.xlogy(u, u * u + 1.0),
+    "erf": cs.erf,
+    "where_gammaln": lambda u: np.where(u > 0, cs.gammaln(u), u),
     "logaddexp_self": lambda u: np.logaddexp(u, u),
 }
 BINARY = {
