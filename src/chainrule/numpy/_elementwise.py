@@ -174,8 +174,11 @@ def zero_safe(c, r, staged: bool = False):
     >>> zero_safe(0.0, 0.0 * float("inf")), zero_safe(2.0, 3.0)
     (0.0, 3.0)
     """
-    if type(r) is float:
-        return r if r == r or c != 0 else 0.0
+    if type(c) is float:
+        if c != 0 and c - c == 0:  # a finite non-zero number: nothing to replace
+            return r
+        if type(r) is float:
+            return r if r == r else 0.0
     if isinstance(r, Tracer) or isinstance(c, Tracer):
         rc, cc = concrete(r), concrete(c)
         if isinstance(rc, Tracer) or isinstance(cc, Tracer):  # vmapped, or staged by jit
