@@ -396,3 +396,24 @@ def test_eig_gradients_against_finite_differences(matrix):
         else t.ravel()
     fwd = cr.jvp(f, (a,), (t,))[1]
     assert fwd == pytest.approx(float(fd @ tflat), rel=1e-6, abs=1e-6)
+
+
+def test_quiet_agrees_with_errstate_and_restores_the_state():
+    """The fast error-state switch sets what np.errstate would and puts back exactly what
+    was there, the user's own settings included (nested, and after a change)."""
+    from chainrule.interpreters import quiet
+
+    with onp.errstate(under="raise", divide="warn"):
+        before = onp.geterr()
+        token = quiet.enter()
+        inside = onp.geterr()
+        assert quiet.enter() is None  # already quiet: nothing to undo
+        quiet.leave(token)
+        assert onp.geterr() == before
+        with quiet.plain_quiet():
+            assert onp.geterr() == inside
+    with onp.errstate(over="raise"):  # a new user state: a new quiet version of it
+        token = quiet.enter()
+        assert onp.geterr()["over"] == "ignore" and onp.geterr()["invalid"] == "ignore"
+        quiet.leave(token)
+        assert onp.geterr()["over"] == "raise"

@@ -10,38 +10,12 @@ and, when no argument has a tangent, the result is the plain primal value.
 
 from __future__ import annotations
 
-import contextvars
 from typing import Any
 
-import numpy as np
-
 from chainrule.core.primitive import NO_RULE, Primitive, Trace, Tracer
+from chainrule.interpreters import quiet
 
-__all__ = ["JVPTrace", "JVPTracer", "missing_rule", "quiet", "QUIET"]
-
-#: True while derivative rules run with NumPy's floating-point warnings off
-QUIET: contextvars.ContextVar[bool] = contextvars.ContextVar("chainrule_quiet", default=False)
-
-
-class quiet:
-    """Context manager: NumPy's divide/invalid/overflow warnings off while derivative
-    rules run. Rules evaluate partials where a masked branch is infinite or NaN (log
-    at 0 under ``where(x > 0, log(x), 0)``, √x at 0) and ``zero_safe`` keeps their
-    results finite, so those warnings would only alarm; the user's own function keeps
-    NumPy's warnings."""
-
-    __slots__ = ("state", "token")
-
-    def __enter__(self) -> "quiet":
-        self.state = np.errstate(divide="ignore", invalid="ignore", over="ignore")
-        self.state.__enter__()
-        self.token = QUIET.set(True)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        QUIET.reset(self.token)
-        self.state.__exit__(*exc)
-
+__all__ = ["JVPTrace", "JVPTracer", "missing_rule"]
 
 class JVPTracer(Tracer):
     __slots__ = ("tangent",)
@@ -71,11 +45,14 @@ class JVPTrace(Trace):
                 else:
                     lower = True
         ans = prim(*primals, **params) if lower else prim.impl(*primals, **params)
-        if floats or QUIET.get():
+        if floats:  # Python floats: no NumPy warnings
             out = self._tangent(prim, tangents, ans, primals, params)
         else:  # partials at a masked branch's invalid points: no NumPy warnings
-            with quiet():
+            token = quiet.enter()
+            try:
                 out = self._tangent(prim, tangents, ans, primals, params)
+            finally:
+                quiet.leave(token)
         if out is None:
             return ans
         return JVPTracer(self, ans, out)

@@ -113,17 +113,30 @@ def _extreme(c):
     return np.logical_or(np.equal(c, 0), np.isinf(c))
 
 
+def _has_nan(r) -> bool:
+    """Does the NumPy value ``r`` hold a NaN? (Σ|r|² is NaN exactly then: one call on
+    small arrays, where a mask and a reduction cost twice as much.) False for values
+    that are not floating-point numbers (SymPy expressions traced by the bridge)."""
+    if type(r) is float:
+        return r != r
+    dtype = getattr(r, "dtype", None)
+    if dtype is None or dtype.kind not in "fc":
+        return False
+    if r.size <= 256:
+        return math.isnan(abs(np.vdot(r, r)))
+    return bool(np.isnan(r).any())
+
+
 def _zero_safe_impl(c, r):
     """``r``, with 0 wherever ``r`` is NaN and ``c`` is 0 or infinite (NumPy values), of
     the shape of ``c`` and ``r`` broadcast together (``r``'s own, inside a rule)."""
     if type(r) is float and type(c) is float:
         return r if r == r or c != 0 and c - c == 0 else 0.0
-    bad = np.isnan(r)
-    if bad.any():
-        return np.where(np.logical_and(bad, _extreme(c)), 0, r)
-    shape = np.shape(r)
-    if np.shape(c) != shape and np.broadcast_shapes(np.shape(c), shape) != shape:
-        return np.array(np.broadcast_to(r, np.broadcast_shapes(np.shape(c), shape)))
+    if _has_nan(r):
+        return np.where(np.logical_and(np.isnan(r), _extreme(c)), 0, r)
+    c_shape, shape = getattr(c, "shape", ()), getattr(r, "shape", ())
+    if c_shape and c_shape != shape and np.broadcast_shapes(c_shape, shape) != shape:
+        return np.array(np.broadcast_to(r, np.broadcast_shapes(c_shape, shape)))
     return r
 
 
@@ -144,13 +157,14 @@ zero_safe_p = Primitive(
 )
 
 
-def _recording(x) -> bool:
-    """Is ``x`` (or a value under it) a variable of a program ``jit``/``make_ir`` records?"""
+def _plain_value(x):
+    """The NumPy value under every level of tracing (batched, under ``vmap``), or None
+    for a variable of a program that ``jit``/``make_ir`` is recording (no value yet)."""
     while isinstance(x, Tracer):
         if x._program_var:
-            return True
+            return None
         x = x._value
-    return False
+    return x
 
 
 def zero_safe(c, r, staged: bool = False):
@@ -164,7 +178,7 @@ def zero_safe(c, r, staged: bool = False):
     reverse mode) contributes 0 too, as forward mode finds (there the zero comes
     first). Only NaN entries are replaced, never a finite value: a traced ``c`` that
     happens to be 0 keeps its own derivative (a Hessian needs it). On traced values
-    the mask comes from the plain values and nothing is recorded where it is empty.
+    the primitive is recorded only where the plain value of ``r`` holds a NaN.
     Staged values (``jit``, ``make_ir``) have no values yet: the primitive is recorded
     only when ``staged`` is True (rules whose partial is infinite where the function
     is finite: √x, ∛x, x^b with b < 1 at 0), so that compiled derivative code stays
@@ -179,13 +193,13 @@ def zero_safe(c, r, staged: bool = False):
             return r
         if type(r) is float:
             return r if r == r else 0.0
-    if isinstance(r, Tracer) or isinstance(c, Tracer):
-        rc, cc = concrete(r), concrete(c)
-        if isinstance(rc, Tracer) or isinstance(cc, Tracer):  # vmapped, or staged by jit
-            return zero_safe_p(c, r) if staged or not (_recording(r) or _recording(c)) else r
-        if not np.any(np.logical_and(np.isnan(rc), _extreme(cc))):
-            return r
-        return zero_safe_p(c, r)
+    if isinstance(r, Tracer):
+        value = _plain_value(r)
+        if value is None:  # staged by jit/make_ir: no value yet
+            return zero_safe_p(c, r) if staged else r
+        return zero_safe_p(c, r) if _has_nan(value) else r
+    if isinstance(c, Tracer):  # r does not depend on it: nothing to guard
+        return r
     return _zero_safe_impl(c, r)
 
 
