@@ -29,8 +29,8 @@ import chainrule as cr
 import chainrule.numpy as np
 import chainrule.scipy.special as cs
 
-#: the budget: examples per test (about 10 s on a quiet machine); the seed is fixed
-EXAMPLES = 300
+#: the budget: examples per test (about 5 s of CPU for the file); the seed is fixed
+EXAMPLES = 500
 
 UNARY = {
     "sin": np.sin,

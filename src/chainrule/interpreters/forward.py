@@ -17,6 +17,7 @@ from chainrule.interpreters import quiet
 
 __all__ = ["JVPTrace", "JVPTracer", "missing_rule"]
 
+
 class JVPTracer(Tracer):
     __slots__ = ("tangent",)
 

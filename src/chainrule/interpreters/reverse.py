@@ -33,9 +33,8 @@ from chainrule.core.primitive import (
     Tracer,
     params_key,
 )
-from chainrule.interpreters import elision
+from chainrule.interpreters import elision, quiet
 from chainrule.interpreters.forward import missing_rule
-from chainrule.interpreters import quiet
 
 __all__ = [
     "ReverseTrace", "VJPTracer", "ShapeStub", "backward", "binary_operator",
@@ -322,6 +321,11 @@ def backward(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
     ``state[k]`` says what may be done to ``cts[k]``: overwritten (``_OWNED``, an
     array this sweep made), only read (``_SHARED``), or copied before it is returned
     (``_FOREIGN``: a residual, or a view of one, that a scaled rule passed on).
+
+    A Python-float adjoint that is exactly 0 is not propagated (its contributions are
+    exactly 0, even through an infinite partial); rules guard their own NumPy values
+    (``zero_safe``), with NumPy's floating-point warnings off from the first NumPy
+    adjoint on (:mod:`chainrule.interpreters.quiet`).
     """
     n = len(tape)
     cts: list = [None] * n
