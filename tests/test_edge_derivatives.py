@@ -334,8 +334,10 @@ def test_float32_stays_float32_to_second_order(name, shapes):
         nums = tuple(range(len(args)))
         g = cr.grad(h, argnums=nums)
         first = g(*args)
+        tangent = cr.jvp(h, args, tuple(onp.ones_like(a) for a in args))[1]
         fwd_rev = cr.jvp(g, args, tuple(onp.ones_like(a) for a in args))[1]
         rev_rev = cr.grad(lambda *xs: sum(np.sum(gi) for gi in g(*xs)), argnums=nums)(*args)
+    assert onp.result_type(tangent) == onp.float32, f"{name}: tangent {onp.result_type(tangent)}"
     for label, out in (("gradient", first), ("fwd-over-rev", fwd_rev),
                        ("rev-over-rev", rev_rev)):
         for a, d in zip(args, out):
