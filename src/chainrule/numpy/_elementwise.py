@@ -4,7 +4,9 @@ Unary ``y = f(x)`` has one rule ``scale(c, y, x) = c · f'(x)`` used for both
 modes (elementwise, so the Jacobian is diagonal and J = Jᵀ). Binary ops
 broadcast: a JVP contribution is stretched to the output's shape and a VJP
 cotangent is summed back to the argument's shape (:func:`unbroadcast`).
-Every rule is written with chainrule primitives, so it differentiates again.
+Every rule is written with chainrule primitives, so it differentiates again, and
+passes its product c·∂f through :func:`zero_safe`, so that an exactly zero (co)tangent
+contributes exactly 0 where ∂f is infinite or NaN (a masked branch's invalid points).
 
 Complex numbers follow JAX's convention (the one place it is written down):
 
