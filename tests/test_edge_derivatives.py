@@ -10,6 +10,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.numpy as np
+import chainrule.scipy.special as cs
 from chainrule import numeric
 from op_specs import SPECS, sample
 
@@ -98,8 +99,6 @@ def test_helical_valley_hessian():
 
 @pytest.mark.parametrize("mode", ["rev", "fwd"])
 def test_xlogy_and_xlog1py_derivative_in_x_at_zero(mode):
-    import chainrule.scipy.special as cs
-
     d = (lambda f, x: cr.grad(f)(x)) if mode == "rev" else (
         lambda f, x: cr.jvp(f, (x,), (1.0,))[1])
     assert d(lambda x: cs.xlogy(x, 2.5), 0.0) == pytest.approx(onp.log(2.5), rel=1e-15)
@@ -153,6 +152,8 @@ EDGE_PROBES = {
     "logaddexp2_xx_at_-inf": (lambda x: np.logaddexp2(x, x), -onp.inf, 1.0),
     "sqrt_of_square_at_0": (lambda x: np.sqrt(x**2), 0.0, 0.0),
     "sqrt_of_product_at_0": (lambda x: np.sqrt(x * x), 0.0, 0.0),
+    "where_gammaln_at_0": (lambda x: np.where(x > 0, cs.gammaln(x), 0.0), 0.0, 0.0),
+    "where_erfinv_at_1": (lambda x: np.where(abs(x) < 1, cs.erfinv(x), 0.0), 1.0, 0.0),
 }
 
 
@@ -333,8 +334,10 @@ def test_float32_stays_float32_to_second_order(name, shapes):
         nums = tuple(range(len(args)))
         g = cr.grad(h, argnums=nums)
         first = g(*args)
+        tangent = cr.jvp(h, args, tuple(onp.ones_like(a) for a in args))[1]
         fwd_rev = cr.jvp(g, args, tuple(onp.ones_like(a) for a in args))[1]
         rev_rev = cr.grad(lambda *xs: sum(np.sum(gi) for gi in g(*xs)), argnums=nums)(*args)
+    assert onp.result_type(tangent) == onp.float32, f"{name}: tangent {onp.result_type(tangent)}"
     for label, out in (("gradient", first), ("fwd-over-rev", fwd_rev),
                        ("rev-over-rev", rev_rev)):
         for a, d in zip(args, out):
@@ -395,3 +398,24 @@ def test_eig_gradients_against_finite_differences(matrix):
         else t.ravel()
     fwd = cr.jvp(f, (a,), (t,))[1]
     assert fwd == pytest.approx(float(fd @ tflat), rel=1e-6, abs=1e-6)
+
+
+def test_quiet_agrees_with_errstate_and_restores_the_state():
+    """The fast error-state switch sets what np.errstate would and puts back exactly what
+    was there, the user's own settings included (nested, and after a change)."""
+    from chainrule.interpreters import quiet
+
+    with onp.errstate(under="raise", divide="warn"):
+        before = onp.geterr()
+        token = quiet.enter()
+        inside = onp.geterr()
+        assert quiet.enter() is None  # already quiet: nothing to undo
+        quiet.leave(token)
+        assert onp.geterr() == before
+        with quiet.plain_quiet():
+            assert onp.geterr() == inside
+    with onp.errstate(over="raise"):  # a new user state: a new quiet version of it
+        token = quiet.enter()
+        assert onp.geterr()["over"] == "ignore" and onp.geterr()["invalid"] == "ignore"
+        quiet.leave(token)
+        assert onp.geterr()["over"] == "raise"

@@ -28,8 +28,8 @@ def test_bad_argnums():
 
 def test_numpy_function_without_rule_is_named():
     x = onp.ones((2, 2))
-    with pytest.raises(TypeError, match=r"numpy\.linalg\.eig.*no derivative rule"):
-        cr.grad(lambda x: onp.sum(onp.linalg.eig(x)[0]))(x)
+    with pytest.raises(TypeError, match=r"numpy\.linalg\.cond.*no derivative rule"):
+        cr.grad(lambda x: onp.linalg.cond(x))(x)
     with pytest.raises(TypeError, match=r"chainrule\.numpy\.unwrap"):
         cr.grad(lambda x: np.sum(np.unwrap(x)))(onp.ones(3))
     with pytest.raises(TypeError, match=r"numpy\.frexp was applied.*no derivative rule"):

@@ -10,37 +10,12 @@ and, when no argument has a tangent, the result is the plain primal value.
 
 from __future__ import annotations
 
-import contextvars
 from typing import Any
 
-import numpy as np
-
 from chainrule.core.primitive import NO_RULE, Primitive, Trace, Tracer
+from chainrule.interpreters import quiet
 
-__all__ = ["JVPTrace", "JVPTracer", "missing_rule", "quiet", "QUIET"]
-
-#: True while derivative rules run with NumPy's floating-point warnings off
-QUIET: contextvars.ContextVar[bool] = contextvars.ContextVar("chainrule_quiet", default=False)
-
-
-class quiet:
-    """Context manager: NumPy's divide/invalid/overflow warnings off while derivative
-    rules run. Rules evaluate partials where a masked branch is infinite or NaN (log
-    at 0 under ``where(x > 0, log(x), 0)``, √x at 0) and ``zero_safe`` keeps their
-    results finite, so those warnings would only alarm; the user's own function keeps
-    NumPy's warnings."""
-
-    __slots__ = ("state", "token")
-
-    def __enter__(self) -> "quiet":
-        self.state = np.errstate(divide="ignore", invalid="ignore", over="ignore")
-        self.state.__enter__()
-        self.token = QUIET.set(True)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        QUIET.reset(self.token)
-        self.state.__exit__(*exc)
+__all__ = ["JVPTrace", "JVPTracer", "missing_rule"]
 
 
 class JVPTracer(Tracer):
@@ -59,37 +34,44 @@ class JVPTrace(Trace):
         primals = list(args)
         tangents = []
         lower = False
+        floats = True  # Python floats: no NumPy warnings to silence
         for i, a in enumerate(args):
             if isinstance(a, Tracer):
                 if a._trace is self:
                     v = primals[i] = a._value
                     tangents.append((i, a.tangent))
+                    floats = floats and type(a.tangent) is float
                     if isinstance(v, Tracer):
                         lower = True
                 else:
                     lower = True
         ans = prim(*primals, **params) if lower else prim.impl(*primals, **params)
+        if floats:  # Python floats: no NumPy warnings
+            out = self._tangent(prim, tangents, ans, primals, params)
+        else:  # partials at a masked branch's invalid points: no NumPy warnings
+            token = quiet.enter()
+            try:
+                out = self._tangent(prim, tangents, ans, primals, params)
+            finally:
+                quiet.leave(token)
+        if out is None:
+            return ans
+        return JVPTracer(self, ans, out)
+
+    @staticmethod
+    def _tangent(prim: Primitive, tangents: list, ans, primals: list, params: dict):
+        """Σ over the arguments with a tangent of their JVP rules (None: all zero)."""
         out = None
         rules = prim.jvps
         for i, t in tangents:
             rule = rules[i]
-            if rule is None:
-                continue
+            if rule is None or type(t) is float and t == 0.0:
+                continue  # a plain zero tangent contributes exactly 0 (even times ∞)
             if rule is NO_RULE:
                 raise missing_rule(prim, i, "JVP (forward-mode)")
-            if type(t) is float:
-                if t == 0.0:
-                    continue  # a plain zero tangent contributes exactly 0 (even times ∞)
-                c = rule(t, ans, *primals, **params)
-            elif QUIET.get():
-                c = rule(t, ans, *primals, **params)
-            else:
-                with quiet():
-                    c = rule(t, ans, *primals, **params)
+            c = rule(t, ans, *primals, **params)
             out = c if out is None else out + c
-        if out is None:
-            return ans
-        return JVPTracer(self, ans, out)
+        return out
 
 
 def missing_rule(prim: Primitive, argnum: int, kind: str) -> NotImplementedError:

@@ -34,8 +34,8 @@ from chainrule.core.primitive import (
     Tracer,
     params_key,
 )
-from chainrule.interpreters import elision
-from chainrule.interpreters.forward import QUIET, missing_rule, quiet
+from chainrule.interpreters import elision, quiet
+from chainrule.interpreters.forward import missing_rule
 
 __all__ = [
     "ReverseTrace", "VJPTracer", "ShapeStub", "backward", "binary_operator",
@@ -322,6 +322,11 @@ def backward(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
     ``state[k]`` says what may be done to ``cts[k]``: overwritten (``_OWNED``, an
     array this sweep made), only read (``_SHARED``), or copied before it is returned
     (``_FOREIGN``: a residual, or a view of one, that a scaled rule passed on).
+
+    A Python-float adjoint that is exactly 0 is not propagated (its contributions are
+    exactly 0, even through an infinite partial); rules guard their own NumPy values
+    (``zero_safe``), with NumPy's floating-point warnings off from the first NumPy
+    adjoint on (:mod:`chainrule.interpreters.quiet`).
     """
     n = len(tape)
     cts: list = [None] * n
@@ -329,7 +334,7 @@ def backward(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
     state = bytearray(n)
     for k, ct in seeds.items():
         cts[k] = ct
-    quiet = None  # NumPy's floating-point warnings, off once the sweep meets NumPy values
+    token = _LOUD  # NumPy's floating-point warnings: off once the sweep meets NumPy values
     try:
         for k in range(n - 1, n_inputs - 1, -1):
             g = cts[k]
@@ -338,8 +343,8 @@ def backward(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
             cts[k] = None
             prim, args, ans, params, parents = tape[k]
             if type(g) is _ndarray:
-                if quiet is None:
-                    quiet = _quiet()
+                if token is _LOUD:
+                    token = quiet.enter()
                 s = scale[k]
                 if s != 1.0 and not prim.scales_cotangents:
                     g, s = _applied(g, s, state[k] == _OWNED and len(parents) == 1), 1.0
@@ -351,8 +356,8 @@ def backward(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
             if type(g) is float:
                 if g == 0.0:
                     continue  # a plain zero contributes exactly 0 (also times ∞ or NaN)
-            elif quiet is None:
-                quiet = _quiet()
+            elif token is _LOUD:
+                token = quiet.enter()
             rules = prim.vjps
             for argnum, p in parents:
                 rule = rules[argnum]
@@ -367,8 +372,8 @@ def backward(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
                 else:
                     _accumulate(cts, scale, state, p, c, 1.0, _SHARED)
     finally:
-        if quiet is not None:
-            quiet.__exit__(None, None, None)
+        if token is not _LOUD:
+            quiet.leave(token)
     out = cts[:n_inputs]
     for i, c in enumerate(out):
         if scale[i] != 1.0:
@@ -381,19 +386,7 @@ def backward(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
 _SHARED, _OWNED, _FOREIGN = 0, 1, 2
 
 
-def _quiet():
-    """:class:`chainrule.interpreters.forward.quiet`, entered (unless it already is)."""
-    return quiet().__enter__() if not QUIET.get() else _NOT_NEEDED
-
-
-class _NotNeeded:
-    __slots__ = ()
-
-    def __exit__(self, *exc) -> None:
-        pass
-
-
-_NOT_NEEDED = _NotNeeded()
+_LOUD = object()  # backward(): warnings not turned off (yet)
 _fresh = elision.fresh
 
 

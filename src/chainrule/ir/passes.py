@@ -77,6 +77,11 @@ def _identity(e: Eqn) -> Any:
     elif name in ("pow",):
         if _is_const(ins[1], 1.0):
             cand = ins[0]
+    elif name == "zero_safe":  # replaces NaNs only where its (co)tangent is 0 or ∞
+        c = ins[0]
+        if isinstance(c, Lit) and type(c.value) in (int, float) and c.value != 0 \
+                and np.isfinite(c.value):
+            cand = ins[1]
     if cand is not None and _same_type(cand, out):
         return cand
     return None

@@ -4,7 +4,9 @@ Unary ``y = f(x)`` has one rule ``scale(c, y, x) = c · f'(x)`` used for both
 modes (elementwise, so the Jacobian is diagonal and J = Jᵀ). Binary ops
 broadcast: a JVP contribution is stretched to the output's shape and a VJP
 cotangent is summed back to the argument's shape (:func:`unbroadcast`).
-Every rule is written with chainrule primitives, so it differentiates again.
+Every rule is written with chainrule primitives, so it differentiates again, and
+passes its product c·∂f through :func:`zero_safe`, so that an exactly zero (co)tangent
+contributes exactly 0 where ∂f is infinite or NaN (a masked branch's invalid points).
 
 Complex numbers follow JAX's convention (the one place it is written down):
 
@@ -99,7 +101,12 @@ def unary(name: str, impl, scale, doc: str, reads: str, guarded: bool = True,
     ``staged``: the guard is recorded in staged programs too (for f' infinite at a
     point where f is finite, √x at 0).
     """
-    rule = scale if not guarded else (lambda c, y, x: zero_safe(c, scale(c, y, x), staged))
+    if not guarded:
+        rule = scale
+    else:
+        def rule(c, y, x):
+            r = scale(c, y, x)
+            return r if type(r) is float and r == r else zero_safe(c, r, staged)
     return Primitive(name, impl, jvps=(rule,), vjps=(rule,), doc=doc, reads=_READS[reads])
 
 
@@ -108,17 +115,30 @@ def _extreme(c):
     return np.logical_or(np.equal(c, 0), np.isinf(c))
 
 
+def _has_nan(r) -> bool:
+    """Does the NumPy value ``r`` hold a NaN? (Σ|r|² is NaN exactly then: one call on
+    small arrays, where a mask and a reduction cost twice as much.) False for values
+    that are not floating-point numbers (SymPy expressions traced by the bridge)."""
+    if type(r) is float:
+        return r != r
+    dtype = getattr(r, "dtype", None)
+    if dtype is None or dtype.kind not in "fc":
+        return False
+    if r.size <= 256:
+        return math.isnan(abs(np.vdot(r, r)))
+    return bool(np.isnan(r).any())
+
+
 def _zero_safe_impl(c, r):
     """``r``, with 0 wherever ``r`` is NaN and ``c`` is 0 or infinite (NumPy values), of
     the shape of ``c`` and ``r`` broadcast together (``r``'s own, inside a rule)."""
     if type(r) is float and type(c) is float:
         return r if r == r or c != 0 and c - c == 0 else 0.0
-    bad = np.isnan(r)
-    if bad.any():
-        return np.where(np.logical_and(bad, _extreme(c)), 0, r)
-    shape = np.shape(r)
-    if np.shape(c) != shape and np.broadcast_shapes(np.shape(c), shape) != shape:
-        return np.array(np.broadcast_to(r, np.broadcast_shapes(np.shape(c), shape)))
+    if _has_nan(r):
+        return np.where(np.logical_and(np.isnan(r), _extreme(c)), 0, r)
+    c_shape, shape = getattr(c, "shape", ()), getattr(r, "shape", ())
+    if c_shape and c_shape != shape and np.broadcast_shapes(c_shape, shape) != shape:
+        return np.array(np.broadcast_to(r, np.broadcast_shapes(c_shape, shape)))
     return r
 
 
@@ -139,13 +159,14 @@ zero_safe_p = Primitive(
 )
 
 
-def _recording(x) -> bool:
-    """Is ``x`` (or a value under it) a variable of a program ``jit``/``make_ir`` records?"""
+def _plain_value(x):
+    """The NumPy value under every level of tracing (batched, under ``vmap``), or None
+    for a variable of a program that ``jit``/``make_ir`` is recording (no value yet)."""
     while isinstance(x, Tracer):
         if x._program_var:
-            return True
+            return None
         x = x._value
-    return False
+    return x
 
 
 def zero_safe(c, r, staged: bool = False):
@@ -159,7 +180,7 @@ def zero_safe(c, r, staged: bool = False):
     reverse mode) contributes 0 too, as forward mode finds (there the zero comes
     first). Only NaN entries are replaced, never a finite value: a traced ``c`` that
     happens to be 0 keeps its own derivative (a Hessian needs it). On traced values
-    the mask comes from the plain values and nothing is recorded where it is empty.
+    the primitive is recorded only where the plain value of ``r`` holds a NaN.
     Staged values (``jit``, ``make_ir``) have no values yet: the primitive is recorded
     only when ``staged`` is True (rules whose partial is infinite where the function
     is finite: √x, ∛x, x^b with b < 1 at 0), so that compiled derivative code stays
@@ -169,15 +190,18 @@ def zero_safe(c, r, staged: bool = False):
     >>> zero_safe(0.0, 0.0 * float("inf")), zero_safe(2.0, 3.0)
     (0.0, 3.0)
     """
-    if type(r) is float:
-        return r if r == r or c != 0 else 0.0
-    if isinstance(r, Tracer) or isinstance(c, Tracer):
-        rc, cc = concrete(r), concrete(c)
-        if isinstance(rc, Tracer) or isinstance(cc, Tracer):  # vmapped, or staged by jit
-            return zero_safe_p(c, r) if staged or not (_recording(r) or _recording(c)) else r
-        if not np.any(np.logical_and(np.isnan(rc), _extreme(cc))):
+    if type(c) is float:
+        if c != 0 and c - c == 0:  # a finite non-zero number: nothing to replace
             return r
-        return zero_safe_p(c, r)
+        if type(r) is float:
+            return r if r == r else 0.0
+    if isinstance(r, Tracer):
+        value = _plain_value(r)
+        if value is None:  # staged by jit/make_ir: no value yet
+            return zero_safe_p(c, r) if staged else r
+        return zero_safe_p(c, r) if _has_nan(value) else r
+    if isinstance(c, Tracer):  # r does not depend on it: nothing to guard
+        return r
     return _zero_safe_impl(c, r)
 
 
@@ -383,8 +407,11 @@ divide = _bin(
     "div", _scalar_safe(operator.truediv, np.true_divide),
     lambda t, y, a, b: zero_safe(t, divide(t, b)),
     lambda t, y, a, b: zero_safe(t, -t * divide(y, b)),
-    lambda g, y, a, b: _ub(zero_safe(g, divide(g, b)), a),
-    lambda g, y, a, b: _ub(zero_safe(g, -g * divide(y, b)), b),
+    lambda g, y, a, b: (r if (r := g / b) == r else zero_safe(g, r))
+    if type(g) is float and type(b) is float and b else _ub(zero_safe(g, divide(g, b)), a),
+    lambda g, y, a, b: (r if (r := -g * (y / b)) == r else zero_safe(g, r))
+    if type(g) is float and type(b) is float and type(y) is float and b
+    else _ub(zero_safe(g, -g * divide(y, b)), b),
     "y = a/b; ā = ȳ/b, b̄ = -ȳ·y/b",
     ((1,), (1, ANS)),
     scaled=(lambda g, s, y, a, b: _scaled_times_number(g, s, a, 1.0 / k)

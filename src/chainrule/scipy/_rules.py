@@ -6,7 +6,7 @@ the cotangent summed back to each argument's shape)."""
 from __future__ import annotations
 
 from chainrule.core.primitive import Primitive, Reads
-from chainrule.numpy._elementwise import _ub
+from chainrule.numpy._elementwise import _ub, zero_safe
 from chainrule.numpy._structural import broadcast_like
 
 try:  # pragma: no cover - depends on the environment
@@ -40,10 +40,10 @@ def _elementwise_rules(partial, position: int):
     """JVP and VJP rules of argument ``position`` of an elementwise primitive whose
     partial derivative there is ``partial(ans, *args)``."""
     def jvp(t, ans, *args):
-        return broadcast_like(t * partial(ans, *args), ans)
+        return broadcast_like(zero_safe(t, t * partial(ans, *args)), ans)
 
     def vjp(g, ans, *args):
-        return _ub(g * partial(ans, *args), args[position])
+        return _ub(zero_safe(g, g * partial(ans, *args)), args[position])
     return jvp, vjp
 
 

@@ -81,28 +81,32 @@ def _polygamma_np(n, x):
     return (acc + s)[()]
 
 
+def _slope_rules(slope):
+    """``(jvps, vjps)`` of y = f(x) with f'(x) = ``slope(y, x, **params)``: the
+    (co)tangent times the slope, 0 where it is 0 (also where the slope is not finite)."""
+    def rule(c, y, x, **params):
+        return ew.zero_safe(c, c * slope(y, x, **params))
+    return (rule,), (rule,)
+
+
 def _impl(name, fallback):
     return getattr(_sp, name) if _sp is not None else fallback
 
 
 erf_p = Primitive("erf", _impl("erf", _erf_np),
-                  jvps=(lambda t, y, x: t * (2 / _SQRT_PI) * ew.exp(-x * x),),
-                  vjps=(lambda g, y, x: g * (2 / _SQRT_PI) * ew.exp(-x * x),),
+                  *_slope_rules(lambda y, x: (2 / _SQRT_PI) * ew.exp(-x * x)),
                   reads=Reads((0,)), doc="y = erf x; y' = 2/√π·e^{-x²}")
 erfc_p = Primitive("erfc", _impl("erfc", _erfc_np),
-                   jvps=(lambda t, y, x: t * (-2 / _SQRT_PI) * ew.exp(-x * x),),
-                   vjps=(lambda g, y, x: g * (-2 / _SQRT_PI) * ew.exp(-x * x),),
+                   *_slope_rules(lambda y, x: (-2 / _SQRT_PI) * ew.exp(-x * x)),
                    reads=Reads((0,)), doc="y = erfc x; y' = -2/√π·e^{-x²}")
 polygamma_p = Primitive(
     "polygamma",
     lambda x, n: _same_precision(
         _sp.polygamma(n, x) if _sp is not None else _polygamma_np(n, x), x),
-    jvps=(lambda t, y, x, n: t * polygamma_p(x, n=n + 1),),
-    vjps=(lambda g, y, x, n: g * polygamma_p(x, n=n + 1),),
+    *_slope_rules(lambda y, x, n: polygamma_p(x, n=n + 1)),
     reads=Reads((0,)), doc="y = ψ^(n)(x); y' = ψ^(n+1)(x)")
 gammaln_p = Primitive("gammaln", _impl("gammaln", _gammaln_np),
-                      jvps=(lambda t, y, x: t * polygamma_p(x, n=0),),
-                      vjps=(lambda g, y, x: g * polygamma_p(x, n=0),),
+                      *_slope_rules(lambda y, x: polygamma_p(x, n=0)),
                       reads=Reads((0,)), doc="y = ln Γ(x); y' = ψ(x)")
 def _gamma_np(x):
     return np.vectorize(math.gamma, otypes=[float])(x)[()]
@@ -187,33 +191,27 @@ def _rgamma_slope(y, x):
 
 
 gamma_p = Primitive("gamma", _impl("gamma", _gamma_np),
-                    jvps=(lambda t, y, x: t * (y * polygamma_p(x, n=0)),),
-                    vjps=(lambda g, y, x: g * (y * polygamma_p(x, n=0)),),
+                    *_slope_rules(lambda y, x: (y * polygamma_p(x, n=0))),
                     reads=Reads((0, -1)), doc="y = Γ(x); y' = Γ(x)·ψ(x)")
 erfinv_p = Primitive("erfinv", _impl("erfinv", _erfinv_np),
-                     jvps=(lambda t, y, x: t * (_SQRT_PI / 2) * ew.exp(y * y),),
-                     vjps=(lambda g, y, x: g * (_SQRT_PI / 2) * ew.exp(y * y),),
+                     *_slope_rules(lambda y, x: (_SQRT_PI / 2) * ew.exp(y * y)),
                      reads=Reads((-1,)), doc="y = erf⁻¹ x; y' = √π/2·e^{y²}")
 erfcinv_p = Primitive("erfcinv", _impl("erfcinv", _erfcinv_np),
-                      jvps=(lambda t, y, x: t * (-_SQRT_PI / 2) * ew.exp(y * y),),
-                      vjps=(lambda g, y, x: g * (-_SQRT_PI / 2) * ew.exp(y * y),),
+                      *_slope_rules(lambda y, x: (-_SQRT_PI / 2) * ew.exp(y * y)),
                       reads=Reads((-1,)), doc="y = erfc⁻¹ x; y' = -√π/2·e^{y²}")
 log_ndtr_p = Primitive("log_ndtr", _impl("log_ndtr", _log_ndtr_np),
-                       jvps=(lambda t, y, x: t * ew.exp(-0.5 * x * x - _LOG_SQRT_2PI - y),),
-                       vjps=(lambda g, y, x: g * ew.exp(-0.5 * x * x - _LOG_SQRT_2PI - y),),
+                       *_slope_rules(lambda y, x: ew.exp(-0.5 * x * x - _LOG_SQRT_2PI - y)),
                        reads=Reads((0, -1)),
                        doc="y = ln Φ(x); y' = φ(x)/Φ(x) = e^{-x²/2 - y}/√(2π)")
 rgamma_p = Primitive("rgamma", _impl("rgamma", _rgamma_np),
-                     jvps=(lambda t, y, x: t * _rgamma_slope(y, x),),
-                     vjps=(lambda g, y, x: g * _rgamma_slope(y, x),),
+                     *_slope_rules(lambda y, x: _rgamma_slope(y, x)),
                      reads=Reads((0, -1)), doc="y = 1/Γ(x); y' = -ψ(x)·y ((-1)ⁿn! at x = -n)")
 gammasgn_p = Primitive("gammasgn", _impl("gammasgn", lambda x: np.sign(_gamma_np(x))),
                        jvps=(None,), vjps=(None,),
                        doc="y = sign Γ(x): piecewise constant, derivative 0")
 expit_p = Primitive("expit", lambda x: _sp.expit(x) if _sp is not None else
                     0.5 * (1 + np.tanh(0.5 * np.asarray(x)))[()],
-                    jvps=(lambda t, y, x: t * (y * (1 - y)),),
-                    vjps=(lambda g, y, x: g * (y * (1 - y)),),
+                    *_slope_rules(lambda y, x: (y * (1 - y))),
                     reads=Reads((-1,)), doc="y = 1/(1 + e^{-x}); y' = y(1 - y)")
 
 
