@@ -314,8 +314,8 @@ class _Writer:
                 continue
             code = self.at(f, ATOM)
             if lead is not None:  # diag(h) M = h[:, None] * M (rows scaled)
-                code = f"{lead}[:, None] * {_wrap(code)}" if f.shape[1] != 1 else \
-                    f"{lead} * {_wrap(code)}"
+                code = f"{_wrap(lead)}[:, None] * {_wrap(code)}" if f.shape[1] != 1 else \
+                    f"{_wrap(lead)} * {_wrap(code)}"
                 lead = None
             items.append((code, f.shape))
         if lead is not None:

@@ -297,8 +297,9 @@ def _transpose(e: Transpose, lower: bool) -> Expr:
         candidate = _simp(a.rebuild(tuple(Transpose(t) for t in a.children())), lower)
     elif isinstance(a, (Elementwise, Power)):
         candidate = _simp(a.rebuild((Transpose(a.children()[0]),)), lower)
-    if candidate is not None and transpose_count(candidate) < transpose_count(e):
-        return candidate
+    if candidate is not None and (transpose_count(candidate) < transpose_count(e) or (
+            a.is_row and isinstance(a, (Add, Hadamard, Elementwise, Power)))):
+        return candidate  # entrywise operations on columns, not rows
     return e
 
 
@@ -396,6 +397,8 @@ def _inner(e: Inner, lower: bool) -> Expr:
 def _norm(e: Norm, lower: bool) -> Expr:
     if isinstance(e.arg, Number):
         return Number(abs(e.arg.value))
+    if isinstance(e.arg, Zero):
+        return Number(0)
     coeff, scalars, chain = split_mul(e.arg) if isinstance(e.arg, Mul) else (1, (), ())
     if coeff < 0 and not scalars:  # ‖−v‖ = ‖v‖
         return _simp(Norm(make_mul(-coeff, (), chain)), lower)
