@@ -293,11 +293,8 @@ class _Writer:
                 len(parts) == 1 and parts[0].isidentifier()) else f"-({body})", MUL
         if coeff != 1:
             parts.insert(0, repr(_num(coeff)))
-        return " * ".join(parts), (MUL if len(parts) > 1 else self._prec_of(chain, parts))
-
-    @staticmethod
-    def _prec_of(chain, parts) -> int:
-        return ATOM if (not chain or parts[-1].startswith("(") or "@" not in parts[-1]) else MUL
+        code = " * ".join(parts)
+        return code, (ATOM if len(parts) == 1 and _wrap(code) == code else MUL)
 
     def _chain(self, chain: tuple[Expr, ...]) -> tuple[str, int]:
         """A matrix product in the cheapest form (see the module docstring)."""
