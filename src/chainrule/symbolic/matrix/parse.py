@@ -33,7 +33,7 @@ import re
 from typing import Iterable, Mapping, Union
 
 from chainrule.symbolic.matrix.expr import (
-    ELEMENTWISE, Det, Diag, Elementwise, Expr, Hadamard, Identity, Inner, Inverse, LogDet, Mul,
+    ELEMENTWISE, Add, Det, Diag, Elementwise, Expr, Hadamard, Identity, Inner, Inverse, LogDet, Mul,
     Norm, Number, Ones, Power, ShapeError, Sum, Symbol, Trace, Transpose,
 )
 
@@ -434,8 +434,9 @@ def _build(t, symbols: dict[str, Symbol], eyes) -> Expr:
         return args[0]
     if kind == "T":
         return Transpose(args[0])
-    if kind == "add":
-        return args[0] + args[1]
+    if kind == "add":  # a + b - c reads as one sum, (a + b) - c keeps its parentheses
+        left = args[0].terms if t[1][0] == "add" else (args[0],)
+        return Add((*left, args[1]))
     if kind == "mul":  # a*b*c reads as one product, (a*b)*c keeps its parentheses
         left = args[0].factors if t[1][0] == "mul" else (args[0],)
         return Mul((*left, args[1]))

@@ -123,8 +123,8 @@ class _Printer:
     def _zero(self, e: Zero):
         return "0", ATOM
 
-    def _add(self, e: Add):
-        out = self.at(e.terms[0], ADD)
+    def _add(self, e: Add):  # a sum inside a sum keeps its parentheses: (y − Ax) − Aδ
+        out = self.at(e.terms[0], ADD + 1 if isinstance(e.terms[0], Add) else ADD)
         for t in e.terms[1:]:
             neg = _negated(t)
             if neg is not None:
