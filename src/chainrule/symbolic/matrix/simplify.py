@@ -236,9 +236,30 @@ def _add(e: Add, lower: bool) -> Expr:
         if first_positive is not None:
             parts.insert(0, parts.pop(first_positive))
     factored = _factor_right(parts, lower)
+    if factored is None:
+        factored = _factor_left(parts, lower)
     if factored is not None:
         return factored
     return Add(tuple(_simp(make_mul(c, (), (rest,)), lower) for c, rest in parts))
+
+
+def _factor_left(parts: list[tuple[float, Expr]], lower: bool) -> Expr | None:
+    """X P + X Q = X(P + Q) when every term is a product without scalar factors that starts
+    with the same symbol X (or Xᵀ): the cookbook's X(bcᵀ + cbᵀ)."""
+    first = None
+    rests = []
+    for c, rest in parts:
+        if not isinstance(rest, Mul):
+            return None
+        _, scalars, chain = split_mul(rest)
+        if scalars or len(chain) < 2 or not _plain(chain[0]) or chain[0].is_row:
+            return None
+        if first is None:
+            first = chain[0]
+        if chain[0] != first:
+            return None
+        rests.append(make_mul(c, (), chain[1:]))
+    return _simp(Mul((first, Add(tuple(rests)))), lower)
 
 
 def _factor_right(parts: list[tuple[float, Expr]], lower: bool) -> Expr | None:
