@@ -40,7 +40,8 @@ def test_taylor_steps_of_least_squares_are_the_lecture_s():
     d = derive(parse("norm2(y - A*x)^2"), "x")
     lines = [(s.reason, text(s.rhs)) for s in d.steps]
     assert lines[1] == ("perturb x by δ", "‖y − A(x + δ)‖²")
-    assert lines[2] == ("expand and keep the terms of order δ",
+    assert lines[2] == ("split off the perturbation", "‖(y − Ax) − Aδ‖²")
+    assert lines[3] == ("expand and keep the terms of order δ",
                         "‖y − Ax‖² − 2⟨y − Ax, Aδ⟩ + O(‖δ‖²)")
     assert lines[-2][1] == "⟨−2Aᵀ(y − Ax), δ⟩"
     assert "cyclic property of the trace" in lines[-2][0]
@@ -51,7 +52,8 @@ def test_taylor_steps_of_the_middle_layer_are_the_lecture_s():
     d = derive(parse("norm2(Y - W3*W2*W1*X)^2"), "W2")
     shown = [text(s.rhs) for s in d.steps]
     assert shown[1] == "‖Y − W₃(W₂ + Δ)W₁X‖²"
-    assert shown[2] == "‖Y − W₃W₂W₁X‖² − 2⟨Y − W₃W₂W₁X, W₃ΔW₁X⟩ + O(‖Δ‖²)"
+    assert shown[2] == "‖(Y − W₃W₂W₁X) − W₃ΔW₁X‖²"  # the lecture's regrouping
+    assert shown[3] == "‖Y − W₃W₂W₁X‖² − 2⟨Y − W₃W₂W₁X, W₃ΔW₁X⟩ + O(‖Δ‖²)"
     assert shown[-2] == "⟨−2W₃ᵀ(Y − W₃W₂W₁X)(W₁X)ᵀ, Δ⟩"
     assert shown[-1] == "−2W₃ᵀ(Y − W₃W₂W₁X)(W₁X)ᵀ"
 

@@ -87,7 +87,9 @@ def _matrix_diff(args: argparse.Namespace) -> int:
     print(d.latex() if args.format == "latex" else d.text())
     print(f"\ngradient: {show(d.gradient)}")
     if d.hessian is not None:
-        print(f"hessian: {show(d.hessian)}")
+        matrix_variable = d.wrt.rows != 1 and d.wrt.cols != 1
+        print(f"hessian{' applied to Δ (a fourth-order tensor)' * matrix_variable}: "
+              f"{show(d.hessian)}")
     if args.code:
         outputs = {"gradient": d.gradient} | ({"hessian": d.hessian} if d.hessian else {})
         names = list(expr.symbols()) + [n for e in outputs.values() for n in e.symbols()

@@ -28,7 +28,7 @@ lecture's examples (SymPy 1.14). SymPy gets least squares and xᵀAx right
 ``2*W3.T*(W3*W2*W1*X - Y)*X.T*W1.T`` (sign pushed inside, (W₁X)ᵀ expanded), cannot declare
 a symmetric matrix, returns ``0`` for ∂ log det X/∂X, and answers Hadamard and elementwise
 expressions with ``ArrayDiagonal``/``ArrayAdd`` tensor objects. A small tree of our own
-(fifteen node types) gives the printed forms above, supports the lecture's notation and
+(twenty node types) gives the printed forms above, supports the lecture's notation and
 symmetric declarations, shows the Taylor-expansion steps the lecture does by hand, and needs
 no SymPy at all.
 """

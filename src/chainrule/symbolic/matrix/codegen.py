@@ -293,11 +293,8 @@ class _Writer:
                 len(parts) == 1 and parts[0].isidentifier()) else f"-({body})", MUL
         if coeff != 1:
             parts.insert(0, repr(_num(coeff)))
-        return " * ".join(parts), (MUL if len(parts) > 1 else self._prec_of(chain, parts))
-
-    @staticmethod
-    def _prec_of(chain, parts) -> int:
-        return ATOM if (not chain or parts[-1].startswith("(") or "@" not in parts[-1]) else MUL
+        code = " * ".join(parts)
+        return code, (ATOM if len(parts) == 1 and _wrap(code) == code else MUL)
 
     def _chain(self, chain: tuple[Expr, ...]) -> tuple[str, int]:
         """A matrix product in the cheapest form (see the module docstring)."""
@@ -314,8 +311,8 @@ class _Writer:
                 continue
             code = self.at(f, ATOM)
             if lead is not None:  # diag(h) M = h[:, None] * M (rows scaled)
-                code = f"{lead}[:, None] * {_wrap(code)}" if f.shape[1] != 1 else \
-                    f"{lead} * {_wrap(code)}"
+                code = f"{_wrap(lead)}[:, None] * {_wrap(code)}" if f.shape[1] != 1 else \
+                    f"{_wrap(lead)} * {_wrap(code)}"
                 lead = None
             items.append((code, f.shape))
         if lead is not None:

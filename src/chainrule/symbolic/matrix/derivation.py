@@ -1,9 +1,10 @@
 """The derivation shown, step by step, as the lecture does it by hand.
 
-``derive(f, x, method="taylor")``: perturb x by δ, expand f(x + δ), keep the terms of order
-δ, move everything off δ with the trace and transpose identities until the term reads
-⟨G, δ⟩, and read off ∇f = G; with ``order=2`` perturb the gradient as well and read the
-Hessian off the term of order δ² (½⟨δ, ∇²f δ⟩).
+``derive(f, x, method="taylor")``: perturb x by δ (splitting it off an affine argument,
+‖(y − Ax) − Aδ‖²), expand f(x + δ), keep the terms of order δ, move everything off δ with
+the trace and transpose identities until the term reads ⟨G, δ⟩, and read off ∇f = G; with
+``order=2`` perturb the gradient as well and read the Hessian off the term of order δ²
+(½⟨δ, ∇²f δ⟩).
 
 ``derive(f, x, method="chain")``: name the intermediate values u₁ = …, u₂ = … on the way
 from x to f, take the gradient of the outer function, and apply the vector chain rule
@@ -17,6 +18,8 @@ Example:
         f(x) = ‖y − Ax‖²
     perturb x by δ:
         f(x + δ) = ‖y − A(x + δ)‖²
+    split off the perturbation:
+        f(x + δ) = ‖(y − Ax) − Aδ‖²
     expand and keep the terms of order δ:
         f(x + δ) = ‖y − Ax‖² − 2⟨y − Ax, Aδ⟩ + O(‖δ‖²)
     ⟨C, sM⟩ = ⟨⟨C, M⟩, s⟩ for a scalar s:
@@ -172,6 +175,9 @@ def _taylor(d: Derivation, order: int) -> None:
     steps.append(Step("the function", _label("f", x), expr))
     steps.append(Step(f"perturb {text(x)} by {text(delta)}", _label("f+", x, delta),
                       expr.substitute({x: Add((x, delta))})))
+    split = _split_perturbation(expr, x, delta)
+    if split is not None:
+        steps.append(Step("split off the perturbation", _label("f+", x, delta), split))
     lin = differential(expr, x, delta)
     shown = simplify(lin, lower_inner=False) if lin is not None else Number(0)
     steps.append(Step(f"expand and keep the terms of order {text(delta)}",
@@ -265,6 +271,22 @@ def _chain(d: Derivation) -> None:
         g = g.substitute({u: e})
     g = simplify(g)
     steps.append(Step("substitute the intermediate values back", _label("grad", x), g))
+
+
+def _split_perturbation(expr: Expr, x: Symbol, delta: Symbol) -> Expr | None:
+    """h(u + du) when the innermost function's argument u is affine in x (so that
+    u(x + δ) = u + du exactly): ‖(y − Ax) − Aδ‖², as the lecture writes it."""
+    nodes = _intermediates(expr, x)
+    if not nodes:
+        return None
+    u = nodes[-1]
+    du = differential(u, x, delta)
+    if du is None or simplify(du).contains(x):
+        return None
+    du = simplify(du)
+    neg = du.factors[1:] if isinstance(du, Mul) and du.factors[0] == Number(-1) else None
+    moved = Add((u, Mul((Number(-1), *neg)))) if neg else Add((u, du))
+    return expr.substitute({u: moved})
 
 
 def _terms(e: Expr) -> tuple[Expr, ...]:

@@ -207,6 +207,8 @@ def collect(linear: Expr, delta: Symbol,
     done: list[Expr] = []
     while pending:
         C, E = pending.pop(0)
+        if not E.contains(delta):  # a term that cancelled to zero
+            continue
         if E == delta:
             done.append(C)
             continue
@@ -248,8 +250,12 @@ def gradient(expr: Expr, wrt: Wrt) -> Expr:
     return collect(simplify(lin), delta)
 
 
-def read_off_matrix(E: Expr, delta: Symbol) -> Expr:
-    """M with ``E`` = Mδ, for a column (or scalar) expression linear in a vector δ."""
+def read_off_matrix(E: Expr, delta: Symbol, transpose_tried: bool = False) -> Expr:
+    """M with ``E`` = Mδ, for a column (or scalar) expression linear in a vector δ.
+
+    Products, sums, Hadamard products and scalar factors are read directly; anything else
+    goes through the adjoint: ⟨c, E⟩ = ⟨Mᵀc, δ⟩ is collected for a symbol c and Mᵀ read off
+    that."""
     if E == delta:
         return Identity(delta.shape[0]) if not delta.is_scalar else Number(1)
     if isinstance(E, Add):
@@ -260,8 +266,10 @@ def read_off_matrix(E: Expr, delta: Symbol) -> Expr:
             coeff, scalars, chain = split_mul(inner)
             flipped = tuple(Transpose(f) for f in reversed(chain))
             return read_off_matrix(simplify(make_mul(coeff, scalars, flipped)), delta)
-        if isinstance(inner, Add):
-            return read_off_matrix(Add(tuple(Transpose(t) for t in inner.terms)), delta)
+        if isinstance(inner, (Add, Hadamard)):
+            return read_off_matrix(simplify(inner.rebuild(tuple(Transpose(t)
+                                                                 for t in inner.children()))),
+                                   delta, transpose_tried)
     if isinstance(E, Mul):
         coeff, scalars, chain = split_mul(E)
         for k, s in enumerate(scalars):
@@ -286,6 +294,10 @@ def read_off_matrix(E: Expr, delta: Symbol) -> Expr:
                             read_off_matrix(f, delta)))
     if E.is_scalar and delta.is_scalar:
         return collect(E, delta)
+    if not transpose_tried and E.is_column:
+        c = Symbol("c̄", E.shape[0], 1)
+        adjoint = simplify(collect(simplify(Inner(c, E)), delta))  # Mᵀc
+        return Transpose(read_off_matrix(adjoint, c, transpose_tried=True))
     raise NotImplementedError(f"cannot write {type(E).__name__} as Hδ; use hvp() for the "
                               "Hessian-vector product instead")
 

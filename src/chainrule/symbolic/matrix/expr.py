@@ -101,14 +101,16 @@ class Expr:
         return self.rebuild(tuple(k.substitute(mapping) for k in kids)) if kids else self
 
     # operators build raw nodes; simplify() tidies them
-    def __add__(self, other) -> Expr:
-        return Add((self, as_expr(other)))
+    def __add__(self, other) -> Expr:  # a + b + c is one sum
+        left = self.terms if isinstance(self, Add) else (self,)
+        return Add((*left, as_expr(other)))
 
     def __radd__(self, other) -> Expr:
         return Add((as_expr(other), self))
 
     def __sub__(self, other) -> Expr:
-        return Add((self, -as_expr(other)))
+        left = self.terms if isinstance(self, Add) else (self,)
+        return Add((*left, -as_expr(other)))
 
     def __rsub__(self, other) -> Expr:
         return Add((as_expr(other), -self))

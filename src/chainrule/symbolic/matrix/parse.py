@@ -5,8 +5,12 @@ Grammar (usual precedence; ``^`` binds tighter than unary minus)::
     x' * A * x          ' transposes, * multiplies (matrix product, or scaling by a scalar)
     norm2(y - A*x)^2    ^ raises a scalar to a number (X^-1 is the inverse of a matrix)
     X .* Y   X .^ 2     elementwise product and power;  a / s divides by a scalar
-    tr(X)  det(X)  logdet(X)  inv(X)  sum(X)  norm2(X)  inner(X, Y)
+    tr(X)  det(X)  logdet(X)  inv(X)  sum(X)  norm2(X)  inner(X, Y)  diag(x)
     exp log sin cos tanh sqrt sigmoid relu step   (elementwise; step is relu's indicator)
+
+``norm2`` is the norm ‖·‖ (Euclidean for a vector, Frobenius for a matrix), so the lecture's
+Σᵢ‖yᵢ − W₃W₂W₁xᵢ‖² over the columns of X and Y is ``norm2(Y - W3*W2*W1*X)^2``; ``sum`` of a
+scalar is that scalar.
 
 Shapes: a name declared in ``shapes`` has that shape; otherwise, by the usual convention, a
 name starting with a capital letter is a matrix and any other name a column vector, except
@@ -29,8 +33,8 @@ import re
 from typing import Iterable, Mapping, Union
 
 from chainrule.symbolic.matrix.expr import (
-    ELEMENTWISE, Det, Elementwise, Expr, Hadamard, Identity, Inner, Inverse, LogDet, Mul, Norm,
-    Number, Ones, Power, ShapeError, Sum, Symbol, Trace, Transpose,
+    ELEMENTWISE, Add, Det, Diag, Elementwise, Expr, Hadamard, Identity, Inner, Inverse, LogDet, Mul,
+    Norm, Number, Ones, Power, ShapeError, Sum, Symbol, Trace, Transpose,
 )
 
 __all__ = ["parse", "ParseError"]
@@ -44,7 +48,7 @@ class ParseError(ValueError):
 
 _TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+)|([A-Za-z_][A-Za-z0-9_]*)"
                     r"|(\.\*|\./|\.\^|[-+*/^'(),⊙]))")
-_FUNCS = {"tr": 1, "trace": 1, "det": 1, "logdet": 1, "inv": 1, "sum": 1, "norm2": 1,
+_FUNCS = {"tr": 1, "trace": 1, "det": 1, "logdet": 1, "inv": 1, "sum": 1, "norm2": 1, "diag": 1,
           "norm": 1, "inner": 2, **{f: 1 for f in ELEMENTWISE}}
 
 
@@ -253,6 +257,7 @@ def parse(src: str, shapes: Mapping[str, ShapeSpec] | None = None, *,
 
     identities: list = []  # the dimensions of each I and ones, in order of appearance
     flexible: set = set()  # dimensions that may turn out to be 1 (those of ones)
+    ones_cols: list = []
 
     def compatible(d1, d2) -> bool:
         r1, r2 = dims.find(d1), dims.find(d2)
@@ -273,6 +278,7 @@ def parse(src: str, shapes: Mapping[str, ShapeSpec] | None = None, *,
             r, c = dims.new(), dims.new()
             identities.extend((r, c))
             flexible.update((r, c))
+            ones_cols.append(c)
             return (r, c)
         if kind == "name":
             return name_shape(t[1])
@@ -327,6 +333,11 @@ def parse(src: str, shapes: Mapping[str, ShapeSpec] | None = None, *,
                 return a if f == "inv" else (1, 1)
             if f in ("sum", "norm2", "norm"):
                 return (1, 1)
+            if f == "diag":
+                if not compatible(a[1], 1) or dims.find(a[0]) == 1:
+                    raise ShapeError(f"{_show(t)}: diag needs a column vector")
+                dims.unify(a[1], 1, f"{_show(t)}: diag needs a column vector")
+                return (a[0], a[0])
             if f == "inner":
                 _unify_same(a, args[1], f"{_show(t)}: an inner product")
                 return (1, 1)
@@ -344,6 +355,10 @@ def parse(src: str, shapes: Mapping[str, ShapeSpec] | None = None, *,
         return dims.find(s[0]) == 1 and dims.find(s[1]) == 1
 
     shape(raw)
+    symbol_roots = {dims.find(d) for s in sym_dims.values() for d in s}
+    for c in ones_cols:  # a ones whose width nothing fixes is the vector 𝟙
+        if isinstance(dims.find(c), tuple) and dims.find(c) not in symbol_roots:
+            dims.unify(c, 1, "ones")
     names = _name_dims(sym_dims, dims, identities)
     symbols = {n: Symbol(n, names[dims.find(r)], names[dims.find(c)], n in symmetric)
                for n, (r, c) in sym_dims.items()}
@@ -389,7 +404,7 @@ def _name_dims(sym_dims: dict[str, tuple], dims: _Dims, extra: list) -> dict:
     taken = {dims.find(d) for s in sym_dims.values() for d in s
              if not isinstance(dims.find(d), tuple)}
     pool = [n for n in _POOL if n not in taken] + [f"d{k}" for k in range(1, 100)]
-    names: dict = {d: d for d in taken}
+    names: dict = {1: 1, **{d: d for d in taken}}
     order = [s[1] for s in sym_dims.values() if s[1] != 1] + [s[0] for s in sym_dims.values()]
     order += extra
     for d in order:
@@ -410,6 +425,8 @@ def _build(t, symbols: dict[str, Symbol], eyes) -> Expr:
         if t[1] == "ones":
             return Ones(next(eyes), next(eyes))
         return Identity(next(eyes))
+    if kind == "call":
+        return _build_call(t[1], [_build(a, symbols, eyes) for a in t[2:]])
     args = [_build(a, symbols, eyes) for a in t[1:] if isinstance(a, tuple)]
     if kind == "neg":
         return Mul((Number(-1), args[0]))
@@ -417,8 +434,9 @@ def _build(t, symbols: dict[str, Symbol], eyes) -> Expr:
         return args[0]
     if kind == "T":
         return Transpose(args[0])
-    if kind == "add":
-        return args[0] + args[1]
+    if kind == "add":  # a + b - c reads as one sum, (a + b) - c keeps its parentheses
+        left = args[0].terms if t[1][0] == "add" else (args[0],)
+        return Add((*left, args[1]))
     if kind == "mul":  # a*b*c reads as one product, (a*b)*c keeps its parentheses
         left = args[0].factors if t[1][0] == "mul" else (args[0],)
         return Mul((*left, args[1]))
@@ -435,11 +453,13 @@ def _build(t, symbols: dict[str, Symbol], eyes) -> Expr:
         return Power(args[0], t[2]) if args[0].is_scalar else Inverse(args[0])
     if kind == "epow":
         return Power(args[0], t[2])
-    f = t[1]
-    args = [_build(a, symbols, eyes) for a in t[2:]]
+    raise AssertionError(kind)  # pragma: no cover
+
+
+def _build_call(f: str, args: list[Expr]) -> Expr:
     a = args[0]
     simple = {"tr": Trace, "trace": Trace, "det": Det, "logdet": LogDet, "inv": Inverse,
-              "sum": Sum, "norm2": Norm, "norm": Norm}
+              "sum": Sum, "norm2": Norm, "norm": Norm, "diag": Diag}
     if f in simple:
         return simple[f](a)
     if f == "inner":

@@ -26,7 +26,7 @@ from chainrule.symbolic.matrix.expr import (
 
 __all__ = ["text", "ascii", "latex"]
 
-ADD, MUL, ATOM = 1, 2, 4
+ADD, MUL, POW, ATOM = 1, 2, 3, 4  # POW: a power, which a postfix ᵀ must parenthesise
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _GREEK = {"δ": r"\delta", "Δ": r"\Delta", "alpha": r"\alpha", "beta": r"\beta",
@@ -123,8 +123,8 @@ class _Printer:
     def _zero(self, e: Zero):
         return "0", ATOM
 
-    def _add(self, e: Add):
-        out = self.at(e.terms[0], ADD)
+    def _add(self, e: Add):  # a sum inside a sum keeps its parentheses: (y − Ax) − Aδ
+        out = self.at(e.terms[0], ADD + 1 if isinstance(e.terms[0], Add) else ADD)
         for t in e.terms[1:]:
             neg = _negated(t)
             if neg is not None:
@@ -147,7 +147,7 @@ class _Printer:
             if self.style == "latex":
                 return rf"{sign}\frac{{{top}}}{{{self.show(den_e)[0]}}}", MUL
             top = self.at(neg if neg is not None else num, MUL)
-            return f"{sign}{top}/{self.at(den_e, ATOM)}", MUL
+            return f"{sign}{top}/{self.at(den_e, POW)}", MUL
         coeff = 1
         factors = []
         for f in e.factors:
@@ -183,13 +183,13 @@ class _Printer:
 
     def _factor(self, f: Expr, crowded: bool) -> str:
         s, p = self.show(f)
-        if p >= ATOM or (p == MUL and not crowded and not isinstance(f, (Mul, Hadamard))):
+        if p >= POW or (p == MUL and not crowded and not isinstance(f, (Mul, Hadamard))):
             return s
         return self.paren(s)
 
     def _hadamard(self, e: Hadamard):
         op = {"text": " ⊙ ", "ascii": " .* ", "latex": r" \odot "}[self.style]
-        return op.join(self.at(f, ATOM) for f in e.factors), MUL
+        return op.join(self.at(f, POW) for f in e.factors), MUL
 
     def _transpose(self, e: Transpose):
         a = e.arg
@@ -208,13 +208,14 @@ class _Printer:
 
     def _power(self, e: Power):
         base = self.at(e.base, ATOM)
-        if isinstance(e.base, (Transpose, Inverse, Power)) and self.style != "ascii":
+        if isinstance(e.base, Power) or (isinstance(e.base, (Transpose, Inverse))
+                                         and self.style != "ascii"):
             base = self.paren(self.show(e.base)[0])
         if e.base.is_scalar:
-            return self.sup(base, e.exponent), ATOM
+            return self.sup(base, e.exponent), POW
         p = _number(e.exponent)
         return {"text": f"{base}^∘{p}", "ascii": f"{base}.^{p}",
-                "latex": f"{base}^{{\\circ {p}}}"}[self.style], ATOM
+                "latex": f"{base}^{{\\circ {p}}}"}[self.style], POW
 
     def _norm(self, e: Norm):
         inner = self.show(e.arg)[0]

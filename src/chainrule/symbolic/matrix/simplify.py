@@ -142,7 +142,7 @@ def _mul(e: Mul, lower: bool) -> Expr:
             coeff *= f.value
         elif f.is_scalar:
             scalars.append(f)
-        elif isinstance(f, Add) and _common_coefficient(f) not in (None, 1, -1):
+        elif isinstance(f, Add) and _common_coefficient(f) not in (None, 1):
             c = _common_coefficient(f)
             coeff *= c
             chain.append(_simp(Add(tuple(_scale(t, 1 / c) for t in f.terms)), lower))
@@ -218,8 +218,9 @@ def _add(e: Add, lower: bool) -> Expr:
             stack.extend(reversed(t.terms))
             continue
         if _factored(t):  # (A + Aᵀ)x joins the other terms in x, to be factored again
-            stack.extend(reversed([_simp(Mul((p, t.factors[1])), lower)
-                                   for p in t.factors[0].terms]))
+            coeff, scalars, (total, f) = split_mul(t)
+            stack.extend(reversed([_simp(Mul((Number(coeff), *scalars, p, f)), lower)
+                                   for p in total.terms]))
             continue
         if _is_zero(t):
             continue
@@ -230,43 +231,72 @@ def _add(e: Add, lower: bool) -> Expr:
         return _zero_like(e)
     if len(parts) == 1:
         return _simp(make_mul(parts[0][0], (), (parts[0][1],)), lower)
+    if parts[0][0] < 0:  # 2Ax/(xᵀx) − 2(xᵀAx)x/(xᵀx)², not the other way round
+        first_positive = next((k for k, (c, _) in enumerate(parts) if c > 0), None)
+        if first_positive is not None:
+            parts.insert(0, parts.pop(first_positive))
     factored = _factor_right(parts, lower)
+    if factored is None:
+        factored = _factor_left(parts, lower)
     if factored is not None:
         return factored
     return Add(tuple(_simp(make_mul(c, (), (rest,)), lower) for c, rest in parts))
 
 
+def _factor_left(parts: list[tuple[float, Expr]], lower: bool) -> Expr | None:
+    """X P + X Q = X(P + Q) when every term is a product without scalar factors that starts
+    with the same symbol X (or Xᵀ): the cookbook's X(bcᵀ + cbᵀ)."""
+    first = None
+    rests = []
+    for c, rest in parts:
+        if not isinstance(rest, Mul):
+            return None
+        _, scalars, chain = split_mul(rest)
+        if scalars or len(chain) < 2 or not _plain(chain[0]) or chain[0].is_row:
+            return None
+        if first is None:
+            first = chain[0]
+        if chain[0] != first:
+            return None
+        rests.append(make_mul(c, (), chain[1:]))
+    return _simp(Mul((first, Add(tuple(rests)))), lower)
+
+
 def _factor_right(parts: list[tuple[float, Expr]], lower: bool) -> Expr | None:
     """Aᵢ f + Bⱼ f = (Aᵢ + Bⱼ) f for terms that are one symbol (or its transpose) times the same
     symbol or vector f; other terms stay as they are."""
-    groups: dict[Expr, list[int]] = {}
+    groups: dict[tuple, list[int]] = {}
     for k, (_, rest) in enumerate(parts):
-        if isinstance(rest, Mul) and len(rest.factors) == 2:
-            s, f = rest.factors
-            if _plain(s) and not s.is_scalar and (isinstance(f, Symbol) or f.is_column):
-                groups.setdefault(f, []).append(k)
-    groups = {f: ks for f, ks in groups.items() if len(ks) > 1}
+        if isinstance(rest, Mul):
+            _, scalars, chain = split_mul(rest)
+            if len(chain) == 2 and _plain(chain[0]) and (isinstance(chain[1], Symbol)
+                                                         or chain[1].is_column):
+                groups.setdefault((scalars, chain[1]), []).append(k)
+    groups = {key: ks for key, ks in groups.items() if len(ks) > 1}
     if not groups:
         return None
     terms: list[Expr] = []
     for k, (c, rest) in enumerate(parts):
-        for f, ks in groups.items():
+        for (scalars, f), ks in groups.items():
             if k == ks[0]:
-                inner = Add(tuple(make_mul(parts[j][0], (), (parts[j][1].factors[0],))
+                inner = Add(tuple(make_mul(parts[j][0], (), (split_mul(parts[j][1])[2][0],))
                                   for j in ks))
-                terms.append(_simp(Mul((_simp(inner, lower), f)), lower))
+                terms.append(_simp(Mul((*scalars, _simp(inner, lower), f)), lower))
         if not any(k in ks for ks in groups.values()):
             terms.append(_simp(make_mul(c, (), (rest,)), lower))
     return Add(tuple(terms)) if len(terms) > 1 else terms[0]
 
 
 def _factored(t: Expr) -> bool:
-    """Whether t is a product (Σ cᵢ Sᵢ) f as :func:`_factor_right` writes it."""
-    if not (isinstance(t, Mul) and len(t.factors) == 2 and isinstance(t.factors[0], Add)):
+    """Whether t is a product s (Σ cᵢ Sᵢ) f as :func:`_factor_right` writes it."""
+    if not isinstance(t, Mul):
         return False
-    f = t.factors[1]
+    _, _, chain = split_mul(t)
+    if len(chain) != 2 or not isinstance(chain[0], Add):
+        return False
+    f = chain[1]
     return (isinstance(f, Symbol) or f.is_column) and all(
-        _plain(make_mul(1, *split_mul(p)[1:])) for p in t.factors[0].terms)
+        _plain(make_mul(1, *split_mul(p)[1:])) for p in chain[0].terms)
 
 
 def _plain(e: Expr) -> bool:
@@ -297,8 +327,9 @@ def _transpose(e: Transpose, lower: bool) -> Expr:
         candidate = _simp(a.rebuild(tuple(Transpose(t) for t in a.children())), lower)
     elif isinstance(a, (Elementwise, Power)):
         candidate = _simp(a.rebuild((Transpose(a.children()[0]),)), lower)
-    if candidate is not None and transpose_count(candidate) < transpose_count(e):
-        return candidate
+    if candidate is not None and (transpose_count(candidate) < transpose_count(e) or (
+            a.is_row and isinstance(a, (Add, Hadamard, Elementwise, Power)))):
+        return candidate  # entrywise operations on columns, not rows
     return e
 
 
@@ -351,6 +382,7 @@ def _hadamard(e: Hadamard, lower: bool) -> Expr:
             factors.append(f)
     if e.is_scalar:
         return _simp(Mul(tuple(factors + scalars)), lower)
+    factors = _merge_entrywise_powers(factors, lower)
     if not factors:
         core = Ones(*e.shape)
     elif len(factors) == 1:
@@ -358,6 +390,26 @@ def _hadamard(e: Hadamard, lower: bool) -> Expr:
     else:
         core = Hadamard(tuple(factors))
     return _simp(Mul(tuple(scalars) + (core,)), lower) if scalars else core
+
+
+def _merge_entrywise_powers(factors: list[Expr], lower: bool) -> list[Expr]:
+    """u ⊙ u = u^∘2, and the factors in one canonical order (⊙ commutes), so that equal
+    Hadamard products are recognised as like terms."""
+    bases: dict[Expr, float] = {}
+    for f in factors:
+        base, p = (f.base, f.exponent) if isinstance(f, Power) else (f, 1)
+        bases[base] = bases.get(base, 0) + p
+    out = [_simp(Power(b, _num(p)), lower) if p != 1 else b
+           for b, p in bases.items() if p != 0]
+    return sorted(out, key=_canonical_key)
+
+
+_FACTOR_ORDER = {Symbol: 0, Elementwise: 1, Power: 2, Mul: 3, Add: 4}
+
+
+def _canonical_key(e: Expr) -> tuple:
+    """Symbols, then functions, powers, products, sums: a fixed order for commuting factors."""
+    return (_FACTOR_ORDER.get(type(e), 5), repr(e))
 
 
 def _pull_scalars(e: Expr, lower: bool) -> Expr:
@@ -396,6 +448,8 @@ def _inner(e: Inner, lower: bool) -> Expr:
 def _norm(e: Norm, lower: bool) -> Expr:
     if isinstance(e.arg, Number):
         return Number(abs(e.arg.value))
+    if isinstance(e.arg, Zero):
+        return Number(0)
     coeff, scalars, chain = split_mul(e.arg) if isinstance(e.arg, Mul) else (1, (), ())
     if coeff < 0 and not scalars:  # ‖−v‖ = ‖v‖
         return _simp(Norm(make_mul(-coeff, (), chain)), lower)
