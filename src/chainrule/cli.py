@@ -289,14 +289,13 @@ def _example(args: argparse.Namespace) -> int:
     if extra and name != "big_regression":
         print(f"chainrule example: --rows and --client apply to big-regression, not {args.name}")
         return 2
-    run = examples.load(name).run
-    accepts = inspect.signature(run).parameters
+    accepts = inspect.signature(examples.load(name).run).parameters
     options = {"quick": args.quick, **extra}
     if "progress" in accepts or any(p.kind is p.VAR_KEYWORD for p in accepts.values()):
         options["progress"] = True
     if args.seed is not None:
         options["seed"] = args.seed
-    result = run(out=args.out, **options)
+    result = examples.run(name, out=args.out, **options)
     print(f"{args.name}: {result.summary}")
     for key, value in result.numbers.items():
         if not isinstance(value, (list, dict)) or len(str(value)) < 200:

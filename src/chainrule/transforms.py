@@ -190,7 +190,8 @@ def _materialize(ct, like):
         ct = ct.real
     elif dtype_of(like).kind == "c" and dtype_of(ct).kind != "c":
         ct = ct + 0j
-    if type(concrete(like)) is np.ndarray and not isinstance(ct, (np.ndarray, Tracer)):
+    if type(concrete(like)) is np.ndarray and (type(ct) in (float, complex)
+                                               or isinstance(ct, np.generic)):
         # a 0-d array in, a 0-d array of its precision out (0-d arithmetic gives scalars)
         dt = dtype_of(like) if type(ct) in (float, complex) else None
         return np.array(ct, dtype=dt)

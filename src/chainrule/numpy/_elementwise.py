@@ -39,6 +39,7 @@ import numpy as np
 
 from chainrule.core.primitive import (
     ANS, Primitive, Reads, Tracer, concrete, dtype_of, mask, shape_of)
+from chainrule.core.backends import is_foreign
 from chainrule.core.stretched import stretched, stretched_value, times_number
 from chainrule.numpy._structural import broadcast_like, unbroadcast
 
@@ -129,11 +130,19 @@ def _has_nan(r) -> bool:
     return bool(np.isnan(r).any())
 
 
+def _lazy(x) -> bool:
+    """Whether ``x`` is an array of another library (Dask, CuPy), whose values the rules
+    do not look at."""
+    return type(x) is not np.ndarray and is_foreign(x)
+
+
 def _zero_safe_impl(c, r):
     """``r``, with 0 wherever ``r`` is NaN and ``c`` is 0 or infinite (NumPy values), of
     the shape of ``c`` and ``r`` broadcast together (``r``'s own, inside a rule)."""
     if type(r) is float and type(c) is float:
         return r if r == r or c != 0 and c - c == 0 else 0.0
+    if _lazy(r) or _lazy(c):  # Dask, CuPy: no value to look at, the mask stays in the graph
+        return np.where(np.logical_and(np.isnan(r), _extreme(c)), 0, r)
     if _has_nan(r):
         return np.where(np.logical_and(np.isnan(r), _extreme(c)), 0, r)
     c_shape, shape = getattr(c, "shape", ()), getattr(r, "shape", ())
@@ -199,7 +208,7 @@ def zero_safe(c, r, staged: bool = False):
         value = _plain_value(r)
         if value is None:  # staged by jit/make_ir: no value yet
             return zero_safe_p(c, r) if staged else r
-        return zero_safe_p(c, r) if _has_nan(value) else r
+        return zero_safe_p(c, r) if _lazy(value) or _has_nan(value) else r
     if isinstance(c, Tracer):  # r does not depend on it: nothing to guard
         return r
     return _zero_safe_impl(c, r)
