@@ -16,8 +16,9 @@ chainrule's step is ``chainrule.nn.train_step(loss, chainrule.optimize.sgd(η))`
 process, in the default environment (``GLIBC_TUNABLES`` removed); a cell is the median
 time per step after a warm-up, and every result (loss, new parameters) is checked against
 the hand-written step. ``--train`` also times the digits example end to end (eager and
-jit) to its test accuracy. ``--python benchmarks/.peers/bin/python`` runs everything with
-the interpreter that has PyTorch and JAX, so that all columns share one NumPy.
+jit, with this interpreter, which needs scikit-learn) to its test accuracy.
+``--python benchmarks/.peers/bin/python`` runs the steps with the interpreter that has
+PyTorch and JAX, so that all columns share one NumPy.
 """
 
 import argparse
@@ -253,7 +254,7 @@ def main(argv=None):
     if args.train:
         print("\ndigits example end to end (load, 30 epochs of Adam, batch 32; wall time):")
         for mode in ("eager", "jit"):
-            r = spawn(args.python, ["--child-train", mode])
+            r = spawn(sys.executable, ["--child-train", mode])  # needs scikit-learn
             if "time" in r:
                 print(f"  {mode:5s}: {r['time']:.1f} s, test accuracy {100 * r['accuracy']:.1f} %")
             else:
