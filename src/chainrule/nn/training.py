@@ -124,12 +124,15 @@ def train_step(loss: Callable, optimizer, jit: bool = False) -> Callable:
 
     def step(params, state, x, y):
         value, grads = grad_fn(params, x, y)
+        # ‖g‖ before the update: its g² temporaries are freed before the update allocates
+        # (the other order measured 2x slower on W5 float32, glibc returning pages to the OS)
+        norm = global_norm(grads)
         updates, state = optimizer.update(grads, state, params)
         new = apply_updates(params, updates)
         # the parameters keep their dtype (a float64 learning rate must not promote float32)
         new = tree_map(lambda p, q: q if _dtype(p) == _dtype(q) else q.astype(_dtype(p)),
                        params, new)
-        return new, state, value, global_norm(grads)
+        return new, state, value, norm
 
     return cr_jit(step) if jit else step
 
