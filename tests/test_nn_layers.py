@@ -157,6 +157,10 @@ def test_dropout_is_identity_without_rng_and_unbiased_with_it():
     numpy.testing.assert_array_equal(g, y)
     with pytest.raises(ValueError, match="rate must be in"):
         nn.Dropout(1.0)
+    # in serial, a seed becomes one generator: two Dropout layers draw different masks
+    twice = nn.serial(nn.Dropout(0.5), nn.Activation(lambda h: h * 1.0), nn.Dropout(0.5))
+    kept = twice.apply([{}, {}, {}], numpy.ones((100, 100)), rng=3)
+    assert abs(numpy.mean(kept != 0) - 0.25) < 0.02
 
 
 @pytest.mark.parametrize("layer,input_shape", [
