@@ -16,8 +16,9 @@ chainrule's step is ``chainrule.nn.train_step(loss, chainrule.optimize.sgd(η))`
 process, in the default environment (``GLIBC_TUNABLES`` removed); a cell is the median
 time per step after a warm-up, and every result (loss, new parameters) is checked against
 the hand-written step. ``--train`` also times the digits example end to end (eager and
-jit) to its test accuracy. ``--python benchmarks/.peers/bin/python`` runs everything with
-the interpreter that has PyTorch and JAX, so that all columns share one NumPy.
+jit, with this interpreter, which needs scikit-learn) to its test accuracy.
+``--python benchmarks/.peers/bin/python`` runs the steps with the interpreter that has
+PyTorch and JAX, so that all columns share one NumPy.
 """
 
 import argparse
@@ -37,6 +38,9 @@ CASES = {"digits": ((64, 128, 10), "relu", 32, numpy.float64),
          "W5-f32": ((784, 256, 10), "tanh", 128, numpy.float32)}
 IMPLS = ["hand", "chainrule", "chainrule.jit", "torch", "jax.jit"]
 LR = 0.01
+#: wall time, or the CPU time of the process (all its threads): steadier on a loaded machine
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+TORCH_THREADS = 2  # 1 with --clock cpu (the CPU time of all threads counts)
 
 
 def data(case, seed=0):
@@ -97,7 +101,7 @@ def make(case, impl):
     if impl == "torch":
         import torch
 
-        torch.set_num_threads(2)
+        torch.set_num_threads(TORCH_THREADS)
         tp = [torch.from_numpy(p) for p in params]
         tx, ty = torch.from_numpy(X), torch.from_numpy(Y)
         act = torch.tanh if activation == "tanh" else torch.relu
@@ -139,29 +143,31 @@ def make(case, impl):
     raise KeyError(impl)
 
 
-def measure(call, budget):
+def measure(call, budget, clock=time.perf_counter):
     for _ in range(3):  # warm-up (jit compiles on the first)
         out = call()
-    t0 = time.perf_counter()
+    t0 = clock()
     call()
-    one = time.perf_counter() - t0
+    one = clock() - t0
     k = max(1, int(2e-3 / max(one, 1e-9)))
     samples = []
     deadline = time.perf_counter() + budget
     while len(samples) < 5 or (time.perf_counter() < deadline and len(samples) < 200):
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(k):
             call()
-        samples.append((time.perf_counter() - t0) / k)
+        samples.append((clock() - t0) / k)
     return out, float(numpy.median(samples)), len(samples) * k
 
 
-def child(case, impl, budget):
+def child(case, impl, budget, clock):
+    global TORCH_THREADS
+    TORCH_THREADS = 1 if clock == "cpu" else 2
     try:
         call, to_numpy = make(case, impl)
     except ImportError as e:
         return {"unavailable": str(e).splitlines()[0]}
-    out, seconds, calls = measure(call, budget)
+    out, seconds, calls = measure(call, budget, CLOCKS[clock])
     new, loss = to_numpy(out)
     params, X, Y = data(case)
     ref_new, ref_loss, _ = hand_step(CASES[case][1])(params, X, Y)
@@ -209,25 +215,28 @@ def main(argv=None):
     ap.add_argument("--impls", default=",".join(IMPLS))
     ap.add_argument("--train", action="store_true", help="also time the digits example")
     ap.add_argument("--quick", action="store_true", help="shorter timing (0.3 s per cell)")
+    ap.add_argument("--clock", choices=tuple(CLOCKS), default="wall",
+                    help="wall (default) or cpu: the process's CPU time, steadier when the "
+                         "machine is shared (with one BLAS thread: OPENBLAS_NUM_THREADS=1)")
     ap.add_argument("--child", nargs=2, metavar=("CASE", "IMPL"), help=argparse.SUPPRESS)
     ap.add_argument("--child-train", choices=("eager", "jit"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     budget = 0.3 if args.quick else 1.5
     if args.child:
-        print("RESULT " + json.dumps(child(*args.child, budget)))
+        print("RESULT " + json.dumps(child(*args.child, budget, args.clock)))
         return 0
     if args.child_train:
         print("RESULT " + json.dumps(child_train(args.child_train == "jit")))
         return 0
     cases, impls = args.cases.split(","), args.impls.split(",")
-    print(f"one training step (loss, gradient, ‖g‖, SGD update); median per step; each cell "
-          f"a fresh process; python {args.python}")
+    print(f"one training step (loss, gradient, ‖g‖, SGD update); median {args.clock} time per "
+          f"step; each cell a fresh process; python {args.python}")
     head = f"{'case':8s}" + "".join(f"{i:>15s}" for i in impls)
     print(head + "   jit/hand  eager/hand  jit/torch")
     bad = False
     for case in cases:
-        row = {i: spawn(args.python, ["--child", case, i] + ["--quick"] * args.quick)
-               for i in impls}
+        row = {i: spawn(args.python, ["--child", case, i, "--clock", args.clock]
+                        + ["--quick"] * args.quick) for i in impls}
         cells = []
         for i in impls:
             r = row[i]
@@ -253,7 +262,7 @@ def main(argv=None):
     if args.train:
         print("\ndigits example end to end (load, 30 epochs of Adam, batch 32; wall time):")
         for mode in ("eager", "jit"):
-            r = spawn(args.python, ["--child-train", mode])
+            r = spawn(sys.executable, ["--child-train", mode])  # needs scikit-learn
             if "time" in r:
                 print(f"  {mode:5s}: {r['time']:.1f} s, test accuracy {100 * r['accuracy']:.1f} %")
             else:

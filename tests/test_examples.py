@@ -71,6 +71,8 @@ def test_least_squares_meets_the_normal_equations_at_the_predicted_rate():
     lecture_bound = n["initial_gap"] * (1 - 2 * least_squares.LECTURE_STEP * n["mu"]) ** (
         2 * n["steps"])
     assert n["gap"] < n["lecture_step_gap"] <= lecture_bound
+    # conjugate gradients: fewer iterations than gradient descent, as accurate
+    assert n["cg_iterations"] < n["steps"] and n["cg_relative_error"] < 1e-6
     # the gradient -Aᵀ(y - Ax), independently of the example's own check
     x = numpy.random.default_rng(5).standard_normal(100)
     numpy.testing.assert_allclose(cr.grad(least_squares.loss)(x, A, y), -A.T @ (y - A @ x),

@@ -155,8 +155,14 @@ def test_dropout_is_identity_without_rng_and_unbiased_with_it():
     # the same rng seed gives the same mask; the gradient is the mask / (1 - rate)
     g = cr.grad(lambda x: np.sum(layer.apply({}, x, rng=numpy.random.default_rng(0))))(x)
     numpy.testing.assert_array_equal(g, y)
+    fixed_mask = lambda x: np.sum(np.sin(layer.apply({}, x, rng=numpy.random.default_rng(1))))
+    cr.check_grads(fixed_mask, (rng.standard_normal((4, 5)),), order=2)
     with pytest.raises(ValueError, match="rate must be in"):
         nn.Dropout(1.0)
+    # in serial, a seed becomes one generator: two Dropout layers draw different masks
+    twice = nn.serial(nn.Dropout(0.5), nn.Activation(lambda h: h * 1.0), nn.Dropout(0.5))
+    kept = twice.apply([{}, {}, {}], numpy.ones((100, 100)), rng=3)
+    assert abs(numpy.mean(kept != 0) - 0.25) < 0.02
 
 
 @pytest.mark.parametrize("layer,input_shape", [

@@ -305,6 +305,8 @@ def _example(args: argparse.Namespace) -> int:
     for path in result.files:
         print(f"wrote {path}")
     return 0 if result.ok else 1
+
+
 # -- chainrule pinn allen-cahn: physics-informed networks against the spectral reference --
 
 
@@ -342,6 +344,8 @@ def _pinn(args: argparse.Namespace) -> int:
     for path in res.files:
         print(f"wrote {path}")
     return 0 if res.ok else 1
+
+
 def _add_optimize(sub) -> None:
     p = sub.add_parser("optimize", help="every optimiser on a test problem, side by side",
                        description="Minimise Rosenbrock from (-1.2, 1), one of the "
