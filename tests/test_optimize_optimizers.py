@@ -183,3 +183,21 @@ def test_mismatched_gradients_and_missing_params_are_explained():
         opt.update({"a": onp.zeros(2)}, state, None)
     with pytest.raises(ValueError, match="weight decay needs the parameters"):
         opt.update({"a": onp.zeros(2), "b": onp.zeros(2)}, state)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: sgd(0.1), lambda: sgd(exponential_decay(0.1, 0.5, 10), momentum=0.9, nesterov=True),
+    lambda: adam(0.1), lambda: adamw(0.1, weight_decay=0.01),
+    lambda: rmsprop(cosine_decay(0.1, 10), momentum=0.9),
+    lambda: chain(clip_by_global_norm(0.1), adam(0.1)),
+])
+def test_float32_parameters_stay_float32(make):
+    params = {"w": onp.ones(3, onp.float32), "b": onp.float32(0.5) * onp.ones((), onp.float32)}
+    grads = {"w": onp.full(3, 0.25, onp.float32), "b": onp.ones((), onp.float32)}
+    opt = make()
+    state = opt.init(params)
+    for _ in range(2):
+        updates, state = opt.update(grads, state, params)
+        params = apply_updates(params, updates)
+    assert {k: v.dtype for k, v in params.items()} == {"w": onp.float32, "b": onp.float32}
+    assert onp.all(params["w"] < 1.0)

@@ -104,6 +104,14 @@ def _is_float(p) -> bool:
     return dt is not None and dt.kind in "fc"
 
 
+def _times(s, g):
+    """s·g in g's precision: a step-size factor that is a 0-d or traced array (a step
+    count, a schedule) must not turn float32 parameters into float64."""
+    if type(s) is not float and _is_float(g) and getattr(s, "dtype", g.dtype) != g.dtype:
+        s = s.astype(g.dtype)
+    return s * g
+
+
 def _count0():
     return np.zeros(())
 
@@ -142,13 +150,13 @@ def sgd(learning_rate: float | Schedule, momentum: float = 0.0,
         count = state.count + 1.0
         eta = lr(count)
         if not momentum:
-            return tree_map(lambda g: -eta * g, grads), MomentumState(count, None)
+            return tree_map(lambda g: _times(-eta, g), grads), MomentumState(count, None)
         _check_grads(grads, state.velocity, "sgd")
         vel = tree_map(lambda m, g: momentum * m + g, state.velocity, grads)
         if nesterov:
-            upd = tree_map(lambda g, m: -eta * (g + momentum * m), grads, vel)
+            upd = tree_map(lambda g, m: _times(-eta, g + momentum * m), grads, vel)
         else:
-            upd = tree_map(lambda m: -eta * m, vel)
+            upd = tree_map(lambda m: _times(-eta, m), vel)
         return upd, MomentumState(count, vel)
 
     return GradientTransformation(init, update)
@@ -198,8 +206,8 @@ def rmsprop(learning_rate: float | Schedule, decay: float = 0.9, eps: float = 1e
         scaled = tree_map(lambda g, v: g / (np.sqrt(v) + eps), grads, nu)
         if momentum:
             vel = tree_map(lambda m, s: momentum * m + s, state.velocity, scaled)
-            return tree_map(lambda m: -eta * m, vel), RMSPropState(count, nu, vel)
-        return tree_map(lambda s: -eta * s, scaled), RMSPropState(count, nu, None)
+            return tree_map(lambda m: _times(-eta, m), vel), RMSPropState(count, nu, vel)
+        return tree_map(lambda s: _times(-eta, s), scaled), RMSPropState(count, nu, None)
 
     return GradientTransformation(init, update)
 
@@ -256,9 +264,10 @@ def adamw(learning_rate: float | Schedule, b1: float = 0.9, b2: float = 0.999,
         nu = tree_map(lambda v, g: b2 * v + (1.0 - b2) * g * g, state.nu, grads)
         c1 = 1.0 - b1 ** count
         c2 = 1.0 - b2 ** count
-        upd = tree_map(lambda m, v: -eta * (m / c1) / (np.sqrt(v / c2) + eps), mu, nu)
+        upd = tree_map(lambda m, v: _times(-eta / c1, m) / (np.sqrt(_times(1.0 / c2, v)) + eps),
+                       mu, nu)
         if weight_decay:
-            upd = tree_map(lambda u, p: u - eta * weight_decay * p, upd, params)
+            upd = tree_map(lambda u, p: u - _times(eta * weight_decay, p), upd, params)
         return upd, AdamState(count, mu, nu)
 
     return GradientTransformation(init, update)
@@ -287,7 +296,7 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
     def update(grads, state, params=None):
         norm = global_norm(grads)
         factor = max_norm / np.maximum(norm, max_norm)
-        return tree_map(lambda g: g * factor, grads), state
+        return tree_map(lambda g: _times(factor, g), grads), state
 
     return GradientTransformation(init, update)
 
