@@ -47,7 +47,8 @@ class Method:
 
 def _explicit(name: str) -> Method:
     tab = EXPLICIT[name]
-    return Method(name, lambda rhs, t, y, h, f0=None: rk_step(rhs, tab, t, y, h, f0),
+    return Method(name, lambda rhs, t, y, h, f0=None, jacobian=None: rk_step(rhs, tab, t, y, h,
+                                                                             f0),
                   tab.adaptive, tab.order, tab.order)
 
 
@@ -131,7 +132,7 @@ def find_root(g: Callable[[float], float], g0: float, g1: float, tol: float = 1e
 def solve_values(method: Method, rhs: Callable, y0: onp.ndarray, ts: onp.ndarray, *,
                  rtol: float, atol: float, max_steps: int, dt: float | None = None,
                  event: Callable | None = None, first_step: float | None = None,
-                 keep_steps: bool = False) -> Mesh:
+                 keep_steps: bool = False, jacobian: Callable | None = None) -> Mesh:
     """Integrate ``y' = rhs(t, y)`` on values from ``ts[0]`` through ``ts``.
 
     Args:
@@ -147,6 +148,7 @@ def solve_values(method: Method, rhs: Callable, y0: onp.ndarray, ts: onp.ndarray
             the dense output.
         first_step: the first step's size for adaptive methods (None: estimated).
         keep_steps: keep the accepted steps (``mesh.taken``) for dense output later.
+        jacobian: ``(t, y) -> (∂rhs/∂y, ∂rhs/∂t)`` for the Rosenbrock method when known.
 
     Returns:
         The :class:`Mesh`.
@@ -161,6 +163,10 @@ def solve_values(method: Method, rhs: Callable, y0: onp.ndarray, ts: onp.ndarray
     ev_prev = event(float(ts[0]), y0) if event is not None else None
     n_out = len(ts)
     if method.adaptive:
+        if jacobian is not None:
+            base = method.step
+            method = Method(method.name, lambda r, t, y, h, f0=None: base(
+                r, t, y, h, f0, jacobian=jacobian), True, method.error_order, method.order)
         _adaptive(method, f, y0, ts, rtol, atol, max_steps, event, ev_prev, mesh, first_step)
     else:
         _fixed(method, f, y0, ts, dt, event, ev_prev, mesh, max_steps)

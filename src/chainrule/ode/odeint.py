@@ -35,6 +35,7 @@ from chainrule.custom import custom_vjp
 from chainrule.numpy import _namespace as cnp
 from chainrule.ode.adaptive import METHODS, Mesh, solve_values
 from chainrule.ode.checkpointed import replay_checkpointed
+from chainrule.ode.rosenbrock import jacobian_columns
 from chainrule.ode.state import ravel, value_of, values_of
 from chainrule.transforms import vjp
 
@@ -288,6 +289,23 @@ def adjoint_sweep(solver: _Solver, rows: onp.ndarray, ts: onp.ndarray, args: tup
             return cnp.concatenate(parts)
         return onp.concatenate([value_of(q) for q in parts])
 
+    def linear_part(t, z):
+        """The augmented system is linear in (a, p̄): its matrix [[-J_yᵀ, 0], [-J_pᵀ, 0]]
+        and its time derivative (for the Rosenbrock method; no AD through the vjp)."""
+        y = y_at(t)
+        j_y = value_of(jacobian_columns(lambda v: func_of(t, v, *ps), y, n))
+        j_p = [value_of(jacobian_columns(
+            lambda q, i=i: func_of(t, y, *ps[:i], onp.reshape(q, shapes[i]), *ps[i + 1:]),
+            onp.reshape(ps[i], (-1,)), sizes[i])) for i in range(len(ps))]
+        m = onp.zeros((n + n_p, n + n_p))
+        m[:n, :n] = -j_y.T
+        off = n
+        for jp in j_p:
+            m[off:off + jp.shape[1], :n] = -jp.T
+            off += jp.shape[1]
+        return m, onp.zeros(n + n_p)  # ∂/∂t through y(t) is left out (a W-method)
+
+    jacobian = linear_part if solver.method.name == "rosenbrock23" else None
     a = g[-1].copy()
     p_bar = onp.zeros(n_p)
     t_bar = onp.zeros(len(ts))
@@ -296,7 +314,7 @@ def adjoint_sweep(solver: _Solver, rows: onp.ndarray, ts: onp.ndarray, args: tup
         z0 = onp.concatenate([a, p_bar])
         mesh = solve_values(solver.method, augmented, z0, onp.array([ts[i], ts[i - 1]]),
                             rtol=solver.rtol, atol=solver.atol, max_steps=solver.max_steps,
-                            dt=solver.dt)
+                            dt=solver.dt, jacobian=jacobian)
         z = mesh.values[-1]
         a_end, p_bar = z[:n], z[n:]
         if i == 1:
