@@ -216,12 +216,28 @@ def section_expression_swell(ctx: TourContext) -> Section:
                    "; ".join(summary))
 
 
+def section_learning(ctx: TourContext) -> Section:
+    """The learning examples (chainrule.examples): numbers, tables and figures."""
+    from chainrule.examples import tour_section
+
+    return tour_section(ctx)
+
+
+def section_optimize(ctx: TourContext) -> Section:
+    """Every optimiser on Rosenbrock (paths, convergence) and GD on the lecture's least squares."""
+    from chainrule.optimize.report import tour_section
+
+    return Section(*tour_section(ctx.out, ctx.quick))
+
+
 #: the tour's sections, in order; later capabilities append theirs
 SECTIONS: list[Callable[[TourContext], Section]] = [
     section_griewank,
     section_lecture_000,
     section_more_examples,
     section_expression_swell,
+    section_optimize,
+    section_learning,
 ]
 
 _CSS = """
