@@ -192,25 +192,27 @@ def _euler_stage(step: Callable, condition: Callable, u: Any, t: Any, dt: float,
         f_new = step(u_new)
         path.append(_values(u_new))
         if c_new == 0.0 or (c_prev != 0.0 and (c_new > 0) != (c_prev > 0)):
-            y0, y1 = _values(u), _values(u_new)
-            hf0, hf1 = dt * _values(f_u), dt * _values(f_new)
-
-            def g(theta):
-                if theta == 0.0:
-                    return c_prev
-                return _value(condition(y0, 0.0, hermite(y0, y1, hf0, hf1, theta),
-                                        theta * dt))
-
-            theta = find_root(g, c_prev, c_new)
-            u_hat = hermite(u, u_new, dt * f_u, dt * f_new, theta)
-            t_hat = t + theta * dt
-            slope = hermite_slope(y0, y1, hf0, hf1, theta) / dt
-            t_end, u_end = event_correction(lambda s, v: condition(u, t, v, s), slope,
-                                            t_hat, u_hat)
+            t_end, u_end = _crossing(condition, u, t, u_new, f_u, f_new, c_prev, c_new, dt)
             path[-1] = _values(u_end)
             return t_end, u_end, path
         u, t, c_prev, f_u = u_new, t_new, c_new, f_new
     raise RuntimeError("trebuchet: a stage did not end within its step limit")
+
+
+def _crossing(condition, u, t, u_new, f_u, f_new, c_prev, c_new, dt) -> tuple:
+    """The sign change inside one Euler step, on its Hermite interpolant: (t*, u*)."""
+    y0, y1 = _values(u), _values(u_new)
+    hf0, hf1 = dt * _values(f_u), dt * _values(f_new)
+
+    def g(theta):
+        if theta == 0.0:
+            return c_prev
+        return _value(condition(y0, 0.0, hermite(y0, y1, hf0, hf1, theta), theta * dt))
+
+    theta = find_root(g, c_prev, c_new)
+    u_hat = hermite(u, u_new, dt * f_u, dt * f_new, theta)
+    slope = hermite_slope(y0, y1, hf0, hf1, theta) / dt
+    return event_correction(lambda s, v: condition(u, t, v, s), slope, t + theta * dt, u_hat)
 
 
 def hermite_slope(y0: Any, y1: Any, hf0: Any, hf1: Any, theta: float) -> Any:
