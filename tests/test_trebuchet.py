@@ -42,3 +42,17 @@ def test_bad_input():
         tb.shoot(0.0, 0.5, -1.0)
     with pytest.raises(ValueError, match="method='rk45'"):
         tb.shoot(0.0, 0.5, 100.0, method="rk45")
+
+
+def test_short_training_lowers_the_miss_and_save_load(tmp_path):
+    import numpy as onp
+
+    pairs = onp.array([[-3.0, 40.0], [0.0, 70.0], [2.0, 90.0], [4.0, 30.0]])
+    before = tb.relative_miss(tb.Controller.initial(0), pairs).mean()
+    ctrl = tb.train(steps=2, seed=0, batch=12, progress=False)
+    after = tb.relative_miss(ctrl, pairs).mean()
+    assert after < 0.7 * before, (before, after)
+    path = tmp_path / "controller.npz"
+    ctrl.save(str(path))
+    again = tb.Controller.load(str(path))
+    assert again(1.0, 50.0) == ctrl(1.0, 50.0)

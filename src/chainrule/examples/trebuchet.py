@@ -46,7 +46,7 @@ from chainrule.ode.adaptive import find_root
 from chainrule.ode.events import event_correction
 from chainrule.ode.explicit import hermite
 
-__all__ = ["shoot", "simulate", "REFERENCE"]
+__all__ = ["shoot", "simulate", "train", "Controller", "relative_miss", "run", "REFERENCE"]
 
 FT, LB = 0.3048, 0.45359237
 PIVOT, LONG, SHORT, WEIGHT_ARM, SLING = 5.0 * FT, 6.792 * FT, 1.75 * FT, 2.0 * FT, 6.833 * FT
@@ -211,6 +211,11 @@ def _crossing(condition, u, t, u_new, f_u, f_new, c_prev, c_new, dt) -> tuple:
 
     theta = find_root(g, c_prev, c_new)
     u_hat = hermite(u, u_new, dt * f_u, dt * f_new, theta)
+    if abs(g(theta)) > 1e-8 * max(abs(c_prev), abs(c_new)):
+        # no zero but a jump: stage 1's difference quotient over a vanishing interval
+        # differs from the previous step's, so the sign can change at the step's very
+        # start; the stage then ends there, at a time that does not move with the inputs
+        return t + theta * dt, u_hat
     slope = hermite_slope(y0, y1, hf0, hf1, theta) / dt
     return event_correction(lambda s, v: condition(u, t, v, s), slope, t + theta * dt, u_hat)
 
@@ -325,3 +330,294 @@ def shoot(wind: Any, angle: Any, weight: Any, method: str = "euler") -> Any:
     return simulate(wind, angle, weight, method)["distance"]
 
 
+
+
+# ---------------------------------------------------------------------------
+# the controller: (wind, target) -> (angle, weight), trained through the simulator
+# ---------------------------------------------------------------------------
+
+WIND_RANGE, TARGET_RANGE = (-5.0, 5.0), (20.0, 100.0)
+ANGLE_RANGE_DEG, WEIGHT_RANGE_LB = (15.0, 75.0), (50.0, 1000.0)
+
+
+def _sigmoid(x: Any) -> Any:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class Controller:
+    """A small network from (wind m/s, target m) to (release angle rad, weight lb).
+
+    Inputs are scaled to about [−1, 1]; the two outputs pass through sigmoids onto the
+    angle range 15°–75° and the weight range 50–1000 lb (strong head winds and far targets
+    need about 800 lb).
+    """
+
+    def __init__(self, params: Any, hidden: int = 8) -> None:
+        import chainrule.nn as nn
+
+        self.hidden = hidden
+        self.model = nn.MLP([hidden, 2], activation="tanh")
+        self.params = params
+
+    @classmethod
+    def initial(cls, seed: int = 0, hidden: int = 8) -> "Controller":
+        import chainrule.nn as nn
+
+        model = nn.MLP([hidden, 2], activation="tanh")
+        params = model.init(onp.random.default_rng(seed), (2,))
+        return cls(params, hidden)
+
+    def outputs(self, params: Any, wind: Any, target: Any) -> tuple:
+        x = np.stack([wind / 5.0, (target - 60.0) / 40.0])
+        raw = self.model.apply(params, x)
+        lo, hi = ANGLE_RANGE_DEG
+        angle = (lo + (hi - lo) * _sigmoid(raw[0])) * (math.pi / 180)
+        w_lo, w_hi = WEIGHT_RANGE_LB
+        return angle, w_lo + (w_hi - w_lo) * _sigmoid(raw[1])
+
+    def __call__(self, wind: float, target: float) -> tuple[float, float]:
+        angle, weight = self.outputs(self.params, float(wind), float(target))
+        return float(angle), float(weight)
+
+    def save(self, path: str) -> None:
+        """The parameters as an ``.npz`` file."""
+        leaves, _ = cr.tree_flatten(self.params)
+        arrays = {f"arr_{i}": onp.asarray(x) for i, x in enumerate(leaves)}
+        onp.savez(path, hidden=self.hidden, **arrays)
+
+    @classmethod
+    def load(cls, path: str) -> "Controller":
+        data = onp.load(path)
+        hidden = int(data["hidden"])
+        template = cls.initial(0, hidden)
+        _, treedef = cr.tree_flatten(template.params)
+        leaves = [data[f"arr_{i}"] for i in range(len(data.files) - 1)]
+        return cls(cr.tree_unflatten(treedef, leaves), hidden)
+
+
+def _pairs(rng: onp.random.Generator, n: int) -> onp.ndarray:
+    return onp.column_stack([rng.uniform(*WIND_RANGE, n), rng.uniform(*TARGET_RANGE, n)])
+
+
+def relative_miss(controller: Controller, pairs: onp.ndarray) -> onp.ndarray:
+    """|distance − target| / target for each (wind, target) row."""
+    misses = []
+    for wind, target in pairs:
+        angle, weight = controller(wind, target)
+        misses.append(abs(float(shoot(wind, angle, weight)) - target) / target)
+    return onp.array(misses)
+
+
+def train(seconds: float | None = None, seed: int = 0, steps: int | None = None,
+          method: str = "lm", batch: int = 48, learning_rate: float = 3e-3,
+          progress: bool = True, hidden: int = 8) -> Controller:
+    """Train a :class:`Controller` through the simulator.
+
+    The residuals are the relative misses ``rᵢ = (shoot(windᵢ, *controller(windᵢ,
+    targetᵢ)) − targetᵢ) / targetᵢ`` on ``batch`` random pairs.
+
+    * ``method="lm"`` (default): Levenberg–Marquardt on the network's weights θ, the
+      Jacobian row of each residual being the simulator's gradient in (angle, weight)
+      (reverse mode through the throw) times the network's Jacobian in θ (forward mode):
+      ``(JᵀJ + λ diag JᵀJ) δ = −Jᵀr``, λ adapted on the batch's loss.
+    * ``method="adam"``: Adam steps on the mean squared residual of ``batch`` fresh pairs,
+      its gradient by reverse mode through the network and the simulator together.
+
+    Args:
+        seconds: wall-clock budget (default 120 s unless ``steps`` is given).
+        seed: seed of the initial weights and the training pairs.
+        steps: the most steps (LM iterations or Adam steps).
+        method: ``"lm"`` or ``"adam"``.
+        batch: pairs per step (LM: one fixed training set).
+        learning_rate: Adam's step size.
+        progress: a progress bar (tqdm; a printed line every 10 steps without it).
+        hidden: the hidden layer's width.
+
+    Returns:
+        The trained controller.
+    """
+    import time
+
+    if method not in ("lm", "adam"):
+        raise ValueError(f"trebuchet.train: method={method!r}; expected 'lm' or 'adam'")
+    if seconds is None and steps is None:
+        seconds = 120.0
+    ctrl = Controller.initial(seed, hidden)
+    rng = onp.random.default_rng(seed + 1)
+    start = time.perf_counter()
+
+    def over(k):
+        return (steps is not None and k >= steps) or (
+            seconds is not None and time.perf_counter() - start > seconds)
+
+    bar = _progress(progress, steps)
+    if method == "lm":
+        _train_lm(ctrl, _pairs(rng, batch), over, bar)
+    else:
+        _train_adam(ctrl, rng, batch, learning_rate, over, bar)
+    bar(None, 0.0, 0.0)
+    return ctrl
+
+
+def _train_lm(ctrl: Controller, pairs: onp.ndarray, over: Callable, bar: Callable) -> None:
+    leaves, treedef = cr.tree_flatten(ctrl.params)
+    shapes = [onp.shape(x) for x in leaves]
+    cuts = onp.cumsum([0] + [int(onp.prod(sh)) for sh in shapes])
+
+    def unvec(v):
+        return cr.tree_unflatten(treedef, [np.reshape(v[cuts[i]:cuts[i + 1]], sh)
+                                           for i, sh in enumerate(shapes)])
+
+    def outs(th, wind, target):
+        return np.stack(ctrl.outputs(unvec(th), wind, target))
+
+    def residuals(th, with_jacobian):
+        res, rows = [], []
+        for wind, target in pairs:
+            angle, weight = (float(x) for x in outs(th, wind, target))
+            if with_jacobian:
+                dist, (d_angle, d_weight) = cr.value_and_grad(shoot, argnums=(1, 2))(
+                    wind, angle, weight)
+                j_out = cr.jacfwd(outs)(th, wind, target)
+                rows.append((d_angle * j_out[0] + d_weight * j_out[1]) / target)
+            else:
+                dist = shoot(wind, angle, weight)
+            res.append((float(dist) - target) / target)
+        return onp.array(res), onp.array(rows)
+
+    theta = onp.concatenate([onp.ravel(x) for x in leaves])
+    damping, k = 1e-2, 0
+    r, jac = residuals(theta, True)
+    while not over(k):
+        normal, grad = jac.T @ jac, jac.T @ r
+        while damping < 1e8:
+            step = onp.linalg.solve(normal + damping * (onp.diag(onp.diag(normal)) + 1e-9 * onp.eye(
+                len(theta))), -grad)
+            r_new, _ = residuals(theta + step, False)
+            if r_new @ r_new < r @ r:
+                theta, damping = theta + step, max(damping / 3, 1e-9)
+                break
+            damping *= 4
+        else:
+            break  # no step lowers the loss any more
+        r, jac = residuals(theta, True)
+        k += 1
+        ctrl.params = unvec(theta)
+        bar(k, float(r @ r / len(r)), float(onp.linalg.norm(jac.T @ r)))
+    ctrl.params = unvec(theta)
+
+
+def _train_adam(ctrl, rng, batch, learning_rate, over, bar) -> None:
+    import chainrule.optimize as opt
+
+    optimiser = opt.adam(learning_rate)
+    state = optimiser.init(ctrl.params)
+
+    def loss(params, pairs):
+        total = 0.0
+        for wind, target in pairs:
+            angle, weight = ctrl.outputs(params, wind, target)
+            total = total + ((shoot(wind, angle, weight) - target) / target) ** 2
+        return total / len(pairs)
+
+    k = 0
+    while not over(k):
+        try:
+            value, grads = cr.value_and_grad(loss)(ctrl.params, _pairs(rng, batch))
+        except (RuntimeError, ZeroDivisionError):
+            continue  # a throw that never ends a stage: draw other pairs
+        updates, state = optimiser.update(grads, state, ctrl.params)
+        ctrl.params = opt.apply_updates(ctrl.params, updates)
+        k += 1
+        bar(k, float(value), float(opt.global_norm(grads)))
+
+
+def _progress(enabled: bool, total: int | None) -> Callable:
+    """``update(step, loss, grad_norm)``; ``update(None, …)`` closes."""
+    if not enabled:
+        return lambda *a: None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        def plain(step, value, gnorm):
+            if step is not None and step % 10 == 0:
+                print(f"step {step}: loss {value:.3e}, |g| {gnorm:.2e}")
+        return plain
+    bar = tqdm(total=total, desc="trebuchet", unit="step")
+
+    def update(step, value, gnorm):
+        if step is None:
+            bar.close()
+            return
+        bar.update(1)
+        bar.set_postfix(loss=f"{value:.2e}", g=f"{gnorm:.1e}", miss=f"{math.sqrt(value):.1%}")
+    return update
+
+
+def run(out: Any = None, quick: bool = False, seed: int = 0, progress: bool = True,
+        seconds: float | None = None, held_out: int | None = None) -> Any:
+    """Check the simulator against the reference, train a controller, plot throws and the
+    miss over the (wind, target) square.
+
+    Args:
+        out: directory for the figures (``trebuchet_throws``, ``trebuchet_miss``).
+        quick: a short training and evaluation (tests, the tour).
+        seed: the training seed.
+        progress: a progress bar while training.
+        seconds: the training budget (default 120 s, quick 5 s).
+        held_out: held-out pairs for the mean miss (default 1000, quick 20).
+
+    Returns:
+        An ``ExampleResult`` with the reference distances, the mean/median relative miss.
+    """
+    from chainrule.examples import ExampleResult, pyplot, save_figures
+
+    seconds = seconds if seconds is not None else (5.0 if quick else 120.0)
+    held_out = held_out if held_out is not None else (20 if quick else 1000)
+    reference = {f"{w:+.0f} m/s, {a:.0f} deg, {m:.0f} lb": round(float(
+        shoot(w, math.radians(a), m)), 2) for (w, a, m) in REFERENCE["distances"]}
+    ctrl = train(seconds=seconds, seed=seed, progress=progress)
+    pairs = _pairs(onp.random.default_rng(10_000 + seed), held_out)
+    miss = relative_miss(ctrl, pairs)
+    numbers = {"reference_distances": reference, "mean_relative_miss": float(miss.mean()),
+               "median_relative_miss": float(onp.median(miss)), "held_out": held_out,
+               "training_seconds": seconds}
+    result = ExampleResult("trebuchet", numbers,
+                           f"mean miss {miss.mean():.2%} over {held_out} held-out throws "
+                           f"after {seconds:.0f} s of training", ok=bool(miss.mean() <= 1e-3))
+    plt = pyplot()
+    if plt is not None:
+        result.figures["throws"] = _plot_throws(plt, ctrl)
+        result.figures["miss"] = _plot_miss(plt, ctrl, 4 if quick else 12)
+    return save_figures(result, out)
+
+
+def _plot_throws(plt, ctrl: Controller):
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for wind, target in [(-4.0, 40.0), (0.0, 70.0), (4.0, 95.0)]:
+        angle, weight = ctrl(wind, target)
+        paths = simulate(wind, angle, weight)["paths"]
+        swing = onp.array([[float(c) for c in sling_end(u)] for u in
+                           onp.vstack([paths[0], paths[1]])])
+        xs = onp.concatenate([swing[:, 0], paths[2][:, 0]])
+        ys = onp.concatenate([swing[:, 1], paths[2][:, 1]]) + PIVOT
+        ax.plot(xs, ys, label=f"wind {wind:+.0f} m/s → {target:.0f} m "
+                              f"({math.degrees(angle):.0f}°, {weight:.0f} lb)")
+        ax.axvline(target, color="grey", lw=0.5)
+    ax.set_xlabel("x (m)")
+    ax.set_ylabel("height (m)")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def _plot_miss(plt, ctrl: Controller, n: int):
+    winds = onp.linspace(*WIND_RANGE, n)
+    targets = onp.linspace(*TARGET_RANGE, n)
+    grid = onp.array([[relative_miss(ctrl, onp.array([[w, t]]))[0] for w in winds]
+                      for t in targets])
+    fig, ax = plt.subplots(figsize=(5, 4))
+    image = ax.pcolormesh(winds, targets, 100 * grid, shading="auto")
+    fig.colorbar(image, ax=ax, label="relative miss (%)")
+    ax.set_xlabel("wind (m/s)")
+    ax.set_ylabel("target (m)")
+    return fig
