@@ -55,7 +55,7 @@ def chainrule_w7(gradient, checkpoints=None):
 
 
 def hand_w7():
-    return lambda: [float(x) for x in pendulum_hand(W7_V0, W7_C)[1:]]
+    return lambda: [float(x) for x in pendulum_hand(W7_V0, W7_C)]
 
 
 def torch_w7():
