@@ -16,6 +16,7 @@ from chainrule.custom import custom_jvp, custom_vjp, defjvp, defvjp, primitive
 from chainrule.control import cond, fori_loop, scan, switch, while_loop
 from chainrule import revolve  # noqa: F401  (binomial checkpointing)
 from chainrule.revolve import checkpoint_loop, checkpoint_scan
+from chainrule.implicit import custom_linear_solve, custom_root, fixed_point
 from chainrule.core.pytree import (
     tree_flatten,
     tree_leaves,
@@ -54,6 +55,9 @@ __all__ = [
     "checkpoint_scan",
     "remat",
     "custom_jvp",
+    "custom_linear_solve",
+    "custom_root",
+    "fixed_point",
     "custom_vjp",
     "defjvp",
     "defvjp",

@@ -9,6 +9,7 @@ steps or by the continuous adjoint, terminal events.
 True
 """
 
+from chainrule.ode.events import odeint_event
 from chainrule.ode.odeint import odeint
 
-__all__ = ["odeint"]
+__all__ = ["odeint", "odeint_event"]

@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as onp
 
 from chainrule.ode.explicit import rk_step
-from chainrule.ode.implicit import ROSENBROCK_ORDER, rosenbrock_step
+from chainrule.ode.rosenbrock import ROSENBROCK_ORDER, rosenbrock_step
 from chainrule.ode.tableaus import EXPLICIT
 
 __all__ = ["Method", "METHODS", "Mesh", "solve_values", "error_ratio", "find_root"]
@@ -47,7 +47,8 @@ class Method:
 
 def _explicit(name: str) -> Method:
     tab = EXPLICIT[name]
-    return Method(name, lambda rhs, t, y, h, f0=None: rk_step(rhs, tab, t, y, h, f0),
+    return Method(name, lambda rhs, t, y, h, f0=None, jacobian=None: rk_step(rhs, tab, t, y, h,
+                                                                             f0),
                   tab.adaptive, tab.order, tab.order)
 
 
@@ -71,6 +72,7 @@ class Mesh:
     outputs: list = field(default_factory=list)
     values: list = field(default_factory=list)
     event: tuple | None = None
+    taken: list | None = None  # the accepted step objects (kept for the adjoint's y(t))
     n_rejected: int = 0
     n_rhs: int = 0
 
@@ -129,7 +131,8 @@ def find_root(g: Callable[[float], float], g0: float, g1: float, tol: float = 1e
 
 def solve_values(method: Method, rhs: Callable, y0: onp.ndarray, ts: onp.ndarray, *,
                  rtol: float, atol: float, max_steps: int, dt: float | None = None,
-                 event: Callable | None = None, first_step: float | None = None) -> Mesh:
+                 event: Callable | None = None, first_step: float | None = None,
+                 keep_steps: bool = False, jacobian: Callable | None = None) -> Mesh:
     """Integrate ``y' = rhs(t, y)`` on values from ``ts[0]`` through ``ts``.
 
     Args:
@@ -144,6 +147,8 @@ def solve_values(method: Method, rhs: Callable, y0: onp.ndarray, ts: onp.ndarray
         event: ``(t, y) -> float``; the solve stops at its first sign change, located on
             the dense output.
         first_step: the first step's size for adaptive methods (None: estimated).
+        keep_steps: keep the accepted steps (``mesh.taken``) for dense output later.
+        jacobian: ``(t, y) -> (∂rhs/∂y, ∂rhs/∂t)`` for the Rosenbrock method when known.
 
     Returns:
         The :class:`Mesh`.
@@ -154,10 +159,14 @@ def solve_values(method: Method, rhs: Callable, y0: onp.ndarray, ts: onp.ndarray
         counted[0] += 1
         return rhs(t, y)
 
-    mesh = Mesh(outputs=[(-1, 0.0)], values=[y0])
+    mesh = Mesh(outputs=[(-1, 0.0)], values=[y0], taken=[] if keep_steps else None)
     ev_prev = event(float(ts[0]), y0) if event is not None else None
     n_out = len(ts)
     if method.adaptive:
+        if jacobian is not None:
+            base = method.step
+            method = Method(method.name, lambda r, t, y, h, f0=None: base(
+                r, t, y, h, f0, jacobian=jacobian), True, method.error_order, method.order)
         _adaptive(method, f, y0, ts, rtol, atol, max_steps, event, ev_prev, mesh, first_step)
     else:
         _fixed(method, f, y0, ts, dt, event, ev_prev, mesh, max_steps)
@@ -202,6 +211,8 @@ def _fixed(method, rhs, y0, ts, dt, event, ev_prev, mesh, max_steps) -> None:
             h = (ts[j + 1] - t) if i == n - 1 else span / n
             step = method.step(rhs, t, y, h, f0)
             mesh.steps.append((j, j + 1, i / n, ((i + 1) / n if i < n - 1 else 1.0) - i / n))
+            if mesh.taken is not None:
+                mesh.taken.append(step)
             if k >= max_steps:
                 raise RuntimeError(f"odeint: more than max_steps={max_steps} steps; raise "
                                    "max_steps or the step dt")
@@ -255,6 +266,8 @@ def _adaptive(method, rhs, y0, ts, rtol, atol, max_steps, event, ev_prev, mesh,
         if err <= 1.0:
             t_new = t_end if last else t + direction * h
             mesh.steps.append((0, len(ts) - 1, (t - t0) / span, (t_new - t) / span))
+            if mesh.taken is not None:
+                mesh.taken.append(step)
             if event is not None:
                 hit, ev_prev = _check_event(mesh, step, k, event, ev_prev, rhs)
                 if hit:

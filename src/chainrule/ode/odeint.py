@@ -11,13 +11,14 @@ Two ways to the gradient (``gradient=``):
 * ``"adjoint"`` (optimise-then-discretise): the continuous adjoint. For cotangents
   ``gᵢ = ∂L/∂y(tᵢ)`` the adjoint ``a(t) = ∂L/∂y(t)`` solves, backwards from t_N,
 
-      dy/dt = f,   da/dt = -aᵀ ∂f/∂y,   dp̄/dt = -aᵀ ∂f/∂p,
+      da/dt = -aᵀ ∂f/∂y(y(t), t),   dp̄/dt = -aᵀ ∂f/∂p(y(t), t),
 
-  with ``a`` jumping by ``gᵢ`` at each output time (y restarts from the stored y(tᵢ)),
+  with ``a`` jumping by ``gᵢ`` at each output time and ``y(t)`` read from the forward
+  solve's dense output (stable for stiff problems, unlike integrating y backwards),
   and ``∂L/∂y0 = a(t₀)``, ``∂L/∂p = p̄(t₀)``, ``∂L/∂tᵢ = gᵢ·f(y(tᵢ), tᵢ)`` (i ≥ 1),
-  ``∂L/∂t₀ = -a(t₀⁺)·f(y0, t₀)``. Memory independent of the number of steps; the
-  products ``aᵀ∂f/∂·`` are one ``chainrule.vjp`` of ``func`` each. Under forward mode the
-  direct method is used.
+  ``∂L/∂t₀ = -a(t₀⁺)·f(y0, t₀)``. No tape of the solver is kept; the
+  products ``aᵀ∂f/∂·`` are one ``chainrule.vjp`` of ``func`` each. Memory: the forward
+  solve's accepted steps (values, no tape). Under forward mode the direct method is used.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ import numpy as onp
 
 from chainrule.checkpoint import _captures_tracer
 from chainrule.core.primitive import Tracer
+from chainrule.core.primitive import concrete as concrete_value
 from chainrule.core.pytree import tree_flatten, tree_unflatten
 from chainrule.custom import custom_vjp
 from chainrule.numpy import _namespace as cnp
 from chainrule.ode.adaptive import METHODS, Mesh, solve_values
 from chainrule.ode.checkpointed import replay_checkpointed
+from chainrule.ode.rosenbrock import jacobian_columns
 from chainrule.ode.state import ravel, value_of, values_of
 from chainrule.transforms import vjp
 
@@ -159,20 +162,24 @@ class _Solver:
         self.rtol, self.atol, self.max_steps = rtol, atol, max_steps
         self.dt, self.checkpoints = dt, checkpoints
 
-    def mesh(self, y0: onp.ndarray, ts: onp.ndarray, args: tuple, event=None) -> Mesh:
+    def mesh(self, y0: onp.ndarray, ts: onp.ndarray, args: tuple, event=None,
+             keep_steps: bool = False) -> Mesh:
         """The value solve; ``mesh.traced`` says whether func produced tracers (it closes
         over values being differentiated)."""
         seen = [False]
 
         def rhs(t, y):
             out = self.flat_func(t, y, args)
+            if isinstance(y, Tracer) or isinstance(t, Tracer):
+                return out  # the method's own forward-mode Jacobian
             if isinstance(out, Tracer):
                 seen[0] = True
                 return value_of(out)
             return onp.asarray(out, dtype=float)
 
         mesh = solve_values(self.method, rhs, y0, ts, rtol=self.rtol, atol=self.atol,
-                            max_steps=self.max_steps, dt=self.dt, event=event)
+                            max_steps=self.max_steps, dt=self.dt, event=event,
+                            keep_steps=keep_steps)
         mesh.traced = seen[0]
         return mesh
 
@@ -221,12 +228,13 @@ def _adjoint_solver(solver: _Solver) -> custom_vjp:
 
     def fwd(y0, ts, *args):
         y0v, tsv, argv = value_of(y0), value_of(ts), values_of(args)
-        rows = onp.stack(solver.mesh(y0v, tsv, argv).values)
-        return rows, (rows, tsv, argv)
+        mesh = solver.mesh(y0v, tsv, argv, keep_steps=True)
+        rows = onp.stack(mesh.values)
+        return rows, (rows, tsv, argv, mesh.taken)
 
     def bwd(res, g):
-        rows, tsv, argv = res
-        return adjoint_sweep(solver, rows, tsv, argv, value_of(g))
+        rows, tsv, argv, taken = res
+        return adjoint_sweep(solver, rows, tsv, argv, value_of(g), taken)
 
     fn = custom_vjp(direct)
     fn.defvjp(fwd, bwd)
@@ -234,8 +242,12 @@ def _adjoint_solver(solver: _Solver) -> custom_vjp:
 
 
 def adjoint_sweep(solver: _Solver, rows: onp.ndarray, ts: onp.ndarray, args: tuple,
-                  g: onp.ndarray) -> tuple:
+                  g: onp.ndarray, taken: list) -> tuple:
     """The backward pass of the adjoint method (see the module docstring), on values.
+
+    ``y(t)`` is read from the forward solve's dense output (``taken``: its accepted
+    steps) rather than integrated backwards, which would be unstable for stiff problems
+    (their decaying modes grow backwards in time).
 
     Returns:
         ``(ȳ0, t̄s, *ārgs)``, the arguments' cotangents in their structures.
@@ -246,35 +258,68 @@ def adjoint_sweep(solver: _Solver, rows: onp.ndarray, ts: onp.ndarray, args: tup
     shapes = [onp.shape(leaves[i]) for i in diff]
     sizes = [int(onp.prod(s)) if s else 1 for s in shapes]
     n, n_p = rows.shape[1], int(sum(sizes))
+    ps = [onp.asarray(leaves[i], dtype=float) for i in diff]
+    starts = onp.array([float(st.t) for st in taken])
+    forward = len(ts) < 2 or ts[-1] > ts[0]
+    order = starts if forward else -starts
 
-    def func_of(t, y, *ps):
+    def func_of(t, y, *pp):
         full = list(leaves)
-        for i, p in zip(diff, ps):
+        for i, p in zip(diff, pp):
             full[i] = p
         return solver.flat_func(t, y, tree_unflatten(treedef, full))
 
-    def augmented(t, z):
-        y, a = z[:n], z[n:2 * n]
-        ps = [onp.asarray(leaves[i], dtype=float) for i in diff]
-        out, back = vjp(lambda yy, *pp: func_of(t, yy, *pp), y, *ps)
-        cts = back(a)
-        dp = [onp.reshape(value_of(c), (-1,)) for c in cts[1:]]
-        return onp.concatenate([value_of(out), -value_of(cts[0])] + [-d for d in dp])
+    def y_at(t):
+        """The forward solution at t, from the step that holds t."""
+        t_key = float(concrete_value(t))
+        k = int(onp.searchsorted(order, t_key if forward else -t_key, side="right")) - 1
+        st = taken[min(max(k, 0), len(taken) - 1)]
+        theta = (t_key - float(st.t)) / float(st.h)
+        return st.interpolate(min(max(theta, 0.0), 1.0), rhs_y)
 
-    f_at = lambda t, y: value_of(func_of(t, y, *[leaves[i] for i in diff]))  # noqa: E731
+    rhs_y = lambda t, y: value_of(func_of(t, y, *ps))  # noqa: E731
+
+    def augmented(t, z):
+        a = z[:n]
+        _, back = vjp(lambda yy, *pp: func_of(t, yy, *pp), y_at(t), *ps)
+        cts = back(a)
+        dp = [cnp.reshape(c, (-1,)) for c in cts[1:]]
+        parts = [-cts[0]] + [-d for d in dp]
+        if any(isinstance(q, Tracer) for q in parts):  # the method's own Jacobian
+            return cnp.concatenate(parts)
+        return onp.concatenate([value_of(q) for q in parts])
+
+    def linear_part(t, z):
+        """The augmented system is linear in (a, p̄): its matrix [[-J_yᵀ, 0], [-J_pᵀ, 0]]
+        and its time derivative (for the Rosenbrock method; no AD through the vjp)."""
+        y = y_at(t)
+        j_y = value_of(jacobian_columns(lambda v: func_of(t, v, *ps), y, n))
+        j_p = [value_of(jacobian_columns(
+            lambda q, i=i: func_of(t, y, *ps[:i], onp.reshape(q, shapes[i]), *ps[i + 1:]),
+            onp.reshape(ps[i], (-1,)), sizes[i])) for i in range(len(ps))]
+        m = onp.zeros((n + n_p, n + n_p))
+        m[:n, :n] = -j_y.T
+        off = n
+        for jp in j_p:
+            m[off:off + jp.shape[1], :n] = -jp.T
+            off += jp.shape[1]
+        return m, onp.zeros(n + n_p)  # ∂/∂t through y(t) is left out (a W-method)
+
+    jacobian = linear_part if solver.method.name == "rosenbrock23" else None
     a = g[-1].copy()
     p_bar = onp.zeros(n_p)
     t_bar = onp.zeros(len(ts))
     for i in range(len(ts) - 1, 0, -1):
-        t_bar[i] = float(g[i] @ f_at(ts[i], rows[i]))
-        z0 = onp.concatenate([rows[i], a, p_bar])
+        t_bar[i] = float(g[i] @ rhs_y(ts[i], rows[i]))
+        z0 = onp.concatenate([a, p_bar])
         mesh = solve_values(solver.method, augmented, z0, onp.array([ts[i], ts[i - 1]]),
                             rtol=solver.rtol, atol=solver.atol, max_steps=solver.max_steps,
-                            dt=solver.dt)
+                            dt=solver.dt, jacobian=jacobian)
         z = mesh.values[-1]
-        a, p_bar = z[n:2 * n] + g[i - 1], z[2 * n:]
+        a_end, p_bar = z[:n], z[n:]
         if i == 1:
-            t_bar[0] = -float(z[n:2 * n] @ f_at(ts[0], rows[0]))
+            t_bar[0] = -float(a_end @ rhs_y(ts[0], rows[0]))
+        a = a_end + g[i - 1]
     if len(ts) == 1:
         a = g[0].copy()
     full = [None] * len(leaves)

@@ -64,11 +64,19 @@ def jacobian_columns(f: Callable, y: Any, n: int) -> Any:
     return onp.stack(cols, axis=1)
 
 
-def rosenbrock_step(rhs: Callable, t: float, y: Any, h: float, f0: Any = None) -> RosenbrockStep:
-    """One step of the ``ode23s`` Rosenbrock method (see the module docstring)."""
+def rosenbrock_step(rhs: Callable, t: float, y: Any, h: float, f0: Any = None,
+                    jacobian: Callable | None = None) -> RosenbrockStep:
+    """One step of the ``ode23s`` Rosenbrock method (see the module docstring).
+
+    ``jacobian(t, y) -> (∂f/∂y, ∂f/∂t)`` when the caller knows them (the adjoint's linear
+    system); else both come from forward-mode AD of ``rhs``.
+    """
     n = int(onp.shape(y)[0])
-    jac = jacobian_columns(lambda v: rhs(t, v), y, n)
-    dfdt = jvp(lambda s: rhs(s, y), (t,), (1.0,))[1]
+    if jacobian is not None:
+        jac, dfdt = jacobian(t, y)
+    else:
+        jac = jacobian_columns(lambda v: rhs(t, v), y, n)
+        dfdt = jvp(lambda s: rhs(s, y), (t,), (1.0,))[1]
     w = onp.eye(n) - (h * _D) * jac
     f0 = rhs(t, y) if f0 is None else f0
     tt = (h * _D) * dfdt

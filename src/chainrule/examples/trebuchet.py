@@ -1,0 +1,623 @@
+"""The lecture's trebuchet: a differentiable simulator, and a network that aims it.
+
+The model is the one of Trebuchet.jl (after virtualtrebuchet.com's equations of motion):
+an arm on a pivot, a counterweight hinged at the short end, a sling at the long end.
+
+* Stage 1 (ground): the projectile slides on the ground while the arm turns; the state is
+  the three angles ``(arm, weight, sling)`` and their rates, with the sling constrained by
+  the ground. It ends when the sling lifts the projectile: ``m_p g − T cos φ`` crosses
+  zero, ``φ = arm + sling − π`` and the sling tension ``T = −m_p a_x / sin φ`` from the
+  projectile's horizontal acceleration ``a_x``.
+* Stage 2 (hang): the projectile swings on the sling until the direction of its velocity
+  reaches the release angle (``sin(∠v − release) = 0``).
+* Stage 3 (flight): a point mass with quadratic air drag relative to the wind, until it is
+  back at the pivot's foot (height ``−pivot height``); the distance is its x coordinate.
+
+Constants (Trebuchet.jl): lengths in ft — pivot height 5.0, long arm 6.792, short arm
+1.75, weight arm 2.0, sling 6.833, weight radius 2.727, projectile radius 0.1245; masses
+in lb — projectile 0.328, arm 10.65; weight inertia 1 lb·ft², arm inertia
+``m_arm (long + short)² / 12``; air density 1.0, drag coefficient 1.0, g = 9.80665 (all
+converted to SI). As coded there, the stage equations use the weight's inertia where the
+arm's belongs and the other way round; the reference numbers depend on it, so it is kept.
+
+``shoot(wind, angle, weight, method="euler")`` reproduces the reference integrator:
+explicit Euler at dt = 1/60 s, each stage's end found on the step's interpolant — the cubic
+Hermite polynomial through the step's ends and their slopes, which is what the reference's
+ODE library interpolates an Euler step with (with the straight line instead, the 400 lb
+throws land 1.7 m further) — stage 1's acceleration ``a_x`` being the difference quotient
+of the projectile's velocity from the step's start, as the reference computes it, and the
+next stage restarting its Euler grid there. ``method="dopri5"`` solves the same model accurately
+(adaptive steps, the acceleration from the equations of motion). The distance is
+differentiable in all three inputs (the stage ends by the implicit function theorem).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as onp
+
+import chainrule as cr
+import chainrule.numpy as np
+from chainrule.core.primitive import concrete
+from chainrule.ode import odeint_event
+from chainrule.ode.adaptive import find_root
+from chainrule.ode.events import event_correction
+from chainrule.ode.explicit import hermite
+
+__all__ = ["shoot", "simulate", "train", "Controller", "relative_miss", "run", "REFERENCE"]
+
+FT, LB = 0.3048, 0.45359237
+PIVOT, LONG, SHORT, WEIGHT_ARM, SLING = 5.0 * FT, 6.792 * FT, 1.75 * FT, 2.0 * FT, 6.833 * FT
+PROJECTILE_RADIUS = 0.1245 * FT
+M_PROJECTILE, M_ARM = 0.328 * LB, 10.65 * LB
+I_WEIGHT = LB * FT * FT
+I_ARM = M_ARM * (LONG + SHORT) ** 2 / 12
+RHO, CD, GRAV = 1.0, 1.0, 9.80665
+AREA = math.pi * PROJECTILE_RADIUS ** 2
+DT = 1.0 / 60.0
+
+#: Trebuchet.jl's published values: distance (m) for (wind m/s, angle deg, weight lb), and
+#: the gradient (per m/s, per degree, per lb) at (-2, 45, 200)
+REFERENCE = {"distances": {(0.0, 30.0, 400.0): 98.60, (-5.0, 30.0, 400.0): 80.56,
+                           (0.0, 45.0, 200.0): 82.80},
+             "gradient_at": (-2.0, 45.0, 200.0), "gradient": (4.02, -0.99, 0.051)}
+
+
+def _value(x: Any) -> float:
+    return float(concrete(x))
+
+
+def _initial_state() -> onp.ndarray:
+    theta = math.asin(PIVOT / LONG)
+    aq = math.pi / 2 + theta
+    return onp.array([aq, -aq, math.pi - theta, 0.0, 0.0, 0.0])
+
+
+def ground_dynamics(u: Any, mw: Any) -> Any:
+    """Stage 1: d/dt (arm, weight, sling, their rates), the projectile on the ground."""
+    aq, wq, sq, aw, ww, sw = u[0], u[1], u[2], u[3], u[4], u[5]
+    la, ls, lw, le = LONG, SHORT, WEIGHT_ARM, SLING
+    ia3, iw3 = I_WEIGHT, I_ARM  # as coded in the reference (see the module docstring)
+    lcg = (la - ls) / 2
+    mp, ma = M_PROJECTILE, M_ARM
+    s_aq, c_aq = np.sin(aq), np.cos(aq)
+    s_sq, c_sq = np.sin(sq), np.cos(sq)
+    s_as, c_as = np.sin(aq + sq), np.cos(aq + sq)
+    c_wq, s_wq = np.cos(wq), np.sin(wq)
+    cot = c_as / s_as
+    k = cot + la * c_aq / (le * s_as)
+    m11 = (-mp * la ** 2 * (-1 + 2 * s_aq * c_sq / s_as) + ia3 + iw3 + ma * lcg ** 2
+           + mp * la ** 2 * s_aq ** 2 / s_as ** 2
+           + mw * (ls ** 2 + lw ** 2 + 2 * ls * lw * c_wq))
+    m12 = iw3 + lw * mw * (lw + ls * c_wq)
+    m22 = iw3 + mw * lw ** 2
+    inner = cot * sw * (sw + 2 * aw) + k * aw ** 2
+    r1 = (GRAV * lcg * ma * s_aq + la * le * mp * (s_sq * (aw + sw) ** 2 + c_sq * inner)
+          + la * mp * s_aq * (la * s_sq * aw ** 2 - le * inner) / s_as
+          - GRAV * mw * (ls * s_aq + lw * np.sin(aq + wq))
+          - ls * lw * mw * s_wq * (aw ** 2 - (aw + ww) ** 2))
+    r2 = -lw * mw * (GRAV * np.sin(aq + wq) + ls * s_wq * aw ** 2)
+    det = m11 * m22 - m12 * m12
+    d_aw = (r1 * m22 - r2 * m12) / det
+    d_ww = -(r1 * m12 - r2 * m11) / det
+    d_sw = (-cot * sw * (sw + 2 * aw) - k * aw ** 2
+            - (la * s_aq + le * s_as) * d_aw / (le * s_as))
+    return np.stack([aw, ww, sw, d_aw, d_ww, d_sw])
+
+
+def hang_dynamics(u: Any, mw: Any) -> Any:
+    """Stage 2: the projectile swinging on the sling."""
+    aq, wq, sq, aw, ww, sw = u[0], u[1], u[2], u[3], u[4], u[5]
+    la, ls, lw, le = LONG, SHORT, WEIGHT_ARM, SLING
+    ia3, iw3 = I_WEIGHT, I_ARM
+    lcg = (la - ls) / 2
+    mp, ma = M_PROJECTILE, M_ARM
+    c_sq, s_sq, c_wq, s_wq = np.cos(sq), np.sin(sq), np.cos(wq), np.sin(wq)
+    s_aq = np.sin(aq)
+    m11 = (ia3 + iw3 + ma * lcg ** 2 + mp * (la ** 2 + le ** 2 + 2 * la * le * c_sq)
+           + mw * (ls ** 2 + lw ** 2 + 2 * ls * lw * c_wq))
+    m12 = iw3 + lw * mw * (lw + ls * c_wq)
+    m13 = le * mp * (le + la * c_sq)
+    m22 = iw3 + mw * lw ** 2
+    m33 = mp * le ** 2
+    r1 = (GRAV * lcg * ma * s_aq + GRAV * mp * (la * s_aq + le * np.sin(aq + sq))
+          - GRAV * mw * (ls * s_aq + lw * np.sin(aq + wq))
+          - la * le * mp * s_sq * (aw ** 2 - (aw + sw) ** 2)
+          - ls * lw * mw * s_wq * (aw ** 2 - (aw + ww) ** 2))
+    r2 = -lw * mw * (GRAV * np.sin(aq + wq) + ls * s_wq * aw ** 2)
+    r3 = le * mp * (GRAV * np.sin(aq + sq) - la * s_sq * aw ** 2)
+    den = m13 * m22 * m13 - m33 * (m11 * m22 - m12 * m12)
+    d_aw = -(r1 * m22 * m33 - r2 * m12 * m33 - r3 * m13 * m22) / den
+    d_ww = (r1 * m12 * m33 - r2 * (m11 * m33 - m13 * m13) - r3 * m13 * m12) / den
+    d_sw = (r1 * m22 * m13 - r2 * m12 * m13 - r3 * (m11 * m22 - m12 * m12)) / den
+    return np.stack([aw, ww, sw, d_aw, d_ww, d_sw])
+
+
+def flight_dynamics(u: Any, wind: Any) -> Any:
+    """Stage 3: position and velocity with quadratic drag relative to the wind."""
+    vx, vy = u[2], u[3]
+    speed = np.sqrt(vy ** 2 + (wind - vx) ** 2)
+    k = RHO * CD * AREA / (2 * M_PROJECTILE)
+    return np.stack([vx, vy, -k * (vx - wind) * speed, -GRAV - k * vy * speed])
+
+
+def sling_velocity(u: Any) -> tuple:
+    """The projectile's velocity (x, y) from the angles and rates (stages 1 and 2)."""
+    aq, sq, aw, sw = u[0], u[2], u[3], u[5]
+    vx = -SLING * (sw + aw) * np.cos(sq + aq) - LONG * aw * np.cos(aq)
+    vy = -SLING * (sw + aw) * np.sin(sq + aq) - LONG * aw * np.sin(aq)
+    return vx, vy
+
+
+def sling_end(u: Any) -> tuple:
+    aq, sq = u[0], u[2]
+    return (LONG * np.cos(math.pi / 2 + aq) + SLING * np.cos(math.pi / 2 + aq + sq),
+            LONG * np.sin(math.pi / 2 + aq) + SLING * np.sin(math.pi / 2 + aq + sq))
+
+
+def direction(vx: Any, vy: Any) -> Any:
+    """The angle of (vx, vy) in (−π, π], as the reference computes it from atan(vy/vx)."""
+    theta = np.arctan(vy / vx)
+    if _value(vx) >= 0:
+        return theta
+    return theta + math.pi if _value(vy) >= 0 else theta - math.pi
+
+
+def lift_condition(u: Any, u_prev: Any, dt: Any) -> Any:
+    """Stage 1's end: m_p g − T cos φ with T from the difference quotient of v_x."""
+    phi = u[0] + u[2] - math.pi
+    acc = (sling_velocity(u)[0] - sling_velocity(u_prev)[0]) / dt
+    tension = -acc * M_PROJECTILE / np.sin(phi)
+    return M_PROJECTILE * GRAV - tension * np.cos(phi), tension
+
+
+def _euler_stage(step: Callable, condition: Callable, u: Any, t: Any, dt: float,
+                 max_steps: int) -> tuple:
+    """Euler steps until ``condition(u_prev, t_prev, u, t)`` changes sign.
+
+    The crossing is located, as the reference's integrator does, on the step's cubic
+    Hermite interpolant (the values and slopes ``f`` at both ends of the Euler step), and
+    made differentiable by the implicit function theorem along that interpolant.
+    Returns (t_end, u_end, path of values).
+    """
+    c_prev = _value(condition(u, t, u, t))
+    path = [_values(u)]
+    f_u = step(u)
+    for _ in range(max_steps):
+        u_new = u + dt * f_u
+        t_new = t + dt
+        c_new = _value(condition(u, t, u_new, t_new))
+        f_new = step(u_new)
+        path.append(_values(u_new))
+        if c_new == 0.0 or (c_prev != 0.0 and (c_new > 0) != (c_prev > 0)):
+            t_end, u_end = _crossing(condition, u, t, u_new, f_u, f_new, c_prev, c_new, dt)
+            path[-1] = _values(u_end)
+            return t_end, u_end, path
+        u, t, c_prev, f_u = u_new, t_new, c_new, f_new
+    raise RuntimeError("trebuchet: a stage did not end within its step limit")
+
+
+def _crossing(condition, u, t, u_new, f_u, f_new, c_prev, c_new, dt) -> tuple:
+    """The sign change inside one Euler step, on its Hermite interpolant: (t*, u*)."""
+    y0, y1 = _values(u), _values(u_new)
+    hf0, hf1 = dt * _values(f_u), dt * _values(f_new)
+
+    def g(theta):
+        if theta == 0.0:
+            return c_prev
+        return _value(condition(y0, 0.0, hermite(y0, y1, hf0, hf1, theta), theta * dt))
+
+    theta = find_root(g, c_prev, c_new)
+    u_hat = hermite(u, u_new, dt * f_u, dt * f_new, theta)
+    if abs(g(theta)) > 1e-8 * max(abs(c_prev), abs(c_new)):
+        # no zero but a jump: stage 1's difference quotient over a vanishing interval
+        # differs from the previous step's, so the sign can change at the step's very
+        # start; the stage then ends there, at a time that does not move with the inputs
+        return t + theta * dt, u_hat
+    slope = hermite_slope(y0, y1, hf0, hf1, theta) / dt
+    return event_correction(lambda s, v: condition(u, t, v, s), slope, t + theta * dt, u_hat)
+
+
+def hermite_slope(y0: Any, y1: Any, hf0: Any, hf1: Any, theta: float) -> Any:
+    """d/dθ of :func:`~chainrule.ode.explicit.hermite`."""
+    t2 = theta * theta
+    return ((6 * t2 - 6 * theta) * y0 + (3 * t2 - 4 * theta + 1) * hf0
+            + (-6 * t2 + 6 * theta) * y1 + (3 * t2 - 2 * theta) * hf1)
+
+
+def _flat(u: Any) -> list:
+    return [u[i] for i in range(int(onp.shape(concrete(u))[0]))]
+
+
+def _values(u: Any) -> onp.ndarray:
+    v = concrete(u)
+    return onp.asarray(v, dtype=float)
+
+
+def simulate(wind: Any, angle: Any, weight: Any, method: str = "euler",
+             dt: float = DT) -> dict:
+    """The throw stage by stage: distance, stage end times and the paths (values).
+
+    Args:
+        wind: wind speed in m/s (positive: blowing along the throw).
+        angle: release angle in radians.
+        weight: counterweight in lb.
+        method: ``"euler"`` (the reference's integrator) or ``"dopri5"`` (accurate).
+        dt: the Euler step (the reference's 1/60 s).
+
+    Returns:
+        ``{"distance", "times", "paths"}`` (the distance differentiable).
+    """
+    if method not in ("euler", "dopri5"):
+        raise ValueError(f"trebuchet: method={method!r}; expected 'euler' or 'dopri5'")
+    if _value(weight) <= 0:
+        raise ValueError(f"trebuchet: weight={_value(weight)} lb; the counterweight must be "
+                         "positive")
+    release = np.arcsin(np.sin(angle))
+    mw = weight * LB
+    u0 = _initial_state()
+    if method == "euler":
+        return _simulate_euler(wind, release, mw, u0, dt)
+    return _simulate_adaptive(wind, release, mw, u0)
+
+
+def _simulate_euler(wind, release, mw, u0, dt):
+    def lift(u_prev, t_prev, u, t):
+        if _value(t) == _value(t_prev):
+            return M_PROJECTILE * GRAV + 0.0 * u[0]
+        return lift_condition(u, u_prev, t - t_prev)[0]
+
+    t1, u1, path1 = _euler_stage(lambda u: ground_dynamics(u, mw), lift, u0, 0.0, dt, 6000)
+
+    def released(u_prev, t_prev, u, t):
+        vx, vy = sling_velocity(u)
+        return np.sin(direction(vx, vy) - release)
+
+    t2, u2, path2 = _euler_stage(lambda u: hang_dynamics(u, mw), released, u1, t1, dt, 6000)
+    px, py = sling_end(u2)
+    vx, vy = sling_velocity(u2)
+    p0 = np.stack([px, py, vx, vy])
+    t3, u3, path3 = _euler_stage(lambda u: flight_dynamics(u, wind),
+                                 lambda u_prev, t_prev, u, t: u[1] + PIVOT, p0, t2, dt, 30000)
+    return {"distance": u3[0], "times": (_value(t1), _value(t2), _value(t3)),
+            "paths": (onp.array(path1), onp.array(path2), onp.array(path3))}
+
+
+def _simulate_adaptive(wind, release, mw, u0):
+    tol = dict(rtol=1e-10, atol=1e-10)
+
+    def ground(u, t, mw):
+        return ground_dynamics(u, mw)
+
+    def lifts(u, t, mw):
+        phi = u[0] + u[2] - math.pi
+        acc = cr.jvp(lambda v: sling_velocity(v)[0], (u,), (ground_dynamics(u, mw),))[1]
+        tension = -acc * M_PROJECTILE / np.sin(phi)
+        return M_PROJECTILE * GRAV - tension * np.cos(phi)
+
+    t1, u1 = odeint_event(ground, u0, 0.0, lifts, mw, t_max=10.0, **tol)
+
+    def hang(u, t, mw):
+        return hang_dynamics(u, mw)
+
+    def released(u, t, mw):
+        vx, vy = sling_velocity(u)
+        return np.sin(direction(vx, vy) - release)
+
+    t2, u2 = odeint_event(hang, u1, t1, released, mw, t_max=_value(t1) + 10.0, **tol)
+    px, py = sling_end(u2)
+    vx, vy = sling_velocity(u2)
+
+    def flight(u, t, w):
+        return flight_dynamics(u, w)
+
+    t3, u3 = odeint_event(flight, np.stack([px, py, vx, vy]), t2,
+                          lambda u, t, w: u[1] + PIVOT, wind, t_max=_value(t2) + 60.0, **tol)
+    return {"distance": u3[0], "times": (_value(t1), _value(t2), _value(t3)), "paths": ()}
+
+
+def shoot(wind: Any, angle: Any, weight: Any, method: str = "euler") -> Any:
+    """The distance in m of a throw: wind in m/s, release angle in radians, counterweight
+    in lb (differentiable in all three).
+
+    Example:
+        >>> import math
+        >>> round(float(shoot(0.0, math.radians(30), 400.0)), 2)
+        98.6
+    """
+    return simulate(wind, angle, weight, method)["distance"]
+
+
+
+
+# ---------------------------------------------------------------------------
+# the controller: (wind, target) -> (angle, weight), trained through the simulator
+# ---------------------------------------------------------------------------
+
+WIND_RANGE, TARGET_RANGE = (-5.0, 5.0), (20.0, 100.0)
+ANGLE_RANGE_DEG, WEIGHT_RANGE_LB = (15.0, 75.0), (50.0, 1000.0)
+
+
+def _sigmoid(x: Any) -> Any:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class Controller:
+    """A small network from (wind m/s, target m) to (release angle rad, weight lb).
+
+    Inputs are scaled to about [−1, 1]; the two outputs pass through sigmoids onto the
+    angle range 15°–75° and the weight range 50–1000 lb (strong head winds and far targets
+    need about 800 lb).
+    """
+
+    def __init__(self, params: Any, hidden: int = 8) -> None:
+        import chainrule.nn as nn
+
+        self.hidden = hidden
+        self.model = nn.MLP([hidden, 2], activation="tanh")
+        self.params = params
+
+    @classmethod
+    def initial(cls, seed: int = 0, hidden: int = 8) -> "Controller":
+        import chainrule.nn as nn
+
+        model = nn.MLP([hidden, 2], activation="tanh")
+        params = model.init(onp.random.default_rng(seed), (2,))
+        return cls(params, hidden)
+
+    def outputs(self, params: Any, wind: Any, target: Any) -> tuple:
+        x = np.stack([wind / 5.0, (target - 60.0) / 40.0])
+        raw = self.model.apply(params, x)
+        lo, hi = ANGLE_RANGE_DEG
+        angle = (lo + (hi - lo) * _sigmoid(raw[0])) * (math.pi / 180)
+        w_lo, w_hi = WEIGHT_RANGE_LB
+        return angle, w_lo + (w_hi - w_lo) * _sigmoid(raw[1])
+
+    def __call__(self, wind: float, target: float) -> tuple[float, float]:
+        angle, weight = self.outputs(self.params, float(wind), float(target))
+        return float(angle), float(weight)
+
+    def save(self, path: str) -> None:
+        """The parameters as an ``.npz`` file."""
+        leaves, _ = cr.tree_flatten(self.params)
+        arrays = {f"arr_{i}": onp.asarray(x) for i, x in enumerate(leaves)}
+        onp.savez(path, hidden=self.hidden, **arrays)
+
+    @classmethod
+    def load(cls, path: str) -> "Controller":
+        data = onp.load(path)
+        hidden = int(data["hidden"])
+        template = cls.initial(0, hidden)
+        _, treedef = cr.tree_flatten(template.params)
+        leaves = [data[f"arr_{i}"] for i in range(len(data.files) - 1)]
+        return cls(cr.tree_unflatten(treedef, leaves), hidden)
+
+
+def _pairs(rng: onp.random.Generator, n: int) -> onp.ndarray:
+    return onp.column_stack([rng.uniform(*WIND_RANGE, n), rng.uniform(*TARGET_RANGE, n)])
+
+
+def relative_miss(controller: Controller, pairs: onp.ndarray) -> onp.ndarray:
+    """|distance − target| / target for each (wind, target) row."""
+    misses = []
+    for wind, target in pairs:
+        angle, weight = controller(wind, target)
+        misses.append(abs(float(shoot(wind, angle, weight)) - target) / target)
+    return onp.array(misses)
+
+
+def train(seconds: float | None = None, seed: int = 0, steps: int | None = None,
+          method: str = "lm", batch: int = 48, learning_rate: float = 3e-3,
+          progress: bool = True, hidden: int = 8) -> Controller:
+    """Train a :class:`Controller` through the simulator.
+
+    The residuals are the relative misses ``rᵢ = (shoot(windᵢ, *controller(windᵢ,
+    targetᵢ)) − targetᵢ) / targetᵢ`` on ``batch`` random pairs.
+
+    * ``method="lm"`` (default): Levenberg–Marquardt on the network's weights θ, the
+      Jacobian row of each residual being the simulator's gradient in (angle, weight)
+      (reverse mode through the throw) times the network's Jacobian in θ (forward mode):
+      ``(JᵀJ + λ diag JᵀJ) δ = −Jᵀr``, λ adapted on the batch's loss.
+    * ``method="adam"``: Adam steps on the mean squared residual of ``batch`` fresh pairs,
+      its gradient by reverse mode through the network and the simulator together.
+
+    Args:
+        seconds: wall-clock budget (default 120 s unless ``steps`` is given).
+        seed: seed of the initial weights and the training pairs.
+        steps: the most steps (LM iterations or Adam steps).
+        method: ``"lm"`` or ``"adam"``.
+        batch: pairs per step (LM: one fixed training set).
+        learning_rate: Adam's step size.
+        progress: a progress bar (tqdm; a printed line every 10 steps without it).
+        hidden: the hidden layer's width.
+
+    Returns:
+        The trained controller.
+    """
+    import time
+
+    if method not in ("lm", "adam"):
+        raise ValueError(f"trebuchet.train: method={method!r}; expected 'lm' or 'adam'")
+    if seconds is None and steps is None:
+        seconds = 120.0
+    ctrl = Controller.initial(seed, hidden)
+    rng = onp.random.default_rng(seed + 1)
+    start = time.perf_counter()
+
+    def over(k):
+        return (steps is not None and k >= steps) or (
+            seconds is not None and time.perf_counter() - start > seconds)
+
+    bar = _progress(progress, steps)
+    if method == "lm":
+        _train_lm(ctrl, _pairs(rng, batch), over, bar)
+    else:
+        _train_adam(ctrl, rng, batch, learning_rate, over, bar)
+    bar(None, 0.0, 0.0)
+    return ctrl
+
+
+def _train_lm(ctrl: Controller, pairs: onp.ndarray, over: Callable, bar: Callable) -> None:
+    leaves, treedef = cr.tree_flatten(ctrl.params)
+    shapes = [onp.shape(x) for x in leaves]
+    cuts = onp.cumsum([0] + [int(onp.prod(sh)) for sh in shapes])
+
+    def unvec(v):
+        return cr.tree_unflatten(treedef, [np.reshape(v[cuts[i]:cuts[i + 1]], sh)
+                                           for i, sh in enumerate(shapes)])
+
+    def outs(th, wind, target):
+        return np.stack(ctrl.outputs(unvec(th), wind, target))
+
+    def residuals(th, with_jacobian):
+        res, rows = [], []
+        for wind, target in pairs:
+            angle, weight = (float(x) for x in outs(th, wind, target))
+            if with_jacobian:
+                dist, (d_angle, d_weight) = cr.value_and_grad(shoot, argnums=(1, 2))(
+                    wind, angle, weight)
+                j_out = cr.jacfwd(outs)(th, wind, target)
+                rows.append((d_angle * j_out[0] + d_weight * j_out[1]) / target)
+            else:
+                dist = shoot(wind, angle, weight)
+            res.append((float(dist) - target) / target)
+        return onp.array(res), onp.array(rows)
+
+    theta = onp.concatenate([onp.ravel(x) for x in leaves])
+    damping, k = 1e-2, 0
+    r, jac = residuals(theta, True)
+    while not over(k):
+        normal, grad = jac.T @ jac, jac.T @ r
+        while damping < 1e8:
+            step = onp.linalg.solve(normal + damping * (onp.diag(onp.diag(normal)) + 1e-9 * onp.eye(
+                len(theta))), -grad)
+            r_new, _ = residuals(theta + step, False)
+            if r_new @ r_new < r @ r:
+                theta, damping = theta + step, max(damping / 3, 1e-9)
+                break
+            damping *= 4
+        else:
+            break  # no step lowers the loss any more
+        r, jac = residuals(theta, True)
+        k += 1
+        ctrl.params = unvec(theta)
+        bar(k, float(r @ r / len(r)), float(onp.linalg.norm(jac.T @ r)))
+    ctrl.params = unvec(theta)
+
+
+def _train_adam(ctrl, rng, batch, learning_rate, over, bar) -> None:
+    import chainrule.optimize as opt
+
+    optimiser = opt.adam(learning_rate)
+    state = optimiser.init(ctrl.params)
+
+    def loss(params, pairs):
+        total = 0.0
+        for wind, target in pairs:
+            angle, weight = ctrl.outputs(params, wind, target)
+            total = total + ((shoot(wind, angle, weight) - target) / target) ** 2
+        return total / len(pairs)
+
+    k = 0
+    while not over(k):
+        try:
+            value, grads = cr.value_and_grad(loss)(ctrl.params, _pairs(rng, batch))
+        except (RuntimeError, ZeroDivisionError):
+            continue  # a throw that never ends a stage: draw other pairs
+        updates, state = optimiser.update(grads, state, ctrl.params)
+        ctrl.params = opt.apply_updates(ctrl.params, updates)
+        k += 1
+        bar(k, float(value), float(opt.global_norm(grads)))
+
+
+def _progress(enabled: bool, total: int | None) -> Callable:
+    """``update(step, loss, grad_norm)``; ``update(None, …)`` closes."""
+    if not enabled:
+        return lambda *a: None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        def plain(step, value, gnorm):
+            if step is not None and step % 10 == 0:
+                print(f"step {step}: loss {value:.3e}, |g| {gnorm:.2e}")
+        return plain
+    bar = tqdm(total=total, desc="trebuchet", unit="step")
+
+    def update(step, value, gnorm):
+        if step is None:
+            bar.close()
+            return
+        bar.update(1)
+        bar.set_postfix(loss=f"{value:.2e}", g=f"{gnorm:.1e}", miss=f"{math.sqrt(value):.1%}")
+    return update
+
+
+def run(out: Any = None, quick: bool = False, seed: int = 0, progress: bool = True,
+        seconds: float | None = None, held_out: int | None = None) -> Any:
+    """Check the simulator against the reference, train a controller, plot throws and the
+    miss over the (wind, target) square.
+
+    Args:
+        out: directory for the figures (``trebuchet_throws``, ``trebuchet_miss``).
+        quick: a short training and evaluation (tests, the tour).
+        seed: the training seed.
+        progress: a progress bar while training.
+        seconds: the training budget (default 120 s, quick 5 s).
+        held_out: held-out pairs for the mean miss (default 1000, quick 20).
+
+    Returns:
+        An ``ExampleResult`` with the reference distances, the mean/median relative miss.
+    """
+    from chainrule.examples import ExampleResult, pyplot, save_figures
+
+    seconds = seconds if seconds is not None else (5.0 if quick else 120.0)
+    held_out = held_out if held_out is not None else (20 if quick else 1000)
+    reference = {f"{w:+.0f} m/s, {a:.0f} deg, {m:.0f} lb": round(float(
+        shoot(w, math.radians(a), m)), 2) for (w, a, m) in REFERENCE["distances"]}
+    ctrl = train(seconds=seconds, seed=seed, progress=progress)
+    pairs = _pairs(onp.random.default_rng(10_000 + seed), held_out)
+    miss = relative_miss(ctrl, pairs)
+    numbers = {"reference_distances": reference, "mean_relative_miss": float(miss.mean()),
+               "median_relative_miss": float(onp.median(miss)), "held_out": held_out,
+               "training_seconds": seconds}
+    result = ExampleResult("trebuchet", numbers,
+                           f"mean miss {miss.mean():.2%} over {held_out} held-out throws "
+                           f"after {seconds:.0f} s of training", ok=bool(miss.mean() <= 1e-3))
+    plt = pyplot()
+    if plt is not None:
+        result.figures["throws"] = _plot_throws(plt, ctrl)
+        result.figures["miss"] = _plot_miss(plt, ctrl, 4 if quick else 12)
+    return save_figures(result, out)
+
+
+def _plot_throws(plt, ctrl: Controller):
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for wind, target in [(-4.0, 40.0), (0.0, 70.0), (4.0, 95.0)]:
+        angle, weight = ctrl(wind, target)
+        paths = simulate(wind, angle, weight)["paths"]
+        swing = onp.array([[float(c) for c in sling_end(u)] for u in
+                           onp.vstack([paths[0], paths[1]])])
+        xs = onp.concatenate([swing[:, 0], paths[2][:, 0]])
+        ys = onp.concatenate([swing[:, 1], paths[2][:, 1]]) + PIVOT
+        ax.plot(xs, ys, label=f"wind {wind:+.0f} m/s → {target:.0f} m "
+                              f"({math.degrees(angle):.0f}°, {weight:.0f} lb)")
+        ax.axvline(target, color="grey", lw=0.5)
+    ax.set_xlabel("x (m)")
+    ax.set_ylabel("height (m)")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def _plot_miss(plt, ctrl: Controller, n: int):
+    winds = onp.linspace(*WIND_RANGE, n)
+    targets = onp.linspace(*TARGET_RANGE, n)
+    grid = onp.array([[relative_miss(ctrl, onp.array([[w, t]]))[0] for w in winds]
+                      for t in targets])
+    fig, ax = plt.subplots(figsize=(5, 4))
+    image = ax.pcolormesh(winds, targets, 100 * grid, shading="auto")
+    fig.colorbar(image, ax=ax, label="relative miss (%)")
+    ax.set_xlabel("wind (m/s)")
+    ax.set_ylabel("target (m)")
+    return fig
