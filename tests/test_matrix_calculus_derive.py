@@ -142,5 +142,18 @@ def test_tour_section_renders_the_lecture_examples_offline_readable(tmp_path):
     page = (tmp_path / "index.html").read_text(encoding="utf-8")
     for printed in ("−2Aᵀ(y − Ax)", "−2W₃ᵀ(Y − W₃W₂W₁X)(W₁X)ᵀ", "X⁻ᵀ", "2A", "Aᵀ + A",
                     "−2W₂ᵀW₃ᵀ(Y − W₃W₂W₁X)Xᵀ", "−2(Y − W₃W₂W₁X)(W₂W₁X)ᵀ"):
-        assert f">{printed}</span>" in page  # plain text when KaTeX cannot load
-    assert "katex.render" in page and "CHECK FAILED" not in page
+        assert f"alttext='{printed}'" in page  # MathML, its plain text beside it
+    assert "<script" not in page and "https:" not in page  # drawn offline, nothing loaded
+    assert "CHECK FAILED" not in page
+
+
+def test_formulas_are_plain_text_without_latex2mathml(monkeypatch):
+    import sys
+
+    from chainrule.symbolic.matrix import gradient, parse
+    from chainrule.symbolic.matrix.derivation import math_html
+
+    g = gradient(parse("norm2(y - A*x)^2"), "x")
+    assert "<math" in math_html(g)
+    monkeypatch.setitem(sys.modules, "latex2mathml.converter", None)
+    assert math_html(g).endswith(">−2Aᵀ(y − Ax)</span>")

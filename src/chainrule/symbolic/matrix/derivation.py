@@ -96,8 +96,7 @@ class Derivation:
         return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
     def html(self) -> str:
-        """The steps as an HTML table; each formula is Unicode text that KaTeX (when the page
-        loads it) re-renders from its ``data-tex`` LaTeX."""
+        """The steps as an HTML table, each formula as :func:`math_html` writes it."""
         rows = []
         for s in self.steps:
             lhs = math_html(s.lhs) if s.lhs is not None else ""
@@ -111,9 +110,26 @@ class Derivation:
 
 
 def math_html(e: Expr) -> str:
-    """A formula for HTML: readable Unicode text, with its LaTeX for KaTeX in ``data-tex``."""
-    return (f"<span class='cr-math' data-tex='{html.escape(latex(e), quote=True)}'>"
-            f"{html.escape(text(e))}</span>")
+    """A formula for HTML: MathML made from its LaTeX (drawn by the browser itself, offline)
+    when ``latex2mathml`` is installed, else readable Unicode text; the LaTeX is kept in
+    ``data-tex`` for copying."""
+    tex, plain = latex(e), text(e)
+    body = _mathml(tex, plain) or html.escape(plain)
+    return f"<span class='cr-math' data-tex='{html.escape(tex, quote=True)}'>{body}</span>"
+
+
+def _mathml(tex: str, plain: str) -> str | None:
+    """``tex`` as inline MathML, or None without ``latex2mathml`` or for LaTeX it cannot
+    convert."""
+    try:
+        from latex2mathml.converter import convert
+    except ImportError:
+        return None
+    try:
+        mathml = convert(tex)
+    except Exception:  # noqa: BLE001 - an unsupported command: the Unicode text instead
+        return None
+    return mathml.replace("<math ", f"<math alttext='{html.escape(plain, quote=True)}' ", 1)
 
 
 def _latex_text(s: str) -> str:

@@ -1,8 +1,8 @@
 """The lecture's matrix examples as an HTML report: derivations, closed forms, code, checks.
 
 :func:`lecture_report` is the body of the ``chainrule tour`` section on matrix calculus.
-Formulas are written as readable Unicode text; when the page can load KaTeX (from its CDN)
-they are re-rendered from their LaTeX, and offline the text stays as it is.
+Formulas are MathML, which browsers draw themselves (no script, no network), made from
+their LaTeX by ``latex2mathml`` when it is installed; otherwise readable Unicode text.
 """
 
 from __future__ import annotations
@@ -18,14 +18,9 @@ from chainrule.symbolic.matrix.derivation import derive, math_html
 from chainrule.symbolic.matrix.evaluate import dimension_sizes, evaluate
 from chainrule.symbolic.matrix.parse import parse
 
-__all__ = ["lecture_report", "KATEX"]
+__all__ = ["lecture_report", "STYLE"]
 
-KATEX = """<link rel="stylesheet"
- href="https://cdn.jsdelivr.net/npm/katex@0.16.11/dist/katex.min.css">
-<script defer src="https://cdn.jsdelivr.net/npm/katex@0.16.11/dist/katex.min.js"
- onload="document.querySelectorAll('.cr-math').forEach(function (el) {
-   try { katex.render(el.dataset.tex, el, {throwOnError: false}); } catch (e) {} });"></script>
-<style>
+STYLE = """<style>
 table.cr-derivation td { font-size: 15px; padding: 3px 8px; vertical-align: middle }
 table.cr-derivation td.cr-reason { color: #555; font-size: 13px; max-width: 22em }
 .cr-math { font-family: 'Cambria Math', 'STIX Two Math', serif }
@@ -98,7 +93,7 @@ def lecture_report(quick: bool = False) -> tuple[str, str, str, bool]:
     Args:
         quick: leave out the generated code listings.
     """
-    parts = [KATEX, "<p>Closed-form gradients and Hessians of the lecture's matrix examples, "
+    parts = [STYLE, "<p>Closed-form gradients and Hessians of the lecture's matrix examples, "
              "derived by <code>chainrule.symbolic.matrix</code> the way the lecture does it "
              "by hand, printed as a person writes them, turned into NumPy code, and checked "
              "against chainrule's reverse mode at random values. The same from the command "
