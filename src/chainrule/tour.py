@@ -224,12 +224,20 @@ def section_learning(ctx: TourContext) -> Section:
 
 
 #: the tour's sections, in order; later capabilities append theirs
+def section_optimize(ctx: TourContext) -> Section:
+    """Every optimiser on Rosenbrock (paths, convergence) and GD on the lecture's least squares."""
+    from chainrule.optimize.report import tour_section
+
+    return Section(*tour_section(ctx.out, ctx.quick))
+
+
 SECTIONS: list[Callable[[TourContext], Section]] = [
     section_griewank,
     section_lecture_000,
     section_more_examples,
     section_expression_swell,
     section_learning,
+    section_optimize,
 ]
 
 _CSS = """
