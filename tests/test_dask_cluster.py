@@ -16,21 +16,21 @@ pytest.importorskip("distributed", reason="dask.distributed is not installed "
                                           "(pip install chainrule[dask])")
 pytest.importorskip("scipy", reason="the example fits with SciPy's L-BFGS-B")
 
-ROWS, FEATURES, SEED = 6000, 4, 3
+ROWS, FEATURES, SEED, CHUNK = 6000, 4, 3, 2000
 
 
 @pytest.fixture(scope="module")
 def in_memory():
-    X, y, w_true = br.make_data(ROWS, FEATURES, chunk_rows=1000, seed=SEED)
+    X, y, w_true = br.make_data(ROWS, FEATURES, chunk_rows=CHUNK, seed=SEED)
     Xn, yn = X.compute(scheduler="sync"), y.compute(scheduler="sync")
     return Xn, yn, w_true
 
 
 def test_data_are_generated_chunk_by_chunk(in_memory):
     Xn, yn, w_true = in_memory
-    X, y, _ = br.make_data(ROWS, FEATURES, chunk_rows=1000, seed=SEED)
-    assert X.numblocks == (6, 1) and X.shape == (ROWS, FEATURES)
-    onp.testing.assert_array_equal(X[2000:3000].compute(scheduler="sync"), Xn[2000:3000])
+    X, y, _ = br.make_data(ROWS, FEATURES, chunk_rows=CHUNK, seed=SEED)
+    assert X.numblocks == (3, 1) and X.shape == (ROWS, FEATURES)
+    onp.testing.assert_array_equal(X[2500:4500].compute(scheduler="sync"), Xn[2500:4500])
     assert set(onp.unique(yn)) == {0.0, 1.0}
     # labels follow P(y = 1) = σ(x·w_true): the mean label matches the mean probability
     p = 1 / (1 + onp.exp(-(Xn @ w_true)))
@@ -39,7 +39,7 @@ def test_data_are_generated_chunk_by_chunk(in_memory):
 
 def test_gradient_is_the_closed_form(in_memory):
     Xn, yn, _ = in_memory
-    X, y, _ = br.make_data(ROWS, FEATURES, chunk_rows=1000, seed=SEED)
+    X, y, _ = br.make_data(ROWS, FEATURES, chunk_rows=CHUNK, seed=SEED)
     w = onp.linspace(-0.5, 0.5, FEATURES)
     value, grad = value_and_grad_computed(br.loss)(w, X, y)
     z = Xn @ w
@@ -50,7 +50,7 @@ def test_gradient_is_the_closed_form(in_memory):
 def test_hessian_vector_product_is_the_closed_form(in_memory):
     """H·v over Dask data from one pass: (1/N) Xᵀ diag(σ(1-σ)) X v."""
     Xn, yn, _ = in_memory
-    X, y, _ = br.make_data(ROWS, FEATURES, chunk_rows=1000, seed=SEED)
+    X, y, _ = br.make_data(ROWS, FEATURES, chunk_rows=CHUNK, seed=SEED)
     w, v = onp.linspace(-0.5, 0.5, FEATURES), onp.arange(1.0, FEATURES + 1)
     s = 1 / (1 + onp.exp(-(Xn @ w)))
     onp.testing.assert_allclose(hessp_computed(br.loss)(w, v, X, y),
@@ -63,7 +63,7 @@ def test_minimize_over_dask_data_is_one_pass_per_evaluation(in_memory, method):
     the data in ``args`` are persisted once, each evaluation computes value and gradient
     (or H·v) in one ``compute``, and the optimum is the in-memory one."""
     Xn, yn, _ = in_memory
-    X, y, _ = br.make_data(ROWS, FEATURES, chunk_rows=1000, seed=SEED)
+    X, y, _ = br.make_data(ROWS, FEATURES, chunk_rows=CHUNK, seed=SEED)
     computes = []
 
     def scheduler(dsk, keys, **kwargs):
@@ -82,7 +82,7 @@ def test_minimize_over_dask_data_is_one_pass_per_evaluation(in_memory, method):
 
 def test_cluster_fit_matches_the_in_memory_fit(in_memory):
     Xn, yn, w_true = in_memory
-    result = br.run(rows=ROWS, features=FEATURES, chunk_rows=2000, seed=SEED, client="local",
+    result = br.run(rows=ROWS, features=FEATURES, chunk_rows=CHUNK, seed=SEED, client="local",
                     workers=2)
     want = br.fit(Xn, yn, FEATURES)  # chainrule on NumPy arrays in this process
     onp.testing.assert_allclose(result.numbers["w"], want["w"], rtol=1e-6, atol=1e-8)
