@@ -59,7 +59,15 @@ def _chunk(w_true: numpy.ndarray, seed: int, block_info=None) -> numpy.ndarray:
 def make_data(rows: int, features: int = 10, chunk_rows: int = 1_000_000, seed: int = 0):
     """``(X, y, w_true)``: X of shape (rows, features) and y of shape (rows,), lazy Dask
     arrays whose chunks of ``chunk_rows`` rows are generated where they are computed
-    (chunk k from the seed (seed, 1 + k): the same seed and chunk size give the same data)."""
+    (chunk k from the seed (seed, 1 + k): the same seed and chunk size give the same data).
+
+    Example:
+        >>> X, y, w_true = make_data(1000, 3, chunk_rows=250)
+        >>> X.numblocks, y.shape, w_true.shape
+        ((4, 1), (1000,), (3,))
+        >>> float(y.sum().compute()) > 0
+        True
+    """
     da = _dask_array()
     w_true = true_weights(features, seed)
     chunk_rows = max(1, min(chunk_rows, rows))
