@@ -127,8 +127,8 @@ def main() -> None:
     if args.case:
         print(json.dumps(run_case(args.case, sizes[0], args.repeat)))
         return
-    print(f"logistic loss, value + gradient, {FEATURES} features, chunks of {CHUNK_ROWS:,} "
-          "rows, 2-worker LocalCluster (1 thread each)\n")
+    print(f"logistic loss, value + gradient, {FEATURES} features, chunks of N/8 rows (at most "
+          f"{CHUNK_ROWS:,}), 2-worker LocalCluster (1 thread each)\n")
     print("| rows | data | chainrule (Dask) | hand (Dask) | chainrule/hand | chainrule NumPy "
           "| Dask/NumPy | tasks (chainrule, hand) | peak worker memory (chainrule, hand) | ✓ |")
     print("|---:|---|---:|---:|---:|---:|---:|---|---|---|")
