@@ -80,6 +80,17 @@ def test_minimize_over_dask_data_is_one_pass_per_evaluation(in_memory, method):
     assert res.nit == want.nit and res.success
 
 
+def test_fit_over_lazy_data_captured_by_the_loss(in_memory):
+    """Data larger than the cluster's memory stay lazy (the loss closes over them, nothing
+    is persisted): the same optimum, each chunk generated again on each pass."""
+    Xn, yn, _ = in_memory
+    X, y, _ = br.make_data(ROWS, FEATURES, chunk_rows=CHUNK, seed=SEED)
+    got = br.fit(X, y, FEATURES, data_in_args=False)
+    want = br.fit(Xn, yn, FEATURES)
+    onp.testing.assert_allclose(got["w"], want["w"], rtol=1e-9, atol=1e-12)
+    assert got["nit"] == want["nit"] == len(got["iterations"])
+
+
 def test_cluster_fit_matches_the_in_memory_fit(in_memory):
     Xn, yn, w_true = in_memory
     result = br.run(rows=ROWS, features=FEATURES, chunk_rows=CHUNK, seed=SEED, client="local",
