@@ -161,3 +161,12 @@ def test_scatter_add_basic_and_mask_keys():
     got = backends.scatter_add(da.from_array(onp.array([1.0, 2.0, 3.0])), (mask,), (4, 3),
                                onp.float64)
     onp.testing.assert_array_equal(got.compute(), want)
+
+
+def test_tour_section_checks_pass_quickly(tmp_path):
+    from chainrule.tour import SECTIONS, TourContext, section_dask
+
+    assert section_dask in SECTIONS
+    section = section_dask(TourContext(tmp_path, quick=True))
+    assert section.ok, section.summary
+    assert "Dask arrays (lazy)" in section.html and "20,000 rows" in section.summary

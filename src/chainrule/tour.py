@@ -231,6 +231,13 @@ def section_optimize(ctx: TourContext) -> Section:
     return Section(*tour_section(ctx.out, ctx.quick))
 
 
+def section_dask(ctx: TourContext) -> Section:
+    """A gradient over Dask data, lazy, equal to NumPy's; L-BFGS over it."""
+    from chainrule.examples.big_regression import tour_section
+
+    return Section(*tour_section(ctx.out, ctx.quick))
+
+
 SECTIONS: list[Callable[[TourContext], Section]] = [
     section_griewank,
     section_lecture_000,
@@ -238,6 +245,7 @@ SECTIONS: list[Callable[[TourContext], Section]] = [
     section_expression_swell,
     section_learning,
     section_optimize,
+    section_dask,
 ]
 
 _CSS = """
