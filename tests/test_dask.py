@@ -16,7 +16,7 @@ import chainrule as cr
 import chainrule.numpy as np
 from chainrule.core import backends
 
-from backend_cases import FAMILIES, A, P, V
+from backend_cases import FAMILIES, A, B, P, V
 
 dask = pytest.importorskip("dask", reason="Dask is not installed (pip install chainrule[dask])")
 da = pytest.importorskip("dask.array")
@@ -127,6 +127,24 @@ def test_jit_and_vmap_keep_dask(xd):
     assert_same(jf(A), cr.value_and_grad(f)(A))  # NumPy inputs: their own program
     assert jf.misses == 2
     assert_same(lazily(cr.vmap(lambda r: np.sum(r * V) ** 2), xd), (A @ V) ** 2)
+
+
+def test_untraced_calls_keep_dask(xd):
+    """chainrule.numpy on Dask values outside any transformation stays lazy too."""
+    out = lazily(lambda x: (np.einsum("ij,jk->ik", x, B), np.asarray(x, dtype=np.float32),
+                            np.sum(np.sin(x), axis=0)), xd)
+    assert_same(out, (A @ B, A.astype(onp.float32), onp.sin(A).sum(axis=0)))
+
+
+def test_astype_keeps_dask(xd):
+    """A cast inside the function (and its adjoint, cast back) stays lazy."""
+    f = lambda x: np.sum(x.astype(np.float32) ** 2)  # noqa: E731
+    value, grad = lazily(cr.value_and_grad(f), xd)
+    want_value, want_grad = cr.value_and_grad(f)(A)
+    assert grad.dtype == want_grad.dtype == onp.float64
+    value, grad = dask.compute(value, grad)
+    onp.testing.assert_allclose(value, want_value, rtol=1e-6)
+    onp.testing.assert_allclose(grad, want_grad, rtol=1e-6)
 
 
 def test_dask_index_array_is_refused_with_advice(xd):
