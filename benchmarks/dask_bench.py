@@ -4,11 +4,11 @@ Dask, and against chainrule on NumPy arrays in memory where the data fit.
 
     f(w) = (1/N) Σ log(1 + e^{x_i·w}) - y_i x_i·w,    ∇f(w) = (1/N) Xᵀ(σ(Xw) - y)
 
-The data are chainrule.examples.big_regression's: generated chunk by chunk (N/8 rows a
-chunk, at most 10⁶) where they are computed. When they take at most half of the workers'
-memory they are persisted once and every pass only computes; otherwise (10⁸ rows: 8.8 GB)
-each pass generates them again, for both Dask implementations alike (generating a chunk
-then costs more than its arithmetic). Each case (a row size and an
+The data are chainrule.examples.big_regression's: generated chunk by chunk (N/2 rows a
+chunk, one per worker, at most 10⁶) where they are computed. When they take at most half
+of the workers' memory they are persisted once and every pass only computes; otherwise
+(10⁸ rows: 8.8 GB) each pass generates them again, for both Dask implementations alike
+(generating a chunk then costs more than its arithmetic). Each case (a row size and an
 implementation) runs in a fresh process with its own cluster; a cell is the median over
 ``--repeat`` passes after one warm-up pass (one pass, no warm-up, from 10⁸ rows). Each
 pass computes the value and the gradient together (``dask.compute(value, grad)``); the
@@ -56,7 +56,7 @@ def run_case(impl: str, rows: int, repeat: int) -> dict:
     from chainrule.optimize.distributed import persist
 
     w = numpy.linspace(-0.3, 0.3, FEATURES)
-    X, y, _ = br.make_data(rows, FEATURES, min(CHUNK_ROWS, max(1, rows // 8)), seed=0)
+    X, y, _ = br.make_data(rows, FEATURES, min(CHUNK_ROWS, max(1, rows // 2)), seed=0)
     passes = 1 if rows >= 50_000_000 else repeat
     warm = rows < 50_000_000
     if impl == "chainrule-numpy":
@@ -127,8 +127,8 @@ def main() -> None:
     if args.case:
         print(json.dumps(run_case(args.case, sizes[0], args.repeat)))
         return
-    print(f"logistic loss, value + gradient, {FEATURES} features, chunks of {CHUNK_ROWS:,} "
-          "rows, 2-worker LocalCluster (1 thread each)\n")
+    print(f"logistic loss, value + gradient, {FEATURES} features, chunks of N/2 rows (at most "
+          f"{CHUNK_ROWS:,}), 2-worker LocalCluster (1 thread each)\n")
     print("| rows | data | chainrule (Dask) | hand (Dask) | chainrule/hand | chainrule NumPy "
           "| Dask/NumPy | tasks (chainrule, hand) | peak worker memory (chainrule, hand) | ✓ |")
     print("|---:|---|---:|---:|---:|---:|---:|---|---|---|")

@@ -32,5 +32,7 @@ FAMILIES = {
     "structural": lambda x: (np.sum(np.reshape(x, (3, 8)) ** 3) + np.sum(np.transpose(x) ** 2)
                              + np.sum(np.cumsum(x, axis=0) ** 2) + np.sum(np.flip(x, 1) * P)
                              + np.sum(np.diff(x, axis=0) ** 2)),
+    "conversions": lambda x: (np.sum(np.asarray(x).astype(np.float64) * x)
+                              + np.sum(np.einsum("ij,j->i", x, V) ** 2)),
     "logistic": lambda x: np.mean(np.logaddexp(0.0, x @ V) - (x @ V) * (A[:, 0] > 0)),
 }

@@ -16,7 +16,7 @@ import chainrule as cr
 import chainrule.numpy as np
 from chainrule.core import backends
 
-from backend_cases import FAMILIES, A, P, V
+from backend_cases import FAMILIES, A, B, P, V
 
 dask = pytest.importorskip("dask", reason="Dask is not installed (pip install chainrule[dask])")
 da = pytest.importorskip("dask.array")
@@ -129,6 +129,24 @@ def test_jit_and_vmap_keep_dask(xd):
     assert_same(lazily(cr.vmap(lambda r: np.sum(r * V) ** 2), xd), (A @ V) ** 2)
 
 
+def test_untraced_calls_keep_dask(xd):
+    """chainrule.numpy on Dask values outside any transformation stays lazy too."""
+    out = lazily(lambda x: (np.einsum("ij,jk->ik", x, B), np.asarray(x, dtype=np.float32),
+                            np.sum(np.sin(x), axis=0)), xd)
+    assert_same(out, (A @ B, A.astype(onp.float32), onp.sin(A).sum(axis=0)))
+
+
+def test_astype_keeps_dask(xd):
+    """A cast inside the function (and its adjoint, cast back) stays lazy."""
+    f = lambda x: np.sum(x.astype(np.float32) ** 2)  # noqa: E731
+    value, grad = lazily(cr.value_and_grad(f), xd)
+    want_value, want_grad = cr.value_and_grad(f)(A)
+    assert grad.dtype == want_grad.dtype == onp.float64
+    value, grad = dask.compute(value, grad)
+    onp.testing.assert_allclose(value, want_value, rtol=1e-6)
+    onp.testing.assert_allclose(grad, want_grad, rtol=1e-6)
+
+
 def test_dask_index_array_is_refused_with_advice(xd):
     with pytest.raises(TypeError, match="NumPy values.*where"):
         cr.grad(lambda x: np.sum(x[x > 0]))(xd)
@@ -161,3 +179,12 @@ def test_scatter_add_basic_and_mask_keys():
     got = backends.scatter_add(da.from_array(onp.array([1.0, 2.0, 3.0])), (mask,), (4, 3),
                                onp.float64)
     onp.testing.assert_array_equal(got.compute(), want)
+
+
+def test_tour_section_checks_pass_quickly(tmp_path):
+    from chainrule.tour import SECTIONS, TourContext, section_dask
+
+    assert section_dask in SECTIONS
+    section = section_dask(TourContext(tmp_path, quick=True))
+    assert section.ok, section.summary
+    assert "Dask arrays (lazy)" in section.html and "20,000 rows" in section.summary

@@ -240,6 +240,13 @@ def section_optimize(ctx: TourContext) -> Section:
     return Section(*tour_section(ctx.out, ctx.quick))
 
 
+def section_dask(ctx: TourContext) -> Section:
+    """A gradient over Dask data, lazy, equal to NumPy's; L-BFGS over it."""
+    from chainrule.examples.big_regression import tour_section
+
+    return Section(*tour_section(ctx.out, ctx.quick))
+
+
 #: the tour's sections, in order; later capabilities append theirs
 SECTIONS: list[Callable[[TourContext], Section]] = [
     section_griewank,
@@ -249,6 +256,7 @@ SECTIONS: list[Callable[[TourContext], Section]] = [
     section_optimize,
     section_learning,
     section_matrix_calculus,
+    section_dask,
 ]
 
 _CSS = """

@@ -180,10 +180,10 @@ def _materialize(ct, like):
             ct = ct.real.copy()  # a real input has a real cotangent (see numpy/_elementwise)
         elif ct.dtype.kind != "c" and dtype_of(like).kind == "c":
             ct = ct.astype(dtype_of(like))  # and a complex input a complex one
-        if not ct.flags.writeable:
-            ct = ct.copy()
         if type(like) is not np.ndarray and is_foreign(like):  # a Dask/CuPy input's own
             return backends.like(ct, like)
+        if not ct.flags.writeable:
+            ct = ct.copy()
         if ct.ndim == 0 and not isinstance(concrete(like), np.ndarray):
             return ct[()]
     elif type(ct) is complex and dtype_of(like).kind != "c":

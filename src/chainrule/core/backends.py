@@ -123,14 +123,20 @@ def like(c: np.ndarray, x: Any) -> Any:
 
 
 def broadcast_chunked(g: Any, x: Any) -> Any:
-    """``g`` broadcast to the shape of ``x``, in ``x``'s chunks when ``x`` is a Dask array
-    (one task per chunk; a plain broadcast would make one chunk of the whole shape, which
-    every later operation with ``x``-shaped arrays splits again)."""
+    """``g`` broadcast to the shape of ``x``, block by block of ``x`` when ``x`` is a Dask
+    array: each block is made beside x's block, where the next operation with
+    ``x``-shaped arrays runs (a plain broadcast would make one chunk of the whole shape,
+    split again by every later operation, or blocks with no place on the cluster)."""
     if _compat().is_dask_array(x):
         import dask.array as da
 
-        return da.broadcast_to(g, tuple(x.shape), chunks=x.chunks)
+        return da.map_blocks(_broadcast_block, x, g, dtype=g.dtype)
     return namespace(g).broadcast_to(g, tuple(x.shape))
+
+
+def _broadcast_block(block: Any, g: Any) -> Any:
+    """``g`` broadcast to the shape of ``block`` (read-only, no copy)."""
+    return np.broadcast_to(g, block.shape)
 
 
 def _selection_shape(shape: tuple, key: tuple) -> tuple:

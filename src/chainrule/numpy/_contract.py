@@ -24,6 +24,7 @@ import string
 
 import numpy as np
 
+from chainrule.core.backends import is_foreign
 from chainrule.core.primitive import ArgRules, Primitive, Tracer, dtype_of, shape_of
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy import _namespace as ns
@@ -168,7 +169,7 @@ def einsum(subscripts, *operands, optimize=None, out=None, dtype=None, casting="
         subscripts, operands = _interleaved(subscripts, *operands)
     ins, o = _normalize(subscripts, tuple(tuple(shape_of(op)) for op in operands))
     if not any(isinstance(op, Tracer) for op in operands):
-        operands = [np.asarray(op) for op in operands]
+        operands = [op if is_foreign(op) else np.asarray(op) for op in operands]
         if optimize is not None:  # the caller's choice, as in NumPy
             return np.einsum(_spec(ins, o), *operands, optimize=optimize)
         return _einsum_impl(*operands, ins=ins, out=o)

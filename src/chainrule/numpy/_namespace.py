@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule.core.backends import is_foreign
 from chainrule.core.primitive import Tracer, concrete, dtype_of, shape_of
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy._indexing import Index, concatenate_p, getitem_p
@@ -218,6 +219,8 @@ def array(object, dtype=None, copy=True, ndmin=0):
 def asarray(a, dtype=None):
     if isinstance(a, Tracer):
         return a
+    if is_foreign(a):  # a Dask or CuPy array stays one (the array API's asarray)
+        return a if dtype is None else a.astype(dtype)
     if isinstance(a, (list, tuple)) and _contains_tracer(a):
         return array(a)
     return np.asarray(a, dtype=dtype)

@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 
+from chainrule.core.backends import is_foreign
 from chainrule.core.primitive import Primitive, Tracer, concrete, dtype_of, shape_of
 from chainrule.interpreters.batching import BATCH_RULES, elementwise_rule
 from chainrule.interpreters.reverse import VJPTracer, binary_operator, indexing_operator
@@ -51,8 +52,14 @@ def _astype_vjp(g, y, x, dtype):
     return astype_p(g, dtype=dtype_of(x))
 
 
+def _astype_impl(x, dtype):
+    if type(x) is not np.ndarray and is_foreign(x):  # Dask, CuPy: converted where they are
+        return x.astype(dtype)
+    return np.asarray(x).astype(dtype)
+
+
 astype_p = Primitive(
-    "astype", lambda x, dtype: np.asarray(x).astype(dtype), jvps=(_astype_jvp,),
+    "astype", _astype_impl, jvps=(_astype_jvp,),
     vjps=(_astype_vjp,), linear=True,
     doc="y = x converted to a float/complex dtype; ẏ = ẋ converted; x̄ = ȳ in x's dtype")
 

@@ -8,7 +8,9 @@ vector arithmetic. Value and gradient come from one reverse pass
 :func:`chainrule.hessian`. Each derivative program is compiled once by
 :func:`chainrule.jit` (a function ``jit`` cannot stage, e.g. one that branches on a
 value, runs eagerly instead), so an iteration costs the arithmetic, not a re-trace.
-Every call is counted (``nfev``, ``njev``, ``nhev``). The compiled programs are kept
+Every call is counted (``nfev``, ``njev``, ``nhev``). Over Dask data (arrays captured by
+``fun`` or passed in ``args``, which are persisted once) the value and the gradient of an
+evaluation are computed together, in one distributed pass. The compiled programs are kept
 with the function (weakly, keyed by the layout of ``x0``), so minimising the same
 function again, from another start or with other options, traces nothing.
 """
@@ -22,7 +24,9 @@ from typing import Any, Callable
 import numpy as onp
 
 import chainrule as cr
+from chainrule.core.backends import computed
 from chainrule.core.pytree import tree_flatten, tree_unflatten
+from chainrule.optimize.distributed import persist
 
 __all__ = ["Objective", "Flattener", "Programs", "compiled", "programs_for"]
 
@@ -192,7 +196,7 @@ class Objective:
                             f"returns (value, gradient)) or a callable, got {jac!r}")
         self.who = who
         self.flat = Flattener(x0, who)
-        self.args = tuple(args)
+        self.args = persist(*args)  # Dask data passed in args: computed once, kept by workers
         self.nfev = self.njev = self.nhev = 0
         self._user = (fun, jac, hess, hessp)
         progs = programs_for(fun, self.flat, jit)
@@ -243,9 +247,11 @@ class Objective:
             value = _scalar(fun(self.flat.unravel(x), *self.args), self.who)
             return value, self.flat.ravel(jac(self.flat.unravel(x), *self.args))
         if not self._checked:
-            value, g = self._first(lambda: self._vg(x, *self.args), x)
+            value, g = computed(*self._first(lambda: self._vg(x, *self.args), x))
             return _scalar(value, self.who), onp.asarray(g, dtype=float)
         value, g = self._vg(x, *self.args)
+        if type(g) is not onp.ndarray:  # over Dask data: both from one pass
+            value, g = computed(value, g)
         return float(value), g
 
     def grad(self, x: onp.ndarray) -> onp.ndarray:
@@ -259,8 +265,10 @@ class Objective:
         if jac is not None:
             return self.flat.ravel(jac(self.flat.unravel(x), *self.args))
         if not self._checked:
-            return onp.asarray(self._first(lambda: self._g(x, *self.args), x), dtype=float)
-        return self._g(x, *self.args)
+            return onp.asarray(computed(self._first(lambda: self._g(x, *self.args), x))[0],
+                               dtype=float)
+        g = self._g(x, *self.args)
+        return g if type(g) is onp.ndarray else computed(g)[0]
 
     def hessp(self, x: onp.ndarray, v: onp.ndarray) -> onp.ndarray:
         """H(x)·v (forward over reverse; the Hessian is never formed)."""
@@ -270,7 +278,8 @@ class Objective:
             return onp.asarray(hessp(x, v, *self.args), dtype=float).reshape(-1)
         if hess is not None:
             return onp.asarray(hess(x, *self.args), dtype=float) @ v
-        return self._hvp(x, v, *self.args)
+        hv = self._hvp(x, v, *self.args)
+        return hv if type(hv) is onp.ndarray else computed(hv)[0]
 
     def hess(self, x: onp.ndarray) -> onp.ndarray:
         """The n×n Hessian H(x)."""
