@@ -13,6 +13,8 @@ import zlib
 
 import numpy as onp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import chainrule as cr
 import chainrule.numpy as np
@@ -99,3 +101,61 @@ def test_reference_interpreter_against_closed_forms():
 def test_reference_interpreter_refuses_control_flow_clearly():
     with pytest.raises(NotImplementedError, match="control flow"):
         reference.vjp(SPECS["scan"].fn, onp.ones(3))
+
+
+# ---- random programs: sharing, scalings and Python floats, where the fast paths act ----
+
+_UNARY = [np.sin, np.cos, np.tanh, lambda a: a * a, lambda a: 1.0 - a, lambda a: 100.0 * a,
+          lambda a: -a, lambda a: a / 3.0, lambda a: 2.0 ** (0.1 * a)]
+_BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b,
+           lambda a, b: a / (1.0 + b * b)]
+
+
+def _program(steps, n_out):
+    """A function of two inputs: each step applies an op to earlier values (so values are
+    shared by several later ones, and adjoints meet), the output sums the last values."""
+    def f(x, y):
+        vals = [x, y]
+        for op, i, j in steps:
+            a, b = vals[i % len(vals)], vals[j % len(vals)]
+            vals.append(_UNARY[op % len(_UNARY)](a) if op < len(_UNARY)
+                        else _BINARY[op % len(_BINARY)](a, b))
+        return sum(np.sum(v) for v in vals[-n_out:])
+    return f
+
+
+@settings(max_examples=40, deadline=None)
+@given(steps=st.lists(st.tuples(st.integers(0, len(_UNARY) + len(_BINARY) - 1),
+                                st.integers(0, 50), st.integers(0, 50)), min_size=1, max_size=12),
+       n_out=st.integers(1, 3), scalar=st.booleans(), seed=st.integers(0, 2**16))
+def test_random_programs_agree_to_second_order(steps, n_out, scalar, seed):
+    rng = onp.random.default_rng(seed)
+    x, y = ((float(rng.uniform(-1, 1)), float(rng.uniform(-1, 1))) if scalar
+            else (rng.uniform(-1, 1, 5), rng.uniform(-1, 1, 5)))
+    f = _program(steps, n_out)
+    _close(reference.vjp(f, x, y)[1](1.0), cr.vjp(f, x, y)[1](1.0), "first order")
+    v = (0.3, -0.7) if scalar else (rng.standard_normal(5), rng.standard_normal(5))
+
+    def hvp(vjp):
+        def directional(x, y):
+            gx, gy = vjp(f, x, y)[1](1.0)
+            return np.sum(gx * v[0]) + np.sum(gy * v[1])
+        return vjp(directional, x, y)[1](1.0)
+
+    _close(hvp(reference.vjp), hvp(cr.vjp), "second order")
+
+
+def test_large_arrays_where_temporaries_are_overwritten():
+    """Rosenbrock on 10⁵ points: the fast interpreter overwrites dying temporaries
+    (arrays of 256 KiB and more) and carries the 100 and the 2 of x² as numbers."""
+    x = onp.random.default_rng(5).uniform(-1.5, 1.5, 100_000)
+
+    def rosenbrock(x):
+        return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+    g = reference.vjp(rosenbrock, x)[1](1.0)[0]
+    _close(g, cr.grad(rosenbrock)(x), "rosenbrock gradient")
+    exact = onp.zeros_like(x)
+    exact[:-1] = -400.0 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2.0 * (1.0 - x[:-1])
+    exact[1:] += 200.0 * (x[1:] - x[:-1] ** 2)
+    onp.testing.assert_allclose(g, exact, rtol=1e-12, atol=1e-9)
