@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import collections
+import functools
 import pathlib
 
 SRC = pathlib.Path(__file__).resolve().parents[1] / "src"
@@ -177,6 +178,7 @@ def _targets(node: ast.AST, module: str, is_package: bool) -> list[str]:
     return subs if len(subs) == len(node.names) else [origin] + subs
 
 
+@functools.cache
 def imports() -> list[tuple[str, str, bool]]:
     """(importer, imported, inside a function) for every import in the package."""
     found = []
