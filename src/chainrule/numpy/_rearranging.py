@@ -16,10 +16,6 @@ from chainrule.numpy import _namespace as ns
 __all__ = ["r_", "c_", "block", "delete", "dsplit", "rollaxis", "partition"]
 
 
-def _traced(*xs) -> bool:
-    return any(isinstance(x, Tracer) for x in xs)
-
-
 class _Concatenator:
     """``np.r_`` / ``np.c_`` over traced pieces: slices become ``arange``/``linspace``,
     scalars 1-d arrays, then one differentiable concatenate."""
@@ -30,7 +26,7 @@ class _Concatenator:
 
     def __getitem__(self, key):
         items = key if isinstance(key, tuple) else (key,)
-        if not _traced(*items):
+        if not ns.any_traced(*items):
             return self._np[key]
         if items and isinstance(items[0], str):
             raise NotImplementedError(
@@ -55,7 +51,7 @@ c_ = _Concatenator(np.c_, column=True)
 def partition(a, kth, axis=-1, kind="introselect", order=None):
     """``numpy.partition``: the same permutation NumPy picks, gathered differentiably
     (under ``jit``, where values are unknown, the sorted array: also a partition)."""
-    if not _traced(a):
+    if not ns.any_traced(a):
         return np.partition(a, kth, axis=axis, kind=kind, order=order)
     if axis is None:
         a, axis = ns.ravel(a), -1
@@ -68,7 +64,7 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
 
 def rollaxis(a, axis, start=0):
     """``numpy.rollaxis`` as the equivalent ``moveaxis``."""
-    if not _traced(a):
+    if not ns.any_traced(a):
         return np.rollaxis(a, axis, start)
     n = len(shape_of(a))
     axis = axis % n

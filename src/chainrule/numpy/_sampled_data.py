@@ -15,13 +15,9 @@ from chainrule.numpy import linalg
 __all__ = ["linspace", "gradient", "polyfit"]
 
 
-def _traced(*xs) -> bool:
-    return any(isinstance(x, Tracer) for x in xs)
-
-
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     """``numpy.linspace``, differentiable in ``start`` and ``stop``."""
-    if not _traced(start, stop):
+    if not ns.any_traced(start, stop):
         return np.linspace(start, stop, num, endpoint, retstep, dtype, axis)
     if axis != 0:
         raise NotImplementedError("chainrule.numpy.linspace: only axis=0 with traced ends")

@@ -279,10 +279,6 @@ def angle(z, deg=False):
 _isnan, _signbit = nondiff_funcs["isnan"], nondiff_funcs["signbit"]
 
 
-def _traced(*xs) -> bool:
-    return any(isinstance(x, Tracer) for x in xs)
-
-
 def copysign(x1, x2):
     """``|x1|`` with the sign bit of ``x2`` (-0.0 counts as negative)."""
     magnitude = ew.absolute(x1 * 1.0)  # floating, as NumPy's
@@ -300,7 +296,7 @@ def fmod(x1, x2):
 
 def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     """``numpy.nan_to_num``: the derivative is 1 at finite entries, 0 at replaced ones."""
-    if not _traced(x):
+    if not ns.any_traced(x):
         return np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf)
     dtype = dtype_of(x)
     if dtype.kind == "c":  # real and imaginary parts separately, as NumPy does
@@ -318,7 +314,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 
 def real_if_close(a, tol=100):
     """``numpy.real_if_close``: ``real(a)`` when every imaginary part is negligible."""
-    if not _traced(a):
+    if not ns.any_traced(a):
         return np.real_if_close(a, tol)
     if dtype_of(a).kind != "c":
         return a
@@ -335,7 +331,7 @@ def real_if_close(a, tol=100):
 
 def select(condlist, choicelist, default=0):
     """``numpy.select``: the first true condition's choice, else ``default``."""
-    if not _traced(*condlist, *choicelist, default):
+    if not ns.any_traced(*condlist, *choicelist, default):
         return np.select(condlist, choicelist, default)
     if len(condlist) != len(choicelist):
         raise ValueError("select: list of cases must be same length as list of conditions")
