@@ -8,6 +8,7 @@ differences, as ``tests/test_primitives.py`` does for every row of ``op_specs.SP
 also checks that the steps written in ARCHITECTURE.md are the ones taken here.
 """
 
+import ast
 import pathlib
 import warnings
 
@@ -87,3 +88,22 @@ def test_the_document_states_these_steps():
     for step in ('unary("', "BATCH_RULES", "op_specs.py", "tests/test_architecture.py",
                  "reference.py", "tests/test_layers.py"):
         assert step in text, f"ARCHITECTURE.md no longer mentions {step!r}"
+
+
+#: interpreter functions longer than the 80-line target today: name -> lines (may only shrink)
+LONG_INTERPRETER_FUNCTIONS = {"reverse.py:binary_operator": 96}
+
+
+def test_interpreter_functions_stay_short():
+    """Functions in ``src/chainrule/interpreters`` stay under 80 lines, so each can be read
+    at once; the listed exceptions may not grow."""
+    folder = pathlib.Path(__file__).resolve().parents[1] / "src" / "chainrule" / "interpreters"
+    too_long = {}
+    for path in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines >= 80 and lines > LONG_INTERPRETER_FUNCTIONS.get(
+                        f"{path.name}:{node.name}", 79):
+                    too_long[f"{path.name}:{node.name}"] = lines
+    assert not too_long, f"split these interpreter functions (80 lines at most): {too_long}"
