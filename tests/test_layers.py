@@ -220,7 +220,8 @@ def test_imports_run_one_way():
     fixed = sorted(set(UPWARD) - found)
     assert not new, (f"imports against the layers (importer, imported): {new}. Move the code "
                      "to the right layer (see ARCHITECTURE.md, 'Layers').")
-    assert not fixed, f"fixed, delete from UPWARD in tests/test_layers.py: {fixed}"
+    assert not fixed, (f"fixed, delete from UPWARD in tests/test_layers.py: {fixed} "
+                       "(python tests/test_layers.py prints today's lists)")
 
 
 def _local() -> collections.Counter:
@@ -234,7 +235,8 @@ def test_function_local_imports_only_shrink():
     shrunk = {k: n for k, n in LOCAL.items() if found.get(k, 0) < n}
     assert not grown, (f"new function-local imports of non-optional modules: {grown}. Import "
                        "at the top of the module (only optional dependencies load lazily).")
-    assert not shrunk, f"fewer function-local imports now, update LOCAL: {dict(found)}"
+    assert not shrunk, (f"fewer function-local imports now: {shrunk}; update LOCAL "
+                        "(python tests/test_layers.py prints it)")
 
 
 def test_the_check_sees_imports():
