@@ -10,6 +10,7 @@
 """
 
 from chainrule import numpy  # noqa: F401  (installs the tracer operators)
+from chainrule import reverse_operators  # noqa: F401  (reverse mode's flat operators)
 from chainrule.checking import check_grads
 from chainrule.checkpoint import checkpoint, remat
 from chainrule.custom import custom_jvp, custom_vjp, defjvp, defvjp, primitive

@@ -16,7 +16,7 @@ import types as _types
 import numpy as _np
 
 from chainrule.core.primitive import Tracer as _Tracer
-from chainrule.numpy import _methods_more, _tracer_methods
+from chainrule.numpy import _tracer_methods
 from chainrule.numpy._elementwise import (  # noqa: F401
     absolute,
     add,
@@ -89,7 +89,7 @@ from chainrule.numpy._nondiff import (  # noqa: F401
     not_equal,
 )
 
-from chainrule.numpy._elementwise_more import (  # noqa: F401
+from chainrule.numpy._ufuncs import (  # noqa: F401
     angle,
     arccos,
     arccosh,
@@ -100,6 +100,7 @@ from chainrule.numpy._elementwise_more import (  # noqa: F401
     cbrt,
     conj,
     conjugate,
+    copysign,
     deg2rad,
     degrees,
     exp2,
@@ -107,17 +108,22 @@ from chainrule.numpy._elementwise_more import (  # noqa: F401
     float_power,
     fmax,
     fmin,
+    fmod,
     hypot,
     imag,
-    log2,
     log10,
+    log2,
     logaddexp,
     logaddexp2,
+    nan_to_num,
+    piecewise,
     positive,
     rad2deg,
     radians,
     real,
+    real_if_close,
     reciprocal,
+    select,
     sign,
     sinc,
 )
@@ -126,7 +132,10 @@ from chainrule.numpy._scans import (  # noqa: F401
     cumprod,
     cumsum,
     diff,
+    nancumprod,
+    nancumsum,
     nanmean,
+    nanprod,
     nansum,
     ptp,
 )
@@ -178,16 +187,14 @@ from chainrule.numpy._contract import (  # noqa: F401
     tensordot,
     vdot,
 )
-from chainrule.numpy._extras import (  # noqa: F401
+from chainrule.numpy._rearranging import (  # noqa: F401
+    block,
     c_,
+    delete,
     dsplit,
-    linspace,
-    nan_to_num,
     partition,
     r_,
-    real_if_close,
     rollaxis,
-    select,
 )
 from chainrule.numpy._array_api import (  # noqa: F401
     acos,
@@ -215,16 +222,9 @@ from chainrule.numpy._array_api import (  # noqa: F401
     vecdot,
     vecmat,
 )
-from chainrule.numpy._more_routines import (  # noqa: F401
-    block,
-    copysign,
-    delete,
-    fmod,
+from chainrule.numpy._sampled_data import (  # noqa: F401
     gradient,
-    nancumprod,
-    nancumsum,
-    nanprod,
-    piecewise,
+    linspace,
     polyfit,
 )
 from chainrule.numpy._order_statistics import (  # noqa: F401
@@ -250,7 +250,6 @@ for _mod, _np_mod in ((linalg, _np.linalg), (fft, _np.fft)):
     for _name in _mod.__all__:
         if callable(getattr(_np_mod, _name, None)):
             _tracer_methods.FUNCTIONS[getattr(_np_mod, _name)] = getattr(_mod, _name)
-_methods_more.install()
 
 
 _PYTHON_SCALARS = (float, int, complex, bool)

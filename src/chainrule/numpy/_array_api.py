@@ -14,7 +14,7 @@ from chainrule.core.primitive import concrete, shape_of
 from chainrule.numpy import _assembly as asm
 from chainrule.numpy import _contract as con
 from chainrule.numpy import _elementwise as ew
-from chainrule.numpy import _elementwise_more as ewm
+from chainrule.numpy import _ufuncs as uf
 from chainrule.numpy import _namespace as ns
 from chainrule.numpy import _scans
 from chainrule.numpy._linalg import matmul
@@ -27,8 +27,8 @@ __all__ = [
     "diagflat", "vander",
 ]
 
-acos, acosh, asin, asinh = ewm.arccos, ewm.arccosh, ewm.arcsin, ewm.arcsinh
-atan, atanh, atan2 = ew.arctan, ewm.arctanh, ewm.arctan2
+acos, acosh, asin, asinh = uf.arccos, uf.arccosh, uf.arcsin, uf.arcsinh
+atan, atanh, atan2 = ew.arctan, uf.arctanh, uf.arctan2
 pow = ew.power  # noqa: A001 — NumPy 2's name
 concat = ns.concatenate
 
@@ -78,7 +78,7 @@ def astype(x, dtype, copy=True, device=None):
 
 def vecdot(x1, x2, axis=-1):
     """``Σ conj(x1)·x2`` over ``axis`` (broadcast over the others)."""
-    return ns.sum(ewm.conj(x1) * x2, axis=axis)
+    return ns.sum(uf.conj(x1) * x2, axis=axis)
 
 
 def matvec(x1, x2):
@@ -88,7 +88,7 @@ def matvec(x1, x2):
 
 def vecmat(x1, x2):
     """``conj(x1[..., m]) · x2[..., m, n]`` → ``[..., n]``."""
-    return matmul(ns.expand_dims(ewm.conj(x1), -2), x2)[..., 0, :]
+    return matmul(ns.expand_dims(uf.conj(x1), -2), x2)[..., 0, :]
 
 
 def unstack(x, axis=0):
@@ -113,7 +113,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     n = shape_of(x)[1]
     ddof = (0 if bias else 1) if ddof is None else ddof
     xc = x - ns.mean(x, axis=1, keepdims=True)
-    c = matmul(xc, ns.transpose(ewm.conj(xc), (1, 0))) / (n - ddof)
+    c = matmul(xc, ns.transpose(uf.conj(xc), (1, 0))) / (n - ddof)
     return ns.squeeze(c) if shape_of(c) == (1, 1) else c
 
 

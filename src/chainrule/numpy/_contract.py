@@ -30,6 +30,7 @@ from chainrule.numpy import _elementwise as ew
 from chainrule.numpy import _namespace as ns
 from chainrule.numpy._indexing import Index, getitem_p
 from chainrule.numpy._structural import broadcast_to_p, reshape_p, sum_p
+from chainrule.numpy._ufuncs import conj
 
 __all__ = ["einsum", "tensordot", "inner", "outer", "vdot", "kron", "cross", "dot", "convolve",
            "correlate"]
@@ -222,7 +223,6 @@ def outer(a, b, out=None):
 
 def vdot(a, b):
     """Σ conj(a)·b over the flattened arrays."""
-    from chainrule.numpy._elementwise_more import conj
     return ns.sum(conj(ns.ravel(a)) * ns.ravel(b))
 
 
@@ -292,7 +292,6 @@ def convolve(a, v, mode="full"):
 
 def correlate(a, v, mode="valid"):
     """Cross-correlation of two 1-D sequences, c[k] = Σ_n a[n + k]·conj(v[n]) (NumPy's)."""
-    from chainrule.numpy._elementwise_more import conj
     a = a if isinstance(a, Tracer) else np.asarray(a)
     v = v if isinstance(v, Tracer) else np.asarray(v)
     if shape_of(v)[0] > shape_of(a)[0]:  # NumPy: the reversed correlation, reversed

@@ -27,6 +27,12 @@ __all__ = [
 ]
 
 
+def any_traced(*values) -> bool:
+    """Whether one of ``values`` is a tracer: composites build their result from primitives
+    then, and hand plain values to NumPy's own function otherwise."""
+    return any(isinstance(v, Tracer) for v in values)
+
+
 def _ndim(x) -> int:
     return len(shape_of(x))
 

@@ -17,6 +17,7 @@ from chainrule.core.primitive import ANS, Primitive, Reads, anywhere, concrete, 
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy import _namespace as ns
 from chainrule.numpy._indexing import Index, getitem_p
+from chainrule.numpy._nondiff import nondiff_funcs
 from chainrule.numpy._structural import sum_p
 
 __all__ = ["cumsum", "cumprod", "diff", "nansum", "nanmean", "average", "ptp"]
@@ -175,3 +176,24 @@ def ptp(a, axis=None, out=None, keepdims=False):
     """Peak to peak: max - min over ``axis``."""
     return ns.max(a, axis=axis, out=out, keepdims=keepdims) - ns.min(
         a, axis=axis, keepdims=keepdims)
+
+
+_isnan = nondiff_funcs["isnan"]
+
+
+def nanprod(a, axis=None, dtype=None, out=None, keepdims=False):
+    """Product with NaNs taken as 1."""
+    ns._no_out(out, "nanprod")
+    return ns.prod(ew.where_p(_isnan(a), 1.0, a), axis=axis, keepdims=keepdims)
+
+
+def nancumsum(a, axis=None, dtype=None, out=None):
+    """Running sums with NaNs taken as 0."""
+    ns._no_out(out, "nancumsum")
+    return cumsum(ew.where_p(_isnan(a), 0.0, a), axis=axis)
+
+
+def nancumprod(a, axis=None, dtype=None, out=None):
+    """Running products with NaNs taken as 1."""
+    ns._no_out(out, "nancumprod")
+    return cumprod(ew.where_p(_isnan(a), 1.0, a), axis=axis)

@@ -15,12 +15,13 @@ import numpy as np
 
 from chainrule.core.backends import is_foreign
 from chainrule.core.primitive import Primitive, Tracer, concrete, dtype_of, shape_of
-from chainrule.interpreters.batching import BATCH_RULES, elementwise_rule
-from chainrule.interpreters.reverse import VJPTracer, binary_operator, indexing_operator
+from chainrule.numpy import _assembly as asm
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy import _namespace as ns
 from chainrule.numpy import _nondiff as nd
-from chainrule.numpy._indexing import Index, getitem_p
+from chainrule.numpy import _scans as sc
+from chainrule.numpy import _ufuncs as uf
+from chainrule.numpy._contract import dot
 from chainrule.numpy._linalg import matmul
 
 
@@ -64,8 +65,6 @@ astype_p = Primitive(
     doc="y = x converted to a float/complex dtype; ẏ = ẋ converted; x̄ = ȳ in x's dtype")
 
 
-BATCH_RULES["astype"] = elementwise_rule  # elementwise: the batch axis passes through
-
 
 def _astype(self, dtype, copy=True):
     dt = np.dtype(dtype)
@@ -96,7 +95,14 @@ def _binary(prim, reflected: bool):
     return op
 
 
-_VJP_OPERATORS = {
+def general_getitem(self, key):
+    """``self[key]`` through :func:`chainrule.numpy.getitem` (every key, every trace)."""
+    return ns.getitem(self, key)
+
+
+#: the operators reverse mode records directly on its tape tracers (bound to them by
+#: :mod:`chainrule.reverse_operators`): name -> (primitive, reflected)
+REVERSE_OPERATORS = {
     "__add__": (ew.add, False), "__radd__": (ew.add, True),
     "__sub__": (ew.subtract, False), "__rsub__": (ew.subtract, True),
     "__mul__": (ew.multiply, False), "__rmul__": (ew.multiply, True),
@@ -130,7 +136,7 @@ _METHODS = {
     "__ge__": lambda s, o: nd.greater_equal(s, o),
     "__eq__": lambda s, o: nd.equal(s, o),
     "__ne__": lambda s, o: nd.not_equal(s, o),
-    "__getitem__": lambda s, k: ns.getitem(s, k),
+    "__getitem__": general_getitem,
     "__setitem__": _setitem,
     "__iter__": _iter,
     "sum": lambda s, axis=None, dtype=None, out=None, keepdims=False:
@@ -152,17 +158,26 @@ _METHODS = {
     "swapaxes": lambda s, a1, a2: ns.swapaxes(s, a1, a2),
     "squeeze": lambda s, axis=None: ns.squeeze(s, axis),
     "ravel": lambda s, order="C": ns.ravel(s, order),
-    "flatten": lambda s, order="C": ns.ravel(s, order),
-    "dot": lambda s, o: ns.dot(s, o),
+    "flatten": lambda s, order="C": asm.flatten(s, order),
+    "dot": lambda s, o: dot(s, o),
     "clip": lambda s, a_min=None, a_max=None: ns.clip(s, a_min, a_max),
     "astype": _astype,
     "copy": lambda s: s,
-    "conj": lambda s: s,
-    "conjugate": lambda s: s,
+    "conj": lambda s: uf.conj(s),
+    "conjugate": lambda s: uf.conj(s),
     "argmax": lambda s, axis=None: nd.nondiff_funcs["argmax"](s, axis=axis),
     "argmin": lambda s, axis=None: nd.nondiff_funcs["argmin"](s, axis=axis),
     "T": property(lambda s: ns.transpose(s)),
-    "real": property(lambda s: s),
+    "real": property(lambda s: uf.real(s) if s.dtype.kind == "c" else s),
+    "imag": property(lambda s: uf.imag(s)),
+    "cumsum": lambda s, axis=None, dtype=None, out=None: sc.cumsum(s, axis, dtype, out),
+    "cumprod": lambda s, axis=None, dtype=None, out=None: sc.cumprod(s, axis, dtype, out),
+    "ptp": lambda s, axis=None, out=None, keepdims=False: sc.ptp(s, axis, out, keepdims),
+    "trace": lambda s, offset=0, axis1=0, axis2=1, dtype=None, out=None:
+        asm.trace(s, offset, axis1, axis2, dtype, out),
+    "diagonal": lambda s, offset=0, axis1=0, axis2=1: asm.diagonal(s, offset, axis1, axis2),
+    "repeat": lambda s, repeats, axis=None: asm.repeat(s, repeats, axis),
+    "take": lambda s, indices, axis=None, out=None, mode=None: asm.take(s, indices, axis),
     "item": lambda s, *a: _raise(s._conversion_error("a Python scalar (.item())")),
     "tolist": lambda s: _raise(s._conversion_error("a list (.tolist())")),
 }
@@ -225,9 +240,6 @@ def install(namespace: dict) -> None:
     """Put the operators and protocols on Tracer; map NumPy's callables to ours."""
     for name, fn in _METHODS.items():
         setattr(Tracer, name, fn)
-    for name, (prim, reflected) in _VJP_OPERATORS.items():
-        setattr(VJPTracer, name, binary_operator(prim, reflected))
-    VJPTracer.__getitem__ = indexing_operator(getitem_p, Index, _METHODS["__getitem__"])
     Tracer.__array_ufunc__ = _ufunc
     Tracer.__array_function__ = _function
     for name, fn in namespace.items():

@@ -17,7 +17,7 @@ import numpy as np
 
 from chainrule.core.primitive import Primitive, Reads, anywhere, concrete, mask
 from chainrule.numpy import _elementwise as ew
-from chainrule.numpy import _elementwise_more as ewm
+from chainrule.numpy import _ufuncs as uf
 from chainrule.numpy import _namespace as ns
 from chainrule.numpy._nondiff import stop_gradient_p
 from chainrule.scipy._rules import scipy_special
@@ -302,7 +302,7 @@ def kl_div(x, y):
 
 def log_expit(x):
     """ln σ(x) = -ln(1 + e^{-x}), finite for every x."""
-    return -ewm.logaddexp(0.0, -x)
+    return -uf.logaddexp(0.0, -x)
 
 
 def entr(x):

@@ -1,4 +1,9 @@
-"""The rest of NumPy's differentiable ufuncs: inverse trig/hyperbolic, other bases, complex parts.
+"""NumPy's elementwise functions beyond the unary table of :mod:`._elementwise`.
+
+Inverse trigonometric and hyperbolic functions, other bases, two-argument ufuncs,
+complex parts, and elementwise functions written with them: sign bits and remainders
+(``copysign``, ``fmod``), clean-ups (``nan_to_num``, ``real_if_close``) and
+choices (``select``, ``piecewise``).
 
 Primitives (one unary rule ``c · f'(x)`` for both modes, as in :mod:`._elementwise`):
 exp2, log2, log10, cbrt, arcsin, arccos, arcsinh, arccosh, arctanh, sinc, arctan2,
@@ -17,12 +22,13 @@ composite arctan2(Im z, Re z), so its rules follow from theirs.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 from chainrule.core.primitive import (
-    ANS, Primitive, Reads, Tracer, anywhere, concrete, dtype_of, mask)
+    ANS, Primitive, Reads, Tracer, anywhere, concrete, dtype_of, mask, shape_of)
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy._elementwise import (  # noqa: F401  (real_p, conj_p: re-exported)
     _float_fast,
@@ -37,12 +43,15 @@ from chainrule.numpy._elementwise import (  # noqa: F401  (real_p, conj_p: re-ex
 )
 from chainrule.numpy._structural import broadcast_like
 from chainrule.numpy._nondiff import equal as _nd_equal
+from chainrule.numpy._nondiff import nondiff_funcs
+from chainrule.numpy import _namespace as ns
 
 __all__ = [
     "exp2", "log2", "log10", "cbrt", "arcsin", "arccos", "arcsinh", "arccosh", "arctanh",
     "sinc", "arctan2", "real", "imag", "conj", "conjugate", "reciprocal", "fabs", "positive",
     "deg2rad", "rad2deg", "radians", "degrees", "logaddexp", "logaddexp2", "hypot",
-    "float_power", "fmax", "fmin", "angle", "sign",
+    "float_power", "fmax", "fmin", "angle", "sign", "copysign", "fmod", "nan_to_num",
+    "real_if_close", "select", "piecewise",
 ]
 
 _LN2 = math.log(2.0)
@@ -263,3 +272,88 @@ def angle(z, deg=False):
     """Argument of z: arctan2(Im z, Re z)."""
     r = arctan2(imag(z), real(z))
     return rad2deg(r) if deg else r
+
+
+# ---- written with the primitives above and where: sign bits, remainders, clean-ups, choices ----
+
+_isnan, _signbit = nondiff_funcs["isnan"], nondiff_funcs["signbit"]
+
+
+def copysign(x1, x2):
+    """``|x1|`` with the sign bit of ``x2`` (-0.0 counts as negative)."""
+    magnitude = ew.absolute(x1 * 1.0)  # floating, as NumPy's
+    return ew.where_p(_signbit(x2), -magnitude, magnitude)
+
+
+def fmod(x1, x2):
+    """C's remainder ``x1 - x2·trunc(x1/x2)`` (the sign of ``x1``)."""
+    if not isinstance(x1, Tracer) and not isinstance(x2, Tracer) \
+            and dtype_of(x1).kind in "iub" and dtype_of(x2).kind in "iub":
+        return np.fmod(x1, x2)  # integers: NumPy's, exactly (and nothing to differentiate)
+    q = ew.divide(concrete(x1), concrete(x2))
+    return x1 - x2 * ew.where_p(q >= 0, ew.floor(q), ew.ceil(q))  # trunc, derivative 0
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """``numpy.nan_to_num``: the derivative is 1 at finite entries, 0 at replaced ones."""
+    if not ns.any_traced(x):
+        return np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf)
+    dtype = dtype_of(x)
+    if dtype.kind == "c":  # real and imaginary parts separately, as NumPy does
+        parts = [nan_to_num(p(x), nan=nan, posinf=posinf, neginf=neginf)
+                 for p in (real, imag)]
+        return parts[0] + 1j * parts[1]
+    if dtype.kind != "f":
+        return x
+    big, t = np.finfo(dtype).max, dtype.type  # the replacements in x's precision
+    v = concrete(x)  # a value, or a staged one under jit: only comparisons of it are used
+    fill = ns.where(v != v, t(nan), ns.where(v > 0, big if posinf is None else t(posinf),
+                                             -big if neginf is None else t(neginf)))
+    return ns.where(np.isfinite(v), x, fill)
+
+
+def real_if_close(a, tol=100):
+    """``numpy.real_if_close``: ``real(a)`` when every imaginary part is negligible."""
+    if not ns.any_traced(a):
+        return np.real_if_close(a, tol)
+    if dtype_of(a).kind != "c":
+        return a
+    v = concrete(a)
+    if isinstance(v, Tracer):
+        raise TypeError(
+            "real_if_close chooses its result's type from the values, which jit does not "
+            "know; under jit use np.real(a) where the imaginary part is known to vanish, "
+            "or keep the complex array")
+    if np.real_if_close(v, tol).dtype.kind != "c":
+        return real(a)
+    return a
+
+
+def select(condlist, choicelist, default=0):
+    """``numpy.select``: the first true condition's choice, else ``default``."""
+    if not ns.any_traced(*condlist, *choicelist, default):
+        return np.select(condlist, choicelist, default)
+    if len(condlist) != len(choicelist):
+        raise ValueError("select: list of cases must be same length as list of conditions")
+    out = default
+    for cond, choice in zip(reversed(condlist), reversed(choicelist)):
+        out = ns.where(concrete(cond), choice, out)
+    return ew.add(out, 0.0) if not isinstance(out, Tracer) else out
+
+
+def piecewise(x, condlist, funclist, *args, **kw):
+    """``funclist[i](x)`` where ``condlist[i]`` (the last one wins); one extra function is
+    the default where no condition holds; numbers are constants."""
+    if isinstance(condlist, np.ndarray) and condlist.dtype == bool and condlist.ndim == \
+            len(shape_of(x)):
+        condlist = [condlist]
+    conds = [concrete(c) for c in condlist]
+    if len(funclist) == len(conds) + 1:
+        conds.append(np.logical_not(functools.reduce(np.logical_or, conds)))
+    elif len(funclist) != len(conds):
+        raise ValueError("piecewise: give one function per condition (and one default)")
+    y = ew.multiply(x, 0.0)
+    for c, fn in zip(conds, funclist):
+        value = fn(x, *args, **kw) if callable(fn) else fn
+        y = ew.where_p(c, value, y)
+    return y
