@@ -38,7 +38,7 @@ RANK = {
     "jit": 4, "vectorize": 4, "jet": 4,
     "transforms": 5,
     "custom": 6, "checking": 6, "sparse": 6,
-    "checkpoint": 7, "revolve": 7,
+    "checkpoint": 7, "revolve": 7, "implicit": 7,
     "control": 8,
     # applications
     "symbolic": 9, "optimize": 9, "pde": 9, "parse": 9,
@@ -55,7 +55,7 @@ RANK = {
 #: optional dependencies: the only modules a function may import locally
 OPTIONAL = {"scipy", "sympy", "numba", "llvmlite", "matplotlib", "tqdm", "sklearn", "dask",
             "distributed", "cupy", "array_api_compat", "graphviz", "selenium", "PIL", "torch",
-            "jax", "pyinstrument", "IPython", "threadpoolctl"}
+            "jax", "pyinstrument", "IPython", "threadpoolctl", "latex2mathml"}
 
 #: imports against the layers that exist today, (importer, imported) -> why; fix and delete
 UPWARD = {
