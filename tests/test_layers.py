@@ -144,6 +144,7 @@ LOCAL = {
     ("chainrule.symbolic._trace", "chainrule.numpy._contract"): 1,
     ("chainrule.tour", "chainrule.demo"): 1,
     ("chainrule.tour", "chainrule.examples"): 1,
+    ("chainrule.tour", "chainrule.examples.big_regression"): 1,
     ("chainrule.tour", "chainrule.optimize.report"): 1,
     ("chainrule.tour", "chainrule.symbolic"): 2,
     ("chainrule.tour", "chainrule.symbolic.matrix.report"): 1,

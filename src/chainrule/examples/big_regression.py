@@ -26,6 +26,7 @@ import numpy
 import chainrule as cr
 import chainrule.numpy as np
 from chainrule.examples import ExampleResult
+from chainrule.optimize import minimize
 
 __all__ = ["run", "loss", "make_data", "fit", "start_client", "workers_peak_memory",
            "tour_section"]
@@ -149,7 +150,6 @@ def fit(X, y, features: int, maxiter: int = 100, gtol: float = 1e-9, progress: b
         per iteration ``time`` (seconds since the previous one), ``loss``, ``grad_norm``
         (‖∇f‖_∞) and ``peak_memory`` (bytes, the largest worker's).
     """
-    from chainrule.optimize import minimize
 
     records: list[dict] = []
     bar = _progress(maxiter) if progress else None
