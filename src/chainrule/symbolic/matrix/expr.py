@@ -21,7 +21,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Union
+from typing import ClassVar, Iterator, Union
 
 Dim = Union[int, str]
 Shape = tuple[Dim, Dim]
@@ -398,57 +398,53 @@ class Inverse(_Unary):
 
 
 @dataclass(frozen=True)
-class Trace(_Unary):
+class _Scalar(_Unary):
+    """A scalar (1×1) function of its argument."""
+
+    @property
+    def shape(self) -> Shape:
+        return (1, 1)
+
+
+@dataclass(frozen=True)
+class _SquareScalar(_Scalar):
+    """A scalar function of a square matrix; ``what`` names it in the shape error."""
+
+    what: ClassVar[str] = ""
+
+    def __post_init__(self):
+        _square(self.what, self.arg)
+
+
+@dataclass(frozen=True)
+class Trace(_SquareScalar):
     """tr A of a square matrix."""
 
-    def __post_init__(self):
-        _square("trace", self.arg)
-
-    @property
-    def shape(self) -> Shape:
-        return (1, 1)
+    what: ClassVar[str] = "trace"
 
 
 @dataclass(frozen=True)
-class Det(_Unary):
+class Det(_SquareScalar):
     """det A of a square matrix."""
 
-    def __post_init__(self):
-        _square("det", self.arg)
-
-    @property
-    def shape(self) -> Shape:
-        return (1, 1)
+    what: ClassVar[str] = "det"
 
 
 @dataclass(frozen=True)
-class LogDet(_Unary):
+class LogDet(_SquareScalar):
     """log det A of a square matrix (log |det A| when evaluated)."""
 
-    def __post_init__(self):
-        _square("log det", self.arg)
-
-    @property
-    def shape(self) -> Shape:
-        return (1, 1)
+    what: ClassVar[str] = "log det"
 
 
 @dataclass(frozen=True)
-class Sum(_Unary):
+class Sum(_Scalar):
     """The sum of all entries, 𝟙ᵀA𝟙."""
 
-    @property
-    def shape(self) -> Shape:
-        return (1, 1)
-
 
 @dataclass(frozen=True)
-class Norm(_Unary):
+class Norm(_Scalar):
     """‖A‖: the Euclidean norm of a vector, the Frobenius norm of a matrix."""
-
-    @property
-    def shape(self) -> Shape:
-        return (1, 1)
 
 
 @dataclass(frozen=True)
