@@ -215,8 +215,8 @@ class Identity(Expr):
 
 
 @dataclass(frozen=True)
-class Ones(Expr):
-    """The all-ones matrix 𝟙 of a shape (the identity of the Hadamard product)."""
+class _Filled(Expr):
+    """A constant matrix of a declared shape, every entry the same."""
 
     rows: Dim
     cols: Dim
@@ -227,15 +227,13 @@ class Ones(Expr):
 
 
 @dataclass(frozen=True)
-class Zero(Expr):
+class Ones(_Filled):
+    """The all-ones matrix 𝟙 of a shape (the identity of the Hadamard product)."""
+
+
+@dataclass(frozen=True)
+class Zero(_Filled):
     """The zero matrix of a shape."""
-
-    rows: Dim
-    cols: Dim
-
-    @property
-    def shape(self) -> Shape:
-        return (self.rows, self.cols)
 
 
 @dataclass(frozen=True)
