@@ -31,7 +31,7 @@ import chainrule.numpy as np
 from chainrule.core.progress import ProgressBar
 from chainrule.core.pytree import tree_flatten, tree_leaves, tree_map
 from chainrule.jit import jit as cr_jit
-from chainrule.optimize import apply_updates
+from chainrule.optimize import GradientTransformation, apply_updates
 from chainrule.transforms import value_and_grad
 
 __all__ = ["fit", "train_step", "batches"]
@@ -63,7 +63,8 @@ def _dtype(x):
     return dtype if dtype is not None else numpy.asarray(x).dtype
 
 
-def batches(n: int, batch_size: int, rng: numpy.random.Generator | None):
+def batches(n: int, batch_size: int, rng: numpy.random.Generator | None
+            ) -> list[numpy.ndarray]:
     """Index arrays of the batches of one epoch: a permutation of range(n) by ``rng`` (in
     order when ``rng`` is None), cut into pieces of ``batch_size`` (the last may be
     smaller).
@@ -84,7 +85,8 @@ def _norm(tree):
     return np.sqrt(total)
 
 
-def train_step(loss: Callable, optimizer, jit: bool = False) -> Callable:
+def train_step(loss: Callable, optimizer: GradientTransformation, jit: bool = False
+               ) -> Callable:
     """One optimisation step on a batch, as :func:`fit` takes it.
 
     ``step(params, state, x, y) -> (params, state, loss, grad_norm)``: (ℓ, g) =
@@ -117,10 +119,12 @@ def train_step(loss: Callable, optimizer, jit: bool = False) -> Callable:
     return cr_jit(step) if jit else step
 
 
-def fit(loss: Callable, params, data, optimizer, epochs: int = 10, batch_size: int = 32,
-        progress: bool = True, seed: int | None = 0, validation_data=None,
+def fit(loss: Callable, params: Any, data: Any, optimizer: GradientTransformation,
+        epochs: int = 10, batch_size: int = 32, progress: bool = True,
+        seed: int | None = 0, validation_data: Any = None,
         metrics: Mapping[str, Callable] | None = None, jit: bool = False,
-        shuffle: bool = True, callback: Callable | None = None) -> tuple[Any, dict[str, list]]:
+        shuffle: bool = True, callback: Callable | None = None
+        ) -> tuple[Any, dict[str, list]]:
     """Train ``params`` by mini-batch steps of ``optimizer`` on ``loss(params, x, y)``.
 
     Args:
