@@ -193,6 +193,9 @@ def ravel_pytree(tree: Any) -> tuple[Any, Callable[[Any], Any]]:
     vector = parts[0] if len(parts) == 1 else numpy.concatenate(parts)
 
     def unravel(v: Any) -> Any:
+        if len(shapes) == 1:  # one leaf: no slice
+            return tree_unflatten(treedef, [v if len(shapes[0]) == 1 else
+                                            numpy.reshape(v, shapes[0])])
         starts = [0] + ends[:-1]
         return tree_unflatten(treedef, [numpy.reshape(v[a:b], shape)
                                         for a, b, shape in zip(starts, ends, shapes)])
