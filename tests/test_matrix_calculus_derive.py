@@ -6,7 +6,7 @@ import numpy as onp
 import pytest
 
 from chainrule.symbolic.matrix import derive, evaluate, gradient, parse, simplify, text
-from chainrule.symbolic.matrix.evaluate import dimension_sizes
+from chainrule.symbolic.matrix.evaluate import dimension_sizes, random_values
 
 LECTURE = [
     ("norm2(y - A*x)^2", "x"),
@@ -20,20 +20,6 @@ LECTURE = [
     ("tr(A*X*B)", "X"),
     ("sum(exp(A*x) .* y) / (a'*x)", "x"),
 ]
-
-
-def _random_values(expr, seed=0):
-    rng = onp.random.default_rng(seed)
-    dims = sorted({d for s in expr.symbols().values() for d in s.shape if d != 1}, key=str)
-    size = {d: 3 + k for k, d in enumerate(dims)}
-    values = {}
-    for name, s in expr.symbols().items():
-        shape = tuple(size[d] for d in s.shape if d != 1)
-        v = rng.standard_normal(shape)
-        if len(shape) == 2 and shape[0] == shape[1]:
-            v += 3 * shape[0] * onp.eye(shape[0])
-        values[name] = v
-    return values
 
 
 def test_taylor_steps_of_least_squares_are_the_lecture_s():
@@ -84,7 +70,7 @@ def test_every_derivation_ends_at_the_gradient(formula, wrt, method):
     d = derive(expr, wrt, method=method)
     g = gradient(expr, wrt)
     last = d.steps[-1].rhs
-    values = _random_values(expr)
+    values = random_values(expr)
     sizes = dimension_sizes(expr, values)
     onp.testing.assert_allclose(evaluate(last, values, sizes=sizes),
                                 evaluate(g, values, sizes=sizes), rtol=1e-11, atol=1e-12)

@@ -193,7 +193,9 @@ def test_progress_without_tqdm_prints_a_line_every_10_iterations(capsys, monkeyp
     r = minimize(rosen, onp.array([-1.2, 1.0]), method="bfgs", progress=True)
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == r.nit // 10 + 1
-    assert lines[0].startswith("bfgs iter     10  f = ") and "|g| = " in lines[0]
+    assert lines[0].startswith("bfgs 10/") and ", |g| " in lines[0]
+    f10 = float(lines[0].split(": f ")[1].split(",")[0])
+    assert f10 == pytest.approx(r.history.f[10], rel=1e-5)
     assert lines[-1].startswith("bfgs: gtol")
 
 

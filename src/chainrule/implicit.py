@@ -30,7 +30,7 @@ from typing import Any, Callable
 import numpy as onp
 
 from chainrule.core.primitive import Tracer, concrete
-from chainrule.core.pytree import tree_flatten, tree_map, tree_unflatten
+from chainrule.core.pytree import ravel_pytree, tree_flatten, tree_map, tree_unflatten
 from chainrule.custom import custom_jvp, custom_vjp
 from chainrule.interpreters.staging import abstractify, stage_sub
 from chainrule.ir.evaluate import eval_flat
@@ -267,22 +267,8 @@ def fixed_point(f: Callable, x0: Any, params: Any, *, tol: float = 1e-12,
 def _dense_tangent_solve(g: Callable, y: Any) -> Any:
     """Solve ``g(x) = y`` for a linear g on a pytree: its matrix by forward mode (one JVP
     per entry), then a dense solve."""
-    leaves, treedef = tree_flatten(y)
-    sizes = [int(onp.size(concrete(v))) for v in leaves]
-    shapes = [onp.shape(concrete(v)) for v in leaves]
-    n = sum(sizes)
-
-    def unvec(v):
-        out, off = [], 0
-        for size, shape in zip(sizes, shapes):
-            out.append(cnp.reshape(v[off:off + size], shape) if shape else v[off])
-            off += size
-        return tree_unflatten(treedef, out)
-
-    def vec(tree):
-        return cnp.concatenate([cnp.reshape(leaf, (-1,)) for leaf in tree_flatten(tree)[0]])
-
-    eye = onp.eye(n)
-    cols = [vec(g(unvec(eye[i]))) for i in range(n)]
+    y_vec, unvec = ravel_pytree(y)
+    eye = onp.eye(onp.size(concrete(y_vec)))
+    cols = [ravel_pytree(g(unvec(row)))[0] for row in eye]
     mat = cnp.stack(cols, axis=1)
-    return unvec(clinalg.solve(mat, vec(y)))
+    return unvec(clinalg.solve(mat, y_vec))

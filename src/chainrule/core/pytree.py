@@ -13,7 +13,10 @@ import sys
 from collections import OrderedDict, defaultdict
 from typing import Any, Callable
 
-__all__ = ["tree_flatten", "tree_unflatten", "tree_map", "tree_leaves", "tree_structure", "TreeDef"]
+import numpy
+
+__all__ = ["tree_flatten", "tree_unflatten", "tree_map", "tree_leaves", "tree_structure", "TreeDef",
+           "ravel_pytree"]
 
 
 class TreeDef:
@@ -154,3 +157,47 @@ def tree_map(fn: Callable, tree: Any, *rest: Any) -> Any:
             raise ValueError(f"tree_map: structures differ: {td} and {rtd}")
         others.append(rl)
     return tree_unflatten(td, [fn(*xs) for xs in zip(leaves, *others)])
+
+
+def ravel_pytree(tree: Any) -> tuple[Any, Callable[[Any], Any]]:
+    """The leaves of ``tree`` as one 1-D vector, and the function that cuts a vector back
+    into the tree.
+
+    The vector concatenates the flattened leaves in ``tree_flatten``'s order; ``unravel``
+    reshapes its consecutive pieces to the leaves' shapes. Both use NumPy functions only,
+    so traced values pass through them (NumPy dispatches to chainrule's rules) and they
+    are differentiated like any other operation.
+
+    Args:
+        tree: a pytree of arrays or scalars (at least one leaf).
+
+    Returns:
+        ``(vector, unravel)``.
+
+    Raises:
+        ValueError: ``tree`` has no leaves.
+
+    >>> vec, unravel = ravel_pytree({"W": numpy.ones((2, 2)), "b": numpy.zeros(2)})
+    >>> vec.tolist()
+    [1.0, 1.0, 1.0, 1.0, 0.0, 0.0]
+    >>> unravel(numpy.arange(6.0))["W"].tolist()
+    [[0.0, 1.0], [2.0, 3.0]]
+    """
+    leaves, treedef = tree_flatten(tree)
+    if not leaves:
+        raise ValueError("ravel_pytree: the tree has no array leaves; give an array or a "
+                         "pytree (tuple, list, dict) of arrays")
+    shapes = [numpy.shape(leaf) for leaf in leaves]
+    ends = numpy.cumsum([int(numpy.prod(shape)) for shape in shapes]).tolist()
+    parts = [numpy.reshape(leaf, (-1,)) for leaf in leaves]
+    vector = parts[0] if len(parts) == 1 else numpy.concatenate(parts)
+
+    def unravel(v: Any) -> Any:
+        if len(shapes) == 1:  # one leaf: no slice
+            return tree_unflatten(treedef, [v if len(shapes[0]) == 1 else
+                                            numpy.reshape(v, shapes[0])])
+        starts = [0] + ends[:-1]
+        return tree_unflatten(treedef, [numpy.reshape(v[a:b], shape)
+                                        for a, b, shape in zip(starts, ends, shapes)])
+
+    return vector, unravel

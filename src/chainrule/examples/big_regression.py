@@ -25,6 +25,7 @@ import numpy
 
 import chainrule as cr
 import chainrule.numpy as np
+from chainrule.core.progress import ProgressBar
 from chainrule.examples import ExampleResult
 from chainrule.optimize import minimize
 
@@ -150,9 +151,8 @@ def fit(X, y, features: int, maxiter: int = 100, gtol: float = 1e-9, progress: b
         per iteration ``time`` (seconds since the previous one), ``loss``, ``grad_norm``
         (‖∇f‖_∞) and ``peak_memory`` (bytes, the largest worker's).
     """
-
     records: list[dict] = []
-    bar = _progress(maxiter) if progress else None
+    bar = ProgressBar("L-BFGS", maxiter, every=5, enabled=progress)
     clock = [time.perf_counter()]
 
     def callback(intermediate_result):
@@ -162,8 +162,7 @@ def fit(X, y, features: int, maxiter: int = 100, gtol: float = 1e-9, progress: b
                       peak_memory=peak)
         records.append(record)
         clock[0] = now
-        if bar is not None:
-            bar(len(records), record)
+        bar.update(loss=record["loss"], s=record["time"], mem=_mb(record["peak_memory"]))
         if on_iteration is not None:
             on_iteration(record)
 
@@ -175,39 +174,12 @@ def fit(X, y, features: int, maxiter: int = 100, gtol: float = 1e-9, progress: b
         res = minimize(fun, numpy.zeros(features), args=args, method="l-bfgs-b",
                        callback=callback, options=dict(maxiter=maxiter, gtol=gtol))
     finally:
-        if bar is not None:
-            bar(None, None)
+        bar.close()
     for record, gnorm in zip(records, res.history.gnorm[1:]):
         record["grad_norm"] = float(gnorm)
     return dict(w=res.x, loss=float(res.fun), grad_norm=float(numpy.abs(res.jac).max()),
                 nit=int(res.nit), nfev=int(res.nfev), message=str(res.message),
                 iterations=records)
-
-
-def _progress(total: int):
-    """``update(i, record)`` for a tqdm bar (a printed line every 5 iterations without
-    tqdm); ``update(None, None)`` closes it."""
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        tqdm = None
-    if tqdm is not None:
-        bar = tqdm(total=total, desc="L-BFGS", unit="it")
-
-        def update(i, record):
-            if i is None:
-                bar.close()
-                return
-            bar.update(1)
-            bar.set_postfix(loss=f"{record['loss']:.6f}", s=f"{record['time']:.2f}",
-                            mem=_mb(record["peak_memory"]))
-        return update
-
-    def update(i, record):
-        if i is not None and (i == 1 or i % 5 == 0):
-            print(f"iteration {i}: loss {record['loss']:.6f}, {record['time']:.2f} s, "
-                  f"peak worker memory {_mb(record['peak_memory'])}")
-    return update
 
 
 def _mb(n) -> str:

@@ -19,6 +19,7 @@ import numpy
 
 import chainrule as cr
 import chainrule.numpy as np
+from chainrule.core.progress import ProgressBar
 from chainrule.examples import ExampleResult, pyplot, save_figures
 from chainrule.optimize import apply_updates, minimize, sgd
 
@@ -51,7 +52,8 @@ def run(out: str | Path | None = None, quick: bool = False, seed: int = 0,
         out: directory for the figures.
         quick: fewer steps (for tests and the tour).
         seed: seed of A, x_true and the noise.
-        progress: print the gap every tenth of the steps.
+        progress: a progress bar with the gap f − f* (without tqdm: a line every tenth
+            of the steps).
         steps: gradient steps (default 120, quick 80).
         n, p: the shape of A.
 
@@ -76,12 +78,13 @@ def run(out: str | Path | None = None, quick: bool = False, seed: int = 0,
     opt = sgd(1.0 / L)
     state = opt.init(x)
     gaps = [float(loss(x, A, y)) - f_star]
-    for k in range(steps):
+    bar = ProgressBar("step", steps, every=max(1, steps // 10), enabled=progress)
+    for _ in range(steps):
         updates, state = opt.update(grad(x, A, y), state, x)
         x = apply_updates(x, updates)
         gaps.append(float(loss(x, A, y)) - f_star)
-        if progress and (k + 1) % max(1, steps // 10) == 0:
-            print(f"step {k + 1}/{steps}: f - f* = {gaps[-1]:.3e}", flush=True)
+        bar.update(**{"f - f*": gaps[-1]})
+    bar.close()
     # the lecture's PyTorch loop: f₂(x) = ‖y - A x‖² (= 2f) with the fixed step 1e-4
     x2 = numpy.zeros(p)
     lecture_opt = sgd(LECTURE_STEP)

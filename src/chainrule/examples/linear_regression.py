@@ -14,6 +14,7 @@ import numpy
 
 import chainrule as cr
 import chainrule.numpy as np
+from chainrule.core.progress import ProgressBar
 from chainrule.examples import ExampleResult, pyplot, save_figures
 from chainrule.optimize import apply_updates, sgd
 
@@ -34,7 +35,8 @@ def run(out: str | Path | None = None, quick: bool = False, seed: int = 0,
         out: directory for the figures (None: keep them in memory only).
         quick: fewer steps (for tests and the tour).
         seed: seed of the sample points x ~ U(-1, 1).
-        progress: print the loss every tenth of the steps.
+        progress: a progress bar with the loss, w and b (without tqdm: a line every
+            tenth of the steps).
         steps: gradient steps (default 200, quick 120).
         learning_rate: η.
         n: number of points.
@@ -55,14 +57,14 @@ def run(out: str | Path | None = None, quick: bool = False, seed: int = 0,
     opt = sgd(learning_rate)
     state = opt.init(params)
     path, losses = [(params["w"], params["b"])], [float(loss(params, x, y))]
-    for k in range(steps):
+    bar = ProgressBar("step", steps, every=max(1, steps // 10), enabled=progress)
+    for _ in range(steps):
         updates, state = opt.update(grad(params, x, y), state, params)
         params = apply_updates(params, updates)
         path.append((float(params["w"]), float(params["b"])))
         losses.append(float(loss(params, x, y)))
-        if progress and (k + 1) % max(1, steps // 10) == 0:
-            print(f"step {k + 1}/{steps}: loss {losses[-1]:.3e}, w {path[-1][0]:.6f}, "
-                  f"b {path[-1][1]:.6f}", flush=True)
+        bar.update(loss=losses[-1], w=path[-1][0], b=path[-1][1])
+    bar.close()
     w, b = path[-1]
     ok = abs(w - 2.0) < 1e-3 and abs(b) < 1e-3 and grad_error < 1e-12
     numbers = {"w": w, "b": b, "loss": losses[-1], "steps": steps,

@@ -23,6 +23,7 @@ import numpy
 
 import chainrule as cr
 import chainrule.numpy as np
+from chainrule.core.progress import ProgressBar
 from chainrule.examples import ExampleResult, pyplot, save_figures
 from chainrule.nn import sigmoid
 from chainrule.optimize import adam, apply_updates
@@ -80,7 +81,8 @@ def run(out: str | Path | None = None, quick: bool = False, seed: int = 0,
         seed: seed of the initial weights (N(0, 2²)). Without biases XOR is hard to
             reach: from most starts Adam stalls at a saddle (outputs near ½); seed 0
             converges.
-        progress: print the loss every tenth of the steps.
+        progress: a progress bar with the loss (without tqdm: a line every tenth of the
+            steps).
         steps: full-batch Adam steps (default 1500, quick 1000).
         learning_rate: Adam's step.
         point: the example (a, b, y) the tables trace.
@@ -104,12 +106,13 @@ def run(out: str | Path | None = None, quick: bool = False, seed: int = 0,
     w = w0.copy()
     state = opt.init(w)
     losses = [float(_batch_loss(w, XOR_INPUTS, XOR_TARGETS))]
-    for k in range(steps):
+    bar = ProgressBar("step", steps, every=max(1, steps // 10), enabled=progress)
+    for _ in range(steps):
         updates, state = opt.update(grad(w, XOR_INPUTS, XOR_TARGETS), state, w)
         w = apply_updates(w, updates)
         losses.append(float(_batch_loss(w, XOR_INPUTS, XOR_TARGETS)))
-        if progress and (k + 1) % max(1, steps // 10) == 0:
-            print(f"step {k + 1}/{steps}: loss {losses[-1]:.4e}", flush=True)
+        bar.update(loss=losses[-1])
+    bar.close()
     outputs = numpy.asarray(network(XOR_INPUTS[:, 0], XOR_INPUTS[:, 1], *w))
     max_error = float(numpy.max(numpy.abs(outputs - XOR_TARGETS)))
     numbers = {"initial_weights": dict(zip(WEIGHTS, map(float, w0), strict=True)),

@@ -14,6 +14,7 @@ The exponential ones are written so that large inputs give finite values and gra
 from __future__ import annotations
 
 import math
+from typing import Any, Callable
 
 import chainrule.numpy as np
 from chainrule.scipy import special
@@ -24,12 +25,12 @@ __all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "softplus", "gelu", "softmax
 _SQRT_HALF = 1.0 / math.sqrt(2.0)
 
 
-def relu(x):
+def relu(x: Any) -> Any:
     """relu(x) = max(x, 0); its derivative is 1 for x > 0 and 0 for x < 0."""
     return np.maximum(x, 0.0)
 
 
-def leaky_relu(x, negative_slope: float = 0.01):
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
     """leaky_relu(x) = x for x ≥ 0 and negative_slope·x below; derivative 1 or the slope.
 
     >>> import numpy, chainrule.nn as nn
@@ -39,7 +40,7 @@ def leaky_relu(x, negative_slope: float = 0.01):
     return np.where(x >= 0, x, negative_slope * x)
 
 
-def sigmoid(x):
+def sigmoid(x: Any) -> Any:
     """σ(x) = 1 / (1 + e^{-x}), σ' = σ(1 - σ); exact 0 and 1 in the far tails, no overflow.
 
     >>> import chainrule.nn as nn
@@ -49,12 +50,12 @@ def sigmoid(x):
     return special.expit(x)
 
 
-def tanh(x):
+def tanh(x: Any) -> Any:
     """tanh(x) = (e^x - e^{-x}) / (e^x + e^{-x}), tanh' = 1 - tanh²."""
     return np.tanh(x)
 
 
-def softplus(x):
+def softplus(x: Any) -> Any:
     """softplus(x) = log(1 + e^x), a smooth relu; its derivative is σ(x).
 
     Computed as ``logaddexp(x, 0)``: finite for any x.
@@ -66,7 +67,7 @@ def softplus(x):
     return np.logaddexp(x, 0.0)
 
 
-def gelu(x, approximate: bool = False):
+def gelu(x: Any, approximate: bool = False) -> Any:
     """gelu(x) = x·Φ(x) = x/2·(1 + erf(x/√2)), Φ the standard normal distribution function.
 
     Args:
@@ -84,12 +85,12 @@ def gelu(x, approximate: bool = False):
     return 0.5 * x * (1.0 + special.erf(x * _SQRT_HALF))
 
 
-def softmax(x, axis: int = -1):
+def softmax(x: Any, axis: int = -1) -> Any:
     """softmax(x)_i = e^{x_i} / Σ_j e^{x_j} along ``axis`` (the maximum subtracted first)."""
     return special.softmax(x, axis=axis)
 
 
-def log_softmax(x, axis: int = -1):
+def log_softmax(x: Any, axis: int = -1) -> Any:
     """log_softmax(x)_i = x_i - log Σ_j e^{x_j} along ``axis``, finite for any finite x.
 
     >>> import numpy, chainrule.nn as nn
@@ -104,7 +105,7 @@ ACTIVATIONS = {"relu": relu, "leaky_relu": leaky_relu, "sigmoid": sigmoid, "tanh
                "softplus": softplus, "gelu": gelu}
 
 
-def get_activation(activation):
+def get_activation(activation: str | Callable) -> Callable:
     """The activation function named ``activation`` (or ``activation`` itself if callable).
 
     Raises:

@@ -25,7 +25,7 @@ Every initialiser is ``init(rng, shape, dtype=float64) -> array`` with ``rng`` a
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Any, Callable
 
 import numpy
 
@@ -33,7 +33,7 @@ __all__ = ["as_rng", "fans", "glorot_normal", "glorot_uniform", "he_normal", "he
            "lecun_normal", "lecun_uniform", "zeros", "ones"]
 
 
-def as_rng(rng) -> numpy.random.Generator:
+def as_rng(rng: int | numpy.random.Generator | None) -> numpy.random.Generator:
     """A :class:`numpy.random.Generator` from a seed (int), a Generator, or None (fresh).
 
     Raises:
@@ -101,11 +101,11 @@ lecun_uniform = _named(_variance_scaling(1.0, "in", "uniform"), "lecun_uniform",
                        "U(-a, a), a = √(3 / fan_in), LeCun et al. (1998).")
 
 
-def zeros(rng, shape, dtype=numpy.float64):
+def zeros(rng: Any, shape: tuple[int, ...], dtype: Any = numpy.float64) -> numpy.ndarray:
     """An array of zeros (biases); ``rng`` is ignored."""
     return numpy.zeros(shape, dtype)
 
 
-def ones(rng, shape, dtype=numpy.float64):
+def ones(rng: Any, shape: tuple[int, ...], dtype: Any = numpy.float64) -> numpy.ndarray:
     """An array of ones (scales); ``rng`` is ignored."""
     return numpy.ones(shape, dtype)

@@ -117,6 +117,22 @@ def Flatten() -> Layer:
                  lambda s: (int(numpy.prod(_shape(s, "Flatten"))),))
 
 
+def _chained_init(layers: Sequence[Layer], name: str) -> Callable:
+    """The ``init`` of layers applied one after another: one random stream for all, each
+    layer initialised for the previous layer's output shape; the params are their list."""
+
+    def init(rng, input_shape, dtype=numpy.float64):
+        gen = inits.as_rng(rng)
+        shape = _shape(input_shape, name)
+        params = []
+        for layer in layers:
+            params.append(layer.init(gen, shape, dtype))
+            shape = layer.output_shape(shape)
+        return params
+
+    return init
+
+
 def serial(*layers: Layer) -> Layer:
     """The layers composed, first to last: apply(params, x) = l_n(…l_2(l_1(x))).
 
@@ -137,15 +153,7 @@ def serial(*layers: Layer) -> Layer:
             raise TypeError(f"serial: argument {k} must be a Layer (e.g. nn.Dense(10)), got "
                             f"{type(layer).__name__}")
     name = f"serial({', '.join(layer.name for layer in layers)})"
-
-    def init(rng, input_shape, dtype=numpy.float64):
-        gen = inits.as_rng(rng)
-        shape = _shape(input_shape, name)
-        params = []
-        for layer in layers:
-            params.append(layer.init(gen, shape, dtype))
-            shape = layer.output_shape(shape)
-        return params
+    init = _chained_init(layers, name)
 
     def apply(params, x, rng=None):
         if len(params) != len(layers):
@@ -192,15 +200,7 @@ def MLP(widths: Sequence[int], activation="relu", w_init: Callable | None = None
     dense = [Dense(w, w_init) for w in widths]
     final = None if final_activation is None else get_activation(final_activation)
     name = f"MLP({widths}, {getattr(fn, '__name__', 'activation')})"
-
-    def init(rng, input_shape, dtype=numpy.float64):
-        gen = inits.as_rng(rng)
-        shape = _shape(input_shape, name)
-        params = []
-        for layer in dense:
-            params.append(layer.init(gen, shape, dtype))
-            shape = layer.output_shape(shape)
-        return params
+    init = _chained_init(dense, name)
 
     def apply(params, x, rng=None):
         if len(params) != len(dense):

@@ -10,6 +10,8 @@ written so that they stay finite and exact for logits of any size: no ``log(sigm
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as _numpy
 
 import chainrule.numpy as np
@@ -19,7 +21,7 @@ from chainrule.nn.activations import log_softmax
 __all__ = ["mse", "binary_cross_entropy", "softmax_cross_entropy", "l2_penalty", "one_hot"]
 
 
-def mse(predictions, targets):
+def mse(predictions: Any, targets: Any) -> Any:
     """Mean squared error, mean((predictions - targets)²) over every element.
 
     Args:
@@ -32,7 +34,7 @@ def mse(predictions, targets):
     return np.mean((predictions - targets) ** 2)
 
 
-def binary_cross_entropy(logits, labels):
+def binary_cross_entropy(logits: Any, labels: Any) -> Any:
     """Binary cross-entropy of labels y ∈ [0, 1] under P(y = 1) = σ(z), averaged.
 
     ℓ(z, y) = -y·log σ(z) - (1 - y)·log(1 - σ(z)) = max(z, 0) - y·z + log(1 + e^{-|z|}),
@@ -54,7 +56,7 @@ def binary_cross_entropy(logits, labels):
     return np.mean(np.maximum(logits, 0.0) - labels * logits + np.log1p(np.exp(-np.abs(logits))))
 
 
-def one_hot(labels, num_classes: int, dtype=float):
+def one_hot(labels: Any, num_classes: int, dtype: Any = float) -> Any:
     """Integer class labels of shape (n,) as a (n, num_classes) array of zeros and ones.
 
     >>> import numpy, chainrule.nn as nn
@@ -69,7 +71,7 @@ def _dtype(x):
     return dtype if dtype is not None else _numpy.asarray(x).dtype
 
 
-def softmax_cross_entropy(logits, labels, axis: int = -1):
+def softmax_cross_entropy(logits: Any, labels: Any, axis: int = -1) -> Any:
     """Cross-entropy of class labels under p = softmax(z), averaged over the examples.
 
     ℓ(z, y) = -Σ_k y_k·log_softmax(z)_k; its gradient in z is softmax(z) - y (for one-hot
@@ -107,7 +109,7 @@ def softmax_cross_entropy(logits, labels, axis: int = -1):
     return -np.sum(labels * logp) * (1.0 / (np.size(logits) // zshape[axis]))
 
 
-def l2_penalty(params, scale: float = 1.0):
+def l2_penalty(params: Any, scale: float = 1.0) -> Any:
     """scale/2 · Σ‖W‖² over the weight arrays of ``params`` (the leaves with ≥ 2 axes).
 
     Biases, scales and offsets (1-D leaves) are left out, as weight decay usually leaves

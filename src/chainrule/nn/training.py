@@ -28,9 +28,10 @@ from typing import Any, Callable, Mapping
 import numpy
 
 import chainrule.numpy as np
+from chainrule.core.progress import ProgressBar
 from chainrule.core.pytree import tree_flatten, tree_leaves, tree_map
 from chainrule.jit import jit as cr_jit
-from chainrule.optimize import apply_updates
+from chainrule.optimize import GradientTransformation, apply_updates
 from chainrule.transforms import value_and_grad
 
 __all__ = ["fit", "train_step", "batches"]
@@ -62,7 +63,8 @@ def _dtype(x):
     return dtype if dtype is not None else numpy.asarray(x).dtype
 
 
-def batches(n: int, batch_size: int, rng: numpy.random.Generator | None):
+def batches(n: int, batch_size: int, rng: numpy.random.Generator | None
+            ) -> list[numpy.ndarray]:
     """Index arrays of the batches of one epoch: a permutation of range(n) by ``rng`` (in
     order when ``rng`` is None), cut into pieces of ``batch_size`` (the last may be
     smaller).
@@ -74,38 +76,6 @@ def batches(n: int, batch_size: int, rng: numpy.random.Generator | None):
     return [order[k:k + batch_size] for k in range(0, n, batch_size)]
 
 
-class _Progress:
-    """A tqdm bar over all steps, or (without tqdm) one printed line every few epochs."""
-
-    def __init__(self, enabled: bool, epochs: int, steps: int):
-        self.enabled, self.epochs, self.bar = enabled, epochs, None
-        self.every = max(1, epochs // 10)
-        if enabled:
-            try:
-                from tqdm.auto import tqdm
-
-                self.bar = tqdm(total=epochs * steps, desc="fit", unit="step", leave=False)
-            except ImportError:  # plain lines instead (pip install chainrule[progress])
-                self.bar = None
-
-    def step(self, loss: float, gnorm: float) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-            self.bar.set_postfix(loss=f"{loss:.4g}", g=f"{gnorm:.2g}", refresh=False)
-
-    def epoch(self, epoch: int, record: Mapping[str, float]) -> None:
-        text = ", ".join(f"{k} {v:.4g}" for k, v in record.items())
-        if self.bar is not None:
-            self.bar.set_description(f"epoch {epoch + 1}/{self.epochs}")
-            self.bar.set_postfix_str(text)
-        elif self.enabled and ((epoch + 1) % self.every == 0 or epoch + 1 == self.epochs):
-            print(f"epoch {epoch + 1}/{self.epochs}: {text}", flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def _norm(tree):
     """‖g‖₂ over all leaves, each Σ g² as one contraction (no g² temporary)."""
     total = 0.0
@@ -115,7 +85,8 @@ def _norm(tree):
     return np.sqrt(total)
 
 
-def train_step(loss: Callable, optimizer, jit: bool = False) -> Callable:
+def train_step(loss: Callable, optimizer: GradientTransformation, jit: bool = False
+               ) -> Callable:
     """One optimisation step on a batch, as :func:`fit` takes it.
 
     ``step(params, state, x, y) -> (params, state, loss, grad_norm)``: (ℓ, g) =
@@ -148,10 +119,12 @@ def train_step(loss: Callable, optimizer, jit: bool = False) -> Callable:
     return cr_jit(step) if jit else step
 
 
-def fit(loss: Callable, params, data, optimizer, epochs: int = 10, batch_size: int = 32,
-        progress: bool = True, seed: int | None = 0, validation_data=None,
+def fit(loss: Callable, params: Any, data: Any, optimizer: GradientTransformation,
+        epochs: int = 10, batch_size: int = 32, progress: bool = True,
+        seed: int | None = 0, validation_data: Any = None,
         metrics: Mapping[str, Callable] | None = None, jit: bool = False,
-        shuffle: bool = True, callback: Callable | None = None):
+        shuffle: bool = True, callback: Callable | None = None
+        ) -> tuple[Any, dict[str, list]]:
     """Train ``params`` by mini-batch steps of ``optimizer`` on ``loss(params, x, y)``.
 
     Args:
@@ -203,8 +176,8 @@ def fit(loss: Callable, params, data, optimizer, epochs: int = 10, batch_size: i
     rng = numpy.random.default_rng(seed) if shuffle else None
     state = optimizer.init(params)
     history: dict[str, list] = {"epoch": [], "loss": [], "grad_norm": [], "time": []}
-    steps = math.ceil(n / batch_size)
-    bar = _Progress(progress, epochs, steps)
+    bar = ProgressBar("epoch", epochs, every=max(1, epochs // 10), unit="epoch",
+                      enabled=progress, leave=False)
     start = time.perf_counter()
     try:
         for epoch in range(epochs):
@@ -218,7 +191,7 @@ def fit(loss: Callable, params, data, optimizer, epochs: int = 10, batch_size: i
                         f"learning rate or clip the gradients (chainrule.optimize.chain("
                         f"clip_by_global_norm(1.0), ...))")
                 total += value * len(index)
-                bar.step(value, gnorm)
+                bar.update(0, loss=value, **{"|g|": gnorm})
             record = {"loss": total / n, "grad_norm": gnorm}
             for name in metrics:
                 record[name] = float(evaluate[name](params, x, y))
@@ -229,7 +202,7 @@ def fit(loss: Callable, params, data, optimizer, epochs: int = 10, batch_size: i
             history["time"].append(time.perf_counter() - start)
             for key, value in record.items():
                 history.setdefault(key, []).append(value)
-            bar.epoch(epoch, record)
+            bar.update(1, **record)
             if callback is not None:
                 callback(epoch + 1, params, record)
     finally:

@@ -172,8 +172,9 @@ def backtracking(fun: Callable[[float], float], f0: float, d0: float, alpha0: fl
                            "reductions of the step")
 
 
-def wolfe_step(value_and_grad: Callable, x, p, f0: float, g0, alpha0: float,
-               c1: float = 1e-4, c2: float = 0.9, maxiter: int = 30):
+def wolfe_step(value_and_grad: Callable, x: Any, p: Any, f0: float,
+               g0: Any, alpha0: float, c1: float = 1e-4, c2: float = 0.9,
+               maxiter: int = 30) -> tuple[float, Any, float, Any]:
     """The strong Wolfe search along p from x on a function given as ``value_and_grad``.
 
     Args:

@@ -17,7 +17,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as onp
 
@@ -223,7 +223,7 @@ def watson(x):
     return np.concatenate([r, np.stack([x[0], x[1] - x[0] ** 2 - 1.0])])
 
 
-def extended_rosenbrock(x):
+def extended_rosenbrock(x: Any) -> Any:
     """MGH problem 21: r₂ᵢ₋₁ = 10(x₂ᵢ − x₂ᵢ₋₁²), r₂ᵢ = 1 − x₂ᵢ₋₁ (pairs are independent)."""
     a, b = x[0::2], x[1::2]
     return np.concatenate([10.0 * (b - a ** 2), 1.0 - a])

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import inspect
 import math
+import sys
 import time
 from typing import Any, Callable
 
 import numpy as onp
 
+from chainrule.core.progress import ProgressBar
 from chainrule.optimize.objective import Objective
-from chainrule.optimize.progress import Progress
 from chainrule.optimize.result import History, OptimizeResult, Status
 
 __all__ = ["Monitor", "Stop"]
@@ -67,7 +68,7 @@ class Monitor:
         self.history = History()
         self.nit = 0
         self.t0 = time.perf_counter()
-        self.bar = Progress(method, self.maxiter) if progress else None
+        self.bar = ProgressBar(method, self.maxiter, enabled=progress, stream=sys.stderr)
 
     def record(self, x: onp.ndarray, f: float, gnorm: float, step: float = math.nan,
                radius: float = math.nan, count: bool = True) -> Stop | None:
@@ -76,8 +77,7 @@ class Monitor:
         self.history.append(f, gnorm, step, radius, time.perf_counter() - self.t0)
         if count:
             self.nit += 1
-            if self.bar is not None:
-                self.bar.update(self.nit, f, gnorm)
+            self.bar.update(f=f, **{"|g|": gnorm})
         if not (math.isfinite(f) and math.isfinite(gnorm)):
             return Stop(Status.NONFINITE, f"non-finite value: f = {f}, |g| = {gnorm} at "
                                           f"iteration {self.nit}")
@@ -125,8 +125,7 @@ class Monitor:
     def result(self, x: onp.ndarray, f: float, g: onp.ndarray | None, stop: Stop,
                **extra: Any) -> OptimizeResult:
         """The :class:`OptimizeResult` of the run."""
-        if self.bar is not None:
-            self.bar.close(stop.message)
+        self.bar.close(stop.message)
         flat = self.obj.flat
         res = OptimizeResult(
             x=flat.unravel(x), fun=f, jac=flat.unravel(g) if g is not None else None,

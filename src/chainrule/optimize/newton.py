@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
+from typing import Callable
 
 import numpy as onp
 
@@ -60,6 +61,44 @@ def modified_cholesky_solve(H: onp.ndarray, g: onp.ndarray) -> tuple[onp.ndarray
                                  "definite (non-finite entries?)")
 
 
+def descend(obj: Objective, x: onp.ndarray, mon: Monitor,
+            direction: Callable[[onp.ndarray, onp.ndarray], onp.ndarray | Stop],
+            gtol: float, xtol: float, c1: float, c2: float
+            ) -> tuple[onp.ndarray, float, onp.ndarray, Stop]:
+    """The loop both Newton methods share: p = direction(x, g), then a strong Wolfe
+    step from α = 1, until a stopping rule fires.
+
+    Args:
+        obj: the objective.
+        x: the starting point (flat).
+        mon: the iteration monitor.
+        direction: (x, g) ↦ the search direction p, or a :class:`Stop` when there is none.
+        gtol: stop when ‖g‖∞ ≤ gtol.
+        xtol: stop when ‖Δx‖ ≤ xtol·(1 + ‖x‖) (0: off).
+        c1: Armijo constant.
+        c2: curvature constant.
+
+    Returns:
+        (x, f, g, stop) at the end.
+    """
+    f, g = obj.value_and_grad(x)
+    gnorm = float(onp.max(onp.abs(g)))
+    stop = mon.record(x, f, gnorm, count=False) or mon.gtol_met(gnorm, gtol)
+    while stop is None:
+        p = direction(x, g)
+        if isinstance(p, Stop):
+            return x, f, g, p
+        try:
+            alpha, x, f, g = wolfe_step(obj.value_and_grad, x, p, f, g, 1.0, c1, c2)
+        except LineSearchFailed as err:
+            return x, f, g, Stop(Status.PRECISION, f"line search failed: {err}")
+        step = alpha * math.sqrt(p @ p)
+        gnorm = float(onp.max(onp.abs(g)))
+        stop = (mon.record(x, f, gnorm, step=step) or mon.gtol_met(gnorm, gtol)
+                or mon.xtol_met(step, math.sqrt(x @ x), xtol))
+    return x, f, g, stop
+
+
 def newton(obj: Objective, x: onp.ndarray, mon: Monitor, gtol: float = 1e-8,
            xtol: float = 0.0, c1: float = 1e-4, c2: float = 0.9) -> OptimizeResult:
     """Newton's method with the exact Hessian, modified Cholesky and a line search.
@@ -76,31 +115,21 @@ def newton(obj: Objective, x: onp.ndarray, mon: Monitor, gtol: float = 1e-8,
     Returns:
         the result, with ``hess`` (the last Hessian).
     """
-    f, g = obj.value_and_grad(x)
-    gnorm = float(onp.max(onp.abs(g)))
-    stop = mon.record(x, f, gnorm, count=False) or mon.gtol_met(gnorm, gtol)
     H = None
-    while stop is None:
+
+    def direction(x: onp.ndarray, g: onp.ndarray) -> onp.ndarray | Stop:
+        nonlocal H
         H = obj.hess(x)
         if not onp.all(onp.isfinite(H)):
-            stop = Stop(Status.NONFINITE, f"non-finite Hessian at iteration {mon.nit}")
-            break
-        p, _ = modified_cholesky_solve(H, g)
-        try:
-            alpha, x_new, f_new, g_new = wolfe_step(obj.value_and_grad, x, p, f, g, 1.0,
-                                                   c1, c2)
-        except LineSearchFailed as err:
-            stop = Stop(Status.PRECISION, f"line search failed: {err}")
-            break
-        step = alpha * math.sqrt(p @ p)
-        x, f, g = x_new, f_new, g_new
-        gnorm = float(onp.max(onp.abs(g)))
-        stop = (mon.record(x, f, gnorm, step=step) or mon.gtol_met(gnorm, gtol)
-                or mon.xtol_met(step, math.sqrt(x @ x), xtol))
+            return Stop(Status.NONFINITE, f"non-finite Hessian at iteration {mon.nit}")
+        return modified_cholesky_solve(H, g)[0]
+
+    x, f, g, stop = descend(obj, x, mon, direction, gtol, xtol, c1, c2)
     return mon.result(x, f, g, stop, hess=H)
 
 
-def truncated_cg(g: onp.ndarray, hessp, tol: float, maxiter: int) -> onp.ndarray:
+def truncated_cg(g: onp.ndarray, hessp: Callable[[onp.ndarray], onp.ndarray], tol: float,
+                 maxiter: int) -> onp.ndarray:
     """Approximately solve Hp = −g by CG, stopping at ‖Hp + g‖ ≤ tol or at non-positive
     curvature (a descent direction either way)."""
     z = onp.zeros_like(g)
@@ -141,22 +170,11 @@ def newton_cg(obj: Objective, x: onp.ndarray, mon: Monitor, gtol: float = 1e-5,
     Returns:
         the result.
     """
-    f, g = obj.value_and_grad(x)
-    gnorm = float(onp.max(onp.abs(g)))
-    stop = mon.record(x, f, gnorm, count=False) or mon.gtol_met(gnorm, gtol)
     maxcg = cg_maxiter or 2 * x.size
-    while stop is None:
-        p = truncated_cg(g, partial(obj.hessp, x),
-                         forcing_tolerance(math.sqrt(g @ g)), maxcg)
-        try:
-            alpha, x_new, f_new, g_new = wolfe_step(obj.value_and_grad, x, p, f, g, 1.0,
-                                                   c1, c2)
-        except LineSearchFailed as err:
-            stop = Stop(Status.PRECISION, f"line search failed: {err}")
-            break
-        step = alpha * math.sqrt(p @ p)
-        x, f, g = x_new, f_new, g_new
-        gnorm = float(onp.max(onp.abs(g)))
-        stop = (mon.record(x, f, gnorm, step=step) or mon.gtol_met(gnorm, gtol)
-                or mon.xtol_met(step, math.sqrt(x @ x), xtol))
+
+    def direction(x: onp.ndarray, g: onp.ndarray) -> onp.ndarray:
+        return truncated_cg(g, partial(obj.hessp, x), forcing_tolerance(math.sqrt(g @ g)),
+                            maxcg)
+
+    x, f, g, stop = descend(obj, x, mon, direction, gtol, xtol, c1, c2)
     return mon.result(x, f, g, stop)

@@ -25,7 +25,7 @@ import numpy as onp
 
 import chainrule as cr
 from chainrule.core.backends import computed
-from chainrule.core.pytree import tree_flatten, tree_unflatten
+from chainrule.core.pytree import ravel_pytree, tree_flatten, tree_unflatten
 from chainrule.optimize.distributed import persist
 
 __all__ = ["Objective", "Flattener", "Programs", "compiled", "programs_for"]
@@ -56,24 +56,17 @@ class Flattener:
             arrays.append(a)
         self.shapes = [a.shape for a in arrays]
         self.sizes = [a.size for a in arrays]
-        self.x = onp.concatenate([a.ravel() for a in arrays]).astype(float)
+        x, self._unravel = ravel_pytree(tree_unflatten(self.tree, arrays))
+        self.x = onp.asarray(x, dtype=float)
         self.size = self.x.size
         bad = onp.flatnonzero(~onp.isfinite(self.x))
         if bad.size:
             raise ValueError(f"{who}: {name} contains NaN or inf ({bad.size} entries, the "
                              f"first at flat index {bad[0]}); start from finite values")
-        self.single = len(arrays) == 1
-        self._offsets = onp.cumsum([0] + self.sizes).tolist()
 
     def unravel(self, x: Any) -> Any:
         """The pytree whose flat vector is ``x`` (works on traced values too)."""
-        if self.single:
-            shape = self.shapes[0]
-            leaf = x if len(shape) == 1 else x.reshape(shape)
-            return tree_unflatten(self.tree, [leaf])
-        o = self._offsets
-        leaves = [x[o[k]:o[k + 1]].reshape(s) for k, s in enumerate(self.shapes)]
-        return tree_unflatten(self.tree, leaves)
+        return self._unravel(x)
 
     def ravel(self, tree: Any, what: str = "the gradient") -> onp.ndarray:
         """The flat float64 vector of a pytree shaped like ``x0``."""

@@ -273,7 +273,7 @@ def adamw(learning_rate: float | Schedule, b1: float = 0.9, b2: float = 0.999,
     return GradientTransformation(init, update)
 
 
-def global_norm(tree) -> Any:
+def global_norm(tree: Any) -> Any:
     """‖g‖₂ over all leaves of a pytree together."""
     return np.sqrt(sum(np.sum(g * g) for g in tree_leaves(tree)))
 
@@ -349,6 +349,6 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
     return GradientTransformation(init, update)
 
 
-def apply_updates(params, updates):
+def apply_updates(params: Any, updates: Any) -> Any:
     """params + updates, leaf by leaf."""
     return tree_map(lambda p, u: p + u, params, updates)

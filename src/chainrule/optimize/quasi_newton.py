@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from typing import Any
 
 import numpy as onp
 
@@ -136,7 +137,7 @@ def _box(bounds, n: int) -> tuple[onp.ndarray, onp.ndarray] | None:
 
 def lbfgs(obj: Objective, x: onp.ndarray, mon: Monitor, m: int = 10, gtol: float = 1e-5,
           ftol: float = 2.220446049250313e-09, c1: float = 1e-4, c2: float = 0.9,
-          bounds=None) -> OptimizeResult:
+          bounds: Any = None) -> OptimizeResult:
     """L-BFGS (two-loop recursion) with a strong Wolfe search, or, with ``bounds``, its
     projected form.
 

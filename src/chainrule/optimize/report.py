@@ -18,7 +18,7 @@ import io
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as onp
 
@@ -41,7 +41,7 @@ ROSENBROCK_OPTIONS = {
 }
 
 
-def rosenbrock(x):
+def rosenbrock(x: Any) -> Any:
     """f(x) = Σ 100(x_{i+1} − x_i²)² + (1 − x_i)², minimum 0 at x* = (1, …, 1)."""
     return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
 
@@ -135,7 +135,7 @@ def _figure_html(fig) -> str:
     return f"<img alt='figure' src='data:image/png;base64,{data}'>"
 
 
-def plot_rosenbrock(runs: list[Run], path: str | Path | None = None):
+def plot_rosenbrock(runs: list[Run], path: str | Path | None = None) -> Any:
     """Contour plot with every path, and log₁₀‖x − x*‖ against iteration.
 
     Returns:
@@ -170,7 +170,7 @@ def plot_rosenbrock(runs: list[Run], path: str | Path | None = None):
     return fig
 
 
-def plot_loss(ls: dict, path: str | Path | None = None):
+def plot_loss(ls: dict, path: str | Path | None = None) -> Any:
     """The lecture's least-squares loss curves, f(x_k) − f* on a log scale."""
     import matplotlib
 

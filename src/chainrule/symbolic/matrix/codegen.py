@@ -126,19 +126,23 @@ def _regroup(e: Expr, chains: dict, memo: dict) -> Expr:
     out = e.rebuild(tuple(_regroup(k, chains, memo) for k in kids)) if kids else e
     if isinstance(out, Mul):
         coeff, scalars, chain = split_mul(out)
-        for length in range(len(chain) - 1, 1, -1):
-            for start in range(len(chain) - length + 1):
-                sub = chain[start:start + length]
-                if sub in chains:
-                    shared = _regroup(chains[sub], chains, memo)
-                    chain = chain[:start] + (shared,) + chain[start + length:]
-                    out = make_mul(coeff, scalars, chain)
-                    break
-            else:
-                continue
-            break
+        run = _longest_shared_run(chain, chains)
+        if run is not None:
+            start, stop = run
+            shared = _regroup(chains[chain[start:stop]], chains, memo)
+            out = make_mul(coeff, scalars, chain[:start] + (shared,) + chain[stop:])
     memo[e] = out
     return out
+
+
+def _longest_shared_run(chain: tuple[Expr, ...], chains: dict) -> tuple[int, int] | None:
+    """(start, stop) of the longest run of two or more factors of ``chain``, shorter than
+    the whole chain, that is a product computed elsewhere (the leftmost of equal length)."""
+    for length in range(len(chain) - 1, 1, -1):
+        for start in range(len(chain) - length + 1):
+            if chain[start:start + length] in chains:
+                return start, start + length
+    return None
 
 
 def _all_chains(roots: list[Expr]) -> dict:

@@ -23,7 +23,7 @@ from chainrule.symbolic.matrix.expr import (
     Number, Ones, Power, Sum, Symbol, Text, Trace, Transpose, Zero,
 )
 
-__all__ = ["evaluate", "dimension_sizes"]
+__all__ = ["evaluate", "dimension_sizes", "random_values"]
 
 
 def dimension_sizes(expr: Expr, values: Mapping[str, Any]) -> dict:
@@ -47,6 +47,39 @@ def dimension_sizes(expr: Expr, values: Mapping[str, Any]) -> dict:
                 raise ValueError(f"{name}: dimension {d} is {sizes[d]} elsewhere but {size} "
                                  f"here (shape {shape})")
     return sizes
+
+
+def random_values(expr: Expr, seed: int = 0) -> dict[str, onp.ndarray]:
+    """Standard normal values for every symbol of ``expr``, to check formulas at.
+
+    Named dimensions get the sizes 3, 4, 5, … (in name order); a square matrix gets
+    3n·I added (well conditioned, positive definite when symmetric), and a symbol
+    declared symmetric is symmetrised.
+
+    Args:
+        expr: the expression.
+        seed: the random seed.
+
+    Returns:
+        {symbol name: array}, shaped as :func:`evaluate` takes them.
+
+    >>> from chainrule.symbolic.matrix.parse import parse
+    >>> {k: v.shape for k, v in random_values(parse("x' * A * x")).items()}
+    {'x': (3,), 'A': (3, 3)}
+    """
+    rng = onp.random.default_rng(seed)
+    dims = sorted({d for s in expr.symbols().values() for d in s.shape if d != 1}, key=str)
+    size = {d: 3 + k for k, d in enumerate(dims)}
+    values = {}
+    for name, s in expr.symbols().items():
+        shape = tuple(size[d] for d in s.shape if d != 1)
+        v = rng.standard_normal(shape)
+        if len(shape) == 2 and shape[0] == shape[1]:
+            v = v + 3 * shape[0] * onp.eye(shape[0])
+            if s.symmetric:
+                v = (v + v.T) / 2
+        values[name] = v
+    return values
 
 
 def _size(sizes: dict, d) -> int:

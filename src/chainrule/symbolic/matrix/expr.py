@@ -21,7 +21,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Union
+from typing import ClassVar, Iterator, Union
 
 Dim = Union[int, str]
 Shape = tuple[Dim, Dim]
@@ -215,8 +215,8 @@ class Identity(Expr):
 
 
 @dataclass(frozen=True)
-class Ones(Expr):
-    """The all-ones matrix 𝟙 of a shape (the identity of the Hadamard product)."""
+class _Filled(Expr):
+    """A constant matrix of a declared shape, every entry the same."""
 
     rows: Dim
     cols: Dim
@@ -227,15 +227,13 @@ class Ones(Expr):
 
 
 @dataclass(frozen=True)
-class Zero(Expr):
+class Ones(_Filled):
+    """The all-ones matrix 𝟙 of a shape (the identity of the Hadamard product)."""
+
+
+@dataclass(frozen=True)
+class Zero(_Filled):
     """The zero matrix of a shape."""
-
-    rows: Dim
-    cols: Dim
-
-    @property
-    def shape(self) -> Shape:
-        return (self.rows, self.cols)
 
 
 @dataclass(frozen=True)
@@ -398,57 +396,53 @@ class Inverse(_Unary):
 
 
 @dataclass(frozen=True)
-class Trace(_Unary):
+class _Scalar(_Unary):
+    """A scalar (1×1) function of its argument."""
+
+    @property
+    def shape(self) -> Shape:
+        return (1, 1)
+
+
+@dataclass(frozen=True)
+class _SquareScalar(_Scalar):
+    """A scalar function of a square matrix; ``what`` names it in the shape error."""
+
+    what: ClassVar[str] = ""
+
+    def __post_init__(self):
+        _square(self.what, self.arg)
+
+
+@dataclass(frozen=True)
+class Trace(_SquareScalar):
     """tr A of a square matrix."""
 
-    def __post_init__(self):
-        _square("trace", self.arg)
-
-    @property
-    def shape(self) -> Shape:
-        return (1, 1)
+    what: ClassVar[str] = "trace"
 
 
 @dataclass(frozen=True)
-class Det(_Unary):
+class Det(_SquareScalar):
     """det A of a square matrix."""
 
-    def __post_init__(self):
-        _square("det", self.arg)
-
-    @property
-    def shape(self) -> Shape:
-        return (1, 1)
+    what: ClassVar[str] = "det"
 
 
 @dataclass(frozen=True)
-class LogDet(_Unary):
+class LogDet(_SquareScalar):
     """log det A of a square matrix (log |det A| when evaluated)."""
 
-    def __post_init__(self):
-        _square("log det", self.arg)
-
-    @property
-    def shape(self) -> Shape:
-        return (1, 1)
+    what: ClassVar[str] = "log det"
 
 
 @dataclass(frozen=True)
-class Sum(_Unary):
+class Sum(_Scalar):
     """The sum of all entries, 𝟙ᵀA𝟙."""
 
-    @property
-    def shape(self) -> Shape:
-        return (1, 1)
-
 
 @dataclass(frozen=True)
-class Norm(_Unary):
+class Norm(_Scalar):
     """‖A‖: the Euclidean norm of a vector, the Frobenius norm of a matrix."""
-
-    @property
-    def shape(self) -> Shape:
-        return (1, 1)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from chainrule.symbolic.matrix.expr import (
     ELEMENTWISE, Add, Det, Diag, Elementwise, Expr, Hadamard, Identity, Inner, Inverse, LogDet,
     Mul, Norm, Number, Ones, Power, Sum, Symbol, Text, Trace, Transpose, Zero,
 )
+from chainrule.symbolic.matrix.simplify import make_mul, split_mul
 
 __all__ = ["text", "ascii", "latex"]
 
@@ -148,14 +149,8 @@ class _Printer:
                 return rf"{sign}\frac{{{top}}}{{{self.show(den_e)[0]}}}", MUL
             top = self.at(neg if neg is not None else num, MUL)
             return f"{sign}{top}/{self.at(den_e, POW)}", MUL
-        coeff = 1
-        factors = []
-        for f in e.factors:
-            if isinstance(f, Number):
-                coeff *= f.value
-            else:
-                factors.append(f)
-        factors.sort(key=lambda f: not f.is_scalar)  # scalar factors first, as written
+        coeff, scalars, chain = split_mul(e)
+        factors = scalars + chain  # scalar factors first, as written
         pieces = [self._factor(f, len(factors) > 1) for f in factors]
         if self.style == "ascii":
             body = "*".join(pieces)
@@ -263,17 +258,9 @@ def _negated(t: Expr) -> Expr | None:
     if isinstance(t, Number) and t.value < 0:
         return Number(-t.value)
     if isinstance(t, Mul):
-        coeff = 1
-        rest = []
-        for f in t.factors:
-            if isinstance(f, Number):
-                coeff *= f.value
-            else:
-                rest.append(f)
+        coeff, scalars, chain = split_mul(t)
         if coeff < 0:
-            if coeff == -1:
-                return rest[0] if len(rest) == 1 else Mul(tuple(rest))
-            return Mul((Number(-coeff), *rest))
+            return make_mul(-coeff, scalars, chain)
     return None
 
 

@@ -15,7 +15,7 @@ import chainrule as cr
 import chainrule.numpy as cnp
 from chainrule.symbolic.matrix.codegen import lambdify
 from chainrule.symbolic.matrix.derivation import derive, math_html
-from chainrule.symbolic.matrix.evaluate import dimension_sizes, evaluate
+from chainrule.symbolic.matrix.evaluate import dimension_sizes, evaluate, random_values
 from chainrule.symbolic.matrix.parse import parse
 
 __all__ = ["lecture_report", "STYLE"]
@@ -41,21 +41,6 @@ EXAMPLES = [
 ]
 
 
-def _random_values(expr, rng):
-    dims = sorted({d for s in expr.symbols().values() for d in s.shape if d != 1}, key=str)
-    size = {d: 3 + k for k, d in enumerate(dims)}
-    values = {}
-    for name, s in expr.symbols().items():
-        shape = tuple(size[d] for d in s.shape if d != 1)
-        v = rng.standard_normal(shape)
-        if len(shape) == 2 and shape[0] == shape[1]:
-            v = v + 3 * shape[0] * onp.eye(shape[0])
-            if s.symmetric:
-                v = (v + v.T) / 2
-        values[name] = v
-    return values
-
-
 def _relative_error(got, want) -> float:
     got, want = onp.asarray(got, float), onp.asarray(want, float)
     return float(onp.max(onp.abs(got - want)) / max(onp.max(onp.abs(want)), 1e-300))
@@ -64,7 +49,7 @@ def _relative_error(got, want) -> float:
 def check_against_reverse_mode(expr, wrt, gradient, hessian=None, seed=0) -> float:
     """The largest relative difference between the closed forms and ``cr.grad`` /
     ``cr.hessian`` (or ``cr.hvp`` for a matrix variable) at random values."""
-    values = _random_values(expr, onp.random.default_rng(seed))
+    values = random_values(expr, seed)
     sizes = dimension_sizes(expr, values)
     names = list(expr.symbols())
     k = names.index(wrt)
