@@ -360,7 +360,11 @@ def shoot(wind: Any, angle: Any, weight: Any, method: str = "euler") -> Any:
 # ---------------------------------------------------------------------------
 
 WIND_RANGE, TARGET_RANGE = (-5.0, 5.0), (20.0, 100.0)
-ANGLE_RANGE_DEG, WEIGHT_RANGE_LB = (15.0, 75.0), (50.0, 1000.0)
+#: the controller's operating band: release at 30°, counterweight 756–792 lb, where the
+#: distance is smooth and increases with the weight for every wind in WIND_RANGE and covers
+#: TARGET_RANGE (at −5 m/s it rises from −8 m at 756 lb to 106 m at 791 lb; below 756 lb
+#: and above 797 lb the arm's swing changes and the distance jumps)
+RELEASE_ANGLE_DEG, WEIGHT_BAND_LB = 30.0, (756.0, 792.0)
 
 
 def _sigmoid(x: Any) -> Any:
@@ -370,37 +374,37 @@ def _sigmoid(x: Any) -> Any:
 class Controller:
     """A small network from (wind m/s, target m) to (release angle rad, weight lb).
 
-    Inputs are scaled to about [−1, 1]; the two outputs pass through sigmoids onto the
-    angle range 15°–75° and the weight range 50–1000 lb (strong head winds and far targets
-    need about 800 lb).
+    The release angle is fixed at 30° and the network's single output passes through a
+    sigmoid onto the weight band 756–792 lb, where ``shoot`` is smooth and increasing in
+    the weight for every wind of [−5, 5] m/s and reaches every target of [20, 100] m (strong
+    head winds and far targets need about 785 lb). Inputs are scaled to [−1, 1].
     """
 
-    def __init__(self, params: Any, hidden: int = 8) -> None:
+    def __init__(self, params: Any, hidden: int = 16) -> None:
         import chainrule.nn as nn
 
         self.hidden = hidden
-        self.model = nn.MLP([hidden, 2], activation="tanh")
+        self.model = nn.MLP([hidden, 1], activation="tanh")
         self.params = params
 
     @classmethod
-    def initial(cls, seed: int = 0, hidden: int = 8) -> "Controller":
+    def initial(cls, seed: int = 0, hidden: int = 16) -> "Controller":
         import chainrule.nn as nn
 
-        model = nn.MLP([hidden, 2], activation="tanh")
-        params = model.init(onp.random.default_rng(seed), (2,))
+        params = nn.MLP([hidden, 1], activation="tanh").init(onp.random.default_rng(seed),
+                                                              (2,))
         return cls(params, hidden)
 
-    def outputs(self, params: Any, wind: Any, target: Any) -> tuple:
-        x = np.stack([wind / 5.0, (target - 60.0) / 40.0])
-        raw = self.model.apply(params, x)
-        lo, hi = ANGLE_RANGE_DEG
-        angle = (lo + (hi - lo) * _sigmoid(raw[0])) * (math.pi / 180)
-        w_lo, w_hi = WEIGHT_RANGE_LB
-        return angle, w_lo + (w_hi - w_lo) * _sigmoid(raw[1])
+    def weights(self, params: Any, wind: Any, target: Any) -> Any:
+        """The counterweight (lb) for arrays (or scalars) of winds and targets."""
+        x = np.stack([np.asarray(wind) / 5.0, (np.asarray(target) - 60.0) / 40.0], axis=-1)
+        raw = self.model.apply(params, x)[..., 0]
+        lo, hi = WEIGHT_BAND_LB
+        return lo + (hi - lo) * _sigmoid(raw)
 
     def __call__(self, wind: float, target: float) -> tuple[float, float]:
-        angle, weight = self.outputs(self.params, float(wind), float(target))
-        return float(angle), float(weight)
+        weight = self.weights(self.params, float(wind), float(target))
+        return math.radians(RELEASE_ANGLE_DEG), float(weight)
 
     def save(self, path: str) -> None:
         """The parameters as an ``.npz`` file."""
@@ -423,7 +427,8 @@ def _pairs(rng: onp.random.Generator, n: int) -> onp.ndarray:
 
 
 def relative_miss(controller: Controller, pairs: onp.ndarray) -> onp.ndarray:
-    """|distance − target| / target for each (wind, target) row."""
+    """|distance − target| / target for each (wind, target) row, each throw simulated with
+    the controller's angle and weight."""
     misses = []
     for wind, target in pairs:
         angle, weight = controller(wind, target)
@@ -431,58 +436,81 @@ def relative_miss(controller: Controller, pairs: onp.ndarray) -> onp.ndarray:
     return onp.array(misses)
 
 
-def train(seconds: float | None = None, seed: int = 0, steps: int | None = None,
-          method: str = "lm", batch: int = 48, learning_rate: float = 3e-3,
-          progress: bool = True, hidden: int = 8) -> Controller:
-    """Train a :class:`Controller` through the simulator.
+def _distance_and_slope(wind: float, weight: float) -> tuple[float, float]:
+    """shoot at the operating angle and its exact derivative in the weight (forward mode)."""
+    angle = math.radians(RELEASE_ANGLE_DEG)
+    d, slope = cr.jvp(lambda m: shoot(wind, angle, m), (float(weight),), (1.0,))
+    return float(d), float(slope)
 
-    The residuals are the relative misses ``rᵢ = (shoot(windᵢ, *controller(windᵢ,
-    targetᵢ)) − targetᵢ) / targetᵢ`` on ``batch`` random pairs.
 
-    * ``method="lm"`` (default): Levenberg–Marquardt on the network's weights θ, the
-      Jacobian row of each residual being the simulator's gradient in (angle, weight)
-      (reverse mode through the throw) times the network's Jacobian in θ (forward mode):
-      ``(JᵀJ + λ diag JᵀJ) δ = −Jᵀr``, λ adapted on the batch's loss.
-    * ``method="adam"``: Adam steps on the mean squared residual of ``batch`` fresh pairs,
-      its gradient by reverse mode through the network and the simulator together.
+def inverse_pairs(winds: Any, levels: int = 12, coarse: int = 10) -> onp.ndarray:
+    """Supervised examples ``(wind, target, weight, slope)``: for each wind, weights whose
+    throws land at ``levels`` targets spread over [20, 100] m.
+
+    For each wind, ``shoot`` and its exact derivative in the weight at ``coarse`` weights of
+    the band give a monotone cubic Hermite model of distance(weight); its inverse at the
+    target levels (Newton on the cubic, bracketed) gives the weights; each is then thrown
+    once more, and the distance it actually reaches is the example's target, so the label
+    is exact. ``slope`` is d distance / d weight there (from the model), used to weight the
+    pretraining loss like the relative miss it stands for.
+    """
+    grid = onp.linspace(*WEIGHT_BAND_LB, coarse)
+    angle = math.radians(RELEASE_ANGLE_DEG)
+    rows = []
+    for wind in onp.asarray(winds, dtype=float):
+        d, s = onp.array([_distance_and_slope(wind, w) for w in grid]).T
+        for target in onp.linspace(TARGET_RANGE[0] - 2, TARGET_RANGE[1] + 2, levels):
+            k = int(onp.searchsorted(d, target)) - 1
+            if not (0 <= k < coarse - 1 and onp.all(onp.diff(d[k:k + 2]) > 0)):
+                continue  # unreachable at this wind within the band
+            h = grid[k + 1] - grid[k]
+            y0, y1, hf0, hf1 = d[k], d[k + 1], h * s[k], h * s[k + 1]
+            theta = find_root(lambda th: float(hermite(y0, y1, hf0, hf1, th)) - target,
+                              y0 - target, y1 - target)
+            weight = grid[k] + theta * h
+            slope = float(hermite_slope(y0, y1, hf0, hf1, theta)) / h
+            reached = float(shoot(wind, angle, weight))
+            rows.append((wind, reached, weight, slope))
+    return onp.array(rows)
+
+
+def train(seconds: float | None = None, seed: int = 0, winds: int = 13, levels: int = 12,
+          hidden: int = 16, progress: bool = True) -> Controller:
+    """Train a :class:`Controller`: supervised on solved inverse problems, then through
+    the simulator.
+
+    1. :func:`inverse_pairs` on ``winds`` winds spread over [−5, 5] m/s (the extreme ones
+       included) gives exact ``(wind, target) → weight`` examples.
+    2. Pretraining: Levenberg–Marquardt (:func:`chainrule.optimize.least_squares`, the
+       network's Jacobian by chainrule) on ``slope·(weight_net − weight)/target``, the
+       linearised relative miss.
+    3. Fine-tuning through the simulator: Levenberg–Marquardt on the relative misses
+       ``(shoot(wind, 30°, weight_net) − target)/target`` of the same examples, the
+       Jacobian being the simulator's exact derivative in the weight (forward mode through
+       the Euler steps and stage ends) times the network's Jacobian — until ``seconds``
+       (everything included) are spent or the misses stop falling.
 
     Args:
-        seconds: wall-clock budget (default 120 s unless ``steps`` is given).
-        seed: seed of the initial weights and the training pairs.
-        steps: the most steps (LM iterations or Adam steps).
-        method: ``"lm"`` or ``"adam"``.
-        batch: pairs per step (LM: one fixed training set).
-        learning_rate: Adam's step size.
-        progress: a progress bar (tqdm; a printed line every 10 steps without it).
+        seconds: the wall-clock budget for all three (default 100 s); fine-tuning stops
+            when it is spent.
+        seed: the network's initial weights.
+        winds: the number of winds of the examples.
+        levels: target levels per wind.
         hidden: the hidden layer's width.
+        progress: progress bars (tqdm; printed lines without it).
 
     Returns:
         The trained controller.
     """
     import time
 
-    if method not in ("lm", "adam"):
-        raise ValueError(f"trebuchet.train: method={method!r}; expected 'lm' or 'adam'")
-    if seconds is None and steps is None:
-        seconds = 120.0
-    ctrl = Controller.initial(seed, hidden)
-    rng = onp.random.default_rng(seed + 1)
+    import chainrule.optimize as opt
+
     start = time.perf_counter()
-
-    def over(k):
-        return (steps is not None and k >= steps) or (
-            seconds is not None and time.perf_counter() - start > seconds)
-
-    bar = _progress(progress, steps)
-    if method == "lm":
-        _train_lm(ctrl, _pairs(rng, batch), over, bar)
-    else:
-        _train_adam(ctrl, rng, batch, learning_rate, over, bar)
-    bar(None, 0.0, 0.0)
-    return ctrl
-
-
-def _train_lm(ctrl: Controller, pairs: onp.ndarray, over: Callable, bar: Callable) -> None:
+    seconds = 100.0 if seconds is None else float(seconds)
+    examples = inverse_pairs(onp.linspace(*WIND_RANGE, winds), levels)
+    wind, target, weight, slope = examples.T
+    ctrl = Controller.initial(seed, hidden)
     leaves, treedef = cr.tree_flatten(ctrl.params)
     shapes = [onp.shape(x) for x in leaves]
     cuts = onp.cumsum([0] + [int(onp.prod(sh)) for sh in shapes])
@@ -491,90 +519,36 @@ def _train_lm(ctrl: Controller, pairs: onp.ndarray, over: Callable, bar: Callabl
         return cr.tree_unflatten(treedef, [np.reshape(v[cuts[i]:cuts[i + 1]], sh)
                                            for i, sh in enumerate(shapes)])
 
-    def outs(th, wind, target):
-        return np.stack(ctrl.outputs(unvec(th), wind, target))
+    def net(theta):
+        return ctrl.weights(unvec(theta), wind, target)
 
-    def residuals(th, with_jacobian):
-        res, rows = [], []
-        for wind, target in pairs:
-            angle, weight = (float(x) for x in outs(th, wind, target))
-            if with_jacobian:
-                dist, (d_angle, d_weight) = cr.value_and_grad(shoot, argnums=(1, 2))(
-                    wind, angle, weight)
-                j_out = cr.jacfwd(outs)(th, wind, target)
-                rows.append((d_angle * j_out[0] + d_weight * j_out[1]) / target)
-            else:
-                dist = shoot(wind, angle, weight)
-            res.append((float(dist) - target) / target)
-        return onp.array(res), onp.array(rows)
+    def linearised_miss(theta):
+        return slope * (net(theta) - weight) / target
 
     theta = onp.concatenate([onp.ravel(x) for x in leaves])
-    damping, k = 1e-2, 0
-    r, jac = residuals(theta, True)
-    while not over(k):
-        normal, grad = jac.T @ jac, jac.T @ r
-        while damping < 1e8:
-            step = onp.linalg.solve(normal + damping * (onp.diag(onp.diag(normal)) + 1e-9 * onp.eye(
-                len(theta))), -grad)
-            r_new, _ = residuals(theta + step, False)
-            if r_new @ r_new < r @ r:
-                theta, damping = theta + step, max(damping / 3, 1e-9)
-                break
-            damping *= 4
-        else:
-            break  # no step lowers the loss any more
-        r, jac = residuals(theta, True)
-        k += 1
-        ctrl.params = unvec(theta)
-        bar(k, float(r @ r / len(r)), float(onp.linalg.norm(jac.T @ r)))
-    ctrl.params = unvec(theta)
+    fit = opt.least_squares(linearised_miss, theta, method="lm", jit=False, max_nfev=300,
+                            ftol=1e-14, xtol=1e-14, gtol=1e-14, progress=progress)
+    theta = onp.asarray(fit.x)
 
+    def simulated_miss(th):
+        w = onp.asarray(net(th))
+        return onp.array([(float(shoot(a, math.radians(RELEASE_ANGLE_DEG), m)) - b) / b
+                          for a, b, m in zip(wind, target, w)])
 
-def _train_adam(ctrl, rng, batch, learning_rate, over, bar) -> None:
-    import chainrule.optimize as opt
+    def simulated_jacobian(th):
+        w = onp.asarray(net(th))
+        rates = onp.array([_distance_and_slope(a, m)[1] for a, m in zip(wind, w)])
+        return (rates / target)[:, None] * onp.asarray(cr.jacfwd(net)(th))
 
-    optimiser = opt.adam(learning_rate)
-    state = optimiser.init(ctrl.params)
+    def out_of_time(_):
+        if time.perf_counter() - start > seconds:
+            raise StopIteration
 
-    def loss(params, pairs):
-        total = 0.0
-        for wind, target in pairs:
-            angle, weight = ctrl.outputs(params, wind, target)
-            total = total + ((shoot(wind, angle, weight) - target) / target) ** 2
-        return total / len(pairs)
-
-    k = 0
-    while not over(k):
-        try:
-            value, grads = cr.value_and_grad(loss)(ctrl.params, _pairs(rng, batch))
-        except (RuntimeError, ZeroDivisionError):
-            continue  # a throw that never ends a stage: draw other pairs
-        updates, state = optimiser.update(grads, state, ctrl.params)
-        ctrl.params = opt.apply_updates(ctrl.params, updates)
-        k += 1
-        bar(k, float(value), float(opt.global_norm(grads)))
-
-
-def _progress(enabled: bool, total: int | None) -> Callable:
-    """``update(step, loss, grad_norm)``; ``update(None, …)`` closes."""
-    if not enabled:
-        return lambda *a: None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        def plain(step, value, gnorm):
-            if step is not None and step % 10 == 0:
-                print(f"step {step}: loss {value:.3e}, |g| {gnorm:.2e}")
-        return plain
-    bar = tqdm(total=total, desc="trebuchet", unit="step")
-
-    def update(step, value, gnorm):
-        if step is None:
-            bar.close()
-            return
-        bar.update(1)
-        bar.set_postfix(loss=f"{value:.2e}", g=f"{gnorm:.1e}", miss=f"{math.sqrt(value):.1%}")
-    return update
+    tuned = opt.least_squares(simulated_miss, theta, method="lm", jac=simulated_jacobian,
+                              jit=False, max_nfev=40, ftol=1e-12, xtol=1e-12, gtol=1e-12,
+                              callback=out_of_time, progress=progress)
+    ctrl.params = unvec(onp.asarray(tuned.x))
+    return ctrl
 
 
 def run(out: Any = None, quick: bool = False, seed: int = 0, progress: bool = True,
