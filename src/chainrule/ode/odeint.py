@@ -28,12 +28,12 @@ from typing import Any, Callable
 import numpy as onp
 
 from chainrule.checkpoint import _captures_tracer
-from chainrule.core.primitive import Tracer
+from chainrule.core.primitive import Tracer, shape_of
 from chainrule.core.primitive import concrete as concrete_value
 from chainrule.core.pytree import tree_flatten, tree_unflatten
 from chainrule.custom import custom_vjp
 from chainrule.numpy import _namespace as cnp
-from chainrule.ode.adaptive import METHODS, Mesh, solve_values
+from chainrule.ode.adaptive import METHODS, Mesh, fixed_mesh, solve_values
 from chainrule.ode.checkpointed import replay_checkpointed
 from chainrule.ode.rosenbrock import jacobian_columns
 from chainrule.ode.state import ravel, value_of, values_of
@@ -117,6 +117,10 @@ def odeint(func: Callable, y0: Any, ts: Any, *args: Any, method: str = "dopri5",
             raise ValueError("odeint(gradient='adjoint'): func closes over a value being "
                              "differentiated; pass it through *args instead")
         rows = _adjoint_solver(solver)(y0_vec, ts, *args)
+    elif traced and not solver.method.adaptive:
+        # the steps of a fixed-step method do not depend on the values: replay the
+        # schedule directly, without a value solve first
+        rows = solver.replay(fixed_mesh(ts_val, dt, int(max_steps)), y0_vec, ts, args)
     else:
         mesh = solver.mesh(value_of(y0_vec), ts_val, values_of(args))
         if traced or mesh.traced:
@@ -130,6 +134,9 @@ def _flat_rhs(func: Callable, unravel: Callable) -> Callable:
     """``(t, y_vec, args) -> dy_vec``."""
     def rhs(t, y, args):
         out = func(unravel(y), t, *args)
+        if (isinstance(out, Tracer) or (isinstance(out, onp.ndarray) and out.dtype == float)
+                ) and shape_of(out) == shape_of(y):
+            return out  # already the flat vector (the common case: one 1-D state array)
         vec, _ = ravel(out)
         if onp.shape(vec) != onp.shape(y):
             raise ValueError(f"odeint: func returned {onp.size(vec)} values for a state of "
