@@ -50,7 +50,9 @@ from typing import Any, Callable
 import numpy as onp
 
 import chainrule as cr
+import chainrule.nn as nn
 import chainrule.numpy as np
+import chainrule.optimize as opt
 from chainrule.core.primitive import concrete
 from chainrule.ode import odeint_event
 from chainrule.ode.adaptive import find_root
@@ -392,8 +394,6 @@ class Controller:
     """
 
     def __init__(self, params: Any, hidden: int = 16) -> None:
-        import chainrule.nn as nn
-
         self.hidden = hidden
         self.model = nn.MLP([hidden, 1], activation="tanh")
         self.params = params
@@ -401,8 +401,6 @@ class Controller:
 
     @classmethod
     def initial(cls, seed: int = 0, hidden: int = 16) -> "Controller":
-        import chainrule.nn as nn
-
         params = nn.MLP([hidden, 1], activation="tanh").init(onp.random.default_rng(seed),
                                                               (2,))
         return cls(params, hidden)
@@ -521,10 +519,10 @@ def train(seconds: float | None = None, seed: int = 0, winds: int = 13, levels: 
         progress: progress bars (tqdm; printed lines without it).
 
     Returns:
-        The trained controller.
+        The trained controller; its ``training`` dict has the number of examples, the
+        RMS relative miss on them after pretraining (linearised, and simulated) and after
+        fine-tuning, the fine-tuning iterations and the seconds spent.
     """
-    import chainrule.optimize as opt
-
     start = time.perf_counter()
     seconds = 80.0 if seconds is None else float(seconds)
     examples = inverse_pairs(onp.linspace(*WIND_RANGE, winds), levels, progress=progress)
