@@ -627,7 +627,7 @@ def run(out: Any = None, quick: bool = False, seed: int = 0, progress: bool = Tr
     numbers = {"reference_distances": reference, "mean_relative_miss": float(miss.mean()),
                "median_relative_miss": float(onp.median(miss)),
                "max_relative_miss": float(miss.max()), "held_out": held_out,
-               "training_seconds": round(elapsed, 1)}
+               "training_seconds": round(elapsed, 1), "training": ctrl.training}
     result = ExampleResult("trebuchet", numbers,
                            f"mean miss {miss.mean():.4%} (max {miss.max():.3%}) over "
                            f"{held_out} held-out throws after {elapsed:.0f} s of training",
