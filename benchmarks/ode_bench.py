@@ -54,6 +54,32 @@ def chainrule_w7(gradient, checkpoints=None):
     return lambda: [float(x) for x in g(W7_V0, W7_C)]
 
 
+def chainrule_w7_tuple():
+    """W7 with the state as a tuple (theta, omega) of scalars, as the eager W7 is written."""
+    import chainrule as cr
+    import chainrule.numpy as np
+    from chainrule.ode import odeint
+
+    def theta_end(v0, c):
+        f = lambda y, t, c: (y[1], -np.sin(y[0]) - c * y[1])  # noqa: E731
+        ts = onp.array([0.0, W7_DT * W7_STEPS])
+        theta, _ = odeint(f, (W7_THETA0, v0), ts, c, method="rk4", dt=W7_DT)
+        return theta[1]
+
+    g = cr.grad(theta_end, argnums=(0, 1))
+    return lambda: [float(x) for x in g(W7_V0, W7_C)]
+
+
+def chainrule_eager_w7():
+    """The same RK4 steps as a Python loop on chainrule scalars (benchmarks/run.py's W7)."""
+    import chainrule as cr
+    import chainrule.numpy as np
+    from workloads import pendulum
+
+    g = cr.grad(lambda v0, c: pendulum(np, v0, c), argnums=(0, 1))
+    return lambda: [float(x) for x in g(W7_V0, W7_C)]
+
+
 def hand_w7():
     return lambda: [float(x) for x in pendulum_hand(W7_V0, W7_C)]
 
@@ -167,7 +193,9 @@ def jax_big():
 CASES = {
     "W7 rk4 1000 steps": {
         "hand NumPy": (None, "hand_w7()"),
+        "chainrule eager loop (no odeint)": (None, "chainrule_eager_w7()"),
         "chainrule direct": (None, "chainrule_w7('direct')"),
+        "chainrule direct, tuple state": (None, "chainrule_w7_tuple()"),
         "chainrule direct, 20 checkpoints": (None, "chainrule_w7('direct', 20)"),
         "chainrule adjoint": (None, "chainrule_w7('adjoint')"),
         "torch eager": ("torch", "torch_w7()"),

@@ -9,7 +9,7 @@ import pytest
 
 import chainrule.numpy as np
 from chainrule.ode import odeint
-from chainrule.ode.adaptive import METHODS, find_root
+from chainrule.ode.adaptive import METHODS, find_root, fixed_mesh, solve_values
 from chainrule.ode.tableaus import EXPLICIT, TSIT5
 
 
@@ -111,6 +111,20 @@ def test_fixed_step_dt_and_grid():
     onp.testing.assert_allclose(coarse, exact(ts), atol=1e-9)
     euler = odeint(lambda y, t: -y, 1.0, onp.array([0.0, 1.0]), method="euler", dt=0.1)
     assert abs(euler[1] - 0.9 ** 10) < 1e-14
+
+
+@pytest.mark.parametrize("ts,dt", [([0.0, 1.0, 2.5], 0.3), ([2.0, 1.0, 0.0], 0.25),
+                                   ([0.0, 0.5, 0.7], None)])
+def test_fixed_mesh_is_the_value_solves_mesh(ts, dt):
+    """The schedule the direct gradient replays without a value solve (fixed-step methods)
+    is the mesh the value solve records."""
+    ts = onp.array(ts)
+    solved = solve_values(METHODS["rk4"], rhs_flat, onp.array([1.0]), ts, rtol=1e-6,
+                          atol=1e-6, max_steps=1000, dt=dt)
+    mesh = fixed_mesh(ts, dt, 1000)
+    assert mesh.steps == solved.steps and mesh.outputs == solved.outputs
+    with pytest.raises(RuntimeError, match="max_steps=3"):
+        fixed_mesh(onp.array([0.0, 1.0]), 0.1, 3)
 
 
 def test_find_root_illinois():

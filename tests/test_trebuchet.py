@@ -4,6 +4,7 @@ differences, and the accurate (adaptive) solve of the same model near the refere
 
 import math
 
+import numpy as onp
 import pytest
 
 import chainrule as cr
@@ -44,14 +45,49 @@ def test_bad_input():
         tb.shoot(0.0, 0.5, 100.0, method="rk45")
 
 
-def test_short_training_lowers_the_miss_and_save_load(tmp_path):
-    import numpy as onp
+def test_operating_band_is_increasing_and_reaches_every_target():
+    angle = math.radians(tb.RELEASE_ANGLE_DEG)
+    for wind in (-5.0, 0.0, 5.0):
+        d = onp.array([float(tb.shoot(wind, angle, w))
+                       for w in onp.linspace(*tb.WEIGHT_BAND_LB, 13)])
+        assert onp.all(onp.diff(d) > 0), (wind, d)
+        assert d[0] < tb.TARGET_RANGE[0] and d[-1] > tb.TARGET_RANGE[1], (wind, d)
 
-    pairs = onp.array([[-3.0, 40.0], [0.0, 70.0], [2.0, 90.0], [4.0, 30.0]])
-    before = tb.relative_miss(tb.Controller.initial(0), pairs).mean()
-    ctrl = tb.train(steps=2, seed=0, batch=12, progress=False)
-    after = tb.relative_miss(ctrl, pairs).mean()
-    assert after < 0.7 * before, (before, after)
+
+def test_inverse_pairs_are_exact_labels_with_the_simulator_slope():
+    rows = tb.inverse_pairs([-5.0, 2.5], levels=4, coarse=8)
+    assert len(rows) == 8
+    angle = math.radians(tb.RELEASE_ANGLE_DEG)
+    for wind, target, weight, slope in rows:
+        assert tb.WEIGHT_BAND_LB[0] < weight < tb.WEIGHT_BAND_LB[1]
+        assert float(tb.shoot(wind, angle, weight)) == pytest.approx(target, abs=1e-9)
+        fd = (float(tb.shoot(wind, angle, weight + 1e-4))
+              - float(tb.shoot(wind, angle, weight - 1e-4))) / 2e-4
+        assert slope == pytest.approx(fd, rel=0.03), (wind, target, slope, fd)
+    # the targets spread over [18, 102] m at both winds
+    for wind in (-5.0, 2.5):
+        targets = rows[rows[:, 0] == wind, 1]
+        assert targets.min() == pytest.approx(18.0, abs=0.5)
+        assert targets.max() == pytest.approx(102.0, abs=0.5)
+
+
+def test_short_training_hits_held_out_targets_and_save_load(tmp_path):
+    ctrl = tb.train(winds=5, levels=6, hidden=8, seconds=4.0, progress=False)
+    info = ctrl.training
+    assert info["examples"] == 30 and info["fine_tuning_iterations"] >= 1
+    # the linearised miss of pretraining is the simulated miss to first order
+    assert info["rms_miss_pretrained"] == pytest.approx(info["rms_linearised_miss"], rel=0.05)
+    # fine-tuning through the simulator lowers the simulated miss on the examples
+    assert info["rms_miss_tuned"] < info["rms_miss_pretrained"]
+    pairs = tb._pairs(onp.random.default_rng(10_000), 20)
+    for wind, target in pairs:
+        angle, weight = ctrl(wind, target)
+        assert angle == math.radians(tb.RELEASE_ANGLE_DEG)
+        assert tb.WEIGHT_BAND_LB[0] < weight < tb.WEIGHT_BAND_LB[1]
+    miss = tb.relative_miss(ctrl, pairs)
+    untrained = tb.relative_miss(tb.Controller.initial(0, 8), pairs)
+    assert miss.mean() < 5e-3 and miss.mean() < 0.05 * untrained.mean(), (
+        miss.mean(), untrained.mean())
     path = tmp_path / "controller.npz"
     ctrl.save(str(path))
     again = tb.Controller.load(str(path))

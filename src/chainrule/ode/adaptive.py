@@ -29,7 +29,8 @@ from chainrule.ode.explicit import rk_step
 from chainrule.ode.rosenbrock import ROSENBROCK_ORDER, rosenbrock_step
 from chainrule.ode.tableaus import EXPLICIT
 
-__all__ = ["Method", "METHODS", "Mesh", "solve_values", "error_ratio", "find_root"]
+__all__ = ["Method", "METHODS", "Mesh", "solve_values", "fixed_mesh", "error_ratio",
+           "find_root"]
 
 _SAFETY, _BETA, _GROW, _SHRINK = 0.9, 0.04, 10.0, 0.2
 
@@ -201,29 +202,60 @@ def _check_event(mesh, step, k, event, ev_prev, rhs) -> tuple[bool, float]:
     return False, ev1
 
 
-def _fixed(method, rhs, y0, ts, dt, event, ev_prev, mesh, max_steps) -> None:
-    y, f0, k = y0, None, 0
+def _fixed_steps(ts: onp.ndarray, dt: float | None):
+    """The fixed-step schedule: ``(j, i, n)`` for step i of the n equal steps (each at
+    most dt) that cut the interval ``[ts[j], ts[j+1]]``, in order."""
     for j in range(len(ts) - 1):
         span = ts[j + 1] - ts[j]
         n = 1 if dt is None else max(1, int(math.ceil(abs(span) / dt - 1e-9)))
         for i in range(n):
-            t = ts[j] + (i / n) * span if i else ts[j]
-            h = (ts[j + 1] - t) if i == n - 1 else span / n
-            step = method.step(rhs, t, y, h, f0)
-            mesh.steps.append((j, j + 1, i / n, ((i + 1) / n if i < n - 1 else 1.0) - i / n))
-            if mesh.taken is not None:
-                mesh.taken.append(step)
-            if k >= max_steps:
-                raise RuntimeError(f"odeint: more than max_steps={max_steps} steps; raise "
-                                   "max_steps or the step dt")
-            if event is not None:
-                hit, ev_prev = _check_event(mesh, step, k, event, ev_prev, rhs)
-                if hit:
-                    return
-            y, f0 = step.y1, step.next_f0()
-            k += 1
-        mesh.outputs.append((k - 1, 1.0))
-        mesh.values.append(y)
+            yield j, i, n
+
+
+def _fixed_entry(j: int, i: int, n: int) -> tuple:
+    """The :class:`Mesh` record of step i of n in interval j."""
+    return (j, j + 1, i / n, ((i + 1) / n if i < n - 1 else 1.0) - i / n)
+
+
+def fixed_mesh(ts: onp.ndarray, dt: float | None, max_steps: int) -> Mesh:
+    """The mesh of a fixed-step solve without solving: the steps and output positions
+    depend on ``ts`` and ``dt`` only (``values`` stays empty). The direct
+    gradient of the fixed-step methods replays this mesh on the traced values, so it
+    needs no value solve first; :func:`solve_values` builds the same mesh while solving.
+    """
+    mesh = Mesh(outputs=[(-1, 0.0)])
+    for j, i, n in _fixed_steps(ts, dt):
+        mesh.steps.append(_fixed_entry(j, i, n))
+        if len(mesh.steps) > max_steps:
+            raise RuntimeError(f"odeint: more than max_steps={max_steps} steps; raise "
+                               "max_steps or the step dt")
+        if i == n - 1:
+            mesh.outputs.append((len(mesh.steps) - 1, 1.0))
+    return mesh
+
+
+def _fixed(method, rhs, y0, ts, dt, event, ev_prev, mesh, max_steps) -> None:
+    y, f0, k = y0, None, 0
+    for j, i, n in _fixed_steps(ts, dt):
+        span = ts[j + 1] - ts[j]
+        t = ts[j] + (i / n) * span if i else ts[j]
+        h = (ts[j + 1] - t) if i == n - 1 else span / n
+        step = method.step(rhs, t, y, h, f0)
+        mesh.steps.append(_fixed_entry(j, i, n))
+        if mesh.taken is not None:
+            mesh.taken.append(step)
+        if k >= max_steps:
+            raise RuntimeError(f"odeint: more than max_steps={max_steps} steps; raise "
+                               "max_steps or the step dt")
+        if event is not None:
+            hit, ev_prev = _check_event(mesh, step, k, event, ev_prev, rhs)
+            if hit:
+                return
+        y, f0 = step.y1, step.next_f0()
+        k += 1
+        if i == n - 1:
+            mesh.outputs.append((k - 1, 1.0))
+            mesh.values.append(y)
 
 
 def _adaptive(method, rhs, y0, ts, rtol, atol, max_steps, event, ev_prev, mesh,

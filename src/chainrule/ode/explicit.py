@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from chainrule.core.primitive import Tracer
 from chainrule.ode.tableaus import QUARTIC, Tableau
 
 __all__ = ["ExplicitStep", "rk_step", "interpolate"]
 
 
-def _combine(weights: tuple, ks: list) -> Any:
-    """Σ w_i k_i over the non-zero weights."""
+def _combine(weights: tuple, ks: list, scale: Any = 1.0) -> Any:
+    """Σ (scale·w_i) k_i over the non-zero weights (scale a number, not an array)."""
     total = None
     for w, k in zip(weights, ks):
         if w != 0.0:
-            total = w * k if total is None else total + w * k
+            term = (scale * w) * k
+            total = term if total is None else total + term
     return total
 
 
@@ -55,16 +57,21 @@ def rk_step(rhs: Callable, tab: Tableau, t: float, y: Any, h: float,
         The step, with ``y1``, the error estimate ``h Σ e_i k_i`` (None for fixed-step
         methods) and, for FSAL methods, ``f(t + h, y1)``.
     """
+    def increment(weights):  # h Σ w_i k_i; a number h folds into the weights (fewer ops)
+        if isinstance(h, Tracer):
+            return h * _combine(weights, ks)
+        return _combine(weights, ks, h)
+
     ks = [rhs(t, y) if f0 is None else f0]
     y1 = None
     for i in range(1, tab.stages):
-        yi = y + h * _combine(tab.a[i], ks)
+        yi = y + increment(tab.a[i])
         if tab.fsal and i == tab.stages - 1:
             y1 = yi
         ks.append(rhs(t + tab.c[i] * h, yi))
     if y1 is None:
-        y1 = y + h * _combine(tab.b, ks)
-    err = h * _combine(tab.e, ks) if tab.e is not None else None
+        y1 = y + increment(tab.b)
+    err = increment(tab.e) if tab.e is not None else None
     return ExplicitStep(tab, t, y, h, ks, y1, err, ks[-1] if tab.fsal else None)
 
 

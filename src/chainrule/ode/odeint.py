@@ -28,15 +28,15 @@ from typing import Any, Callable
 import numpy as onp
 
 from chainrule.checkpoint import _captures_tracer
-from chainrule.core.primitive import Tracer
+from chainrule.core.primitive import Tracer, shape_of
 from chainrule.core.primitive import concrete as concrete_value
 from chainrule.core.pytree import tree_flatten, tree_unflatten
 from chainrule.custom import custom_vjp
 from chainrule.numpy import _namespace as cnp
-from chainrule.ode.adaptive import METHODS, Mesh, solve_values
+from chainrule.ode.adaptive import METHODS, Mesh, fixed_mesh, solve_values
 from chainrule.ode.checkpointed import replay_checkpointed
 from chainrule.ode.rosenbrock import jacobian_columns
-from chainrule.ode.state import ravel, value_of, values_of
+from chainrule.ode.state import LeafVector, ravel, value_of, values_of
 from chainrule.transforms import vjp
 
 __all__ = ["odeint"]
@@ -117,10 +117,15 @@ def odeint(func: Callable, y0: Any, ts: Any, *args: Any, method: str = "dopri5",
             raise ValueError("odeint(gradient='adjoint'): func closes over a value being "
                              "differentiated; pass it through *args instead")
         rows = _adjoint_solver(solver)(y0_vec, ts, *args)
+    elif traced and not solver.method.adaptive:
+        # the steps of a fixed-step method do not depend on the values: replay the
+        # schedule directly, without a value solve first
+        rows = solver.replay(fixed_mesh(ts_val, dt, int(max_steps)), y0_vec, ts, args,
+                             (func, unravel))
     else:
         mesh = solver.mesh(value_of(y0_vec), ts_val, values_of(args))
         if traced or mesh.traced:
-            rows = solver.replay(mesh, y0_vec, ts, args)
+            rows = solver.replay(mesh, y0_vec, ts, args, (func, unravel))
         else:
             rows = onp.stack(mesh.values)
     return _unravel_rows(rows, unravel)
@@ -130,6 +135,9 @@ def _flat_rhs(func: Callable, unravel: Callable) -> Callable:
     """``(t, y_vec, args) -> dy_vec``."""
     def rhs(t, y, args):
         out = func(unravel(y), t, *args)
+        if (isinstance(out, Tracer) or (isinstance(out, onp.ndarray) and out.dtype == float)
+                ) and shape_of(out) == shape_of(y):
+            return out  # already the flat vector (the common case: one 1-D state array)
         vec, _ = ravel(out)
         if onp.shape(vec) != onp.shape(y):
             raise ValueError(f"odeint: func returned {onp.size(vec)} values for a state of "
@@ -190,23 +198,56 @@ class _Solver:
         rhs = lambda t, v: self.flat_func(t, v, args)  # noqa: E731
         return self.method.step(rhs, ts[ja] + s * width, y, ds * width, f0), rhs
 
-    def replay(self, mesh: Mesh, y0: Any, ts: Any, args: tuple, upto: int | None = None):
-        """The outputs, recomputed over the mesh's steps on the traced values."""
+    def replay(self, mesh: Mesh, y0: Any, ts: Any, args: tuple, tree: tuple | None = None):
+        """The outputs, recomputed over the mesh's steps on the traced values.
+
+        ``tree = (func, unravel)`` of a state with several leaves replays it leaf by leaf
+        (:class:`~chainrule.ode.state.LeafVector`, explicit methods at numeric output
+        times): the same arithmetic as on the flat vector without cutting it up and
+        concatenating it again at every evaluation of func.
+        """
         if self.checkpoints is not None:
             return replay_checkpointed(self, mesh, y0, ts, args)
+        start, step_at, flat = y0, self.step_at, lambda v: v  # noqa: E731
+        if (tree is not None and self.method.name != "rosenbrock23"
+                and not isinstance(ts, Tracer)):
+            leaves, treedef = tree_flatten(tree[1](y0))
+            if len(leaves) > 1:
+                start = LeafVector(leaves)
+                step_at = self._leaf_stepper(tree[0], treedef, [shape_of(x) for x in leaves])
+                flat = lambda v: ravel(list(v.leaves))[0]  # noqa: E731
         outputs = [y0]
         wanted = {}
         for j, (k, theta) in enumerate(mesh.outputs[1:], start=1):
             wanted.setdefault(k, []).append((j, theta))
-        y, f0 = y0, None
+        y, f0 = start, None
         for k in range(len(mesh.steps)):
-            step, rhs = self.step_at(mesh, k, y, f0, ts, args)
+            step, rhs = step_at(mesh, k, y, f0, ts, args)
             for j, theta in wanted.get(k, ()):
-                outputs.append(self.output(step, rhs, mesh, j, theta, ts))
+                outputs.append(flat(self.output(step, rhs, mesh, j, theta, ts)))
             y, f0 = step.y1, step.next_f0()
         for _ in mesh.outputs[len(outputs):]:  # outputs at t0 (an empty span)
             outputs.append(y0)
         return cnp.stack(outputs)
+
+    def _leaf_stepper(self, func: Callable, treedef: Any, shapes: list) -> Callable:
+        """``step_at`` on :class:`LeafVector` states: func sees the state's pytree."""
+        def step_at(mesh, k, y, f0, ts, args):
+            ja, jb, s, ds = mesh.steps[k]
+            width = ts[jb] - ts[ja]
+
+            def rhs(t, v):
+                out, _ = tree_flatten(func(tree_unflatten(treedef, list(v.leaves)), t, *args))
+                if len(out) != len(shapes) or any(
+                        tuple(shape_of(o)) != tuple(sh) for o, sh in zip(out, shapes)):
+                    raise ValueError("odeint: func returned leaves of shapes "
+                                     f"{[tuple(shape_of(o)) for o in out]} for a state of "
+                                     f"{[tuple(sh) for sh in shapes]}; dy/dt must have y's "
+                                     "structure and shapes")
+                return LeafVector(out)
+
+            return self.method.step(rhs, ts[ja] + s * width, y, ds * width, f0), rhs
+        return step_at
 
     @staticmethod
     def output(step, rhs, mesh, j, theta, ts):
