@@ -216,12 +216,20 @@ def section_expression_swell(ctx: TourContext) -> Section:
                    "; ".join(summary))
 
 
+def section_allen_cahn(ctx: TourContext) -> Section:
+    """Allen–Cahn: the spectral reference, Taylor mode and a physics-informed network."""
+    from chainrule.examples.allen_cahn import tour_section
+
+    return tour_section(ctx)
+
+
 #: the tour's sections, in order; later capabilities append theirs
 SECTIONS: list[Callable[[TourContext], Section]] = [
     section_griewank,
     section_lecture_000,
     section_more_examples,
     section_expression_swell,
+    section_allen_cahn,
 ]
 
 _CSS = """
