@@ -294,9 +294,18 @@ class ContinuousPINN:
     * **periodic embedding** of x: the network sees ``cos(kπx), sin(kπx)``, k = 1 …
       ``harmonics``, so u and all its x-derivatives are exactly periodic (no boundary
       loss);
-    * **causal weighting** inside each window: the residual loss of time slice i is
-      weighted by ``exp(−causal · Σ_{j<i} L_j)`` (the earlier slices' losses, held
-      constant), so later times are fitted only once earlier ones are.
+    * with ``even=True``, an **even embedding** (``cos(kπx)`` only): the initial value
+      is even and the equation is invariant under x → −x, so the solution is even; the
+      network then cannot drift into an asymmetric error near x = 0, where u passes
+      the unstable state u = 0;
+    * **staggered collocation**: time slice i of a window takes the x grid shifted by
+      i/n of its spacing, so a window's residual points cover n times as many x positions
+      (the interfaces are ≈ 0.006 wide) at no extra cost;
+    * **causal weighting** (optional, ``causal > 0``): the residual loss of time slice i
+      is weighted by ``exp(−causal · Σ_{j<i} L_j)`` (the earlier slices' losses, held
+      constant), so later times are fitted only once earlier ones are. With short,
+      warm-started windows the slice losses stay small (≈ 1e-4), the weights stay near 1,
+      and it is off by default.
 
     The residual ``u_t − ε u_xx + 5u³ − 5u`` costs one order-2 Taylor pass: along the
     curve ``τ ↦ (t − τ²/(2ε), x + τ)``, ``d²u/dτ² = u_xx − u_t/ε``, so
@@ -307,8 +316,10 @@ class ContinuousPINN:
         width, depth: the tanh network's hidden layers.
         harmonics: Fourier modes of the periodic embedding.
         times_per_window, points_x: collocation grid per window (times include the
-            window's end; x is a uniform periodic grid).
-        causal: the causal weighting's tolerance (0 switches it off).
+            window's end; x is a uniform periodic grid, staggered from slice to slice).
+        initial_points: grid points where each window's initial values are fitted.
+        even: embed x by ``cos(kπx)`` alone (solutions even in x).
+        causal: the causal weighting's tolerance (0, the default, switches it off).
         initial_weight: weight of the initial-value loss.
         seed: initial weights.
         reference: ``(x, t, u)`` of the reference (default: computed); it is only used to
@@ -322,28 +333,32 @@ class ContinuousPINN:
 
     def __init__(self, windows: int = 10, width: int = 64, depth: int = 4,
                  harmonics: int = 4, times_per_window: int = 8, points_x: int = 128,
-                 causal: float = 1.0, initial_weight: float = 100.0, seed: int = 0,
-                 reference=None) -> None:
+                 initial_points: int = 512, even: bool = False, causal: float = 0.0,
+                 initial_weight: float = 100.0, seed: int = 0, reference=None) -> None:
         self.reference = reference if reference is not None else reference_solution()
         self.windows, self.harmonics, self.causal = windows, harmonics, causal
         self.initial_weight, self.seed = initial_weight, seed
         self.edges = numpy.linspace(0.0, 1.0, windows + 1)
         self.model = nn.MLP([width] * depth + [1], "tanh")
         self.x_col = AllenCahn.grid(points_x)[:, None]
+        self.x_ic = AllenCahn.grid(initial_points)[:, None]
+        self.even = even
         self.times_per_window = times_per_window
         self.x_grid = self.reference[0][:, None]
 
     def init(self):
         """Glorot-normal weights of one window's network."""
-        return self.model.init(self.seed, (1 + 2 * self.harmonics,))
+        return self.model.init(self.seed, ((1 if self.even else 2) * self.harmonics + 1,))
 
     def features(self, window: int, t, x):
-        """``(τ, cos πx, sin πx, …)`` with τ ∈ [−1, 1] across the window."""
+        """``(τ, cos πx, sin πx, …)`` (no sines when ``even``), τ ∈ [−1, 1] in the window."""
         t0, t1 = self.edges[window], self.edges[window + 1]
         tau = 2.0 * (t - t0) / (t1 - t0) - 1.0
         cols = [tau]
         for k in range(1, self.harmonics + 1):
-            cols += [np.cos(k * math.pi * x), np.sin(k * math.pi * x)]
+            cols.append(np.cos(k * math.pi * x))
+            if not self.even:
+                cols.append(np.sin(k * math.pi * x))
         return np.concatenate(cols, axis=-1)
 
     def u(self, params, window: int, t, x):
@@ -359,13 +374,14 @@ class ContinuousPINN:
         return -eps * d2 + a * u**3 - a * u
 
     def window_loss(self, window: int, initial):
-        """The loss of one window given the initial values on the collocation x grid."""
+        """The loss of one window given the initial values on the ``initial_points`` grid."""
         t0, t1 = self.edges[window], self.edges[window + 1]
         ts = numpy.linspace(t0, t1, self.times_per_window + 1)[1:]
         nx = len(self.x_col)
         T = numpy.repeat(ts, nx)[:, None]
-        X = numpy.tile(self.x_col[:, 0], len(ts))[:, None]
-        T0 = numpy.full_like(self.x_col, t0)
+        shift = numpy.repeat(numpy.arange(len(ts)) / len(ts), nx) * (2.0 / nx)
+        X = (numpy.tile(self.x_col[:, 0], len(ts)) + shift)[:, None]
+        T0 = numpy.full_like(self.x_ic, t0)
         target = numpy.asarray(initial)[:, None]
 
         def loss(params):
@@ -374,7 +390,7 @@ class ContinuousPINN:
             if self.causal:
                 seen = cr.stop_gradient(np.cumsum(per_time) - per_time)
                 per_time = np.exp(-self.causal * seen) * per_time
-            start = np.mean((self.u(params, window, T0, self.x_col) - target) ** 2)
+            start = np.mean((self.u(params, window, T0, self.x_ic) - target) ** 2)
             return self.initial_weight * start + np.mean(per_time)
 
         return loss
@@ -403,7 +419,7 @@ class ContinuousPINN:
         trained: list = []
         history = {"window": [], "iteration": [], "seconds": [], "loss": [], "grad_norm": [],
                    "error": []}
-        initial = AllenCahn.initial(self.x_col[:, 0])
+        initial = AllenCahn.initial(self.x_ic[:, 0])
         messages = []
         for w in range(self.windows):
             left = max_seconds - (time.perf_counter() - start)
@@ -429,8 +445,8 @@ class ContinuousPINN:
             for key in ("iteration", "seconds", "loss", "grad_norm", "error"):
                 history[key] += res.history[key]
             history["window"] += [w] * len(res.history["iteration"])
-            tt = numpy.full_like(self.x_col, self.edges[w + 1])
-            initial = numpy.asarray(self.u(params, w, tt, self.x_col))[:, 0]
+            tt = numpy.full_like(self.x_ic, self.edges[w + 1])
+            initial = numpy.asarray(self.u(params, w, tt, self.x_ic))[:, 0]
         history["total_error"] = self.error(trained)
         return TrainingResult(trained, history, time.perf_counter() - start,
                               "; ".join(sorted(set(messages))))
