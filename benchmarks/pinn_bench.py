@@ -130,6 +130,7 @@ def main() -> None:
     env["PYTHONPATH"] = os.path.join(os.path.dirname(HERE), "src") + os.pathsep + env.get(
         "PYTHONPATH", "")
     rows = []
+    load_start = os.getloadavg()[0]
     for case in CASES:
         proc = subprocess.run([a.python, __file__, "--case", case], env=env,
                               capture_output=True, text=True, timeout=600)
@@ -139,7 +140,9 @@ def main() -> None:
             rows.append({"case": case, "error": proc.stderr.strip().splitlines()[-1:]})
     base = next((r["seconds"] for r in rows if r["case"] == "nested reverse" and "seconds" in r),
                 None)
-    print("W6 Allen–Cahn PINN: gradient of mean(residual²), 2000 points, 4×64 tanh, float64")
+    print("W6 Allen–Cahn PINN: gradient of mean(residual²), 2000 points, 4×64 tanh, float64; "
+          f"load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
+          f"({os.cpu_count()} CPUs)")
     cpu_base = next((r["cpu"] for r in rows if r["case"] == "nested reverse" and "cpu" in r),
                     None)
     print(f"{'case':<22}{'ms / call':>10}{'× nested reverse':>18}{'CPU ms':>9}{'× (CPU)':>9}"
