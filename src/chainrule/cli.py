@@ -5,6 +5,7 @@ trace tables and computational graphs, and the tour of the lecture's worked exam
     chainrule trace "ln(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --mode reverse
     chainrule graph "ln(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 -o g.svg
     chainrule tour --out out/
+    chainrule optimize --problem rosenbrock --methods newton,bfgs --plot rosen.png
 
 Formulas are parsed safely (:mod:`chainrule.parse`): never evaluated as Python.
 """
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true",
                    help="smaller expression-swell table (for tests)")
     _add_pinn_parser(sub)
+    _add_optimize(sub)
     return parser
 
 
@@ -189,6 +191,73 @@ def _pinn(args: argparse.Namespace) -> int:
     return 0 if res.ok else 1
 
 
+def _add_optimize(sub) -> None:
+    p = sub.add_parser("optimize", help="every optimiser on a test problem, side by side",
+                       description="Minimise Rosenbrock from (-1.2, 1), one of the "
+                                   "Moré-Garbow-Hillstrom problems, or the lecture's least "
+                                   "squares ‖y − Ax‖² (A 500×100) by the chosen methods of "
+                                   "chainrule.optimize; prints iterations, evaluations, the "
+                                   "final f and the stopping rule.")
+    p.add_argument("--problem", default="rosenbrock", metavar="NAME",
+                   help="rosenbrock (default), least-squares, or an MGH problem name "
+                        "(e.g. wood, watson, osborne2)")
+    p.add_argument("--methods", default="all", metavar="M1,M2",
+                   help="comma-separated methods (default: all of them)")
+    p.add_argument("--maxiter", type=int, default=20000, help="iteration budget per method")
+    p.add_argument("--plot", metavar="FILE", help="write the picture (PNG, needs Matplotlib)")
+    p.add_argument("--progress", action="store_true", help="progress bar per method")
+
+
+def _optimize(args: argparse.Namespace) -> int:
+    from chainrule.optimize import METHODS, minimize
+    from chainrule.optimize.mgh import PROBLEMS
+    from chainrule.optimize.methods import method_name
+    from chainrule.optimize.report import (ROSENBROCK_OPTIONS, lecture_least_squares,
+                                           plot_loss, plot_rosenbrock, rosenbrock_runs, table)
+
+    methods = list(METHODS) if args.methods == "all" else [
+        method_name(m) for m in args.methods.split(",")]
+    if args.problem == "least-squares":
+        ls = lecture_least_squares(steps=min(args.maxiter, 500))
+        print(f"f* = {ls['f_star']:.6g} (normal equations)")
+        print(f"GD, fixed step 1e-4: f - f* = {ls['fixed'][-1] - ls['f_star']:.4g} after "
+              f"{ls['fixed'].size} steps")
+        print(f"GD, Armijo:          f - f* = {ls['armijo'][-1] - ls['f_star']:.4g} after "
+              f"{ls['armijo'].size - 1} iterations")
+        if args.plot:
+            plot_loss(ls, args.plot)
+            print(f"wrote {args.plot}")
+        return 0
+    if args.problem == "rosenbrock":
+        runs = rosenbrock_runs(methods, maxiter=args.maxiter)
+        rows = table(runs)
+        if args.plot:
+            plot_rosenbrock(runs, args.plot)
+    elif args.problem in PROBLEMS:
+        prob = PROBLEMS[args.problem]
+        rows = []
+        for m in methods:
+            r = minimize(prob.f, prob.start(), method=m, progress=args.progress,
+                         options=dict(ROSENBROCK_OPTIONS.get(m, {}), maxiter=args.maxiter))
+            rows.append({"method": m, "iterations": r.nit, "f evals": r.nfev,
+                         "grad evals": r.njev, "Hessian (·v) evals": r.nhev,
+                         "f": f"{r.fun:.6g}", "published f*": ", ".join(
+                             f"{s:g}" for s in prob.f_star),
+                         "stopped by": r.message.split(":")[0]})
+        if args.plot:
+            raise ValueError("--plot draws Rosenbrock or least-squares only")
+    else:
+        raise ValueError(f"--problem {args.problem}: use rosenbrock, least-squares or one of "
+                         f"{', '.join(PROBLEMS)}")
+    widths = {k: max(len(k), *(len(str(r[k])) for r in rows)) for k in rows[0]}
+    print("  ".join(k.ljust(w) for k, w in widths.items()))
+    for r in rows:
+        print("  ".join(str(r[k]).ljust(w) for k, w in widths.items()))
+    if args.plot:
+        print(f"wrote {args.plot}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``chainrule`` command.
 
@@ -202,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     handler = {"diff": _diff, "trace": _trace, "graph": _graph, "tour": _tour,
-               "pinn": _pinn}[args.command]
+               "pinn": _pinn, "optimize": _optimize}[args.command]
     try:
         return handler(args)
     except ExpressionError as err:

@@ -223,6 +223,13 @@ def section_allen_cahn(ctx: TourContext) -> Section:
     return tour_section(ctx)
 
 
+def section_optimize(ctx: TourContext) -> Section:
+    """Every optimiser on Rosenbrock (paths, convergence) and GD on the lecture's least squares."""
+    from chainrule.optimize.report import tour_section
+
+    return Section(*tour_section(ctx.out, ctx.quick))
+
+
 #: the tour's sections, in order; later capabilities append theirs
 SECTIONS: list[Callable[[TourContext], Section]] = [
     section_griewank,
@@ -230,6 +237,7 @@ SECTIONS: list[Callable[[TourContext], Section]] = [
     section_more_examples,
     section_expression_swell,
     section_allen_cahn,
+    section_optimize,
 ]
 
 _CSS = """

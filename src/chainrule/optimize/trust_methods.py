@@ -1,0 +1,100 @@
+"""The trust-region methods: one loop (:func:`trust_region`), three subproblem
+solvers from :mod:`.trust_region`.
+
+- ``trust-ncg``: Steihaug–Toint CG on Hessian-vector products;
+- ``trust-krylov``: the Lanczos subspace, solved exactly there, on Hessian-vector
+  products;
+- ``trust-exact``: the exact subproblem on the Hessian (factorised once per iterate,
+  reused when a step is rejected).
+
+A trial step costs one evaluation of f; ∇f is evaluated only at accepted points.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import numpy as onp
+
+from chainrule.optimize.monitor import Monitor, Stop
+from chainrule.optimize.objective import Objective
+from chainrule.optimize.result import OptimizeResult, Status
+from chainrule.optimize.trust_region import (
+    EigenModel,
+    forcing_tolerance,
+    lanczos_tr,
+    steihaug_cg,
+    update_radius,
+)
+
+__all__ = ["trust_region"]
+
+
+def trust_region(obj: Objective, x: onp.ndarray, mon: Monitor, subproblem: str,
+                 gtol: float = 1e-5, initial_trust_radius: float = 1.0,
+                 max_trust_radius: float = 1000.0, eta: float = 0.15) -> OptimizeResult:
+    """Minimise by trust regions.
+
+    Args:
+        obj: the objective.
+        x: the starting point (flat).
+        mon: the iteration monitor.
+        subproblem: ``"cg"`` (Steihaug–Toint), ``"lanczos"`` or ``"exact"``.
+        gtol: stop when ‖g‖₂ ≤ gtol (as SciPy's trust-region methods).
+        initial_trust_radius: Δ₀.
+        max_trust_radius: Δ_max.
+        eta: accept a step when ρ > η.
+
+    Returns:
+        the result (with ``hess`` for ``exact``).
+    """
+    if not 0.0 <= eta < 0.25:
+        raise ValueError(f"minimize: option eta must lie in [0, 0.25), got {eta}")
+    if not 0.0 < initial_trust_radius <= max_trust_radius:
+        raise ValueError("minimize: need 0 < initial_trust_radius <= max_trust_radius, got "
+                         f"{initial_trust_radius} and {max_trust_radius}")
+    radius = float(initial_trust_radius)
+    f, g = obj.value_and_grad(x)
+    gnorm = math.sqrt(g @ g)
+    stop = mon.record(x, f, gnorm, radius=radius, count=False) or mon.gtol_met(gnorm, gtol, "2")
+    H = model = None
+    while stop is None:
+        if subproblem == "exact":
+            if model is None:
+                H = obj.hess(x)
+                if not onp.all(onp.isfinite(H)):
+                    stop = Stop(Status.NONFINITE, f"non-finite Hessian at iteration {mon.nit}")
+                    break
+                model = EigenModel(H)
+            p, m, hits = model.solve(g, radius)
+        elif subproblem == "cg":
+            p, m, hits = steihaug_cg(g, partial(obj.hessp, x), radius,
+                                     forcing_tolerance(gnorm))
+        else:
+            p, m, hits = lanczos_tr(g, partial(obj.hessp, x), radius,
+                                    forcing_tolerance(gnorm))
+        predicted = -m
+        if not predicted > 0.0:
+            stop = Stop(Status.PRECISION, f"the model predicts no decrease ({predicted:.3e}) "
+                                          "at this precision")
+            break
+        x_trial = x + p
+        f_trial = obj.fun(x_trial)
+        rho = (f - f_trial) / predicted if math.isfinite(f_trial) else -math.inf
+        step = math.sqrt(p @ p)
+        radius = update_radius(radius, rho, hits, max_trust_radius)
+        if rho > eta:
+            x, f = x_trial, f_trial
+            g = obj.grad(x)
+            gnorm = math.sqrt(g @ g)
+            model = None
+        else:
+            step = 0.0
+        stop = (mon.record(x, f, gnorm, step=step, radius=radius)
+                or mon.gtol_met(gnorm, gtol, "2"))
+        if stop is None and radius < 1e-15 * (1.0 + math.sqrt(x @ x)):
+            stop = Stop(Status.PRECISION, f"trust radius {radius:.3e} fell below the "
+                                          "precision of x")
+    extra = {"hess": H} if subproblem == "exact" else {}
+    return mon.result(x, f, g, stop, **extra)

@@ -1,0 +1,241 @@
+"""Trust-region machinery shared by trust-ncg, trust-krylov, trust-exact and the ``trf``
+least-squares method.
+
+At x the model is m(p) = f + gᵀp + ½pᵀBp, minimised over ‖p‖ ≤ Δ. The step is accepted
+when the actual reduction is a fair fraction of the predicted one,
+ρ = (f(x) − f(x + p)) / (m(0) − m(p)) > η, and Δ shrinks (×¼ when ρ < ¼) or grows
+(×2, up to Δ_max, when ρ > ¾ and the step reached the boundary), the rules of
+Nocedal & Wright's Algorithm 4.1. Three subproblem solvers:
+
+- :func:`steihaug_cg`: Steihaug–Toint truncated conjugate gradients on products B·v
+  only; stops at the boundary, on negative curvature (at whichever end of the chord
+  along that direction has the lower model value), or when ‖r‖ ≤ min(½, √‖g‖)·‖g‖.
+- :func:`lanczos_tr`: the Lanczos process builds an orthonormal basis Q_k of the Krylov
+  space and a tridiagonal T_k = Q_kᵀBQ_k; the subproblem restricted to that space,
+  min ‖g‖e₁ᵀh + ½hᵀT_kh over ‖h‖ ≤ Δ, is solved exactly, p = Q_kh (the generalised
+  Lanczos method of Gould, Lucidi, Roma and Toint). Unlike Steihaug–Toint it follows
+  negative curvature along the boundary to the subproblem's minimiser.
+- :func:`exact_tr`: the exact subproblem solution on an explicit B (the Moré–Sorensen
+  characterisation): p(λ) = −(B + λI)⁻¹g with B + λI positive semi-definite, λ ≥ 0,
+  λ(Δ − ‖p‖) = 0; λ from Newton's method on the secular equation
+  1/Δ − 1/‖p(λ)‖ = 0, evaluated in B's eigenbasis, with the hard case (g orthogonal to
+  the eigenvectors of the smallest eigenvalue) handled by a step along them.
+
+>>> import numpy as onp
+>>> B = onp.diag([1.0, -2.0])
+>>> p, m, hits = exact_tr(onp.array([1.0, 0.0]), B, 1.0)   # hard case: g ⟂ negative curvature
+>>> onp.round(onp.abs(p), 6).tolist(), hits
+([0.333333, 0.942809], True)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as onp
+
+__all__ = ["steihaug_cg", "lanczos_tr", "exact_tr", "EigenModel", "update_radius",
+           "forcing_tolerance"]
+
+
+def forcing_tolerance(gnorm: float) -> float:
+    """The inexact-Newton residual tolerance min(½, √‖g‖)·‖g‖ (superlinear convergence)."""
+    return min(0.5, math.sqrt(gnorm)) * gnorm
+
+
+def update_radius(radius: float, rho: float, hits_boundary: bool, max_radius: float) -> float:
+    """Nocedal & Wright's Algorithm 4.1 radius rule."""
+    if rho < 0.25:
+        return 0.25 * radius
+    if rho > 0.75 and hits_boundary:
+        return min(2.0 * radius, max_radius)
+    return radius
+
+
+def _to_boundary(z: onp.ndarray, d: onp.ndarray, radius: float) -> tuple[float, float]:
+    """The two τ (negative, positive) with ‖z + τd‖ = Δ."""
+    a = d @ d
+    b = 2.0 * (z @ d)
+    c = z @ z - radius * radius
+    root = math.sqrt(max(b * b - 4.0 * a * c, 0.0))
+    return (-b - root) / (2.0 * a), (-b + root) / (2.0 * a)
+
+
+def _on_boundary(g, z, bz, d, bd, radius, both: bool):
+    """The boundary point z + τd with the lower model value (both roots when the
+    curvature along d is negative, the forward one otherwise), with m(p) − f."""
+    best = None
+    for tau in _to_boundary(z, d, radius)[0 if both else 1:]:
+        p, bp = z + tau * d, bz + tau * bd
+        m = g @ p + 0.5 * (p @ bp)
+        if best is None or m < best[1]:
+            best = (p, m, True)
+    return best
+
+
+def steihaug_cg(g: onp.ndarray, hessp: Callable[[onp.ndarray], onp.ndarray], radius: float,
+                tol: float, maxiter: int | None = None) -> tuple[onp.ndarray, float, bool]:
+    """Steihaug–Toint CG for min gᵀp + ½pᵀBp, ‖p‖ ≤ Δ.
+
+    Args:
+        g: the gradient.
+        hessp: v ↦ B·v.
+        radius: Δ.
+        tol: stop when the residual ‖Bp + g‖ ≤ tol.
+        maxiter: the most CG steps (default 2n).
+
+    Returns:
+        (p, m(p) − f, whether p is on the boundary).
+    """
+    z = onp.zeros_like(g)
+    bz = onp.zeros_like(g)  # B·z, kept to evaluate the model without another product
+    r = g.copy()
+    d = -r
+    rr = r @ r
+    if math.sqrt(rr) < tol:
+        return z, 0.0, False
+    for _ in range(maxiter or 2 * g.size):
+        bd = hessp(d)
+        curv = d @ bd
+        if curv <= 0.0:  # negative curvature: the better end of the chord through d
+            return _on_boundary(g, z, bz, d, bd, radius, both=True)
+        alpha = rr / curv
+        z_next = z + alpha * d
+        if z_next @ z_next >= radius * radius:
+            return _on_boundary(g, z, bz, d, bd, radius, both=False)
+        z, bz = z_next, bz + alpha * bd
+        r = r + alpha * bd
+        rr_next = r @ r
+        if math.sqrt(rr_next) < tol:
+            break
+        d = -r + (rr_next / rr) * d
+        rr = rr_next
+    return z, g @ z + 0.5 * (z @ bz), False
+
+
+class EigenModel:
+    """B = V diag(λ) Vᵀ, factorised once so that the subproblem can be re-solved for
+    several radii (a rejected step) at O(n²) each."""
+
+    def __init__(self, B: onp.ndarray) -> None:
+        self.lam, self.V = onp.linalg.eigh(0.5 * (B + B.T))
+
+    def solve(self, g: onp.ndarray, radius: float) -> tuple[onp.ndarray, float, bool]:
+        """(p, m(p) − f, on the boundary) for min gᵀp + ½pᵀBp, ‖p‖ ≤ Δ."""
+        gt = self.V.T @ g
+        pt, hits = _secular(gt, self.lam, radius)
+        return self.V @ pt, gt @ pt + 0.5 * (self.lam * pt) @ pt, hits
+
+
+def _secular(gt: onp.ndarray, lam: onp.ndarray, radius: float) -> tuple[onp.ndarray, bool]:
+    """The exact subproblem in B's eigenbasis (gt = Vᵀg, lam ascending)."""
+    scale = max(abs(lam[-1]), abs(lam[0]), 1e-300)
+    l1 = lam[0]
+    if l1 > 1e-14 * scale:
+        pt = -gt / lam
+        if pt @ pt <= radius * radius:
+            return pt, False
+    lo = max(0.0, -l1)
+    gnorm = math.sqrt(gt @ gt)
+    # hard case: g has (numerically) no component along the eigenvectors of λ₁
+    low = lam <= l1 + 1e-12 * scale
+    if l1 <= 0.0:  # only then can ‖p(λ)‖ stay below Δ as λ → −λ₁
+        g_low = math.sqrt(gt[low] @ gt[low])
+        if g_low <= 1e-10 * max(gnorm, 1e-300):
+            with onp.errstate(divide="ignore", invalid="ignore"):
+                pt = onp.where(low, 0.0, -gt / (lam + lo))
+            norm2 = pt @ pt
+            if norm2 <= radius * radius:
+                tau = math.sqrt(radius * radius - norm2)
+                k = int(onp.flatnonzero(low)[0])
+                pt[k] = tau
+                return pt, True
+    hi = lo + gnorm / radius + scale  # ‖p(hi)‖ ≤ ‖g‖/(hi − lo) < Δ
+    lmb = lo + max(1e-12 * scale, 1e-3 * (hi - lo))
+
+    def norm_and_slope(lmb: float) -> tuple[float, float]:
+        w = lam + lmb
+        q = gt / w
+        n2 = q @ q
+        return math.sqrt(n2), -(q @ (q / w)) / math.sqrt(n2)
+
+    for _ in range(100):
+        pn, dpn = norm_and_slope(lmb)
+        phi = 1.0 / radius - 1.0 / pn
+        if abs(pn - radius) <= 1e-10 * radius:
+            break
+        if phi > 0.0:  # ‖p(λ)‖ > Δ: λ is too small
+            lo = lmb
+        else:
+            hi = lmb
+        # Newton on φ(λ) = 1/Δ − 1/‖p(λ)‖ (decreasing, convex): φ' = ‖p‖'/‖p‖²
+        step = phi / (dpn / (pn * pn))
+        nxt = lmb - step
+        if not (lo < nxt < hi):
+            nxt = 0.5 * (lo + hi)
+        if nxt == lmb:
+            break
+        lmb = nxt
+    return -gt / (lam + lmb), True
+
+
+def exact_tr(g: onp.ndarray, B: onp.ndarray, radius: float) -> tuple[onp.ndarray, float, bool]:
+    """The exact minimiser of gᵀp + ½pᵀBp over ‖p‖ ≤ Δ (B symmetric, any inertia).
+
+    Args:
+        g: the gradient.
+        B: the (model) Hessian.
+        radius: Δ.
+
+    Returns:
+        (p, m(p) − f, whether p is on the boundary).
+    """
+    return EigenModel(B).solve(g, radius)
+
+
+def lanczos_tr(g: onp.ndarray, hessp: Callable[[onp.ndarray], onp.ndarray], radius: float,
+               tol: float, maxiter: int | None = None) -> tuple[onp.ndarray, float, bool]:
+    """The trust-region subproblem on the Lanczos (Krylov) subspace, solved exactly there.
+
+    Args:
+        g: the gradient.
+        hessp: v ↦ B·v.
+        radius: Δ.
+        tol: stop when the model gradient in the full space, |β_{k+1}·h_k|, is ≤ tol.
+        maxiter: the most Lanczos steps (default n).
+
+    Returns:
+        (p, m(p) − f, whether p is on the boundary).
+    """
+    n = g.size
+    gnorm = math.sqrt(g @ g)
+    if gnorm < tol:
+        return onp.zeros_like(g), 0.0, False
+    kmax = min(maxiter or n, n)
+    Q = onp.empty((kmax, n))
+    alphas: list[float] = []
+    betas: list[float] = []
+    q, q_prev, beta = g / gnorm, onp.zeros(n), 0.0
+    h = onp.zeros(1)
+    hits = False
+    for k in range(kmax):
+        Q[k] = q
+        w = hessp(q) - beta * q_prev
+        alpha = q @ w
+        w -= alpha * q
+        w -= Q[:k + 1].T @ (Q[:k + 1] @ w)  # full reorthogonalisation
+        alphas.append(alpha)
+        beta_next = math.sqrt(w @ w)
+        T = onp.diag(alphas) + onp.diag(betas, 1) + onp.diag(betas, -1)
+        e1g = onp.zeros(k + 1)
+        e1g[0] = gnorm
+        h, _, hits = EigenModel(T).solve(e1g, radius)
+        if abs(beta_next * h[-1]) <= tol or beta_next <= 1e-14 * max(1.0, abs(alpha)):
+            break
+        betas.append(beta_next)
+        q_prev, q, beta = q, w / beta_next, beta_next
+    k = h.size
+    T = onp.diag(alphas[:k]) + onp.diag(betas[:k - 1], 1) + onp.diag(betas[:k - 1], -1)
+    model = gnorm * h[0] + 0.5 * (h @ (T @ h))
+    return Q[:k].T @ h, model, hits
