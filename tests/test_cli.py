@@ -158,7 +158,8 @@ def test_tour_writes_the_report_and_chromium_shows_it(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "report:" in r.stdout and r.stdout.count("[ok]") >= 4
     page = (out / "index.html").read_text(encoding="utf-8")
-    assert page.count("<table class=\"cr-trace\"") == 6  # 3 tables x 2 worked examples
+    # 3 tables x 2 worked examples, and the 2-2-1 network's forward and reverse tables
+    assert page.count("<table class=\"cr-trace\"") == 8
     assert "<svg" in page or "digraph" in page
     assert "Expression swell" in page and "-13.7240" in page and "3.0118" in page
 

@@ -116,3 +116,22 @@ def test_bad_arguments():
     with pytest.raises(FloatingPointError, match="lower the learning rate"):
         nn.fit(lambda p, x, y: np.sum(p[0]["W"]) * numpy.nan, p, (X, Y), sgd(1.0),
                epochs=1, progress=False)
+
+
+def test_train_step_norm_agrees_with_global_norm_and_numpy():
+    from chainrule.nn.training import _norm
+    from chainrule.optimize import global_norm
+
+    tree = [{"W": rng.standard_normal((4, 3)), "b": rng.standard_normal(3)},
+            {"K": rng.standard_normal((2, 2, 3))}, {}]
+    want = numpy.sqrt(sum(numpy.sum(a * a) for a in cr.tree_leaves(tree)))
+    assert float(_norm(tree)) == pytest.approx(want, rel=1e-14)
+    assert float(_norm(tree)) == pytest.approx(float(global_norm(tree)), rel=1e-14)
+    assert float(cr.jit(_norm)(tree)) == pytest.approx(want, rel=1e-14)
+    # the step reports ‖g‖ of the batch's gradient
+    params = model.init(0, (3,))
+    step = nn.train_step(loss, sgd(0.1))
+    _, _, value, gnorm = step(params, sgd(0.1).init(params), X, Y)
+    g = cr.grad(loss)(params, X, Y)
+    assert float(gnorm) == pytest.approx(float(global_norm(g)), rel=1e-12)
+    assert float(value) == pytest.approx(float(loss(params, X, Y)), rel=1e-14)

@@ -3,6 +3,8 @@ finite differences (first and second order, forward and reverse), float32 kept."
 
 import numpy
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import chainrule as cr
 import chainrule.nn as nn
@@ -153,8 +155,14 @@ def test_dropout_is_identity_without_rng_and_unbiased_with_it():
     # the same rng seed gives the same mask; the gradient is the mask / (1 - rate)
     g = cr.grad(lambda x: np.sum(layer.apply({}, x, rng=numpy.random.default_rng(0))))(x)
     numpy.testing.assert_array_equal(g, y)
+    fixed_mask = lambda x: np.sum(np.sin(layer.apply({}, x, rng=numpy.random.default_rng(1))))
+    cr.check_grads(fixed_mask, (rng.standard_normal((4, 5)),), order=2)
     with pytest.raises(ValueError, match="rate must be in"):
         nn.Dropout(1.0)
+    # in serial, a seed becomes one generator: two Dropout layers draw different masks
+    twice = nn.serial(nn.Dropout(0.5), nn.Activation(lambda h: h * 1.0), nn.Dropout(0.5))
+    kept = twice.apply([{}, {}, {}], numpy.ones((100, 100)), rng=3)
+    assert abs(numpy.mean(kept != 0) - 0.25) < 0.02
 
 
 @pytest.mark.parametrize("layer,input_shape", [
@@ -203,3 +211,36 @@ def test_bad_arguments_get_clear_errors():
         nn.Dense(2).init("seed", (3,))
     with pytest.raises(ValueError, match="params must be a list of 2 entries"):
         nn.serial(nn.Dense(2), nn.Dense(1)).apply([{}], numpy.ones((1, 3)))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 9), st.integers(1, 3), st.integers(1, 4),
+       st.integers(1, 3), st.sampled_from(["valid", "same"]))
+def test_conv1d_property_against_numpy_correlate(batch, length, channels, kernel, stride,
+                                                  padding):
+    if padding == "valid" and length < kernel:
+        return
+    layer = nn.Conv1D(2, kernel, stride=stride, padding=padding)
+    params = layer.init(0, (length, channels))
+    x = numpy.random.default_rng(length).standard_normal((batch, length, channels))
+    out_len = layer.output_shape((length, channels))[0]
+    total = max((out_len - 1) * stride + kernel - length, 0) if padding == "same" else 0
+    ref = numpy.zeros((batch, out_len, 2))
+    for n in range(batch):
+        for d in range(2):
+            acc = sum(numpy.correlate(numpy.pad(x[n, :, c], (total // 2, total - total // 2)),
+                                      params["W"][:, c, d], "valid") for c in range(channels))
+            ref[n, :, d] = acc[::stride][:out_len] + params["b"][d]
+    numpy.testing.assert_allclose(layer.apply(params, x), ref, rtol=1e-12, atol=1e-12)
+
+
+def test_per_example_gradients_by_vmap_equal_a_loop():
+    model = nn.MLP([4, 1], "tanh")
+    params = model.init(0, (3,))
+    x, y = rng.standard_normal((5, 3)), rng.standard_normal((5, 1))
+    one = lambda p, xi, yi: nn.mse(model.apply(p, xi[None]), yi[None])
+    batched = cr.vmap(cr.grad(one), in_axes=(None, 0, 0))(params, x, y)
+    for i in range(5):
+        gi = cr.grad(one)(params, x[i], y[i])
+        for a, b in zip(cr.tree_leaves(batched), cr.tree_leaves(gi), strict=True):
+            numpy.testing.assert_allclose(a[i], b, rtol=1e-12, atol=1e-15)

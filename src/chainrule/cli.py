@@ -5,6 +5,7 @@ trace tables and computational graphs, and the tour of the lecture's worked exam
     chainrule trace "ln(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --mode reverse
     chainrule graph "ln(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 -o g.svg
     chainrule tour --out out/
+    chainrule example digits --out out/
     chainrule optimize --problem rosenbrock --methods newton,bfgs --plot rosen.png
 
 Formulas are parsed safely (:mod:`chainrule.parse`): never evaluated as Python.
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true",
                    help="smaller expression-swell table (for tests)")
     _add_pinn_parser(sub)
+    _add_example_parser(sub)
     _add_optimize(sub)
     return parser
 
@@ -191,6 +193,50 @@ def _pinn(args: argparse.Namespace) -> int:
     return 0 if res.ok else 1
 
 
+# --- chainrule example NAME: the lecture's learning examples (chainrule.examples) ----------
+
+def _add_example_parser(sub) -> None:
+    p = sub.add_parser("example", help="run one of the lecture's learning examples",
+                       description="Runs an example of chainrule.examples (linear_regression, "
+                                   "least_squares, shallow_relu, sigmoid_221, digits, ...), "
+                                   "prints its numbers and writes its figures (PNG and SVG) "
+                                   "to DIR. Without NAME, lists the examples.")
+    p.add_argument("name", nargs="?", metavar="NAME", help="the example (omit to list them)")
+    p.add_argument("--out", default="out", metavar="DIR",
+                   help="directory for the figures (default: out)")
+    p.add_argument("--quick", action="store_true", help="a short run")
+    p.add_argument("--seed", type=int, help="random seed (default: the example's own)")
+
+
+def _example(args: argparse.Namespace) -> int:
+    import inspect
+
+    from chainrule import examples
+
+    if args.name is None:
+        for name in examples.available():
+            doc = (examples.load(name).__doc__ or "").strip().splitlines()
+            print(f"{name:20s} {doc[0] if doc else ''}")
+        return 0
+    run = examples.load(args.name).run
+    accepts = inspect.signature(run).parameters
+    options = {"quick": args.quick}
+    if "progress" in accepts or any(p.kind is p.VAR_KEYWORD for p in accepts.values()):
+        options["progress"] = True
+    if args.seed is not None:
+        options["seed"] = args.seed
+    result = run(out=args.out, **options)
+    print(f"{args.name}: {result.summary}")
+    for key, value in result.numbers.items():
+        if not isinstance(value, (list, dict)) or len(str(value)) < 200:
+            print(f"  {key} = {value}")
+    for note in result.notes:
+        print(f"  note: {note}")
+    for path in result.files:
+        print(f"wrote {path}")
+    return 0 if result.ok else 1
+
+
 def _add_optimize(sub) -> None:
     p = sub.add_parser("optimize", help="every optimiser on a test problem, side by side",
                        description="Minimise Rosenbrock from (-1.2, 1), one of the "
@@ -271,7 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     handler = {"diff": _diff, "trace": _trace, "graph": _graph, "tour": _tour,
-               "pinn": _pinn, "optimize": _optimize}[args.command]
+               "pinn": _pinn, "example": _example, "optimize": _optimize}[args.command]
     try:
         return handler(args)
     except ExpressionError as err:

@@ -223,6 +223,13 @@ def section_allen_cahn(ctx: TourContext) -> Section:
     return tour_section(ctx)
 
 
+def section_learning(ctx: TourContext) -> Section:
+    """The learning examples (chainrule.examples): numbers, tables and figures."""
+    from chainrule.examples import tour_section
+
+    return tour_section(ctx)
+
+
 def section_optimize(ctx: TourContext) -> Section:
     """Every optimiser on Rosenbrock (paths, convergence) and GD on the lecture's least squares."""
     from chainrule.optimize.report import tour_section
@@ -238,6 +245,7 @@ SECTIONS: list[Callable[[TourContext], Section]] = [
     section_expression_swell,
     section_allen_cahn,
     section_optimize,
+    section_learning,
 ]
 
 _CSS = """

@@ -17,7 +17,7 @@ edit). ``chainrule example NAME --out DIR`` runs one from the command line.
 >>> from chainrule import examples
 >>> "linear_regression" in examples.available()
 True
->>> result = examples.run("linear_regression", quick=True)
+>>> result = examples.run("linear_regression")
 >>> round(result.numbers["w"], 3), round(result.numbers["b"], 3)
 (2.0, 0.0)
 """

@@ -48,7 +48,7 @@ from chainrule.nn.layers import (
     LayerNorm,
     serial,
 )
-from chainrule.nn.training import batches, fit
+from chainrule.nn.training import batches, fit, train_step
 from chainrule.nn.losses import (
     binary_cross_entropy,
     l2_penalty,
@@ -63,5 +63,5 @@ __all__ = [
     "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "gelu", "softmax", "log_softmax",
     "mse", "binary_cross_entropy", "softmax_cross_entropy", "l2_penalty", "one_hot",
     "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "lecun_normal",
-    "lecun_uniform", "zeros", "ones", "fans", "fit", "batches",
+    "lecun_uniform", "zeros", "ones", "fans", "fit", "train_step", "batches",
 ]

@@ -151,8 +151,9 @@ def serial(*layers: Layer) -> Layer:
         if len(params) != len(layers):
             raise ValueError(f"{name}: params must be a list of {len(layers)} entries, one "
                              f"per layer (as init returns), got {len(params)}")
+        gen = None if rng is None else inits.as_rng(rng)  # one stream for all the layers
         for layer, p in zip(layers, params, strict=True):
-            x = layer.apply(p, x, rng=rng)
+            x = layer.apply(p, x, rng=gen)
         return x
 
     def output_shape(input_shape):
