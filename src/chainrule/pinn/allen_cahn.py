@@ -19,7 +19,8 @@ also gives the :math:`u_x` of the boundary rows.
 
 **Continuous time** over :math:`[0, 1] × [−1, 1]`: see :class:`ContinuousPINN`.
 
-Training is L-BFGS (SciPy's L-BFGS-B driven by chainrule's ``value_and_grad``).
+Training is L-BFGS (:func:`chainrule.optimize.minimize`, or SciPy's L-BFGS-B) on
+chainrule's ``value_and_grad``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import chainrule.nn as nn
 import chainrule.numpy as np
 from chainrule.core.pytree import tree_flatten, tree_unflatten
 from chainrule.jet import directional_derivatives, jet
+from chainrule.optimize import minimize
 from chainrule.pde import AllenCahn, gauss_legendre, reference_solution
 
 __all__ = ["ContinuousPINN", "DiscretePINN", "TrainingResult", "lbfgs", "relative_l2"]
@@ -100,12 +102,15 @@ class _Progress:
 def lbfgs(loss: Callable, params, max_iterations: int = 50_000, max_seconds: float = 600.0,
           error: Callable | None = None, record_every: int = 10, progress: bool = False,
           history_size: int = 50, value_and_grad: Callable | None = None,
-          desc: str = "L-BFGS", blas_threads: int | None = 1) -> TrainingResult:
+          desc: str = "L-BFGS", blas_threads: int | None = 1,
+          solver: str = "chainrule") -> TrainingResult:
     """Minimise ``loss(params)`` by L-BFGS until convergence, an iteration or a time limit.
 
-    SciPy's L-BFGS-B (no bounds) on the flattened parameters, with the value and
-    gradient from :func:`chainrule.value_and_grad` (or ``value_and_grad`` if given, e.g.
-    a ``jit``-compiled one).
+    The value and gradient come from :func:`chainrule.value_and_grad` (or
+    ``value_and_grad`` if given, e.g. a ``jit``-compiled one); the L-BFGS iteration from
+    :func:`chainrule.optimize.minimize` (``solver="chainrule"``) or SciPy's L-BFGS-B
+    (``solver="scipy"``, the Fortran reference), with the same memory and tolerances
+    (gradient tolerance 0, relative decrease tolerance machine ε: run to the budget).
 
     Args:
         loss: scalar function of the parameter pytree.
@@ -116,87 +121,104 @@ def lbfgs(loss: Callable, params, max_iterations: int = 50_000, max_seconds: flo
             recorded in the history and shown in the progress bar.
         record_every: history interval in iterations.
         progress: show a progress bar (tqdm) or printed lines.
-        history_size: L-BFGS memory (SciPy's ``maxcor``).
+        history_size: L-BFGS memory (pairs kept).
         value_and_grad: ``params -> (loss, grads)``; default ``cr.value_and_grad(loss)``.
         desc: the progress bar's label.
         blas_threads: BLAS threads during training (needs ``threadpoolctl``; None: leave
             as is). The default 1 suits these networks: their matrices (≈ 200 × 200) are
             too small to gain from threads, and on a busy machine two spinning BLAS
             threads made a 202×200×200 product 10–20× slower than one.
+        solver: ``"chainrule"`` or ``"scipy"``.
 
     Returns:
         A :class:`TrainingResult`.
 
     Raises:
-        ImportError: without SciPy (``pip install chainrule[scipy]``).
+        ValueError: for an unknown solver.
+        ImportError: for ``solver="scipy"`` without SciPy (``pip install chainrule[scipy]``).
     """
-    try:
-        from scipy.optimize import minimize
-    except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError("training the Allen–Cahn networks uses SciPy's L-BFGS-B: "
-                          "pip install chainrule[scipy]") from e
-    leaves, tree = tree_flatten(params)
-    shapes = [numpy.shape(a) for a in leaves]
-    sizes = [int(numpy.prod(s)) for s in shapes]
+    if solver not in ("chainrule", "scipy"):
+        raise ValueError(f"solver must be 'chainrule' or 'scipy'; got {solver!r}")
     vg = value_and_grad if value_and_grad is not None else cr.value_and_grad(loss)
+    last: dict = {}
 
-    def unflatten(theta):
-        parts, i = [], 0
-        for s, n in zip(shapes, sizes):
-            parts.append(theta[i:i + n].reshape(s))
-            i += n
-        return tree_unflatten(tree, parts)
-
-    last = {}
-
-    def fun(theta):
-        value, grads = vg(unflatten(theta))
-        g = numpy.concatenate([numpy.ravel(numpy.asarray(a)) for a in tree_flatten(grads)[0]])
-        last["loss"], last["gnorm"] = float(value), float(numpy.linalg.norm(g))
-        return float(value), g
+    def fun(p):
+        value, grads = vg(p)
+        last["loss"] = float(value)
+        last["gnorm"] = math.sqrt(sum(float(numpy.sum(numpy.square(g)))
+                                      for g in tree_flatten(grads)[0]))
+        return value, grads
 
     history = {"iteration": [], "seconds": [], "loss": [], "grad_norm": [], "error": []}
     bar = _Progress(progress, max_iterations, desc)
     start = time.perf_counter()
     count = [0]
 
-    def callback(intermediate_result):
+    def record(p, k):
+        history["iteration"].append(k)
+        history["seconds"].append(time.perf_counter() - start)
+        history["loss"].append(last["loss"])
+        history["grad_norm"].append(last["gnorm"])
+        if error is not None:
+            history["error"].append(error(p))
+
+    def callback(p):
         count[0] += 1
         k = count[0]
-        info = {"loss": last["loss"], "|g|": last["gnorm"]}
         if k % record_every == 0 or k == 1:
-            history["iteration"].append(k)
-            history["seconds"].append(time.perf_counter() - start)
-            history["loss"].append(last["loss"])
-            history["grad_norm"].append(last["gnorm"])
-            if error is not None:
-                history["error"].append(error(unflatten(intermediate_result.x)))
-        if error is not None and history["error"]:
+            record(p, k)
+        info = {"loss": last["loss"], "|g|": last["gnorm"]}
+        if history["error"]:
             info["error"] = history["error"][-1]
         bar.update(**info)
         if time.perf_counter() - start > max_seconds:
             raise StopIteration
 
-    theta0 = numpy.concatenate([numpy.ravel(numpy.asarray(a, dtype=float)) for a in leaves])
     limits = _blas_limit(blas_threads)
     try:
-        res = minimize(fun, theta0, jac=True, method="L-BFGS-B", callback=callback,
-                       options={"maxiter": max_iterations, "maxfun": 2 * max_iterations,
-                                "maxcor": history_size, "maxls": 50,
-                                "ftol": numpy.finfo(float).eps, "gtol": 0.0})
+        if solver == "chainrule":
+            res = minimize(fun, params, method="l-bfgs-b", jac=True, callback=callback,
+                           options={"maxiter": max_iterations, "m": history_size, "gtol": 0.0,
+                                    "ftol": float(numpy.finfo(float).eps), "jit": False})
+            final, message = res.x, str(res.message)
+        else:
+            final, message = _scipy_lbfgs(fun, params, max_iterations, history_size, callback)
     finally:
         bar.close()
         if limits is not None:
             limits.restore_original_limits()
-    seconds = time.perf_counter() - start
-    final = unflatten(res.x)
-    if error is not None:
-        history["iteration"].append(count[0])
-        history["seconds"].append(seconds)
-        history["loss"].append(float(res.fun))
-        history["grad_norm"].append(last.get("gnorm", float("nan")))
-        history["error"].append(error(final))
-    return TrainingResult(final, history, seconds, str(res.message))
+    fun(final)
+    record(final, count[0])
+    return TrainingResult(final, history, time.perf_counter() - start, message)
+
+
+def _scipy_lbfgs(fun, params, max_iterations: int, history_size: int, callback):
+    """SciPy's L-BFGS-B on the flattened parameters: ``(final params, message)``."""
+    try:
+        from scipy.optimize import minimize as scipy_minimize
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("solver='scipy' needs SciPy: pip install chainrule[scipy]") from e
+    leaves, tree = tree_flatten(params)
+    shapes = [numpy.shape(a) for a in leaves]
+    bounds = numpy.cumsum([0] + [int(numpy.prod(s)) for s in shapes])
+
+    def unflatten(theta):
+        return tree_unflatten(tree, [theta[a:b].reshape(s)
+                                     for a, b, s in zip(bounds[:-1], bounds[1:], shapes)])
+
+    def flat_fun(theta):
+        value, grads = fun(unflatten(theta))
+        g = numpy.concatenate([numpy.ravel(numpy.asarray(a)) for a in tree_flatten(grads)[0]])
+        return float(value), g
+
+    theta0 = numpy.concatenate([numpy.ravel(numpy.asarray(a, dtype=float)) for a in leaves])
+    res = scipy_minimize(flat_fun, theta0, jac=True, method="L-BFGS-B",
+                         callback=lambda intermediate_result: callback(
+                             unflatten(intermediate_result.x)),
+                         options={"maxiter": max_iterations, "maxfun": 2 * max_iterations,
+                                  "maxcor": history_size, "maxls": 50,
+                                  "ftol": numpy.finfo(float).eps, "gtol": 0.0})
+    return unflatten(res.x), str(res.message)
 
 
 def _blas_limit(threads: int | None):
