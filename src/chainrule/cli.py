@@ -173,9 +173,10 @@ def _add_pinn_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="data points and weights (default 0)")
     p.add_argument("--quick", action="store_true",
                    help="a tiny network for a few seconds (checks the pipeline only)")
-    p.add_argument("--even", action="store_true",
-                   help="continuous: embed x by cos(k pi x) alone, as the solution is even "
-                        "(the initial value is, and the equation keeps it so)")
+    p.add_argument("--embedding", choices=("even", "periodic"), default="even",
+                   help="continuous: how x enters the network: even = cos(k pi x) alone (the "
+                        "initial value is even and the equation keeps it so; default), "
+                        "periodic = cos and sin (periodic only)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -184,7 +185,7 @@ def _pinn(args: argparse.Namespace) -> int:
 
     res = allen_cahn.run(out=args.out, quick=args.quick, seed=args.seed,
                          progress=not args.no_progress, method=args.method,
-                         minutes=args.minutes, even=args.even)
+                         minutes=args.minutes, even=args.embedding == "even")
     print(res.summary)
     for note in res.notes:
         print(note)

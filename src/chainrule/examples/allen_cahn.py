@@ -8,8 +8,8 @@ the networks are those of :mod:`chainrule.pinn.allen_cahn`:
 * ``discrete``: one 100-stage Gauss–Legendre step from t = 0.1 to t = 0.9, a 4 × 200
   tanh network, 200 points of the t = 0.1 snapshot (the paper: relative L2 error
   6.99e-3 at t = 0.9);
-* ``continuous``: u(t, x) over the whole domain, by time marching, a periodic embedding of
-  x and causal weighting.
+* ``continuous``: u(t, x) over the whole domain, by time marching (warm-started windows),
+  an even periodic embedding of x and staggered collocation points.
 
 ``run`` writes ``allen_cahn_<method>.npz`` (``x`` (512,), ``t`` (201,), ``u_ref``
 (201 × 512), ``u_pinn``), the heat maps and slices as PNG, the training history as JSON
@@ -139,7 +139,7 @@ def _figures(plt, x, t, u_ref, u_pinn, method, history, study):
 
 def run(out: str | Path | None = None, quick: bool = False, seed: int = 0,
         progress: bool = False, method: str = "discrete", minutes: float | None = None,
-        study: bool = True, even: bool = False) -> ExampleResult:
+        study: bool = True, even: bool = True) -> ExampleResult:
     """Train the ``method`` network and compare it with the spectral reference.
 
     Args:
@@ -151,7 +151,8 @@ def run(out: str | Path | None = None, quick: bool = False, seed: int = 0,
         method: ``"discrete"`` or ``"continuous"``.
         minutes: training budget (default 9 discrete, 14 continuous; quick: 0.1).
         study: include the reference solver's convergence study and plot.
-        even: continuous method: embed x by cosines alone (the solution is even in x).
+        even: continuous method: embed x by cosines alone (the solution is even in x);
+            False: cosines and sines (periodic only).
 
     Returns:
         The result; ``numbers`` has ``error`` (relative L2: at t = 0.9 for discrete, over
