@@ -177,6 +177,8 @@ def _add_pinn_parser(sub) -> None:
                    help="continuous: how x enters the network: even = cos(k pi x) alone (the "
                         "initial value is even and the equation keeps it so; default), "
                         "periodic = cos and sin (periodic only)")
+    p.add_argument("--solver", choices=("chainrule", "scipy"), default="chainrule",
+                   help="the L-BFGS: chainrule.optimize (default) or SciPy's L-BFGS-B")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -185,7 +187,8 @@ def _pinn(args: argparse.Namespace) -> int:
 
     res = allen_cahn.run(out=args.out, quick=args.quick, seed=args.seed,
                          progress=not args.no_progress, method=args.method,
-                         minutes=args.minutes, even=args.embedding == "even")
+                         minutes=args.minutes, even=args.embedding == "even",
+                         solver=args.solver)
     print(res.summary)
     for note in res.notes:
         print(note)

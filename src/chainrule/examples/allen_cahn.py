@@ -139,7 +139,7 @@ def _figures(plt, x, t, u_ref, u_pinn, method, history, study):
 
 def run(out: str | Path | None = None, quick: bool = False, seed: int = 0,
         progress: bool = False, method: str = "discrete", minutes: float | None = None,
-        study: bool = True, even: bool = True) -> ExampleResult:
+        study: bool = True, even: bool = True, solver: str = "chainrule") -> ExampleResult:
     """Train the ``method`` network and compare it with the spectral reference.
 
     Args:
@@ -153,6 +153,7 @@ def run(out: str | Path | None = None, quick: bool = False, seed: int = 0,
         study: include the reference solver's convergence study and plot.
         even: continuous method: embed x by cosines alone (the solution is even in x);
             False: cosines and sines (periodic only).
+        solver: the L-BFGS: ``"chainrule"`` (chainrule.optimize) or ``"scipy"``.
 
     Returns:
         The result; ``numbers`` has ``error`` (relative L2: at t = 0.9 for discrete, over
@@ -173,14 +174,14 @@ def run(out: str | Path | None = None, quick: bool = False, seed: int = 0,
         pinn = (DiscretePINN(q=8, points=40, width=20, depth=2, seed=seed,
                              reference=(x, t, u_ref)) if quick
                 else DiscretePINN(seed=seed, reference=(x, t, u_ref)))
-        res = pinn.train(max_seconds=budget, progress=progress, jit=not quick)
+        res = pinn.train(max_seconds=budget, progress=progress, jit=not quick, solver=solver)
         u_pinn = pinn.predict(res.params)
         error = pinn.error(res.params)
     else:
         pinn = (ContinuousPINN(windows=2, width=16, depth=2, points_x=64, times_per_window=4,
                                seed=seed, reference=(x, t, u_ref)) if quick
                 else ContinuousPINN(seed=seed, even=even, reference=(x, t, u_ref)))
-        res = pinn.train(max_seconds=budget, progress=progress, jit=not quick)
+        res = pinn.train(max_seconds=budget, progress=progress, jit=not quick, solver=solver)
         u_pinn = pinn.predict(res.params, t, x)
         error = relative_l2(u_pinn, u_ref)
     iterations = len(res.history.get("loss", []))

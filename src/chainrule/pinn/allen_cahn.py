@@ -292,14 +292,16 @@ class DiscretePINN:
         return relative_l2(self.predict(params), self.u_target)
 
     def train(self, params=None, max_seconds: float = 540.0, max_iterations: int = 50_000,
-              progress: bool = False, jit: bool = True, record_every: int = 25
-              ) -> TrainingResult:
-        """L-BFGS on :meth:`loss` (its value and gradient ``jit``-compiled by default)."""
+              progress: bool = False, jit: bool = True, record_every: int = 25,
+              solver: str = "chainrule") -> TrainingResult:
+        """L-BFGS on :meth:`loss` (its value and gradient ``jit``-compiled by default;
+        ``solver`` as in :func:`lbfgs`)."""
         params = self.init() if params is None else params
         vg = cr.value_and_grad(self.loss)
         return lbfgs(self.loss, params, max_iterations, max_seconds, error=self.error,
                      record_every=record_every, progress=progress,
-                     value_and_grad=cr.jit(vg) if jit else vg, desc="discrete PINN")
+                     value_and_grad=cr.jit(vg) if jit else vg, desc="discrete PINN",
+                     solver=solver)
 
 
 class ContinuousPINN:
@@ -433,8 +435,9 @@ class ContinuousPINN:
         return relative_l2(self.predict(windows_params, t, x), u)
 
     def train(self, max_seconds: float = 840.0, progress: bool = False, jit: bool = True,
-              record_every: int = 25) -> TrainingResult:
-        """March through the windows, L-BFGS on each for an equal share of the time."""
+              record_every: int = 25, solver: str = "chainrule") -> TrainingResult:
+        """March through the windows, L-BFGS on each for an equal share of the time
+        (``solver`` as in :func:`lbfgs`)."""
         x, t, u = self.reference
         start = time.perf_counter()
         params = self.init()
@@ -460,7 +463,7 @@ class ContinuousPINN:
             res = lbfgs(loss, params, max_seconds=budget, error=window_error,
                         record_every=record_every, progress=progress,
                         value_and_grad=cr.jit(vg) if jit else vg,
-                        desc=f"window {w + 1}/{self.windows}")
+                        desc=f"window {w + 1}/{self.windows}", solver=solver)
             params = res.params
             trained.append(params)
             messages.append(res.message)
