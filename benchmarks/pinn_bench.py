@@ -16,9 +16,9 @@ mean(r²) with respect to every parameter. The ways of getting u_t and u_xx:
 * ``hand``: the derivative written out in NumPy (``workloads.pinn_grad_hand``);
 * peers: PyTorch eager (nested reverse, ``create_graph``) and ``jax.jit`` (nested jvp).
 
-Each case runs in a fresh process (default environment); one call's median time is
-printed with its ratio to ``nested reverse``. Every gradient is checked against the hand
-derivative (relative error printed).
+Each case runs in a fresh process (default environment); one call's median wall time
+and CPU time are printed with their ratios to ``nested reverse``. Every gradient is
+checked against the hand derivative (relative error printed).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import timeit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,12 +37,17 @@ CASES = ["hand", "nested reverse", "nested jvp", "taylor", "taylor collapsed",
 
 
 def _median_call(fn, args, budget=3.0):
+    """(median wall seconds, median CPU seconds of this process) of one call."""
     fn(*args)
     once = timeit.timeit(lambda: fn(*args), number=1)
     n = max(3, min(30, int(budget / max(once, 1e-6))))
-    times = timeit.repeat(lambda: fn(*args), number=1, repeat=n)
-    times.sort()
-    return times[len(times) // 2]
+    wall, cpu = [], []
+    for _ in range(n):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn(*args)
+        wall.append(time.perf_counter() - w0)
+        cpu.append(time.process_time() - c0)
+    return sorted(wall)[n // 2], sorted(cpu)[n // 2]
 
 
 def _chainrule_grad(case):
@@ -108,7 +114,8 @@ def run_case(case: str) -> dict:
     flat = lambda tree: numpy.concatenate([numpy.ravel(numpy.asarray(
         a.detach().numpy() if hasattr(a, "detach") else a)) for layer in tree for a in layer])
     err = float(numpy.linalg.norm(flat(got) - flat(want)) / numpy.linalg.norm(flat(want)))
-    return {"case": case, "seconds": _median_call(lambda *a: done(fn(*a)), args), "error": err}
+    wall, cpu = _median_call(lambda *a: done(fn(*a)), args)
+    return {"case": case, "seconds": wall, "cpu": cpu, "error": err}
 
 
 def main() -> None:
@@ -123,6 +130,7 @@ def main() -> None:
     env["PYTHONPATH"] = os.path.join(os.path.dirname(HERE), "src") + os.pathsep + env.get(
         "PYTHONPATH", "")
     rows = []
+    load_start = os.getloadavg()[0]
     for case in CASES:
         proc = subprocess.run([a.python, __file__, "--case", case], env=env,
                               capture_output=True, text=True, timeout=600)
@@ -132,14 +140,23 @@ def main() -> None:
             rows.append({"case": case, "error": proc.stderr.strip().splitlines()[-1:]})
     base = next((r["seconds"] for r in rows if r["case"] == "nested reverse" and "seconds" in r),
                 None)
-    print("W6 Allen–Cahn PINN: gradient of mean(residual²), 2000 points, 4×64 tanh, float64")
-    print(f"{'case':<16}{'ms / call':>12}{'× nested reverse':>18}{'rel. error':>13}")
+    print("W6 Allen–Cahn PINN: gradient of mean(residual²), 2000 points, 4×64 tanh, float64; "
+          f"load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
+          f"({os.cpu_count()} CPUs)")
+    cpu_base = next((r["cpu"] for r in rows if r["case"] == "nested reverse" and "cpu" in r),
+                    None)
+    print(f"{'case':<22}{'ms / call':>10}{'× nested reverse':>18}{'CPU ms':>9}{'× (CPU)':>9}"
+          f"{'rel. error':>12}")
     for r in rows:
         if "seconds" not in r:
-            print(f"{r['case']:<16}  unavailable: {r['error']}")
+            print(f"{r['case']:<22}  unavailable: {r['error']}")
             continue
         ratio = f"{r['seconds'] / base:.2f}" if base else "—"
-        print(f"{r['case']:<16}{1e3 * r['seconds']:>12.1f}{ratio:>18}{r['error']:>13.1e}")
+        cpu_ratio = f"{r['cpu'] / cpu_base:.2f}" if cpu_base else "—"
+        print(f"{r['case']:<22}{1e3 * r['seconds']:>10.1f}{ratio:>18}{1e3 * r['cpu']:>9.1f}"
+              f"{cpu_ratio:>9}{r['error']:>12.1e}")
+    print("CPU ms: this process's CPU time (all its threads); on a busy machine it is the "
+          "steadier figure, wall time the one users see.")
 
 
 if __name__ == "__main__":

@@ -329,6 +329,12 @@ def _add_pinn_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="data points and weights (default 0)")
     p.add_argument("--quick", action="store_true",
                    help="a tiny network for a few seconds (checks the pipeline only)")
+    p.add_argument("--embedding", choices=("even", "periodic"), default="even",
+                   help="continuous: how x enters the network: even = cos(k pi x) alone (the "
+                        "initial value is even and the equation keeps it so; default), "
+                        "periodic = cos and sin (periodic only)")
+    p.add_argument("--solver", choices=("chainrule", "scipy"), default="chainrule",
+                   help="the L-BFGS: chainrule.optimize (default) or SciPy's L-BFGS-B")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -337,7 +343,8 @@ def _pinn(args: argparse.Namespace) -> int:
 
     res = allen_cahn.run(out=args.out, quick=args.quick, seed=args.seed,
                          progress=not args.no_progress, method=args.method,
-                         minutes=args.minutes)
+                         minutes=args.minutes, even=args.embedding == "even",
+                         solver=args.solver)
     print(res.summary)
     for note in res.notes:
         print(note)

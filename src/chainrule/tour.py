@@ -216,6 +216,13 @@ def section_expression_swell(ctx: TourContext) -> Section:
                    "; ".join(summary))
 
 
+def section_allen_cahn(ctx: TourContext) -> Section:
+    """Allen–Cahn: the spectral reference, Taylor mode and a physics-informed network."""
+    from chainrule.examples.allen_cahn import tour_section
+
+    return tour_section(ctx)
+
+
 def section_learning(ctx: TourContext) -> Section:
     """The learning examples (chainrule.examples): numbers, tables and figures."""
     from chainrule.examples import tour_section
@@ -253,6 +260,7 @@ SECTIONS: list[Callable[[TourContext], Section]] = [
     section_lecture_000,
     section_more_examples,
     section_expression_swell,
+    section_allen_cahn,
     section_optimize,
     section_learning,
     section_matrix_calculus,
