@@ -9,11 +9,14 @@ solvers from :mod:`.trust_region`.
 
 A trial step costs one evaluation of f; ∇f is evaluated only at accepted points.
 
-The Krylov solvers stop at the inexact-Newton residual ‖Bp + g‖ ≤ η‖g‖ with
-η = min(½, √‖g‖). When such a step is rejected while strictly inside the region, the
-shrunken region (¼Δ) still contains it and the same model would hand back the same
-step; so each rejected interior step squares η for the retry (η → η² → η⁴ …, back to
-the forcing term at the next accepted point). On badly conditioned problems the first
+The Krylov solvers stop at the inexact-Newton residual ‖Bp + g‖ ≤ η‖g‖: Steihaug–Toint
+with η = min(½, √‖g‖); the Lanczos solver with η = min(½, ‖g‖) for an interior step
+(quadratic convergence once the region stops binding: the last iterations are Newton
+steps, each solved closely) and min(½, √‖g‖) on the boundary. When such a step is
+rejected while strictly inside the region, the shrunken region (¼Δ) still contains it
+and the same model would hand back the same step; so each rejected interior step
+squares η for the retry (η → η² → η⁴ …, back to the forcing term at the next accepted
+point). On badly conditioned problems the first
 Krylov directions are the stiff ones: the truncated step there predicts a decrease
 below the rounding noise of f (Meyer's problem, Hessian condition ~1e16: a step of
 4e-14 predicting 2e-13 where f ≈ 139 carries noise ~1e-11), and without the squaring
@@ -69,7 +72,8 @@ def trust_region(obj: Objective, x: onp.ndarray, mon: Monitor, subproblem: str,
     gnorm = math.sqrt(g @ g)
     stop = mon.record(x, f, gnorm, radius=radius, count=False) or mon.gtol_met(gnorm, gtol, "2")
     H = model = None
-    forcing = forcing_tolerance(gnorm) / gnorm if gnorm > 0.0 else 0.5  # η
+    power = 1.0 if subproblem == "lanczos" else 0.5  # of the interior forcing term
+    forcing = forcing_tolerance(gnorm, power) / gnorm if gnorm > 0.0 else 0.5  # η
     while stop is None:
         if subproblem == "exact":
             if model is None:
@@ -82,7 +86,8 @@ def trust_region(obj: Objective, x: onp.ndarray, mon: Monitor, subproblem: str,
         elif subproblem == "cg":
             p, m, hits = steihaug_cg(g, partial(obj.hessp, x), radius, forcing * gnorm)
         else:
-            p, m, hits = lanczos_tr(g, partial(obj.hessp, x), radius, forcing * gnorm)
+            p, m, hits = lanczos_tr(g, partial(obj.hessp, x), radius, forcing * gnorm,
+                                    boundary_tol=forcing_tolerance(gnorm))
         predicted = -m
         if not predicted > 0.0:
             stop = Stop(Status.PRECISION, f"the model predicts no decrease ({predicted:.3e}) "
@@ -98,7 +103,7 @@ def trust_region(obj: Objective, x: onp.ndarray, mon: Monitor, subproblem: str,
             g = obj.grad(x)
             gnorm = math.sqrt(g @ g)
             model = None
-            forcing = forcing_tolerance(gnorm) / gnorm if gnorm > 0.0 else 0.5
+            forcing = forcing_tolerance(gnorm, power) / gnorm if gnorm > 0.0 else 0.5
         else:
             step = 0.0
             if not hits:  # the retry would return the same step: solve the model closer

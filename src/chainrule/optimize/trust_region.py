@@ -39,9 +39,10 @@ __all__ = ["steihaug_cg", "lanczos_tr", "exact_tr", "EigenModel", "update_radius
            "forcing_tolerance"]
 
 
-def forcing_tolerance(gnorm: float) -> float:
-    """The inexact-Newton residual tolerance min(½, √‖g‖)·‖g‖ (superlinear convergence)."""
-    return min(0.5, math.sqrt(gnorm)) * gnorm
+def forcing_tolerance(gnorm: float, power: float = 0.5) -> float:
+    """The inexact-Newton residual tolerance min(½, ‖g‖^power)·‖g‖: power ½ gives
+    superlinear convergence, power 1 quadratic (Dembo, Eisenstat & Steihaug)."""
+    return min(0.5, gnorm ** power) * gnorm
 
 
 def update_radius(radius: float, rho: float, hits_boundary: bool, max_radius: float) -> float:
@@ -234,7 +235,8 @@ class _InteriorNewton:
 
 
 def lanczos_tr(g: onp.ndarray, hessp: Callable[[onp.ndarray], onp.ndarray], radius: float,
-               tol: float, maxiter: int | None = None) -> tuple[onp.ndarray, float, bool]:
+               tol: float, maxiter: int | None = None, boundary_tol: float | None = None
+               ) -> tuple[onp.ndarray, float, bool]:
     """The trust-region subproblem on the Lanczos (Krylov) subspace, solved exactly there.
 
     While T_k is positive definite and its Newton point lies inside the region, that
@@ -248,6 +250,9 @@ def lanczos_tr(g: onp.ndarray, hessp: Callable[[onp.ndarray], onp.ndarray], radi
         radius: Δ.
         tol: stop when the model gradient in the full space, |β_{k+1}·h_k|, is ≤ tol.
         maxiter: the most Lanczos steps (default n).
+        boundary_tol: the tolerance instead of ``tol`` while the subspace solution lies
+            on the boundary (default ``tol``): a boundary step is seldom the last one, so
+            it need not be solved as closely as an interior (Newton) step.
 
     Returns:
         (p, m(p) − f, whether p is on the boundary).
@@ -283,7 +288,8 @@ def lanczos_tr(g: onp.ndarray, hessp: Callable[[onp.ndarray], onp.ndarray], radi
             e1g = onp.zeros(k + 1)
             e1g[0] = gnorm
             h, model, hits = EigenModel(T[:k + 1, :k + 1], symmetric=True).solve(e1g, radius)
-        if abs(beta_next * h[-1]) <= tol or beta_next <= 1e-14 * max(1.0, abs(alpha)):
+        limit = boundary_tol if hits and boundary_tol is not None else tol
+        if abs(beta_next * h[-1]) <= limit or beta_next <= 1e-14 * max(1.0, abs(alpha)):
             break
         q_prev, q, beta = q, w / beta_next, beta_next
     return Q[:h.size].T @ h, model, hits
