@@ -5,7 +5,12 @@ solvers from :mod:`.trust_region`.
 - ``trust-krylov``: the Lanczos subspace, solved exactly there, on Hessian-vector
   products;
 - ``trust-exact``: the exact subproblem on the Hessian (factorised once per iterate,
-  reused when a step is rejected).
+  reused when a step is rejected), solved to ‖p‖ = Δ(1 ± 1e-10). Moré & Sorensen's
+  iteration (SciPy's trust-exact) stops earlier, within 10% of Δ, or at a boundary step
+  p + τz along an estimated near-null vector z of B + λI; where B is indefinite the two
+  take different steps and may reach different stationary points (Biggs EXP6 from its
+  standard start: SciPy's steps reach f = 0; the exact ones, which lower the model
+  more, end on the flat stationary value f = 0.24268, Hessian positive semi-definite).
 
 A trial step costs one evaluation of f; ∇f is evaluated only at accepted points.
 
