@@ -17,7 +17,13 @@ from chainrule.optimize import scipy_objective
 from chainrule.optimize.linesearch import LineSearchFailed, backtracking, strong_wolfe
 from chainrule.optimize.newton import modified_cholesky_solve
 from chainrule.optimize.objective import Objective
-from chainrule.optimize.trust_region import exact_tr, lanczos_tr, steihaug_cg
+from chainrule.optimize.trust_region import (
+    EigenModel,
+    _InteriorNewton,
+    exact_tr,
+    lanczos_tr,
+    steihaug_cg,
+)
 
 scipy_optimize = pytest.importorskip("scipy.optimize")
 
@@ -188,3 +194,27 @@ def test_compiled_programs_are_kept_with_the_function_and_released_with_it():
     del f, progs
     gc.collect()
     assert ref() is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10 ** 6), st.integers(1, 8))
+def test_lanczos_interior_factorisation_agrees_with_the_eigen_solution(seed, n):
+    # the fast path (LDLᵀ extended one pivot per step) against the plain one (EigenModel
+    # on the same tridiagonal): same definiteness, same Newton point
+    rng = onp.random.default_rng(seed)
+    alphas, betas = rng.uniform(-1.0, 3.0, n), rng.uniform(0.1, 1.0, n)
+    gnorm = rng.uniform(0.1, 2.0)
+    fast = _InteriorNewton(gnorm)
+    for k in range(n):
+        definite = fast.extend(alphas[k], betas[k - 1] if k else 0.0)
+        T = onp.diag(alphas[:k + 1]) + onp.diag(betas[:k], 1) + onp.diag(betas[:k], -1)
+        eig = EigenModel(T)
+        assert definite == (eig.lam[0] > 0.0) or abs(eig.lam[0]) < 1e-12
+        if not definite:
+            break
+        h = fast.solution()
+        e1 = onp.eye(k + 1)[0]
+        onp.testing.assert_allclose(T @ h, -gnorm * e1, atol=1e-9 * (1 + onp.abs(h).max()))
+        p, m, hits = eig.solve(gnorm * e1, 2.0 * onp.linalg.norm(h) + 1.0)
+        onp.testing.assert_allclose(p, h, rtol=1e-7, atol=1e-9)
+        assert not hits and m == pytest.approx(0.5 * gnorm * h[0], rel=1e-9)

@@ -5,9 +5,27 @@ solvers from :mod:`.trust_region`.
 - ``trust-krylov``: the Lanczos subspace, solved exactly there, on Hessian-vector
   products;
 - ``trust-exact``: the exact subproblem on the Hessian (factorised once per iterate,
-  reused when a step is rejected).
+  reused when a step is rejected), solved to ‖p‖ = Δ(1 ± 1e-10). Moré & Sorensen's
+  iteration (SciPy's trust-exact) stops earlier, within 10% of Δ, or at a boundary step
+  p + τz along an estimated near-null vector z of B + λI; where B is indefinite the two
+  take different steps and may reach different stationary points (Biggs EXP6 from its
+  standard start: SciPy's steps reach f = 0; the exact ones, which lower the model
+  more, end on the flat stationary value f = 0.24268, Hessian positive semi-definite).
 
 A trial step costs one evaluation of f; ∇f is evaluated only at accepted points.
+
+The Krylov solvers stop at the inexact-Newton residual ‖Bp + g‖ ≤ η‖g‖: Steihaug–Toint
+with η = min(½, √‖g‖); the Lanczos solver with η = min(½, ‖g‖) for an interior step
+(quadratic convergence once the region stops binding: the last iterations are Newton
+steps, each solved closely) and min(½, √‖g‖) on the boundary. When such a step is
+rejected while strictly inside the region, the shrunken region (¼Δ) still contains it
+and the same model would hand back the same step; so each rejected interior step
+squares η for the retry (η → η² → η⁴ …, back to the forcing term at the next accepted
+point). On badly conditioned problems the first
+Krylov directions are the stiff ones: the truncated step there predicts a decrease
+below the rounding noise of f (Meyer's problem, Hessian condition ~1e16: a step of
+4e-14 predicting 2e-13 where f ≈ 139 carries noise ~1e-11), and without the squaring
+every retry repeats it until Δ underflows.
 """
 
 from __future__ import annotations
@@ -59,6 +77,8 @@ def trust_region(obj: Objective, x: onp.ndarray, mon: Monitor, subproblem: str,
     gnorm = math.sqrt(g @ g)
     stop = mon.record(x, f, gnorm, radius=radius, count=False) or mon.gtol_met(gnorm, gtol, "2")
     H = model = None
+    power = 1.0 if subproblem == "lanczos" else 0.5  # of the interior forcing term
+    forcing = forcing_tolerance(gnorm, power) / gnorm if gnorm > 0.0 else 0.5  # η
     while stop is None:
         if subproblem == "exact":
             if model is None:
@@ -69,11 +89,10 @@ def trust_region(obj: Objective, x: onp.ndarray, mon: Monitor, subproblem: str,
                 model = EigenModel(H)
             p, m, hits = model.solve(g, radius)
         elif subproblem == "cg":
-            p, m, hits = steihaug_cg(g, partial(obj.hessp, x), radius,
-                                     forcing_tolerance(gnorm))
+            p, m, hits = steihaug_cg(g, partial(obj.hessp, x), radius, forcing * gnorm)
         else:
-            p, m, hits = lanczos_tr(g, partial(obj.hessp, x), radius,
-                                    forcing_tolerance(gnorm))
+            p, m, hits = lanczos_tr(g, partial(obj.hessp, x), radius, forcing * gnorm,
+                                    boundary_tol=forcing_tolerance(gnorm))
         predicted = -m
         if not predicted > 0.0:
             stop = Stop(Status.PRECISION, f"the model predicts no decrease ({predicted:.3e}) "
@@ -89,8 +108,11 @@ def trust_region(obj: Objective, x: onp.ndarray, mon: Monitor, subproblem: str,
             g = obj.grad(x)
             gnorm = math.sqrt(g @ g)
             model = None
+            forcing = forcing_tolerance(gnorm, power) / gnorm if gnorm > 0.0 else 0.5
         else:
             step = 0.0
+            if not hits:  # the retry would return the same step: solve the model closer
+                forcing *= forcing
         stop = (mon.record(x, f, gnorm, step=step, radius=radius)
                 or mon.gtol_met(gnorm, gtol, "2"))
         if stop is None and radius < 1e-15 * (1.0 + math.sqrt(x @ x)):

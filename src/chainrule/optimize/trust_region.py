@@ -39,9 +39,10 @@ __all__ = ["steihaug_cg", "lanczos_tr", "exact_tr", "EigenModel", "update_radius
            "forcing_tolerance"]
 
 
-def forcing_tolerance(gnorm: float) -> float:
-    """The inexact-Newton residual tolerance min(½, √‖g‖)·‖g‖ (superlinear convergence)."""
-    return min(0.5, math.sqrt(gnorm)) * gnorm
+def forcing_tolerance(gnorm: float, power: float = 0.5) -> float:
+    """The inexact-Newton residual tolerance min(½, ‖g‖^power)·‖g‖: power ½ gives
+    superlinear convergence, power 1 quadratic (Dembo, Eisenstat & Steihaug)."""
+    return min(0.5, gnorm ** power) * gnorm
 
 
 def update_radius(radius: float, rho: float, hits_boundary: bool, max_radius: float) -> float:
@@ -118,8 +119,8 @@ class EigenModel:
     """B = V diag(λ) Vᵀ, factorised once so that the subproblem can be re-solved for
     several radii (a rejected step) at O(n²) each."""
 
-    def __init__(self, B: onp.ndarray) -> None:
-        self.lam, self.V = onp.linalg.eigh(0.5 * (B + B.T))
+    def __init__(self, B: onp.ndarray, symmetric: bool = False) -> None:
+        self.lam, self.V = onp.linalg.eigh(B if symmetric else 0.5 * (B + B.T))
 
     def solve(self, g: onp.ndarray, radius: float) -> tuple[onp.ndarray, float, bool]:
         """(p, m(p) − f, on the boundary) for min gᵀp + ½pᵀBp, ‖p‖ ≤ Δ."""
@@ -194,9 +195,54 @@ def exact_tr(g: onp.ndarray, B: onp.ndarray, radius: float) -> tuple[onp.ndarray
     return EigenModel(B).solve(g, radius)
 
 
+class _InteriorNewton:
+    """The interior candidate h = −T_k⁻¹‖g‖e₁ on the growing Lanczos tridiagonal T_k,
+    from its LDLᵀ factorisation extended by one pivot per step (O(1) to extend, O(k) for
+    h): d₀ = α₀, lᵢ = βᵢ/dᵢ₋₁, dᵢ = αᵢ − lᵢβᵢ. T_k is positive definite exactly when every
+    pivot is positive, and stays indefinite once it is not (Cauchy interlacing), so the
+    Lanczos solver uses this until the first non-positive pivot or the first candidate
+    outside the region (‖h_k‖ grows with k, as the conjugate-gradient iterates' norms
+    do), then the eigen solution of :class:`EigenModel` on T_k for good."""
+
+    def __init__(self, gnorm: float) -> None:
+        self.pivots: list[float] = []
+        self.multipliers: list[float] = []  # lᵢ, i ≥ 1
+        self.forward = -gnorm               # zₖ of L z = −‖g‖e₁, the newest one
+        self.zs: list[float] = []
+
+    def extend(self, alpha: float, beta: float) -> bool:
+        """Add αₖ (and βₖ, the coupling to the previous row; ignored for k = 0); whether
+        T_k is still positive definite."""
+        if self.pivots:
+            ell = beta / self.pivots[-1]
+            self.multipliers.append(ell)
+            self.forward = -ell * self.forward
+            pivot = alpha - ell * beta
+        else:
+            pivot = alpha
+        self.pivots.append(pivot)
+        self.zs.append(self.forward)
+        return pivot > 0.0
+
+    def solution(self) -> onp.ndarray:
+        """h with T_k h = −‖g‖e₁ (back substitution Lᵀh = D⁻¹z)."""
+        k = len(self.pivots)
+        h = onp.empty(k)
+        h[-1] = self.zs[-1] / self.pivots[-1]
+        for i in range(k - 2, -1, -1):
+            h[i] = self.zs[i] / self.pivots[i] - self.multipliers[i] * h[i + 1]
+        return h
+
+
 def lanczos_tr(g: onp.ndarray, hessp: Callable[[onp.ndarray], onp.ndarray], radius: float,
-               tol: float, maxiter: int | None = None) -> tuple[onp.ndarray, float, bool]:
+               tol: float, maxiter: int | None = None, boundary_tol: float | None = None
+               ) -> tuple[onp.ndarray, float, bool]:
     """The trust-region subproblem on the Lanczos (Krylov) subspace, solved exactly there.
+
+    While T_k is positive definite and its Newton point lies inside the region, that
+    point is the subspace solution and comes from an LDLᵀ factorisation extended one
+    pivot per step (:class:`_InteriorNewton`); after that, from T_k's eigen
+    decomposition (:class:`EigenModel`) at each step.
 
     Args:
         g: the gradient.
@@ -204,6 +250,9 @@ def lanczos_tr(g: onp.ndarray, hessp: Callable[[onp.ndarray], onp.ndarray], radi
         radius: Δ.
         tol: stop when the model gradient in the full space, |β_{k+1}·h_k|, is ≤ tol.
         maxiter: the most Lanczos steps (default n).
+        boundary_tol: the tolerance instead of ``tol`` while the subspace solution lies
+            on the boundary (default ``tol``): a boundary step is seldom the last one, so
+            it need not be solved as closely as an interior (Newton) step.
 
     Returns:
         (p, m(p) − f, whether p is on the boundary).
@@ -214,28 +263,33 @@ def lanczos_tr(g: onp.ndarray, hessp: Callable[[onp.ndarray], onp.ndarray], radi
         return onp.zeros_like(g), 0.0, False
     kmax = min(maxiter or n, n)
     Q = onp.empty((kmax, n))
-    alphas: list[float] = []
-    betas: list[float] = []
+    T = onp.zeros((kmax, kmax))  # T_k is its leading (k+1)×(k+1) block
     q, q_prev, beta = g / gnorm, onp.zeros(n), 0.0
-    h = onp.zeros(1)
     hits = False
+    interior: _InteriorNewton | None = _InteriorNewton(gnorm)
     for k in range(kmax):
         Q[k] = q
         w = hessp(q) - beta * q_prev
         alpha = q @ w
         w -= alpha * q
         w -= Q[:k + 1].T @ (Q[:k + 1] @ w)  # full reorthogonalisation
-        alphas.append(alpha)
+        T[k, k] = alpha
+        if k:
+            T[k - 1, k] = T[k, k - 1] = beta
         beta_next = math.sqrt(w @ w)
-        T = onp.diag(alphas) + onp.diag(betas, 1) + onp.diag(betas, -1)
-        e1g = onp.zeros(k + 1)
-        e1g[0] = gnorm
-        h, _, hits = EigenModel(T).solve(e1g, radius)
-        if abs(beta_next * h[-1]) <= tol or beta_next <= 1e-14 * max(1.0, abs(alpha)):
+        if interior is not None and interior.extend(alpha, beta):
+            h = interior.solution()
+            model = 0.5 * gnorm * h[0]  # T h = −‖g‖e₁: ‖g‖h₀ + ½hᵀTh = ½‖g‖h₀
+            if h @ h > radius * radius:
+                interior = None
+        else:
+            interior = None
+        if interior is None:
+            e1g = onp.zeros(k + 1)
+            e1g[0] = gnorm
+            h, model, hits = EigenModel(T[:k + 1, :k + 1], symmetric=True).solve(e1g, radius)
+        limit = boundary_tol if hits and boundary_tol is not None else tol
+        if abs(beta_next * h[-1]) <= limit or beta_next <= 1e-14 * max(1.0, abs(alpha)):
             break
-        betas.append(beta_next)
         q_prev, q, beta = q, w / beta_next, beta_next
-    k = h.size
-    T = onp.diag(alphas[:k]) + onp.diag(betas[:k - 1], 1) + onp.diag(betas[:k - 1], -1)
-    model = gnorm * h[0] + 0.5 * (h @ (T @ h))
-    return Q[:k].T @ h, model, hits
+    return Q[:h.size].T @ h, model, hits
