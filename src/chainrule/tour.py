@@ -21,26 +21,11 @@ import numpy as onp
 import chainrule as cr
 import chainrule.numpy as np
 from chainrule.explain import graph, trace_table
+from chainrule import examples
+from chainrule.examples import Section
 from chainrule.explain.compare import compare
 
 __all__ = ["Section", "TourContext", "SECTIONS", "run", "griewank_lecture", "lecture_000"]
-
-
-@dataclass
-class Section:
-    """One part of the report.
-
-    Attributes:
-        title: its heading.
-        html: its body (HTML).
-        summary: one line for the terminal.
-        ok: whether every check in it passed.
-    """
-
-    title: str
-    html: str
-    summary: str
-    ok: bool = True
 
 
 @dataclass
@@ -225,9 +210,7 @@ def section_allen_cahn(ctx: TourContext) -> Section:
 
 def section_learning(ctx: TourContext) -> Section:
     """The learning examples (chainrule.examples): numbers, tables and figures."""
-    from chainrule.examples import tour_section
-
-    return tour_section(ctx)
+    return examples.tour_section(ctx)
 
 
 def section_matrix_calculus(ctx: TourContext) -> Section:

@@ -31,11 +31,28 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-__all__ = ["ExampleResult", "available", "load", "run", "pyplot", "save_figures",
+__all__ = ["Section", "ExampleResult", "available", "load", "run", "pyplot", "save_figures",
            "TOUR_EXAMPLES", "tour_section"]
 
 #: the examples the tour's "learning" section runs (quick), in the lecture's order
 TOUR_EXAMPLES = ("linear_regression", "least_squares", "shallow_relu", "sigmoid_221", "digits")
+
+
+@dataclass
+class Section:
+    """One part of an HTML report (a section of ``chainrule tour``).
+
+    Attributes:
+        title: its heading.
+        html: its body (HTML).
+        summary: one line for the terminal.
+        ok: whether every check in it passed.
+    """
+
+    title: str
+    html: str
+    summary: str
+    ok: bool = True
 
 
 @dataclass
@@ -132,7 +149,6 @@ def tour_section(ctx):
     """The tour's section: every example of :data:`TOUR_EXAMPLES`, quick, with figures."""
     import html as _html
 
-    from chainrule.tour import Section
 
     parts, lines, ok = [], [], True
     for name in TOUR_EXAMPLES:

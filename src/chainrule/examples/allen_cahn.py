@@ -27,7 +27,7 @@ import numpy
 
 import chainrule as cr
 import chainrule.numpy as np
-from chainrule.examples import ExampleResult, pyplot, save_figures
+from chainrule.examples import ExampleResult, Section, pyplot, save_figures
 from chainrule.jet import second_derivative
 from chainrule.pde import AllenCahn, reference_solution
 from chainrule.pinn.allen_cahn import ContinuousPINN, DiscretePINN, relative_l2
@@ -219,7 +219,6 @@ def run(out: str | Path | None = None, quick: bool = False, seed: int = 0,
 def tour_section(ctx):
     """The tour's section: the reference solver's convergence, Taylor mode against nested
     jvp on a network's u_xx, and a few seconds of the discrete-time network (quick)."""
-    from chainrule.tour import Section
 
     conv = convergence_study(quick=True)
     rng = numpy.random.default_rng(0)

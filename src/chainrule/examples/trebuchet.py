@@ -54,6 +54,8 @@ import chainrule.nn as nn
 import chainrule.numpy as np
 import chainrule.optimize as opt
 from chainrule.core.primitive import concrete
+from chainrule.core.progress import ProgressBar
+from chainrule.examples import ExampleResult, pyplot, save_figures
 from chainrule.ode import odeint_event
 from chainrule.ode.adaptive import find_root
 from chainrule.ode.events import event_correction
@@ -578,20 +580,13 @@ def _rms(r: Any) -> float:
 
 
 def _bar(items: Any, desc: str, enabled: bool) -> Any:
-    """``items`` wrapped in a tqdm bar (or a printed line per tenth without tqdm)."""
+    """``items``, showing a :class:`ProgressBar` while they are consumed."""
     items = list(items)
-    if not enabled:
-        return items
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        def plain():
-            for k, item in enumerate(items):
-                if k % max(1, len(items) // 10) == 0:
-                    print(f"{desc}: {k}/{len(items)}")
-                yield item
-        return plain()
-    return tqdm(items, desc=desc, leave=False)
+    bar = ProgressBar(desc, len(items), every=max(1, len(items) // 10), enabled=enabled)
+    for item in items:
+        yield item
+        bar.update()
+    bar.close()
 
 
 def run(out: Any = None, quick: bool = False, seed: int = 0, progress: bool = True,
@@ -611,7 +606,6 @@ def run(out: Any = None, quick: bool = False, seed: int = 0, progress: bool = Tr
         An ``ExampleResult`` with the reference distances, the training time (all of it,
         the inverse problems included) and the mean/median/max relative miss.
     """
-    from chainrule.examples import ExampleResult, pyplot, save_figures
 
     held_out = held_out if held_out is not None else (20 if quick else 1000)
     reference = {f"{w:+.0f} m/s, {a:.0f} deg, {m:.0f} lb": round(float(
