@@ -9,7 +9,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -q -e ".[symbolic,plot,examples]"
+	$(BIN)/python -m pip install -q -e ".[symbolic,plot,examples,dask]"
 	touch $@
 
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml

@@ -243,9 +243,9 @@ SECTIONS: list[Callable[[TourContext], Section]] = [
     section_lecture_000,
     section_more_examples,
     section_expression_swell,
-    section_allen_cahn,
     section_optimize,
     section_learning,
+    section_allen_cahn,
     section_matrix_calculus,
     section_dask,
 ]
