@@ -34,7 +34,7 @@ from chainrule.core.primitive import (
     Tracer,
     params_key,
 )
-from chainrule.interpreters import elision, quiet
+from chainrule.interpreters import elision, heap, quiet
 from chainrule.interpreters.forward import missing_rule
 
 __all__ = [
@@ -87,6 +87,8 @@ class ReverseTrace(Trace):
 
     def __init__(self) -> None:
         super().__init__()
+        if not heap.primed:  # freed sweep buffers stay in the heap for the next call
+            heap.keep_freed_buffers()
         self.tape: list = []
         self.shared: dict | None = None
         self.alive: list | None = None
