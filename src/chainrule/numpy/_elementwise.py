@@ -117,15 +117,27 @@ def _extreme(c):
 
 def _has_nan(r) -> bool:
     """Does the NumPy value ``r`` hold a NaN? (Σ|r|² is NaN exactly then: one call on
-    small arrays, where a mask and a reduction cost twice as much.) False for values
+    small arrays, where a mask and a reduction cost twice as much; on larger real arrays
+    min(r), NaN exactly then too, is one pass that allocates nothing.) False for values
     that are not floating-point numbers (SymPy expressions traced by the bridge)."""
+    if type(r) is _ndarray:
+        kind = r.dtype.kind
+        if kind == "f":
+            return math.isnan(abs(np.vdot(r, r))) if r.size <= 256 else math.isnan(r.min())
+        if kind == "c":
+            return math.isnan(abs(np.vdot(r, r))) if r.size <= 256 \
+                else bool(np.isnan(r).any())
+        return False
+    return _has_nan_plain(r)
+
+
+def _has_nan_plain(r) -> bool:
+    """:func:`_has_nan` for any value, by ``numpy.isnan`` (the plain version it stands for)."""
     if type(r) is float:
         return r != r
     dtype = getattr(r, "dtype", None)
     if dtype is None or dtype.kind not in "fc":
         return False
-    if r.size <= 256:
-        return math.isnan(abs(np.vdot(r, r)))
     return bool(np.isnan(r).any())
 
 
