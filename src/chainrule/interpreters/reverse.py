@@ -20,6 +20,7 @@ of them cost more than the derivative itself (see benchmarks/).
 from __future__ import annotations
 
 import gc
+import math
 import threading
 from typing import Any
 
@@ -34,11 +35,11 @@ from chainrule.core.primitive import (
     Tracer,
     params_key,
 )
-from chainrule.interpreters import elision, heap, quiet
+from chainrule.interpreters import elision, heap, nan_checks, quiet
 from chainrule.interpreters.forward import missing_rule
 
 __all__ = [
-    "ReverseTrace", "VJPTracer", "ShapeStub", "backward", "binary_operator",
+    "ReverseTrace", "VJPTracer", "ShapeStub", "backward", "sweep", "binary_operator",
     "indexing_operator", "pause_gc", "paused_gc", "resume_gc",
 ]
 
@@ -310,6 +311,56 @@ def indexing_operator(getitem, make_index, general):
 
 
 def backward(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
+    """Sweep ``tape`` backwards from the adjoints in ``seeds`` (tape index -> ct): see
+    :func:`sweep`. A sweep over plain values runs first with the rules' NaN checks
+    deferred, and again with them when an input's adjoint holds a NaN
+    (:mod:`chainrule.interpreters.nan_checks`)."""
+    if _plain_sweep(tape, seeds):
+        was = nan_checks.defer()
+        try:
+            out = sweep(tape, seeds, n_inputs)
+        finally:
+            nan_checks.restore(was)
+        if all(c is None or _nan_free(c) for c in out):
+            return out
+    return sweep(tape, seeds, n_inputs)
+
+
+_PLAIN = (float, int, _ndarray)
+
+
+def _plain_sweep(tape: list, seeds: dict) -> bool:
+    """Do the seeds and the values their entries read hold no tracers (a first-order
+    sweep over NumPy values)?"""
+    for k, ct in seeds.items():
+        if not isinstance(ct, _PLAIN):
+            return False
+        entry = tape[k]
+        if entry is not None:
+            for a in entry[1]:
+                if isinstance(a, Tracer):
+                    return False
+    return True
+
+
+def _nan_free(c) -> bool:
+    """Is the plain value ``c`` free of NaNs (False for a tracer or anything else)?"""
+    t = type(c)
+    if t is float:
+        return c == c
+    if t is _ndarray:
+        kind = c.dtype.kind
+        if kind == "f":  # Σc² is NaN exactly when c holds a NaN; min(c) too, in one pass
+            return not math.isnan(np.vdot(c, c) if c.size <= 256 else c.min())
+        if kind == "c":
+            return not np.isnan(c).any()
+        return kind in "biu"
+    if isinstance(c, np.generic):
+        return not np.isnan(c) if c.dtype.kind in "fc" else True
+    return t is int
+
+
+def sweep(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
     """Sweep ``tape`` backwards from the adjoints in ``seeds`` (tape index -> ct).
 
     Returns the adjoints of the first ``n_inputs`` tape entries (the inputs), with
