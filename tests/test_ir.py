@@ -223,6 +223,19 @@ def test_a_scaling_by_any_number_folds_only_next_to_an_exact_one():
         onp.testing.assert_array_equal(got, want)
 
 
+def test_a_constant_stretched_along_one_axis_only_is_no_number():
+    T = onp.linspace(0.0, 3.0, 7)
+
+    def decay(p):  # jacfwd: p[2]'s tangents are the rows of I stretched along T's axis
+        return p[0] * np.exp(-p[1] * T) + p[2] - 1.0
+
+    p = onp.array([2.0, 0.5, 1.0])
+    J = cr.jacfwd(decay)
+    want = onp.stack([onp.exp(-0.5 * T), -2.0 * T * onp.exp(-0.5 * T), onp.ones(7)], axis=1)
+    onp.testing.assert_allclose(J(p), want, rtol=1e-14)
+    onp.testing.assert_allclose(cr.jit(J)(p), want, rtol=1e-14)
+
+
 def test_a_uniform_array_constant_becomes_a_number_and_scatters_merge():
     def rosen(x):
         return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)

@@ -17,7 +17,9 @@ from chainrule.core.backends import is_foreign
 from chainrule.core.primitive import Tracer, concrete, dtype_of, shape_of
 from chainrule.core.pytree import tree_flatten, tree_map, tree_unflatten
 from chainrule.interpreters.forward import JVPTrace, JVPTracer
-from chainrule.interpreters.reverse import ReverseTrace, backward, pause_gc, paused_gc, resume_gc
+from chainrule.interpreters.reverse import (
+    ReverseTrace, backward, pause_gc, paused_gc, plain_value, resume_gc,
+)
 from chainrule.numpy import _namespace as _ns
 from chainrule.numpy._nondiff import stop_gradient_p
 
@@ -367,7 +369,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
             if k is not None:
                 seeds[k] = c if k not in seeds else seeds[k] + c
         with paused_gc():
-            cts = backward(tape, seeds, n_in)
+            cts = backward(tape, seeds, n_in, all(map(plain_value, out_vals)))
         flat = [_materialize(c, p) for c, p in zip(cts, pflat)]
         return tree_unflatten(ptree, flat)
 
@@ -432,7 +434,8 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
             seed = _ones_like(out)
             if holomorphic and dtype_of(out).kind != "c":
                 seed = seed + 0j
-            cts = backward(trace.tape, {res.index: seed}, n) if ours else [None] * n
+            cts = backward(trace.tape, {res.index: seed}, n, plain_value(out)) if ours \
+                else [None] * n
             if allow_int:
                 it = iter(cts)
                 cts = [next(it) if k else None for k in live]
@@ -462,7 +465,8 @@ def _value_and_grad_of_leaves(f, args, nums, single):
             trace.active = False
         ours, out = _scalar_output(res, trace, f, False)
         seed = 1.0 if type(out) is float else _ones_like(out)
-        cts = backward(trace.tape, {res.index: seed}, len(nums)) if ours else [None] * len(nums)
+        cts = backward(trace.tape, {res.index: seed}, len(nums), plain_value(out)) if ours \
+            else [None] * len(nums)
     finally:
         resume_gc()
     if single:

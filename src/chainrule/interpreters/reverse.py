@@ -39,7 +39,8 @@ from chainrule.interpreters import elision, heap, nan_checks, quiet
 from chainrule.interpreters.forward import missing_rule
 
 __all__ = [
-    "ReverseTrace", "VJPTracer", "ShapeStub", "backward", "sweep", "binary_operator",
+    "ReverseTrace", "VJPTracer", "ShapeStub", "backward", "sweep", "plain_value",
+    "binary_operator",
     "indexing_operator", "pause_gc", "paused_gc", "resume_gc",
 ]
 
@@ -310,12 +311,13 @@ def indexing_operator(getitem, make_index, general):
     return op
 
 
-def backward(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
+def backward(tape: list, seeds: dict[int, Any], n_inputs: int, plain: bool = False) -> list:
     """Sweep ``tape`` backwards from the adjoints in ``seeds`` (tape index -> ct): see
-    :func:`sweep`. A sweep over plain values runs first with the rules' NaN checks
-    deferred, and again with them when an input's adjoint holds a NaN
-    (:mod:`chainrule.interpreters.nan_checks`)."""
-    if _plain_sweep(tape, seeds):
+    :func:`sweep`. ``plain``: the caller found the outputs' values to be plain NumPy
+    values or floats (no tracer of an outer transformation); such a sweep runs first with
+    the rules' NaN checks deferred, and again with them when an input's adjoint holds a
+    NaN or a tracer (:mod:`chainrule.interpreters.nan_checks`)."""
+    if plain and all(isinstance(ct, _PLAIN) for ct in seeds.values()):
         was = nan_checks.defer()
         try:
             out = sweep(tape, seeds, n_inputs)
@@ -326,21 +328,12 @@ def backward(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
     return sweep(tape, seeds, n_inputs)
 
 
-_PLAIN = (float, int, _ndarray)
+_PLAIN = (float, int, _ndarray, np.generic)
 
 
-def _plain_sweep(tape: list, seeds: dict) -> bool:
-    """Do the seeds and the values their entries read hold no tracers (a first-order
-    sweep over NumPy values)?"""
-    for k, ct in seeds.items():
-        if not isinstance(ct, _PLAIN):
-            return False
-        entry = tape[k]
-        if entry is not None:
-            for a in entry[1]:
-                if isinstance(a, Tracer):
-                    return False
-    return True
+def plain_value(x) -> bool:
+    """Is ``x`` a float or a NumPy value (no tracer, no other array library)?"""
+    return isinstance(x, _PLAIN)
 
 
 def _nan_free(c) -> bool:

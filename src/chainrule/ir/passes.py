@@ -102,7 +102,7 @@ def _uniform_number(a: Any) -> Any:
         return None
     v = a.value
     first = v.flat[0]
-    if not (0 in v.strides or bool(np.all(v == first))):  # NaN entries: never uniform
+    if not (all(st == 0 for st in v.strides) or bool(np.all(v == first))):  # NaN: never
         return None
     return first.item() if v.dtype == np.float64 else first
 
