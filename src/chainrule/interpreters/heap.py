@@ -14,7 +14,8 @@ once, at the first transformation, by allocating and freeing an untouched block 
 :data:`PRIMER_BYTES` (no page of it is ever faulted in): afterwards arrays up to that size
 come from the heap, and up to twice it of freed memory is kept there for the next call.
 It is what any process that once frees a 16 MiB array has; a user's own settings win
-(``GLIBC_TUNABLES``, ``mallopt``: they switch the adaptation off), and other C libraries
+(``GLIBC_TUNABLES``, ``MALLOC_TRIM_THRESHOLD_`` as Dask's ``LocalCluster`` sets it,
+``mallopt``: they switch the adaptation off), and other C libraries
 are left as they are (the block is allocated and freed, nothing more).
 """
 
