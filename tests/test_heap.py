@@ -48,7 +48,7 @@ def run(plain: bool) -> tuple[float, list[str]]:
 def test_gradient_calls_fault_no_pages_in_and_agree_with_the_plain_heap():
     faults, numbers = run(plain=False)
     plain_faults, plain_numbers = run(plain=True)
-    # the plain heap is trimmed after every call and its ~950 pages faulted in again
-    assert plain_faults > 500
+    # the plain heap is trimmed after (nearly) every call: ~480-950 pages faulted in again
+    assert plain_faults > 200
     assert faults < 5
     assert numbers == plain_numbers  # the same gradient, digit for digit
