@@ -1,6 +1,6 @@
 """jit(grad(f)): per-call and compile times against eager chainrule, hand gradients, jax.jit.
 
-Run: PYTHONPATH=src python benchmarks/jit_bench.py
+Run: PYTHONPATH=src python benchmarks/jit_bench.py [--glibc-tunables]
 (with ``benchmarks/.peers/bin/python`` instead of ``python`` to get the jax.jit column).
 
 The ``chainrule.jit numba`` column is ``jit(grad(f), backend="numba")`` (needs
@@ -11,9 +11,10 @@ Numba's LLVM compile.
 Workloads (definitions from ``benchmarks/workloads.py``, float64): W1 Griewank, W4 logistic
 map 1000 steps with ``fori_loop``, W5 MLP 784-256-10 batch 128, W6 Allen-Cahn PINN
 (u_t, u_xx by nested jvp), W7 RK4 damped pendulum 1000 steps with ``fori_loop``. Each case
-runs in a fresh process with glibc's allocator told to keep freed buffers (see
-benchmarks/README.md); the parent prints one table. ``--case NAME`` runs one case and
-prints its JSON.
+runs in a fresh process in the default environment (``GLIBC_TUNABLES`` removed: what users
+have); the parent prints one table. ``--glibc-tunables`` runs every case a second time with
+glibc's allocator told to keep freed buffers and prints that table after the first.
+``--case NAME`` runs one case and prints its JSON.
 """
 
 from __future__ import annotations
@@ -140,8 +141,12 @@ def _fmt(s: float | None) -> str:
     return f"{s * 1e6:.1f} µs"
 
 
-def main() -> None:
-    env = dict(os.environ, GLIBC_TUNABLES=TUNABLES)
+def main(tunables: bool = False) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
+    if tunables:
+        env["GLIBC_TUNABLES"] = TUNABLES
+    print(f"\n{'With GLIBC_TUNABLES=' + TUNABLES if tunables else 'Default environment'}, "
+          f"load average {os.getloadavg()[0]:.2f}:\n")
     rows = []
     for case in CASES:
         out = subprocess.run([sys.executable, __file__, "--case", case], env=env,
@@ -171,3 +176,5 @@ if __name__ == "__main__":
         print(json.dumps(run_case(sys.argv[2])))
     else:
         main()
+        if "--glibc-tunables" in sys.argv:
+            main(tunables=True)

@@ -1,12 +1,14 @@
 """Benchmark chainrule against hand-written derivatives and its peers (benchmarks/README.md).
 
     python benchmarks/run.py [--workloads W1,W2,...] [--peers chainrule,hand,autograd,jax,torch]
-                             [--quick] [--python PATH] [--json FILE]
+                             [--quick] [--python PATH] [--json FILE] [--glibc-tunables]
 
-Each case (a row of the table) runs in fresh subprocesses, one per library, with glibc's
-malloc told to keep freed buffers (see benchmarks/README.md); a cell is the median time of
-repeated calls after a warm-up. Every result is checked against the hand-written
-derivative: a cell that disagrees is marked ✗ and the run exits with status 1.
+Each case (a row of the table) runs in fresh subprocesses, one per library, in the default
+environment (``GLIBC_TUNABLES`` removed: what users have); a cell is the median time of
+repeated calls after a warm-up. ``--glibc-tunables`` also runs every cell with glibc's malloc
+told to keep freed buffers and prints that table after the default one, never instead. Every
+result is checked against the hand-written derivative: a cell that disagrees is marked ✗ and
+the run exits with status 1.
 """
 
 import argparse
@@ -220,9 +222,12 @@ def fmt_ratio(x):
     return f"{x:.2g}×" if x < 100 else f"{x:.0f}×"
 
 
-def spawn(python, name, impls, quick, timeout):
-    """Run implementations `impls` on case `name` in a fresh interpreter."""
-    env = dict(os.environ, GLIBC_TUNABLES=GLIBC_TUNABLES)
+def spawn(python, name, impls, quick, timeout, tunables=False):
+    """Run implementations `impls` on case `name` in a fresh interpreter (default environment,
+    or with GLIBC_TUNABLES when `tunables`)."""
+    env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
+    if tunables:
+        env["GLIBC_TUNABLES"] = GLIBC_TUNABLES
     env["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, env.get("PYTHONPATH")) if p)
     cmd = [python, os.path.abspath(__file__), "--case", name, "--peers", ",".join(impls)]
     try:
@@ -239,13 +244,14 @@ def spawn(python, name, impls, quick, timeout):
                                       for i in impls}}
 
 
-def run_row(python, name, impls, quick, timeout):
+def run_row(python, name, impls, quick, timeout, tunables=False):
     """One subprocess per library (hand, chainrule, chainrule.jit, autograd, jax, torch), so
     that a crash, a hang or the imports of one cannot touch the others' cells."""
     row = {"case": name, "results": {}, "versions": {}}
     for group in dict.fromkeys(PROCESS_OF[i] for i in impls):
         t0 = time.perf_counter()
-        part = spawn(python, name, [i for i in impls if PROCESS_OF[i] == group], quick, timeout)
+        part = spawn(python, name, [i for i in impls if PROCESS_OF[i] == group], quick, timeout,
+                     tunables)
         row["results"].update(part["results"])
         row["versions"].update(part.get("versions", {}))
         row["rtol"] = part.get("rtol", row.get("rtol"))
@@ -347,6 +353,9 @@ def main():
     p.add_argument("--json", help="also write the raw results to this file")
     p.add_argument("--timeout", type=float, default=300,
                    help="seconds per case and library")
+    p.add_argument("--glibc-tunables", action="store_true",
+                   help="also run every cell with GLIBC_TUNABLES=" + GLIBC_TUNABLES + " (freed "
+                        "buffers kept by malloc) and print that table after the default one")
     p.add_argument("--case", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.case:  # we are the subprocess of one case, given exact implementation names
@@ -358,7 +367,7 @@ def main():
         impls = ["hand", "chainrule"] if a.quick else IMPL_NAMES
     wanted = {w.strip().upper() for w in a.workloads.split(",")}
     names = [c for c in (QUICK_CASES if a.quick else CASES) if c.split()[0] in wanted]
-    rows, start, load = [], time.perf_counter(), os.getloadavg()[0]
+    rows, tuned_rows, start, load = [], [], time.perf_counter(), os.getloadavg()[0]
     missing = {}  # implementation -> its "unavailable" result, not asked again
     for i, name in enumerate(names, 1):
         t0 = time.perf_counter()
@@ -367,8 +376,17 @@ def main():
         row["results"].update(missing)
         missing.update((i, r) for i, r in row["results"].items() if "unavailable" in r)
         rows.append(row)
+        if a.glibc_tunables:
+            print(" | tunables:", end="", file=sys.stderr, flush=True)
+            tuned = run_row(a.python, name, [i for i in impls if i not in missing], a.quick,
+                            a.timeout, tunables=True)
+            tuned["results"].update(missing)
+            tuned_rows.append(tuned)
         print(f" (total {time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
     text, notes, wrong = table(rows, impls)
+    if a.glibc_tunables:
+        tuned_text, tuned_notes, tuned_wrong = table(tuned_rows, impls)
+        wrong += [f"{w} (with GLIBC_TUNABLES)" for w in tuned_wrong]
     versions = {}
     for row in rows:
         versions.update(row.get("versions", {}))
@@ -380,14 +398,20 @@ def main():
     if load > 0.5 * cpus or os.getloadavg()[0] > 0.5 * cpus + 1:
         print("WARNING: other processes were using the CPUs; the times below are unreliable "
               "(multi-threaded BLAS suffers most).\n")
+    print("Default environment (no GLIBC_TUNABLES):\n")
     print(text)
+    if a.glibc_tunables:
+        print(f"\nWith GLIBC_TUNABLES={GLIBC_TUNABLES} (freed buffers kept by malloc):\n")
+        print(tuned_text)
+        notes += [f"{n} (with GLIBC_TUNABLES)" for n in tuned_notes if n not in notes]
     print("\n✓ agrees with the hand-written derivative; ✗ does not. W2 cells: time of the "
           "gradient (grad/f).")
     for note in notes:
         print(f"- {note}")
     if a.json:
         with open(a.json, "w") as fh:
-            json.dump({"rows": rows, "quick": a.quick, "python": a.python}, fh, indent=1)
+            json.dump({"rows": rows, "rows_glibc_tunables": tuned_rows, "quick": a.quick,
+                       "python": a.python}, fh, indent=1)
     if wrong:
         print("\nWRONG RESULTS: these cells disagree with the hand-written derivative:")
         for w in wrong:

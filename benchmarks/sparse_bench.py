@@ -1,6 +1,6 @@
 """Sparse Jacobians by colouring against dense jacfwd; per-example gradients by vmap.
 
-Run: PYTHONPATH=src python benchmarks/sparse_bench.py [--quick]
+Run: PYTHONPATH=src python benchmarks/sparse_bench.py [--quick] [--glibc-tunables]
 
 1. The residual of the 1-D Allen-Cahn equation eps·u'' + u - u³ on n grid points (its
    Jacobian is tridiagonal), at n = 10³, 10⁴, 10⁵: dense ``jacfwd`` (n JVPs in batched
@@ -11,7 +11,10 @@ Run: PYTHONPATH=src python benchmarks/sparse_bench.py [--quick]
 2. Per-example gradients of an MLP loss: ``vmap(grad(loss), in_axes=(None, 0, 0))``
    against a Python loop of ``grad(loss)``.
 
-Times are medians of repeated calls after a warm-up; ratios are from this one run.
+Times are medians of repeated calls after a warm-up; ratios are from this one run. The run
+is in the default environment (``GLIBC_TUNABLES`` removed: what users have);
+``--glibc-tunables`` then runs the tables again in a fresh process with glibc's allocator
+told to keep freed buffers, printed after the default ones.
 """
 
 from __future__ import annotations
@@ -20,15 +23,14 @@ import os
 import sys
 import time
 
-if "GLIBC_TUNABLES" not in os.environ:  # stable array timings (see benchmarks/README.md)
-    os.environ["GLIBC_TUNABLES"] = ("glibc.malloc.mmap_threshold=33554432:"
-                                    "glibc.malloc.trim_threshold=4294967296")
-    os.execv(sys.executable, [sys.executable] + sys.argv)
+import subprocess
 
-import numpy as onp  # noqa: E402
+import numpy as onp
 
-import chainrule as cr  # noqa: E402
-import chainrule.numpy as np  # noqa: E402
+import chainrule as cr
+import chainrule.numpy as np
+
+TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296"
 
 CHUNK = 1000
 
@@ -137,8 +139,18 @@ def per_example_rows(batches):
 
 def main() -> None:
     quick = "--quick" in sys.argv
+    tuned = os.environ.get("GLIBC_TUNABLES") == TUNABLES and "--child" in sys.argv
+    if "--child" not in sys.argv and "GLIBC_TUNABLES" in os.environ:  # the default environment
+        env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+    print(f"{'With GLIBC_TUNABLES=' + TUNABLES if tuned else 'Default environment'}, "
+          f"load average {os.getloadavg()[0]:.2f}")
     jacobian_rows([1000, 10_000] if quick else [1000, 10_000, 100_000], quick)
     per_example_rows([100, 1000] if quick else [100, 1000, 10_000])
+    if "--glibc-tunables" in sys.argv and not tuned:
+        print(flush=True)
+        subprocess.run([sys.executable] + sys.argv + ["--child"],
+                       env=dict(os.environ, GLIBC_TUNABLES=TUNABLES), check=True)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import chainrule as cr
 import chainrule.numpy as np
 from chainrule.interpreters.staging import ConcretizationError
 from chainrule.ir import cse, dce, eval_ir, optimize
+from chainrule.ir.program import Lit
 
 
 def griewank(x1, x2):
@@ -201,11 +202,55 @@ def test_negations_and_exact_scalings_fold_into_their_users():
         u = a + -b  # a - b
         v = a - -b  # a + b
         w = -(u * v + u * v)  # (u·v)·-2, and w·0.5 = -(u·v)
-        return w * 0.5 + (v * 3.0) * 2.0  # = (v·3)·2 - u·v; 3 is no exact scale
+        return w * 0.5 + (v * 3.0) * 2.0  # = v·6 - u·v: 2 is exact, so (v·3)·2 = v·6
 
     a, b = onp.linspace(0.5, 1.5, 5), onp.linspace(-1.0, 2.0, 5)
     prog = optimize(cr.make_ir(f)(a, b))
     names = [e.prim.name for e in prog.eqns]
     assert "neg" not in names
-    assert sorted(names) == ["add", "mul", "mul", "mul", "sub", "sub"]
+    assert sorted(names) == ["add", "mul", "mul", "sub", "sub"]
     onp.testing.assert_array_equal(eval_ir(prog, a, b), f(a, b))
+
+
+def test_a_scaling_by_any_number_folds_only_next_to_an_exact_one():
+    def f(a):
+        return ((a * 3.0) * 2.0, (a * 3.0) * 5.0)  # a·6 (exact); (a·3)·5 stays two products
+
+    a = onp.linspace(-1.7, 2.3, 11)
+    prog = optimize(cr.make_ir(f)(a))
+    assert sorted(str(e.invars[1].value) for e in prog.eqns) == ["3.0", "5.0", "6.0"]
+    for got, want in zip(eval_ir(prog, a), f(a), strict=True):
+        onp.testing.assert_array_equal(got, want)
+
+
+def test_a_constant_stretched_along_one_axis_only_is_no_number():
+    T = onp.linspace(0.0, 3.0, 7)
+
+    def decay(p):  # jacfwd: p[2]'s tangents are the rows of I stretched along T's axis
+        return p[0] * np.exp(-p[1] * T) + p[2] - 1.0
+
+    p = onp.array([2.0, 0.5, 1.0])
+    J = cr.jacfwd(decay)
+    want = onp.stack([onp.exp(-0.5 * T), -2.0 * T * onp.exp(-0.5 * T), onp.ones(7)], axis=1)
+    onp.testing.assert_allclose(J(p), want, rtol=1e-14)
+    onp.testing.assert_allclose(cr.jit(J)(p), want, rtol=1e-14)
+
+
+def test_a_uniform_array_constant_becomes_a_number_and_scatters_merge():
+    def rosen(x):
+        return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+    x = onp.random.default_rng(3).uniform(-2, 2, 50)
+    g = cr.grad(rosen)
+    prog = optimize(cr.make_ir(g)(x))
+    # the sum's seed, ones broadcast to x[1:]'s shape, leaves no array constant behind
+    assert not any(isinstance(a, Lit) and isinstance(a.value, onp.ndarray) and a.value.size > 1
+                   for e in prog.eqns for a in e.invars)
+    src = cr.jit(g).lower(x).source
+    assert src.count("scatter_add_onto") == 1 and src.count("scatter_add") == 2
+    a, d = x[:-1], x[1:] - x[:-1] ** 2  # the hand-written gradient
+    want = onp.zeros_like(x)
+    want[:-1] = -400.0 * d * a - 2.0 * (1.0 - a)
+    want[1:] += 200.0 * d
+    onp.testing.assert_allclose(cr.jit(g)(x), want, rtol=1e-14, atol=1e-12)
+    onp.testing.assert_allclose(cr.jit(g)(x), g(x), rtol=1e-14, atol=1e-12)

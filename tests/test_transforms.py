@@ -169,6 +169,46 @@ def test_hvp_several_arguments():
     onp.testing.assert_allclose(hb, 2 * a)
 
 
+def _mlp_tanh(W, b):
+    h = np.tanh(onp.linspace(-1, 1, 12).reshape(4, 3) @ W + b)
+    return np.sum(np.log1p(h**2)) + np.sum(np.exp(-W**2))
+
+
+@pytest.mark.parametrize("f, shapes", [
+    (rosen, [(7,)]),
+    (_mlp_tanh, [(3, 5), (5,)]),
+    (lambda a, b: np.sum(np.sin(a) * np.cosh(b)) / (1 + np.sum(a**2)), [(4,), (4,)]),
+])
+def test_hvp_reverse_over_forward_agrees_with_forward_over_reverse_and_differences(f, shapes):
+    xs = tuple(RNG.standard_normal(s) for s in shapes)
+    vs = tuple(RNG.standard_normal(s) for s in shapes)
+    fast = cr.hvp(f, xs, vs)
+    plain = cr.transforms.hvp_forward_over_reverse(f, xs, vs)
+    fast, plain = (fast,) if len(xs) == 1 else fast, (plain,) if len(xs) == 1 else plain
+    h = 1e-5  # central difference of the gradient along v
+    grad = cr.grad(f, argnums=tuple(range(len(xs))))
+    up = grad(*(x + h * v for x, v in zip(xs, vs, strict=True)))
+    down = grad(*(x - h * v for x, v in zip(xs, vs, strict=True)))
+    for a, b, u, d in zip(fast, plain, up, down, strict=True):
+        onp.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+        onp.testing.assert_allclose(a, (u - d) / (2 * h), rtol=1e-6, atol=1e-8)
+
+
+def test_hvp_of_a_custom_vjp_function_and_a_complex_argument():
+    @cr.custom_vjp
+    def cube(x):
+        return x**3
+
+    cube.defvjp(lambda x: (x**3, x), lambda x, g: (3 * x**2 * g,))
+    x, v = onp.array([0.5, -1.5]), onp.array([1.0, 2.0])
+    onp.testing.assert_allclose(cr.hvp(lambda x: np.sum(cube(x)), (x,), (v,)), 6 * x * v)
+    # |z|⁴ = (x² + y²)² at z = 1 + 2i along 1: ∂²/∂x² = 4r² + 8x² = 28, ∂²/∂y∂x = 8xy = 16,
+    # read back as one complex number in grad's convention (∂/∂x − i∂/∂y)
+    z, w = onp.array([1.0 + 2.0j]), onp.array([1.0 + 0.0j])
+    onp.testing.assert_allclose(cr.hvp(lambda z: np.sum(np.abs(z) ** 4), (z,), (w,)),
+                                [28.0 - 16.0j])
+
+
 def test_derivative_orders_and_elementwise_grad():
     assert cr.derivative(np.sin, order=4)(0.3) == pytest.approx(onp.sin(0.3))
     assert cr.derivative(np.exp, order=0)(1.0) == pytest.approx(onp.e)

@@ -17,7 +17,9 @@ from chainrule.core.backends import is_foreign
 from chainrule.core.primitive import Tracer, concrete, dtype_of, shape_of
 from chainrule.core.pytree import tree_flatten, tree_map, tree_unflatten
 from chainrule.interpreters.forward import JVPTrace, JVPTracer
-from chainrule.interpreters.reverse import ReverseTrace, backward, pause_gc, paused_gc, resume_gc
+from chainrule.interpreters.reverse import (
+    ReverseTrace, backward, pause_gc, paused_gc, plain_value, resume_gc,
+)
 from chainrule.numpy import _namespace as _ns
 from chainrule.numpy._nondiff import stop_gradient_p
 
@@ -368,7 +370,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
             if k is not None:
                 seeds[k] = c if k not in seeds else seeds[k] + c
         with paused_gc():
-            cts = backward(tape, seeds, n_in)
+            cts = backward(tape, seeds, n_in, all(map(plain_value, out_vals)))
         flat = [_materialize(c, p) for c, p in zip(cts, pflat)]
         return tree_unflatten(ptree, flat)
 
@@ -433,7 +435,8 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
             seed = _ones_like(out)
             if holomorphic and dtype_of(out).kind != "c":
                 seed = seed + 0j
-            cts = backward(trace.tape, {res.index: seed}, n) if ours else [None] * n
+            cts = backward(trace.tape, {res.index: seed}, n, plain_value(out)) if ours \
+                else [None] * n
             if allow_int:
                 it = iter(cts)
                 cts = [next(it) if k else None for k in live]
@@ -463,7 +466,8 @@ def _value_and_grad_of_leaves(f, args, nums, single):
             trace.active = False
         ours, out = _scalar_output(res, trace, f, False)
         seed = 1.0 if type(out) is float else _ones_like(out)
-        cts = backward(trace.tape, {res.index: seed}, len(nums)) if ours else [None] * len(nums)
+        cts = backward(trace.tape, {res.index: seed}, len(nums), plain_value(out)) if ours \
+            else [None] * len(nums)
     finally:
         resume_gc()
     if single:
@@ -798,7 +802,14 @@ def hessian(f: Callable, argnums: int | Sequence[int] = 0, chunk_size: int | Non
 
 
 def hvp(f: Callable, primals: Sequence, tangents: Sequence):
-    """H·v without forming H: forward over reverse, ``jvp(grad(f), primals, tangents)``.
+    """H·v without forming H: reverse over forward, ``grad(x ↦ ∇f(x)·v)``.
+
+    For a real f with continuous second derivatives H is symmetric, so the gradient of
+    the directional derivative ``∇f(x)·v`` is ``Hv``: one forward pass carrying ``v``,
+    recorded once, then one reverse sweep over plain arrays. That is about half the work
+    of forward over reverse (:func:`hvp_forward_over_reverse`, ``jvp(grad(f))``, whose
+    sweep runs every adjoint at two levels), which is used for complex arguments and when
+    f calls a primitive without a forward-mode rule (a ``custom_vjp`` function).
 
     Args:
         f: a scalar function of ``len(primals)`` arguments.
@@ -807,6 +818,42 @@ def hvp(f: Callable, primals: Sequence, tangents: Sequence):
 
     Returns:
         H·v shaped like the primal (a tuple when there are several arguments).
+
+    Example:
+        >>> import chainrule as cr
+        >>> import numpy
+        >>> cr.hvp(lambda x: x[0] ** 2 * x[1], (numpy.array([1.0, 2.0]),),
+        ...        (numpy.array([1.0, 0.0]),))
+        array([4., 2.])
+    """
+    if not isinstance(primals, (tuple, list)):
+        raise TypeError("hvp(f, primals, tangents): primals must be a tuple, e.g. (x,)")
+    if any(np.iscomplexobj(concrete(leaf)) for leaf in tree_flatten(list(primals))[0]):
+        return hvp_forward_over_reverse(f, primals, tangents)
+    nums = tuple(range(len(primals)))
+
+    def directional(*xs):  # ∇f(x)·v
+        return jvp(f, xs, tangents)[1]
+
+    directional.__name__ = _fname(f)
+    try:
+        out = grad(directional, argnums=nums)(*primals)
+    except NotImplementedError:  # a primitive with no JVP rule, or none of its JVP rules
+        return hvp_forward_over_reverse(f, primals, tangents)
+    return out[0] if len(primals) == 1 else out
+
+
+def hvp_forward_over_reverse(f: Callable, primals: Sequence, tangents: Sequence):
+    """H·v as ``jvp(grad(f), primals, tangents)``: the plain composition :func:`hvp` stands
+    for (same arguments and result), valid for complex arguments and ``custom_vjp``
+    functions too.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import numpy
+        >>> cr.transforms.hvp_forward_over_reverse(lambda x: x[0] ** 2 * x[1],
+        ...     (numpy.array([1.0, 2.0]),), (numpy.array([1.0, 0.0]),))
+        array([4., 2.])
     """
     if not isinstance(primals, (tuple, list)):
         raise TypeError("hvp(f, primals, tangents): primals must be a tuple, e.g. (x,)")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.core.primitive import NO_RULE, Primitive, Trace, Tracer
-from chainrule.interpreters import quiet
+from chainrule.interpreters import heap, quiet
 
 __all__ = ["JVPTrace", "JVPTracer", "missing_rule"]
 
@@ -29,6 +29,11 @@ class JVPTracer(Tracer):
 
 class JVPTrace(Trace):
     __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        if not heap.primed:  # freed buffers stay in the heap for the next call
+            heap.keep_freed_buffers()
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         primals = list(args)

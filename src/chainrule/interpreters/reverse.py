@@ -20,6 +20,7 @@ of them cost more than the derivative itself (see benchmarks/).
 from __future__ import annotations
 
 import gc
+import math
 import threading
 from typing import Any
 
@@ -34,11 +35,12 @@ from chainrule.core.primitive import (
     Tracer,
     params_key,
 )
-from chainrule.interpreters import elision, quiet
+from chainrule.interpreters import elision, heap, nan_checks, quiet
 from chainrule.interpreters.forward import missing_rule
 
 __all__ = [
-    "ReverseTrace", "VJPTracer", "ShapeStub", "backward", "binary_operator",
+    "ReverseTrace", "VJPTracer", "ShapeStub", "backward", "sweep", "plain_value",
+    "binary_operator",
     "indexing_operator", "pause_gc", "paused_gc", "resume_gc",
 ]
 
@@ -87,6 +89,8 @@ class ReverseTrace(Trace):
 
     def __init__(self) -> None:
         super().__init__()
+        if not heap.primed:  # freed sweep buffers stay in the heap for the next call
+            heap.keep_freed_buffers()
         self.tape: list = []
         self.shared: dict | None = None
         self.alive: list | None = None
@@ -307,7 +311,49 @@ def indexing_operator(getitem, make_index, general):
     return op
 
 
-def backward(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
+def backward(tape: list, seeds: dict[int, Any], n_inputs: int, plain: bool = False) -> list:
+    """Sweep ``tape`` backwards from the adjoints in ``seeds`` (tape index -> ct): see
+    :func:`sweep`. ``plain``: the caller found the outputs' values to be plain NumPy
+    values or floats (no tracer of an outer transformation); such a sweep runs first with
+    the rules' NaN checks deferred, and again with them when an input's adjoint holds a
+    NaN or a tracer (:mod:`chainrule.interpreters.nan_checks`)."""
+    if plain and all(isinstance(ct, _PLAIN) for ct in seeds.values()):
+        was = nan_checks.defer()
+        try:
+            out = sweep(tape, seeds, n_inputs)
+        finally:
+            nan_checks.restore(was)
+        if all(c is None or _nan_free(c) for c in out):
+            return out
+    return sweep(tape, seeds, n_inputs)
+
+
+_PLAIN = (float, int, _ndarray, np.generic)
+
+
+def plain_value(x) -> bool:
+    """Is ``x`` a float or a NumPy value (no tracer, no other array library)?"""
+    return isinstance(x, _PLAIN)
+
+
+def _nan_free(c) -> bool:
+    """Is the plain value ``c`` free of NaNs (False for a tracer or anything else)?"""
+    t = type(c)
+    if t is float:
+        return c == c
+    if t is _ndarray:
+        kind = c.dtype.kind
+        if kind == "f":  # Σc² is NaN exactly when c holds a NaN; min(c) too, in one pass
+            return not math.isnan(np.vdot(c, c) if c.size <= 256 else c.min())
+        if kind == "c":
+            return not np.isnan(c).any()
+        return kind in "biu"
+    if isinstance(c, np.generic):
+        return not np.isnan(c) if c.dtype.kind in "fc" else True
+    return t is int
+
+
+def sweep(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
     """Sweep ``tape`` backwards from the adjoints in ``seeds`` (tape index -> ct).
 
     Returns the adjoints of the first ``n_inputs`` tape entries (the inputs), with

@@ -128,7 +128,7 @@ def abstractify(x: Any) -> AVal:
     return aval_of(x)
 
 
-_BACKWARD = _reverse.backward.__code__
+_BACKWARD = _reverse.sweep.__code__  # the loop of backward()
 _JVP_PROCESS = _forward.JVPTrace.process.__code__
 
 

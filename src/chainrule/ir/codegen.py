@@ -36,6 +36,7 @@ import numpy as np
 from chainrule.ir.emitter import Emitter, StepIO, assign, ident
 from chainrule.ir.inplace import UFUNCS
 from chainrule.ir.inplace import plan as plan_inplace
+from chainrule.ir.inplace import scatter_onto
 from chainrule.ir.printer import format_eqn
 from chainrule.ir.program import Lit, Program, Var
 
@@ -117,7 +118,7 @@ class _PyEmitter(Emitter):
             if not e.outvars:
                 lhs = "_"
         into = self.inplace.get(id(e))
-        if into is not None:
+        if into is not None and name in UFUNCS:
             return f"{lhs} = np.{UFUNCS[name]}({', '.join(ins)}, out={ins[into]})"
         scalar = all(a.aval.pyfloat or (isinstance(a, Lit) and type(a.value) in (int, float))
                      for a in e.invars)
@@ -132,7 +133,8 @@ class _PyEmitter(Emitter):
             line = _operator_line(name, lhs, ins, "math" if scalar else "np")
             if line is not None:
                 return line
-        fn = self.const(e.prim.impl, f"_prim_{re.sub(r'[^0-9a-zA-Z_]', '_', name)}")
+        fn = self.const(e.prim.impl if into is None else e.prim.into,  # into: in place
+                        f"_prim_{re.sub(r'[^0-9a-zA-Z_]', '_', name)}")
         args = list(ins)
         for k, v in e.params.items():
             if type(v) in (int, float, bool, str, type(None)) or (
@@ -201,6 +203,7 @@ def generate(prog: Program, name: str | None = None, reuse_buffers: bool = True
                 out_hint[id(o)] = f"{args[k]}_bar"
     em.name_results(prog, names, out_hint)
     if reuse_buffers:
+        prog = scatter_onto(prog)
         em.inplace = {id(prog.eqns[n]): i for n, i in plan_inplace(prog).items()}
 
     lines = [f"def {fname}({', '.join(args)}):", "    try:"]

@@ -2,6 +2,10 @@
 
 * **Folding**: an equation whose arguments are all constants is evaluated now;
   ``ones_like``/``zeros_like`` of a variable become constants of its shape.
+* **Uniform constants**: an array constant whose entries are all equal (``ones_like``
+  broadcast to a shape, then scaled: the seed of a sum's adjoint) becomes one number
+  where the other argument of an elementwise ``+ - · /`` already has the result's shape
+  and dtype: ``v·[100, 100, …]`` reads one array, not two, and ``v·[1, 1, …]`` is ``v``.
 * **Identities**: ``x·1 = 1·x = x/1 = x``, ``x + 0 = 0 + x = x - 0 = x``, ``--x = x``,
   ``x·0 = 0`` on Python floats (the zeros that symbolically-zero tangents leave),
   each applied only when the result has the variable's own shape and dtype (no
@@ -87,6 +91,39 @@ def _identity(e: Eqn) -> Any:
     return None
 
 
+_ELEMENTWISE_BINARY = frozenset({"add", "sub", "mul", "div"})
+
+
+def _uniform_number(a: Any) -> Any:
+    """The one number every entry of the array constant ``a`` holds, or None: a Python
+    float for float64 (the same arithmetic), else a NumPy scalar of the array's dtype."""
+    if not isinstance(a, Lit) or type(a.value) is not np.ndarray or a.value.size < 2 \
+            or a.value.dtype.kind not in "fc":
+        return None
+    v = a.value
+    first = v.flat[0]
+    if not (all(st == 0 for st in v.strides) or bool(np.all(v == first))):  # NaN: never
+        return None
+    return first.item() if v.dtype == np.float64 else first
+
+
+def _narrowed(e: Eqn) -> Eqn | None:
+    """``e`` with a uniform array constant replaced by its number, or None: only where
+    the other argument has the result's shape and dtype (so nothing is broadcast or
+    promoted differently)."""
+    if e.prim.name not in _ELEMENTWISE_BINARY or e.params or len(e.outvars) != 1:
+        return None
+    out = e.outvars[0]
+    for i in (0, 1):
+        k = _uniform_number(e.invars[i])
+        other = e.invars[1 - i]
+        if k is not None and _same_type(other, out) and not isinstance(other, Lit):
+            ins = list(e.invars)
+            ins[i] = Lit(k)
+            return Eqn(e.prim, ins, e.outvars, e.params, e.origin)
+    return None
+
+
 def _fold(e: Eqn) -> Any:
     """Constant outputs of ``e`` (a list), or None."""
     name = e.prim.name
@@ -124,8 +161,8 @@ _SCALINGS = frozenset({"neg", "add", "mul"})
 
 
 def _scaling(a: Any, defs: dict) -> tuple[Any, float] | None:
-    """``(c, k)`` when the variable ``a`` is exactly ``k·c``: -c, c + c, or c·k for an
-    exact scale k (see :func:`_exact_scale`), of a floating-point c."""
+    """``(c, k)`` when the variable ``a`` is ``k·c``: -c, c + c, or c·k for a finite
+    non-zero number k, of a floating-point c."""
     e = defs.get(id(a)) if isinstance(a, Var) else None
     if e is None or e.prim.name not in _SCALINGS or a.aval.dtype.kind not in "fc":
         return None
@@ -136,17 +173,19 @@ def _scaling(a: Any, defs: dict) -> tuple[Any, float] | None:
         return ins[0], 2.0
     if name == "mul":
         for c, k in (ins, ins[::-1]):
-            if isinstance(k, Lit) and _exact_scale(k.value) and isinstance(c, Var) \
-                    and _same_type(c, a):
+            if isinstance(k, Lit) and type(k.value) in (int, float) and k.value != 0 \
+                    and math.isfinite(k.value) and isinstance(c, Var) and _same_type(c, a):
                 return c, float(k.value)
     return None
 
 
 def _fold_scaling(e: Eqn, defs: dict) -> Eqn | None:
-    """``e`` with a negation or exact scaling of an argument folded into it, or None:
-    a + (-c) = a - c, a - (-c) = a + c, -(k·c) = (-k)·c, k·(j·c) = (kj)·c, and
-    (k·c) + (k·c) = (2k)·c. Every rewrite is exact; the folded equation usually
-    becomes dead."""
+    """``e`` with a negation or scaling of an argument folded into it, or None:
+    a + (-c) = a - c, a - (-c) = a + c, -(k·c) = (-k)·c, k·(j·c) = (kj)·c when k or j
+    is ±2ⁿ (then kj is exact and scaling by it commutes with rounding, so the one
+    rounding of k·(j·c) is that of (kj)·c), and (k·c) + (k·c) = (2k)·c. Every rewrite
+    gives the same numbers (short of an intermediate overflowing); the folded equation
+    usually becomes dead."""
     name, ins = e.prim.name, e.invars
     if e.params or len(e.outvars) != 1 or name not in ("add", "sub", "neg", "mul"):
         return None
@@ -166,10 +205,11 @@ def _fold_scaling(e: Eqn, defs: dict) -> Eqn | None:
     if name == "neg":
         sa = _scaling(ins[0], defs)
         return None if sa is None else _scaled(sa[0], -sa[1], e)
-    for c, k in (ins, ins[::-1]):  # mul by an exact scale of a scaled value
-        if isinstance(k, Lit) and _exact_scale(k.value):
+    for c, k in (ins, ins[::-1]):  # mul by a number of a scaled value, one of them ±2ⁿ
+        if isinstance(k, Lit) and type(k.value) in (int, float) and k.value != 0 \
+                and math.isfinite(k.value):
             sc = _scaling(c, defs)
-            if sc is not None:
+            if sc is not None and (_exact_scale(k.value) or _exact_scale(sc[1])):
                 return _scaled(sc[0], float(k.value) * sc[1], e)
     return None
 
@@ -206,6 +246,8 @@ def simplify(prog: Program, fold: bool = True, identities: bool = True,
                     subst[id(v)] = Lit(c)
                 continue
         if identities:
+            new = _narrowed(new) or new
+            ins = new.invars
             red = _identity(new)
             if red is not None:
                 subst[id(e.outvars[0])] = red

@@ -41,6 +41,7 @@ from chainrule.core.primitive import (
     ANS, Primitive, Reads, Tracer, concrete, dtype_of, mask, shape_of)
 from chainrule.core.backends import is_foreign
 from chainrule.core.stretched import stretched, stretched_value, times_number
+from chainrule.interpreters import nan_checks
 from chainrule.numpy._structural import broadcast_like, unbroadcast
 
 __all__: list[str] = []  # the public names are re-exported by chainrule.numpy
@@ -118,15 +119,27 @@ def _extreme(c):
 
 def _has_nan(r) -> bool:
     """Does the NumPy value ``r`` hold a NaN? (Σ|r|² is NaN exactly then: one call on
-    small arrays, where a mask and a reduction cost twice as much.) False for values
+    small arrays, where a mask and a reduction cost twice as much; on larger real arrays
+    min(r), NaN exactly then too, is one pass that allocates nothing.) False for values
     that are not floating-point numbers (SymPy expressions traced by the bridge)."""
+    if type(r) is _ndarray:
+        kind = r.dtype.kind
+        if kind == "f":
+            return math.isnan(abs(np.vdot(r, r))) if r.size <= 256 else math.isnan(r.min())
+        if kind == "c":
+            return math.isnan(abs(np.vdot(r, r))) if r.size <= 256 \
+                else bool(np.isnan(r).any())
+        return False
+    return _has_nan_plain(r)
+
+
+def _has_nan_plain(r) -> bool:
+    """:func:`_has_nan` for any value, by ``numpy.isnan`` (the plain version it stands for)."""
     if type(r) is float:
         return r != r
     dtype = getattr(r, "dtype", None)
     if dtype is None or dtype.kind not in "fc":
         return False
-    if r.size <= 256:
-        return math.isnan(abs(np.vdot(r, r)))
     return bool(np.isnan(r).any())
 
 
@@ -143,7 +156,7 @@ def _zero_safe_impl(c, r):
         return r if r == r or c != 0 and c - c == 0 else 0.0
     if _lazy(r) or _lazy(c):  # Dask, CuPy: no value to look at, the mask stays in the graph
         return np.where(np.logical_and(np.isnan(r), _extreme(c)), 0, r)
-    if _has_nan(r):
+    if not nan_checks.deferred() and _has_nan(r):  # deferred: see interpreters.nan_checks
         return np.where(np.logical_and(np.isnan(r), _extreme(c)), 0, r)
     c_shape, shape = getattr(c, "shape", ()), getattr(r, "shape", ())
     if c_shape and c_shape != shape and np.broadcast_shapes(c_shape, shape) != shape:
