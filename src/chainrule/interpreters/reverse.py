@@ -35,7 +35,8 @@ from chainrule.core.primitive import (
     Tracer,
     params_key,
 )
-from chainrule.interpreters import elision, heap, nan_checks, quiet
+from chainrule.core import nan_checks
+from chainrule.interpreters import elision, heap, quiet
 from chainrule.interpreters.forward import missing_rule
 
 __all__ = [
@@ -316,7 +317,7 @@ def backward(tape: list, seeds: dict[int, Any], n_inputs: int, plain: bool = Fal
     :func:`sweep`. ``plain``: the caller found the outputs' values to be plain NumPy
     values or floats (no tracer of an outer transformation); such a sweep runs first with
     the rules' NaN checks deferred, and again with them when an input's adjoint holds a
-    NaN or a tracer (:mod:`chainrule.interpreters.nan_checks`)."""
+    NaN or a tracer (:mod:`chainrule.core.nan_checks`)."""
     if plain and all(isinstance(ct, _PLAIN) for ct in seeds.values()):
         was = nan_checks.defer()
         try:

@@ -41,7 +41,7 @@ from chainrule.core.primitive import (
     ANS, Primitive, Reads, Tracer, concrete, dtype_of, mask, shape_of)
 from chainrule.core.backends import is_foreign
 from chainrule.core.stretched import stretched, stretched_value, times_number
-from chainrule.interpreters import nan_checks
+from chainrule.core import nan_checks
 from chainrule.numpy._structural import broadcast_like, unbroadcast
 
 __all__: list[str] = []  # the public names are re-exported by chainrule.numpy
@@ -156,7 +156,7 @@ def _zero_safe_impl(c, r):
         return r if r == r or c != 0 and c - c == 0 else 0.0
     if _lazy(r) or _lazy(c):  # Dask, CuPy: no value to look at, the mask stays in the graph
         return np.where(np.logical_and(np.isnan(r), _extreme(c)), 0, r)
-    if not nan_checks.deferred() and _has_nan(r):  # deferred: see interpreters.nan_checks
+    if not nan_checks.deferred() and _has_nan(r):  # deferred: see core.nan_checks
         return np.where(np.logical_and(np.isnan(r), _extreme(c)), 0, r)
     c_shape, shape = getattr(c, "shape", ()), getattr(r, "shape", ())
     if c_shape and c_shape != shape and np.broadcast_shapes(c_shape, shape) != shape:
