@@ -295,9 +295,13 @@ def _example(args: argparse.Namespace) -> int:
         options["progress"] = True
     if args.seed is not None:
         options["seed"] = args.seed
-    result = examples.run(name, out=args.out, **options)
-    print(f"{args.name}: {result.summary}")
-    for key, value in result.numbers.items():
+    return _report(examples.run(name, out=args.out, **options), args.name, numbers=True)
+
+
+def _report(result, name: str, numbers: bool = False) -> int:
+    """Print an example's summary (its numbers too), notes and files; the exit status."""
+    print(f"{name}: {result.summary}")
+    for key, value in result.numbers.items() if numbers else ():
         if not isinstance(value, (list, dict)) or len(str(value)) < 200:
             print(f"  {key} = {value}")
     for note in result.notes:
@@ -345,12 +349,7 @@ def _pinn(args: argparse.Namespace) -> int:
                          progress=not args.no_progress, method=args.method,
                          minutes=args.minutes, even=args.embedding == "even",
                          solver=args.solver)
-    print(res.summary)
-    for note in res.notes:
-        print(note)
-    for path in res.files:
-        print(f"wrote {path}")
-    return 0 if res.ok else 1
+    return _report(res, "allen-cahn")
 
 
 def _add_optimize(sub) -> None:
