@@ -201,3 +201,11 @@ def test_float32_parameters_stay_float32(make):
         params = apply_updates(params, updates)
     assert {k: v.dtype for k, v in params.items()} == {"w": onp.float32, "b": onp.float32}
     assert onp.all(params["w"] < 1.0)
+
+
+def test_apply_updates_keeps_each_parameters_dtype():
+    params = {"w": onp.ones(2, onp.float32), "v": onp.ones(2)}
+    updates = {"w": onp.array([0.5, 0.25]), "v": onp.array([0.5, 0.25], onp.float32)}
+    new = apply_updates(params, updates)
+    assert new["w"].dtype == onp.float32 and new["v"].dtype == onp.float64
+    onp.testing.assert_array_equal(new["w"], [1.5, 1.25])

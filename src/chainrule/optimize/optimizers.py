@@ -39,6 +39,7 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 import chainrule.numpy as np
+from chainrule.core.primitive import dtype_of
 from chainrule.core.pytree import tree_leaves, tree_map
 from chainrule.optimize.schedules import Schedule, as_schedule
 
@@ -350,5 +351,11 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
 
 
 def apply_updates(params: Any, updates: Any) -> Any:
-    """params + updates, leaf by leaf."""
-    return tree_map(lambda p, u: p + u, params, updates)
+    """params + updates, leaf by leaf, in each parameter's dtype (as optax does: an update
+    computed in float64, by a user's own transformation say, leaves float32 parameters
+    float32)."""
+    def add(p, u):
+        q = p + u
+        return q if dtype_of(q) == dtype_of(p) else q.astype(dtype_of(p))
+
+    return tree_map(add, params, updates)
