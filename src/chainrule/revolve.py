@@ -269,7 +269,7 @@ def revolve_scan(step: Callable, consts: list, init: list, xs: list | None, leng
         """All output leaves as one float vector: one node on the tape, so the backward
         pass receives every cotangent at once and runs the schedule once."""
         if not layout:
-            layout.extend((tuple(shape_of(v)), _dtype(v)) for v in leaves)
+            layout.extend((tuple(shape_of(v)), dtype_of(v)) for v in leaves)
         if plain:
             return np.concatenate([np.reshape(np.asarray(v, dtype=float), (-1,))
                                    for v in leaves])
@@ -333,10 +333,6 @@ def revolve_scan(step: Callable, consts: list, init: list, xs: list | None, leng
     carry = flat_out[:nc]
     ny = (len(flat_out) - nc) // length
     return carry, [flat_out[nc + i * ny:nc + (i + 1) * ny] for i in range(length)]
-
-
-def _dtype(v: Any) -> np.dtype:
-    return np.dtype(dtype_of(v))
 
 
 def _stage(body: Callable, avals: list, name: str) -> tuple[Callable, list]:
