@@ -4,7 +4,8 @@ import numpy as onp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainrule.numpy._elementwise import _has_nan, _has_nan_plain
+from chainrule.core.nan_checks import has_nan as _has_nan
+from chainrule.core.nan_checks import has_nan_plain as _has_nan_plain
 
 SPECIAL = [onp.nan, onp.inf, -onp.inf, 0.0, -0.0, 1e308, -1e308, 5e-324]
 

@@ -15,9 +15,12 @@ check in place (the plain sweep), which is then the result. Sweeps over traced v
 
 from __future__ import annotations
 
+import math
 import threading
 
-__all__ = ["deferred", "defer", "restore"]
+import numpy as np
+
+__all__ = ["deferred", "defer", "restore", "has_nan", "has_nan_plain"]
 
 _state = threading.local()
 
@@ -41,3 +44,29 @@ def defer() -> bool:
 def restore(was: bool) -> None:
     """Put back the setting :func:`defer` returned."""
     _state.on = was
+
+
+def has_nan(r) -> bool:
+    """Does the NumPy value ``r`` hold a NaN? (Σ|r|² is NaN exactly then: one call on
+    small arrays, where a mask and a reduction cost twice as much; on larger real arrays
+    min(r), NaN exactly then too, is one pass that allocates nothing.) False for values
+    that are not floating-point numbers (SymPy expressions traced by the bridge)."""
+    if type(r) is np.ndarray:
+        kind = r.dtype.kind
+        if kind == "f":
+            return math.isnan(abs(np.vdot(r, r))) if r.size <= 256 else math.isnan(r.min())
+        if kind == "c":
+            return math.isnan(abs(np.vdot(r, r))) if r.size <= 256 \
+                else bool(np.isnan(r).any())
+        return False
+    return has_nan_plain(r)
+
+
+def has_nan_plain(r) -> bool:
+    """:func:`has_nan` for any value, by ``numpy.isnan`` (the plain version it stands for)."""
+    if type(r) is float:
+        return r != r
+    dtype = getattr(r, "dtype", None)
+    if dtype is None or dtype.kind not in "fc":
+        return False
+    return bool(np.isnan(r).any())

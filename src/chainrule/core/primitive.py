@@ -237,7 +237,8 @@ def mask(condition: Any) -> Any:
     """A boolean mask computed from :func:`concrete` values: a NumPy array when the
     values are known, the staged mask itself while ``jit``/``make_ir`` records the
     function (a ``where`` on it is then staged too), and a Dask or CuPy mask as it is."""
-    if isinstance(condition, Tracer) or is_foreign(condition):
+    if type(condition) is not np.ndarray and (isinstance(condition, Tracer)
+                                               or is_foreign(condition)):
         return condition
     return np.asarray(condition, dtype=bool)
 

@@ -20,7 +20,6 @@ of them cost more than the derivative itself (see benchmarks/).
 from __future__ import annotations
 
 import gc
-import math
 import threading
 from typing import Any
 
@@ -324,7 +323,7 @@ def backward(tape: list, seeds: dict[int, Any], n_inputs: int, plain: bool = Fal
             out = sweep(tape, seeds, n_inputs)
         finally:
             nan_checks.restore(was)
-        if all(c is None or _nan_free(c) for c in out):
+        if all(c is None or isinstance(c, _PLAIN) and not nan_checks.has_nan(c) for c in out):
             return out
     return sweep(tape, seeds, n_inputs)
 
@@ -335,23 +334,6 @@ _PLAIN = (float, int, _ndarray, np.generic)
 def plain_value(x) -> bool:
     """Is ``x`` a float or a NumPy value (no tracer, no other array library)?"""
     return isinstance(x, _PLAIN)
-
-
-def _nan_free(c) -> bool:
-    """Is the plain value ``c`` free of NaNs (False for a tracer or anything else)?"""
-    t = type(c)
-    if t is float:
-        return c == c
-    if t is _ndarray:
-        kind = c.dtype.kind
-        if kind == "f":  # Σc² is NaN exactly when c holds a NaN; min(c) too, in one pass
-            return not math.isnan(np.vdot(c, c) if c.size <= 256 else c.min())
-        if kind == "c":
-            return not np.isnan(c).any()
-        return kind in "biu"
-    if isinstance(c, np.generic):
-        return not np.isnan(c) if c.dtype.kind in "fc" else True
-    return t is int
 
 
 def sweep(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:

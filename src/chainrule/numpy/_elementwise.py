@@ -117,32 +117,6 @@ def _extreme(c):
     return np.logical_or(np.equal(c, 0), np.isinf(c))
 
 
-def _has_nan(r) -> bool:
-    """Does the NumPy value ``r`` hold a NaN? (Σ|r|² is NaN exactly then: one call on
-    small arrays, where a mask and a reduction cost twice as much; on larger real arrays
-    min(r), NaN exactly then too, is one pass that allocates nothing.) False for values
-    that are not floating-point numbers (SymPy expressions traced by the bridge)."""
-    if type(r) is _ndarray:
-        kind = r.dtype.kind
-        if kind == "f":
-            return math.isnan(abs(np.vdot(r, r))) if r.size <= 256 else math.isnan(r.min())
-        if kind == "c":
-            return math.isnan(abs(np.vdot(r, r))) if r.size <= 256 \
-                else bool(np.isnan(r).any())
-        return False
-    return _has_nan_plain(r)
-
-
-def _has_nan_plain(r) -> bool:
-    """:func:`_has_nan` for any value, by ``numpy.isnan`` (the plain version it stands for)."""
-    if type(r) is float:
-        return r != r
-    dtype = getattr(r, "dtype", None)
-    if dtype is None or dtype.kind not in "fc":
-        return False
-    return bool(np.isnan(r).any())
-
-
 def _lazy(x) -> bool:
     """Whether ``x`` is an array of another library (Dask, CuPy), whose values the rules
     do not look at."""
@@ -156,7 +130,7 @@ def _zero_safe_impl(c, r):
         return r if r == r or c != 0 and c - c == 0 else 0.0
     if _lazy(r) or _lazy(c):  # Dask, CuPy: no value to look at, the mask stays in the graph
         return np.where(np.logical_and(np.isnan(r), _extreme(c)), 0, r)
-    if not nan_checks.deferred() and _has_nan(r):  # deferred: see core.nan_checks
+    if not nan_checks.deferred() and nan_checks.has_nan(r):  # deferred: see core.nan_checks
         return np.where(np.logical_and(np.isnan(r), _extreme(c)), 0, r)
     c_shape, shape = getattr(c, "shape", ()), getattr(r, "shape", ())
     if c_shape and c_shape != shape and np.broadcast_shapes(c_shape, shape) != shape:
@@ -221,7 +195,7 @@ def zero_safe(c, r, staged: bool = False):
         value = _plain_value(r)
         if value is None:  # staged by jit/make_ir: no value yet
             return zero_safe_p(c, r) if staged else r
-        return zero_safe_p(c, r) if _lazy(value) or _has_nan(value) else r
+        return zero_safe_p(c, r) if _lazy(value) or nan_checks.has_nan(value) else r
     if isinstance(c, Tracer):  # r does not depend on it: nothing to guard
         return r
     return _zero_safe_impl(c, r)
