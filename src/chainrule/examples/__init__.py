@@ -31,6 +31,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from chainrule.core.plotting import MATPLOTLIB_MISSING, pyplot
+
 __all__ = ["Section", "ExampleResult", "available", "load", "run", "pyplot", "save_figures",
            "TOUR_EXAMPLES", "tour_section"]
 
@@ -112,19 +114,7 @@ def run(name: str, out: str | Path | None = None, **options) -> ExampleResult:
     return load(name).run(out=out, **options)
 
 
-def pyplot():
-    """Matplotlib's pyplot on the Agg backend (files, no window), or None if not installed."""
-    try:
-        import matplotlib
-    except ImportError:
-        return None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-MATPLOTLIB_NOTE = "no figures: Matplotlib is not installed (pip install chainrule[plot])"
+MATPLOTLIB_NOTE = f"no figures: {MATPLOTLIB_MISSING}"
 
 
 def save_figures(result: ExampleResult, out: str | Path | None,

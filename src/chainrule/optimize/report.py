@@ -24,6 +24,7 @@ import numpy as onp
 
 import chainrule as cr
 import chainrule.numpy as np
+from chainrule.core.plotting import pyplot
 from chainrule.optimize.methods import METHODS, minimize
 from chainrule.optimize.optimizers import apply_updates, sgd
 from chainrule.optimize.result import OptimizeResult
@@ -141,10 +142,7 @@ def plot_rosenbrock(runs: list[Run], path: str | Path | None = None) -> Any:
     Returns:
         the Matplotlib figure (saved to ``path`` when given).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot(required=True)
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.2))
     u, v = onp.meshgrid(onp.linspace(-2.0, 2.0, 160), onp.linspace(-1.0, 3.0, 160))
@@ -172,10 +170,7 @@ def plot_rosenbrock(runs: list[Run], path: str | Path | None = None) -> Any:
 
 def plot_loss(ls: dict, path: str | Path | None = None) -> Any:
     """The lecture's least-squares loss curves, f(x_k) − f* on a log scale."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot(required=True)
 
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for key, label in (("fixed", "GD, fixed step 1e-4 (the lecture's loop)"),
