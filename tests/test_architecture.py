@@ -19,7 +19,6 @@ import chainrule as cr
 import chainrule.numpy as np
 from chainrule.core.primitive import PRIMITIVES
 from chainrule.interpreters import reference
-from chainrule.interpreters.batching import BATCH_RULES, elementwise_rule
 from op_specs import UNARY_SHAPES, Spec, sample
 
 ARCHITECTURE = pathlib.Path(__file__).resolve().parents[1] / "ARCHITECTURE.md"
@@ -33,13 +32,10 @@ def toy_cube():
     # step 1: the primitive, with one rule c·f'(x) for both modes; the rule reads x
     prim = unary("toy_cube", lambda x: x * x * x, lambda c, y, x: c * (3.0 * x * x),
                  "y = x³; y' = 3x²", "x")
-    # step 2: its batching rule (elementwise: the batch axis passes through)
-    BATCH_RULES["toy_cube"] = elementwise_rule
     try:
         yield prim
     finally:
         del PRIMITIVES["toy_cube"]
-        del BATCH_RULES["toy_cube"]
 
 
 def test_value_and_derivatives_to_second_order(toy_cube):
@@ -85,7 +81,7 @@ def test_jit_printing_source_and_trace_table(toy_cube):
 
 def test_the_document_states_these_steps():
     text = ARCHITECTURE.read_text(encoding="utf-8")
-    for step in ('unary("', "BATCH_RULES", "op_specs.py", "tests/test_architecture.py",
+    for step in ('unary("', "op_specs.py", "tests/test_architecture.py",
                  "reference.py", "tests/test_layers.py"):
         assert step in text, f"ARCHITECTURE.md no longer mentions {step!r}"
 

@@ -136,7 +136,6 @@ LOCAL = {
     ("chainrule.sparse.api", "chainrule.jit"): 1,
     ("chainrule.sparse.api", "chainrule.transforms"): 5,
     ("chainrule.sparse.api", "chainrule.vectorize"): 1,
-    ("chainrule.sparse.pattern", "chainrule.interpreters.batching"): 1,
     ("chainrule.sparse.pattern", "chainrule.ir.program"): 2,
     ("chainrule.symbolic._trace", "chainrule.numpy._contract"): 1,
     ("chainrule.tour", "chainrule.demo"): 1,

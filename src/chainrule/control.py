@@ -147,7 +147,8 @@ def _get_vjp(g: Any, ans: Any, tup: Any, index: int, n: int) -> Pack:
 
 #: projection of one output of a loop/branch on the reverse-mode tape
 tuple_get_p = Primitive("tuple_get", _get_impl, jvps=[None], vjps=[_get_vjp],
-                        doc="item `index` of a multi-output equation (tape bookkeeping)")
+                        doc="item `index` of a multi-output equation (tape bookkeeping)",
+                        batch="loop")
 
 
 class _ControlPrimitive(Primitive):
@@ -411,7 +412,6 @@ def _vjp_body(body, has_i, nc, nk, nx, cm, km, xm, ym) -> Program:
 
 class _ScanPrimitive(_ControlPrimitive):
     __slots__ = ()
-    abstract_eval = staticmethod(_scan_abstract)
 
     def jvp_call(self, trace, args, params):
         return _scan_jvp(trace, args, params)
@@ -422,7 +422,8 @@ class _ScanPrimitive(_ControlPrimitive):
 
 #: ``carry, ys = scan(body, consts, carry, xs)``; params: body, nc, nk, lo, length, reverse
 scan_p = _ScanPrimitive("scan", _scan_impl, jvps=[], vjps=None,
-                        doc="loop over a staged body: carry and stacked per-step outputs")
+                        doc="loop over a staged body: carry and stacked per-step outputs",
+                        abstract_eval=_scan_abstract, batch="scan")
 
 
 class _Rules:
@@ -493,10 +494,6 @@ def _while_count(args, cond: Program, body: Program, ncc: int, ncb: int) -> int:
 class _WhilePrimitive(_ControlPrimitive):
     __slots__ = ()
 
-    @staticmethod
-    def abstract_eval(*avals, cond, body, ncc, ncb):
-        return list(avals[ncc + ncb:])
-
     def _as_scan(self, args, params):
         n = _while_count(args, **params)
         ncc, ncb = params["ncc"], params["ncb"]
@@ -512,7 +509,9 @@ class _WhilePrimitive(_ControlPrimitive):
 
 
 while_p = _WhilePrimitive("while_loop", _while_impl, jvps=_NoJVP(), vjps=_NoJVP(),
-                          doc="while over a staged condition and body")
+                          doc="while over a staged condition and body",
+                          abstract_eval=lambda *avals, cond, body, ncc, ncb: list(
+                              avals[ncc + ncb:]), batch="loop")
 
 
 # ---------------------------------------------------------------------------
@@ -574,10 +573,6 @@ def _branch_vjp(prog: Program, mask: tuple) -> Program:
 class _CondPrimitive(_ControlPrimitive):
     __slots__ = ()
 
-    @staticmethod
-    def abstract_eval(pred, *avals, true, false):
-        return [o.aval for o in true.outputs]
-
     def jvp_call(self, trace, args, params):
         vals, tans, _ = self.split(trace, args, "tangent")
         t, f = params["true"], params["false"]
@@ -617,7 +612,9 @@ def _cond_vjp_rule(argnum, g, ans, pred, *xs, true, false, _memo):
 
 
 cond_p = _CondPrimitive("cond", _cond_impl, jvps=_NoJVP(), vjps=_Rules(_cond_vjp_rule),
-                        doc="run one of two staged branches")
+                        doc="run one of two staged branches",
+                        abstract_eval=lambda pred, *avals, true, false: [
+                            o.aval for o in true.outputs], batch="cond")
 
 
 # ---------------------------------------------------------------------------

@@ -39,17 +39,9 @@ class _UserPrimitive(Primitive):
     __slots__ = ()
     scales_cotangents = False  # the user's VJP rules need not be linear in the cotangent
 
-    def __init__(self, name, impl, jvps, vjps) -> None:  # no registration
-        self.name = name
-        self.impl = impl
-        self.jvps = jvps
-        self.vjps = vjps
-        self.linear = False
-        self.doc = getattr(impl, "__doc__", None)
-        self.reads = None
-        self.vjp_into = None
-        self.vjp_scaled = None
-        self.shape_impl = None
+    def __init__(self, name, impl, jvps, vjps) -> None:
+        super().__init__(name, impl, jvps, vjps, doc=getattr(impl, "__doc__", None),
+                         register=False)
 
 
 class _Rules:

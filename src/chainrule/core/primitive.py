@@ -105,10 +105,6 @@ class _Keep:
         return j in self.need
 
 
-#: binary primitives whose two arguments can be swapped exactly (IEEE + and ·): CSE
-#: keys them with their arguments unordered
-COMMUTATIVE = frozenset({"add", "mul"})
-
 #: every primitive ever defined, by name (the systematic tests walk this)
 PRIMITIVES: dict[str, "Primitive"] = {}
 
@@ -318,8 +314,36 @@ class Primitive:
             ``(g, -s)``, ``(g, 100s)``, ``(g·x, 2s)``); ``None`` falls back to ``vjps``.
         shape_impl: optional stand-in for ``impl`` that staging (``jit``, ``make_ir``)
             runs on placeholder inputs to learn the output's shape and dtype, for
-            operations that cannot run on arbitrary values (a solver that rejects the
-            all-ones placeholder as singular); it returns arrays of the right shapes.
+            operations that have no shape rule (``abstract_eval``) and cannot run on
+            arbitrary values (a solver that rejects the all-ones placeholder as
+            singular); it returns arrays of the right shapes.
+        abstract_eval: the shape rule ``rule(*avals, **params)``: the abstract value
+            (:class:`~chainrule.core.abstract.AVal`: shape, dtype) of the output, or a
+            tuple of them, from those of the inputs (constants arrive as themselves),
+            without running ``impl``. None: staging runs ``impl`` on placeholders.
+        batch: the name of the batching rule (``"elementwise"``, ``"reduction"``,
+            ... a rule of :mod:`chainrule.interpreters.batching`), ``"loop"`` to run
+            it once per example on purpose, None when nobody has decided yet.
+        commutative: the two arguments can be swapped exactly (IEEE ``+`` and ``·``):
+            common-subexpression elimination keys them unordered.
+        symbol: the operator that prints it: infix for two arguments (``"+"``), prefix
+            for one (``"-"``); None: printed as a call ``name(a, b)``.
+        latex: the LaTeX command for the function's name (``r"\\sin"``); None:
+            ``\\operatorname{name}``.
+        partials: for trace tables, one written partial derivative per argument,
+            ``{a0}``, ``{a1}`` for the arguments and ``{y}`` for the result
+            (``("cos({a0})",)``); display only, values come from the rules.
+        tangent: the whole tangent rule as the lecture writes it when it differs from
+            ``Σ ∂y/∂a_i · ȧ_i`` (``"{t0} * {a1} + {a0} * {t1}"``), ``{t0}`` the tangents.
+        sympy: the SymPy counterpart of an elementwise primitive: the name of a
+            function of the ``sympy`` module (``"sin"``), or ``rule(sp, *scalars)``
+            on SymPy scalars with ``sp`` the module (``lambda sp, x: sp.log(1 + x)``).
+        ufunc: the name of the NumPy ufunc that computes it (``"sin"``,
+            ``"multiply"``): generated code calls ``np.<ufunc>`` and may write into a
+            dying operand with ``out=``.
+        gather: every output element is one input element (reshape, transpose,
+            indexing): sparsity patterns follow the elements.
+        register: False for a primitive kept out of :data:`PRIMITIVES` (the user's own).
 
     Every VJP rule is linear in the cotangent, so the reverse sweep may carry a
     number ``s`` beside an adjoint array and apply it once, where it must
@@ -328,7 +352,9 @@ class Primitive:
     """
 
     __slots__ = ("name", "impl", "jvps", "vjps", "linear", "doc", "reads", "vjp_into",
-                 "vjp_scaled", "shape_impl", "__weakref__")
+                 "vjp_scaled", "shape_impl", "abstract_eval", "batch", "commutative",
+                 "symbol", "latex", "partials", "tangent", "sympy", "ufunc", "gather",
+                 "__weakref__")
     scales_cotangents = True
 
     def __init__(
@@ -343,6 +369,18 @@ class Primitive:
         vjp_into: Callable | None = None,
         vjp_scaled: tuple | None = None,
         shape_impl: Callable | None = None,
+        *,
+        abstract_eval: Callable | None = None,
+        batch: str | None = None,
+        commutative: bool = False,
+        symbol: str | None = None,
+        latex: str | None = None,
+        partials: tuple[str, ...] | None = None,
+        tangent: str | None = None,
+        sympy: "str | Callable | None" = None,
+        ufunc: str | None = None,
+        gather: bool = False,
+        register: bool = True,
     ) -> None:
         self.name = name
         self.impl = impl
@@ -354,7 +392,18 @@ class Primitive:
         self.vjp_into = vjp_into
         self.vjp_scaled = vjp_scaled
         self.shape_impl = shape_impl
-        PRIMITIVES[name] = self
+        self.abstract_eval = abstract_eval
+        self.batch = batch
+        self.commutative = commutative
+        self.symbol = symbol
+        self.latex = latex
+        self.partials = partials
+        self.tangent = tangent
+        self.sympy = sympy
+        self.ufunc = ufunc
+        self.gather = gather
+        if register:
+            PRIMITIVES[name] = self
 
     def __call__(self, *args, **params):
         trace = None
@@ -372,6 +421,11 @@ class Primitive:
     @property
     def __name__(self) -> str:
         return self.name
+
+    @property
+    def elementwise(self) -> bool:
+        """Whether it acts element by element on broadcast arguments."""
+        return self.batch == "elementwise"
 
     def bind_general(self, *args, **params):
         """``self(*args, **params)`` (named for the fast paths that fall back to it)."""

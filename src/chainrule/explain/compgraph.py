@@ -28,7 +28,7 @@ from chainrule.explain.tables import (
     _partial_text,
     trace_program,
 )
-from chainrule.ir.printer import INFIX, PREFIX
+from chainrule.ir.printer import operator_form
 from chainrule.ir.program import Program, Var
 
 __all__ = ["ComputationalGraph", "graph", "graph_of_program"]
@@ -344,12 +344,7 @@ def _overlap_area(a: tuple, b: tuple) -> float:
 
 def _op_text(e: Any, names: _Namer) -> str:
     args = [render.to_text(names.tok(a)) for a in e.invars]
-    name = e.prim.name
-    if name in INFIX and len(args) == 2:
-        return f"{args[0]} {INFIX[name]} {args[1]}"
-    if name in PREFIX and len(args) == 1:
-        return f"{PREFIX[name]}{args[0]}"
-    return f"{name}({', '.join(args)})"
+    return operator_form(e.prim, args) or f"{e.prim.name}({', '.join(args)})"
 
 
 def graph_of_program(prog: Program, flat_args: list, show: str = "primal",

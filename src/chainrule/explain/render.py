@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.core.primitive import PRIMITIVES
+
 __all__ = [
     "token",
     "name_token",
@@ -31,7 +33,6 @@ __all__ = [
 
 _TOKEN = re.compile(r"@\[([db]?):([A-Za-z_][A-Za-z_0-9]*?):(-?\d*)\]")
 _DOT, _BAR = "\u0307", "\u0304"
-_LATEX_FUNCS = {"sin", "cos", "tan", "exp", "log", "sinh", "cosh", "tanh", "arctan"}
 _CALL = re.compile(r"\b([A-Za-z_][A-Za-z_0-9]*)\(")
 
 
@@ -117,11 +118,17 @@ def _latex_name(mod: str, base: str, idx: str) -> str:
     return f"{b}_{{{idx}}}" if idx else b
 
 
+def _latex_function(name: str) -> str:
+    """The LaTeX of a function's name: the primitive's own (``\\sin``) where it has one."""
+    prim = PRIMITIVES.get(name)
+    latex = prim.latex if prim is not None else None
+    return latex if latex is not None else rf"\operatorname{{{name}}}"
+
+
 def to_latex(s: str) -> str:
     """LaTeX math (no surrounding ``$``): ``\\bar{v}_{4} = \\bar{v}_{6} \\cdot v_{5}``."""
     s = s.replace("**", "^")
-    s = _CALL.sub(lambda m: (rf"\{m.group(1)}(" if m.group(1) in _LATEX_FUNCS
-                             else rf"\operatorname{{{m.group(1)}}}("), s)
+    s = _CALL.sub(lambda m: f"{_latex_function(m.group(1))}(", s)
     s = s.replace("*", r" \cdot ")
     s = re.sub(r"\^\(([^()]*)\)", r"^{(\1)}", s)
     s = _TOKEN.sub(lambda m: _latex_name(*m.groups()), s)

@@ -21,8 +21,7 @@ import numpy as np
 
 from chainrule.core.primitive import NO_RULE
 from chainrule.explain import render
-from chainrule.explain.rules import partial_template, tangent_template
-from chainrule.ir.printer import INFIX, format_eqn
+from chainrule.ir.printer import format_eqn
 from chainrule.ir.program import Eqn, Lit, Program, Var
 
 __all__ = ["Row", "TraceTable", "trace_table", "trace_program"]
@@ -225,7 +224,7 @@ def _primal_row(e: Any, names: _Namer, env: dict, digits: int) -> Row:
     formula = format_eqn(shown, tmp).split(" = ", 1)[1]
     numbers = ""
     if all(_is_scalar(env[id(a)]) for a in e.invars if isinstance(a, Var)):
-        infix = e.prim.name in INFIX
+        infix = e.prim.symbol is not None and len(e.invars) == 2
         vals = {id(a): _num(env[id(a)], digits, lead=not (infix and k > 0))
                 for k, a in enumerate(e.invars) if isinstance(a, Var)}
         numbers = format_eqn(shown, vals).split(" = ", 1)[1]
@@ -242,7 +241,8 @@ def _evaluate(e: Any, env: dict) -> tuple[list, Any]:
 
 
 def _partial_text(e: Any, i: int, names: _Namer) -> str:
-    tpl = partial_template(e.prim.name, i)
+    partials = e.prim.partials  # the written form, from the primitive's record
+    tpl = partials[i] if partials is not None and i < len(partials) else None
     out_tok = render.token("", "v", names.idx[id(e.outvars[0])])
     arg_toks = [names.tok(a) for a in e.invars]
     if e.prim.name == "pow" and i == 0 and isinstance(e.invars[1], Lit) \
@@ -328,7 +328,7 @@ def _tangent_row(e: Any, names: _Namer, env: dict, tan: dict, args: list, ans: A
                                          f"{_num(tan[id(a)], digits)}"))
     if total is None:
         total = np.zeros_like(np.asarray(ans, dtype=float))[()]
-    tpl = tangent_template(e.prim.name)
+    tpl = e.prim.tangent
     if tpl is not None and len(var_args) == len(e.invars):
         formula = _fill(tpl, [names.tok(a) for a in e.invars],
                         render.token("", "v", names.idx[id(out)]),

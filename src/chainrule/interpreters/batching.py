@@ -27,10 +27,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from chainrule.core.primitive import PRIMITIVES, Primitive, Trace, Tracer, concrete, shape_of
+from chainrule.core.primitive import Primitive, Trace, Tracer, concrete, shape_of
 
-__all__ = ["BatchTrace", "BatchTracer", "BATCH_RULES", "LOOP_FALLBACK", "loop_fallback",
-           "batch_rule_of"]
+__all__ = ["BatchTrace", "BatchTracer", "RULES", "loop_fallback", "batch_rule_of"]
 
 
 class BatchTracer(Tracer):
@@ -95,13 +94,7 @@ class BatchTrace(Trace):
             ours = isinstance(a, BatchTracer) and a._trace is self
             vals.append(a._value if ours else a)
             batched.append(ours)
-        rule = BATCH_RULES.get(prim.name)
-        if rule is not None and PRIMITIVES.get(prim.name) is not prim:
-            rule = None  # a user primitive that shares a built-in's name: not its rule
-        if rule is None:
-            out = loop_fallback(prim, vals, batched, self.size, params)
-        else:
-            out = rule(prim, vals, batched, self.size, params)
+        out = RULES.get(prim.batch, loop_fallback)(prim, vals, batched, self.size, params)
         if isinstance(out, (tuple, list)):
             return type(out)(BatchTracer(self, o) for o in out)
         return BatchTracer(self, out)
@@ -311,8 +304,8 @@ def matmul_rule(prim, vals, batched, size, params):
     reshape_p = _prims()[0]
     (a, b), (ba, bb) = vals, batched
     sa, sb = _per_example_shape(a, ba), _per_example_shape(b, bb)
-    if len(sa) == 0 or len(sb) == 0:
-        return elementwise_rule(PRIMITIVES["mul"], vals, batched, size, {})
+    if len(sa) == 0 or len(sb) == 0:  # NumPy refuses 0-d operands: so does every example
+        return loop_fallback(prim, vals, batched, size, params)
     a2 = sa if len(sa) > 1 else (1,) + sa
     b2 = sb if len(sb) > 1 else sb + (1,)
     rank = max(len(a2), len(b2))
@@ -449,8 +442,9 @@ def loop_fallback(prim, vals, batched, size, params):
         _warned.add(prim.name)
         warnings.warn(
             f"vmap: the primitive '{prim.name}' has no batching rule, so it runs once per "
-            f"example in a Python loop (correct but slow). Add a rule to "
-            "chainrule.interpreters.batching.BATCH_RULES to vectorise it.",
+            f"example in a Python loop (correct but slow). Give it one: its batch= field "
+            "names a rule of chainrule.interpreters.batching.RULES (batch=\"elementwise\" "
+            "for an elementwise operation).",
             RuntimeWarning, stacklevel=4)
     outs = []
     for k in range(size):
@@ -477,57 +471,31 @@ def _stack(items: list):
 
 _warned: set = set()
 
-ELEMENTWISE = (
-    "neg exp log sin cos tan tanh sinh cosh arctan log1p expm1 square sqrt abs add sub mul "
-    "div pow maximum minimum mod where clip sign floor ceil rint trunc floor_divide "
-    "stop_gradient greater greater_equal less less_equal equal not_equal round around isnan "
-    "isinf isfinite logical_and logical_or logical_not logical_xor signbit heaviside isclose "
-    "zeros_like ones_like empty_like exp2 log2 log10 cbrt arcsin arccos arcsinh arccosh "
-    "arctanh sinc arctan2 real imag conj times_i erf erfc erfinv gamma gammaln polygamma expit "
-    "erfcinv log_ndtr rgamma gammasgn gammainc gammaincc betainc stdtr exp1 expi zeta jv yv iv "
-    "gammaincinv gammainccinv betaincinv stdtrit "
-    "ive kv kve iscomplex isreal zero_safe logaddexp logaddexp2 astype"
-).split()
-
-REDUCTIONS = "sum prod max min all any count_nonzero".split()
-
-#: batching rules by primitive name
-BATCH_RULES: dict[str, Callable] = {name: elementwise_rule for name in ELEMENTWISE}
-BATCH_RULES.update({name: reduction_rule for name in REDUCTIONS})
-BATCH_RULES.update({name: argreduction_rule for name in ("argmax", "argmin", "cumsum",
-                                                         "cumprod")})
-BATCH_RULES.update(argsort=sort_rule, sort=sort_rule)
-BATCH_RULES.update({name: along_axis_rule for name in ("take_along_axis", "put_along_axis_add")})
-BATCH_RULES.update({name: stacked_rule for name in (
-    "inv det logabsdet slogdet_sign cholesky eigvalsh eigh_vectors qr_q qr_r svd_s svd_u "
-    "svd_vh eig_values eig_vectors".split())})
-BATCH_RULES.update(sqrtm=stacked_rule, expm=stacked_rule, solve_triangular=stacked_broadcast_rule,
-                   solve_sylvester=stacked_broadcast_rule)
-BATCH_RULES.update({name: axis_param_rule for name in ("fftn", "ifftn", "rfft", "irfft")})
-BATCH_RULES.update(
-    norm2=reduction_rule,
-    scan=scan_rule,
-    cond=cond_rule,
-    einsum=einsum_rule,
-    reshape=reshape_rule,
-    broadcast_to=broadcast_to_rule,
-    transpose=transpose_rule,
-    getitem=getitem_rule,
-    scatter_add=scatter_add_rule,
-    concatenate=concatenate_rule,
-    matmul=matmul_rule,
-)
-
-#: primitives known to run through :func:`loop_fallback` (a decision, checked by a test)
-LOOP_FALLBACK = frozenset(
-    "full_like nonzero argwhere searchsorted digitize allclose array_equal solve "
-    # banded storage (l + u + 1, M) per example: SciPy's band solvers take one matrix
-    "solve_banded "
-    # staged control flow (sub-programs; being built concurrently): per example for now
-    "while_loop tuple_get".split()
-)
+#: the batching rules, by the name a primitive gives in its ``batch`` field
+RULES: dict[str, Callable] = {
+    "elementwise": elementwise_rule,
+    "reduction": reduction_rule,
+    "argreduction": argreduction_rule,
+    "sort": sort_rule,
+    "along_axis": along_axis_rule,
+    "stacked": stacked_rule,
+    "stacked_broadcast": stacked_broadcast_rule,
+    "axis_param": axis_param_rule,
+    "scan": scan_rule,
+    "cond": cond_rule,
+    "einsum": einsum_rule,
+    "reshape": reshape_rule,
+    "broadcast_to": broadcast_to_rule,
+    "transpose": transpose_rule,
+    "getitem": getitem_rule,
+    "scatter_add": scatter_add_rule,
+    "concatenate": concatenate_rule,
+    "matmul": matmul_rule,
+    "loop": loop_fallback,
+}
 
 
-def batch_rule_of(name: str) -> Callable | None:
+def batch_rule_of(prim: Primitive) -> Callable | None:
     """The batching rule of a primitive (None: it uses the loop fallback)."""
-    return BATCH_RULES.get(name)
+    rule = RULES.get(prim.batch)
+    return None if rule is loop_fallback else rule

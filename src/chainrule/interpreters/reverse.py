@@ -27,7 +27,6 @@ import numpy as np
 
 from chainrule.core.stretched import times_number
 from chainrule.core.primitive import (
-    COMMUTATIVE,
     NO_RULE,
     Primitive,
     Trace,
@@ -182,7 +181,7 @@ class ReverseTrace(Trace):
             else:
                 self.alive.append(v)  # keyed by identity: keep the identity unique
                 arg_keys.append(("id", id(v)))
-        if prim.name in COMMUTATIVE:  # a·b and b·a are one value
+        if prim.commutative:  # a·b and b·a are one value
             arg_keys.sort(key=hash)
         return (prim, params_key(params, self.alive), *arg_keys)
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.core.primitive import COMMUTATIVE, PRIMITIVES, params_key
+from chainrule.core.primitive import PRIMITIVES, params_key
 from chainrule.ir.program import Eqn, Lit, Program, Var, atom_key
 
 __all__ = ["dce", "cse", "fold", "simplify", "optimize"]
@@ -262,7 +262,7 @@ def simplify(prog: Program, fold: bool = True, identities: bool = True,
         if cse:
             try:
                 arg_keys = [atom_key(a) for a in ins]
-                if new.prim.name in COMMUTATIVE:  # a·b and b·a are one subexpression
+                if new.prim.commutative:  # a·b and b·a are one subexpression
                     arg_keys.sort(key=hash)
                 key = (new.prim, tuple(arg_keys), params_key(e.params, alive))
                 hash(key)

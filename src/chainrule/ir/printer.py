@@ -18,11 +18,24 @@ import numpy as np
 
 from chainrule.ir.program import Lit, Program, Var
 
-__all__ = ["pretty", "var_names", "format_atom", "format_eqn", "INFIX"]
+__all__ = ["pretty", "var_names", "format_atom", "format_eqn", "operator_form"]
 
-#: primitives written infix: name -> operator
-INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@"}
-PREFIX = {"neg": "-"}
+
+def operator_form(prim: Any, args: list[str]) -> str | None:
+    """``a + b`` or ``-a`` for a primitive printed as an operator (its ``symbol``: infix
+    between two arguments, prefix before one), else None.
+
+    >>> from chainrule.core.primitive import Primitive
+    >>> plus = Primitive("plus_for_doc", lambda a, b: a + b, symbol="+", register=False)
+    >>> operator_form(plus, ["v1", "v2"]), operator_form(plus, ["v1", "v2", "v3"])
+    ('v1 + v2', None)
+    """
+    symbol = getattr(prim, "symbol", None)  # equations of generated code only: no symbol
+    if symbol is None:
+        return None
+    if len(args) == 2:
+        return f"{args[0]} {symbol} {args[1]}"
+    return f"{symbol}{args[0]}" if len(args) == 1 else None
 
 
 def var_names(prog: Program) -> dict[int, str]:
@@ -67,11 +80,8 @@ def format_eqn(e, names: dict[int, str], types: bool = False) -> str:
     args = [format_atom(a, names) for a in e.invars]
     name = e.prim.name
     params = {k: v for k, v in e.params.items() if not isinstance(v, Program)}
-    if name in INFIX and len(args) == 2 and not params:
-        rhs = f"{args[0]} {INFIX[name]} {args[1]}"
-    elif name in PREFIX and len(args) == 1 and not params:
-        rhs = f"{PREFIX[name]}{args[0]}"
-    else:
+    rhs = None if params else operator_form(e.prim, args)
+    if rhs is None:
         inner = args + [f"{k}={_format_param(v)}" for k, v in params.items()]
         rhs = f"{name}({', '.join(inner)})"
     lhs = ", ".join(names.get(id(o), "?") for o in e.outvars)

@@ -144,6 +144,7 @@ einsum_p = Primitive(
     jvps=ArgRules(_einsum_jvp),
     vjps=ArgRules(_einsum_vjp),
     doc="Y[out] = Σ Π_k A_k[s_k]; Ā_i = the contraction of Ȳ with the other operands onto s_i",
+    batch="einsum",
 )
 
 

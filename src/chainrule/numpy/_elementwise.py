@@ -93,7 +93,7 @@ _READS = {"x": Reads((0,)), "y": Reads((ANS,)), "": Reads(())}
 
 
 def unary(name: str, impl, scale, doc: str, reads: str, guarded: bool = True,
-          staged: bool = False) -> Primitive:
+          staged: bool = False, **fields) -> Primitive:
     """A unary elementwise primitive whose derivative is ``scale(c, y, x) = c·f'(x)``.
 
     ``reads`` says whether ``scale`` uses the input (``"x"``), the output (``"y"``)
@@ -101,7 +101,9 @@ def unary(name: str, impl, scale, doc: str, reads: str, guarded: bool = True,
     their result through :func:`zero_safe` (a zero (co)tangent gives 0 even where
     f'(x) is infinite or NaN); only rules whose factor is a constant skip it.
     ``staged``: the guard is recorded in staged programs too (for f' infinite at a
-    point where f is finite, √x at 0).
+    point where f is finite, √x at 0). ``fields`` are the rest of the primitive's
+    record (:class:`~chainrule.core.primitive.Primitive`: ``symbol``, ``sympy``,
+    ``partials``, ...); it batches elementwise and has the elementwise shape rule.
     """
     if not guarded:
         rule = scale
@@ -109,7 +111,8 @@ def unary(name: str, impl, scale, doc: str, reads: str, guarded: bool = True,
         def rule(c, y, x):
             r = scale(c, y, x)
             return r if type(r) is float and r == r else zero_safe(c, r, staged)
-    return Primitive(name, impl, jvps=(rule,), vjps=(rule,), doc=doc, reads=_READS[reads])
+    return Primitive(name, impl, jvps=(rule,), vjps=(rule,), doc=doc, reads=_READS[reads],
+                     batch="elementwise", **fields)
 
 
 def _extreme(c):
@@ -152,6 +155,8 @@ zero_safe_p = Primitive(
     doc="y = r, except y = 0 where r is NaN and the (co)tangent c is 0 or ±∞: inside a "
         "derivative rule r = c·∂f, where 0·∞ = 0 (a zero c, or a zero partial meeting an "
         "infinite c, contributes exactly 0); no derivative in c",
+    batch="elementwise",
+    sympy=lambda sp, c, r: r,
 )
 
 
@@ -230,30 +235,44 @@ def _times_array(c, k, a):
 
 negative = unary("neg", operator.neg,
                  lambda c, y, x: -c if type(c) is float else _negated(c), "y = -x; ẏ = -ẋ", "",
-                 guarded=False)
+                 guarded=False,
+                 symbol="-", ufunc="negative", partials=("-1",), sympy=lambda sp, x: -x)
 negative.vjp_scaled = (lambda g, s, y, x: (g, -s),)
-exp = unary("exp", _float_fast(math.exp, np.exp), lambda c, y, x: c * y, "y = exp x; y' = y", "y")
+exp = unary("exp", _float_fast(math.exp, np.exp), lambda c, y, x: c * y, "y = exp x; y' = y", "y",
+            ufunc="exp", latex=r"\exp", partials=("{y}",), tangent="{y} * {t0}", sympy="exp")
 log = unary("log", _float_fast(math.log, np.log), lambda c, y, x: divide(c, x),
-            "y = ln x; y' = 1/x", "x")
-sin = unary("sin", _float_fast(math.sin, np.sin), lambda c, y, x: c * cos(x), "y' = cos x", "x")
-cos = unary("cos", _float_fast(math.cos, np.cos), lambda c, y, x: -c * sin(x), "y' = -sin x", "x")
+            "y = ln x; y' = 1/x", "x",
+            ufunc="log", latex=r"\log", partials=("1 / {a0}",), sympy="log")
+sin = unary("sin", _float_fast(math.sin, np.sin), lambda c, y, x: c * cos(x), "y' = cos x", "x",
+            ufunc="sin", latex=r"\sin", partials=("cos({a0})",), sympy="sin")
+cos = unary("cos", _float_fast(math.cos, np.cos), lambda c, y, x: -c * sin(x), "y' = -sin x", "x",
+            ufunc="cos", latex=r"\cos", partials=("-sin({a0})",), sympy="cos")
 tan = unary("tan", _float_fast(math.tan, np.tan), lambda c, y, x: c * (1 + y * y),
-            "y = tan x; y' = 1 + y²", "y")
+            "y = tan x; y' = 1 + y²", "y",
+            ufunc="tan", latex=r"\tan", partials=("1 + {y}**2",), sympy="tan")
 tanh = unary("tanh", _float_fast(math.tanh, np.tanh), lambda c, y, x: c * (1 - y * y),
-             "y = tanh x; y' = 1 - y²", "y")
+             "y = tanh x; y' = 1 - y²", "y",
+             ufunc="tanh", latex=r"\tanh", partials=("1 - {y}**2",), sympy="tanh")
 sinh = unary("sinh", _float_fast(math.sinh, np.sinh), lambda c, y, x: c * cosh(x),
-             "y' = cosh x", "x")
+             "y' = cosh x", "x",
+             ufunc="sinh", latex=r"\sinh", partials=("cosh({a0})",), sympy="sinh")
 cosh = unary("cosh", _float_fast(math.cosh, np.cosh), lambda c, y, x: c * sinh(x),
-             "y' = sinh x", "x")
+             "y' = sinh x", "x",
+             ufunc="cosh", latex=r"\cosh", partials=("sinh({a0})",), sympy="cosh")
 arctan = unary("arctan", _float_fast(math.atan, np.arctan), lambda c, y, x: divide(c, 1 + x * x),
-               "y = arctan x; y' = 1/(1 + x²)", "x")
+               "y = arctan x; y' = 1/(1 + x²)", "x",
+               ufunc="arctan", latex=r"\arctan", partials=("1 / (1 + {a0}**2)",), sympy="atan")
 log1p = unary("log1p", _float_fast(math.log1p, np.log1p), lambda c, y, x: divide(c, 1 + x),
-              "y = ln(1 + x); y' = 1/(1 + x)", "x")
+              "y = ln(1 + x); y' = 1/(1 + x)", "x",
+              ufunc="log1p", partials=("1 / (1 + {a0})",), sympy=lambda sp, x: sp.log(1 + x))
 expm1 = unary("expm1", _float_fast(math.expm1, np.expm1), lambda c, y, x: c * (y + 1),
-              "y = eˣ - 1; y' = y + 1", "y")
-square = unary("square", lambda x: x * x, lambda c, y, x: c * (2 * x), "y = x²; y' = 2x", "x")
+              "y = eˣ - 1; y' = y + 1", "y",
+              ufunc="expm1", partials=("{y} + 1",), sympy=lambda sp, x: sp.exp(x) - 1)
+square = unary("square", lambda x: x * x, lambda c, y, x: c * (2 * x), "y = x²; y' = 2x", "x",
+               ufunc="square", partials=("2 * {a0}",), sympy=lambda sp, x: x**2)
 sqrt = unary("sqrt", _float_fast(math.sqrt, np.sqrt),
-             lambda c, y, x: divide(c, 2 * y), "y = √x; y' = 1/(2y)", "y", staged=True)
+             lambda c, y, x: divide(c, 2 * y), "y = √x; y' = 1/(2y)", "y", staged=True,
+             ufunc="sqrt", partials=("1 / (2 * {y})",), sympy="sqrt")
 
 
 def _is_complex(x) -> bool:
@@ -281,7 +300,8 @@ def _abs_vjp(g, y, x):
 absolute = Primitive(
     "abs", abs, jvps=(_abs_jvp,), vjps=(_abs_vjp,), reads=_READS["x"],
     doc="y = |x|; y' = sign x (the subgradient 0 at x = 0); complex z: "
-        "ẏ = Re(conj(z)·ż)/|z|, z̄ = Re ȳ·conj(z)/|z| (0 at z = 0, like sign)")
+        "ẏ = Re(conj(z)·ż)/|z|, z̄ = Re ȳ·conj(z)/|z| (0 at z = 0, like sign)",
+        batch="elementwise", ufunc="absolute", partials=("sign({a0})",), sympy="Abs")
 
 
 def _real_ct(g):
@@ -296,6 +316,8 @@ real_p = Primitive(
     linear=True,
     reads=Reads(()),
     doc="y = Re z; ẏ = Re ż; z̄ = Re ȳ (y is real)",
+    batch="elementwise",
+    sympy="re",
 )
 conj_p = Primitive(
     "conj", np.conjugate,
@@ -304,12 +326,14 @@ conj_p = Primitive(
     linear=True,
     reads=Reads(()),
     doc="y = conj z; ż ↦ conj ż; z̄ = conj ȳ (Re Σ ȳ·conj ż = Re Σ conj ȳ·ż)",
+    batch="elementwise",
+    sympy="conjugate",
 )
 
 
-def _bin(name, impl, jvp_a, jvp_b, vjp_a, vjp_b, doc, reads, scaled=None):
+def _bin(name, impl, jvp_a, jvp_b, vjp_a, vjp_b, doc, reads, scaled=None, **fields):
     return Primitive(name, impl, jvps=(jvp_a, jvp_b), vjps=(vjp_a, vjp_b), doc=doc,
-                     reads=Reads(*reads), vjp_scaled=scaled)
+                     reads=Reads(*reads), vjp_scaled=scaled, batch="elementwise", **fields)
 
 
 # Scaled VJP rules (``Primitive.vjp_scaled``): for an adjoint array g carrying the
@@ -375,6 +399,7 @@ add = _bin(
     lambda g, y, a, b: g if type(g) is float else _ub(g, b),
     "y = a + b; ā = ȳ, b̄ = ȳ (each summed to its argument's shape)",
     ((), ()),
+    symbol="+", commutative=True, ufunc="add", partials=("1", "1"), sympy=lambda sp, a, b: a + b,
 )
 subtract = _bin(
     "sub", operator.sub,
@@ -385,6 +410,7 @@ subtract = _bin(
     "y = a - b; ā = ȳ, b̄ = -ȳ",
     ((), ()),
     scaled=(None, lambda g, s, y, a, b: (g, -s) if _as_is(g, b) else None),
+    symbol="-", ufunc="subtract", partials=("1", "-1"), sympy=lambda sp, a, b: a - b,
 )
 multiply = _bin(
     "mul", operator.mul,
@@ -398,6 +424,8 @@ multiply = _bin(
     ((1,), (0,)),
     scaled=(lambda g, s, y, a, b: _scaled_times_number(g, s, a, _number(b)),
             lambda g, s, y, a, b: _scaled_times_number(g, s, b, _number(a))),
+    symbol="*", commutative=True, ufunc="multiply", partials=("{a1}", "{a0}"),
+    tangent="{t0} * {a1} + {a0} * {t1}", sympy=lambda sp, a, b: a * b,
 )
 divide = _bin(
     "div", _scalar_safe(operator.truediv, np.true_divide),
@@ -412,6 +440,8 @@ divide = _bin(
     ((1,), (1, ANS)),
     scaled=(lambda g, s, y, a, b: _scaled_times_number(g, s, a, 1.0 / k)
             if (k := _number(b)) else None, None),
+    symbol="/", ufunc="true_divide", partials=("1 / {a1}", "-{y} / {a1}"),
+    tangent="({t0} - {y} * {t1}) / {a1}", sympy=lambda sp, a, b: a / b,
 )
 
 
@@ -446,6 +476,8 @@ power = _bin(
     "y = a^b; ā = ȳ·b·a^(b-1), b̄ = ȳ·y·ln a (0 at a = 0)",
     ((0, 1), (0, 1, ANS)),
     scaled=(_scaled_square_da, None),
+    symbol="**", partials=("{a1} * {a0}**({a1} - 1)", "{y} * log({a0})"),
+    sympy=lambda sp, a, b: a**b,
 )
 
 
@@ -458,7 +490,7 @@ def _split_mask(a, b, first: bool):
     return mask.astype(dtype) if dtype.kind == "f" and dtype != dtype_of(mask) else mask
 
 
-def _extremum(name, impl, first):
+def _extremum(name, impl, first, **fields):
     return _bin(
         name, impl,
         lambda t, y, a, b: broadcast_like(t * _split_mask(a, b, first), y),
@@ -466,12 +498,12 @@ def _extremum(name, impl, first):
         lambda g, y, a, b: _ub(g * _split_mask(a, b, first), a),
         lambda g, y, a, b: _ub(g * _split_mask(b, a, first), b),
         f"y = {name}(a, b); the winner gets ȳ, ties split it equally",
-    ((0, 1), (0, 1)),
+        ((0, 1), (0, 1)), **fields,
     )
 
 
-maximum = _extremum("maximum", np.maximum, True)
-minimum = _extremum("minimum", np.minimum, False)
+maximum = _extremum("maximum", np.maximum, True, ufunc="maximum", sympy="Max")
+minimum = _extremum("minimum", np.minimum, False, ufunc="minimum", sympy="Min")
 
 mod = _bin(
     "mod", _scalar_safe(operator.mod, np.mod),
@@ -481,6 +513,7 @@ mod = _bin(
     lambda g, y, a, b: _ub(zero_safe(g, -g * floor(a / b)), b),
     "y = a mod b = a - b·⌊a/b⌋; ā = ȳ, b̄ = -ȳ·⌊a/b⌋ (almost everywhere)",
     ((), (0, 1)),
+    sympy="Mod",
 )
 
 where_p = Primitive(
@@ -498,6 +531,9 @@ where_p = Primitive(
     ),
     doc="y = a where c else b; ā = ȳ where c else exactly 0 (and b̄ the other way round)",
     reads=Reads((), (0,), (0,)),
+    sympy=lambda sp, c, a, b: a if c == sp.true else b if c == sp.false
+    else sp.Piecewise((a, c), (b, True)),
+    batch="elementwise",
 )
 
 
@@ -524,25 +560,33 @@ def _clip_rule(which: int, tangent_mode: bool):
     return rule
 
 
+def _sympy_clip(minimum, y, hi):
+    return y if hi is None else minimum(y, hi)
+
+
 clip = Primitive(
     "clip",
     lambda x, lo, hi: np.clip(x, lo, hi),
     jvps=tuple(_clip_rule(i, True) for i in range(3)),
     vjps=tuple(_clip_rule(i, False) for i in range(3)),
     doc="y = min(max(x, lo), hi); ȳ goes to whichever of x, lo, hi y equals",
+    batch="elementwise",
+    sympy=lambda sp, x, lo, hi: _sympy_clip(sp.Min, x if lo is None else sp.Max(x, lo), hi),
 )
 
 
 # zero-derivative elementwise ops: they are primitives (so staging sees them) whose
 # rules are symbolically zero, so under differentiation they return plain values.
-def _nondiff(name, impl, nargs=1):
+def _nondiff(name, impl, nargs=1, **fields):
     return Primitive(name, impl, jvps=(None,) * nargs, vjps=(None,) * nargs,
-                     doc=f"{name}: piecewise constant, derivative 0 almost everywhere")
+                     doc=f"{name}: piecewise constant, derivative 0 almost everywhere",
+                     batch="elementwise", **fields)
 
 
-sign = _nondiff("sign", np.sign)
-floor = _nondiff("floor", np.floor)
-ceil = _nondiff("ceil", np.ceil)
+sign = _nondiff("sign", np.sign, sympy="sign")
+floor = _nondiff("floor", np.floor, sympy="floor")
+ceil = _nondiff("ceil", np.ceil, sympy="ceiling")
 rint = _nondiff("rint", np.rint)
-trunc = _nondiff("trunc", np.trunc)
-floor_divide = _nondiff("floor_divide", _scalar_safe(operator.floordiv, np.floor_divide), 2)
+trunc = _nondiff("trunc", np.trunc, sympy=lambda sp, x: sp.sign(x) * sp.floor(sp.Abs(x)))
+floor_divide = _nondiff("floor_divide", _scalar_safe(operator.floordiv, np.floor_divide), 2,
+                        sympy=lambda sp, a, b: sp.floor(a / b))

@@ -187,6 +187,7 @@ getitem_p = Primitive(
     reads=Reads(()),
     vjp_into=_scatter_into,
     vjp_scaled=(lambda g, s, y, x, index: (_scatter_impl(g, index, shape_of(x), s), 1.0),),
+    batch="getitem", gather=True,
 )
 
 scatter_add_p = Primitive(
@@ -197,6 +198,7 @@ scatter_add_p = Primitive(
     linear=True,
     doc="y = zeros(shape) with y[idx] += g; ḡ = ȳ[idx]",
     reads=Reads(()),
+    batch="scatter_add",
 )
 
 
@@ -227,4 +229,5 @@ concatenate_p = Primitive(
     linear=True,
     doc="y = [x_1 | x_2 | ...] along axis; x̄_i = the matching slice of ȳ",
     reads=Reads(every=()),
+    batch="concatenate",
 )

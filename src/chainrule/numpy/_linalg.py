@@ -64,4 +64,6 @@ matmul = Primitive(
     vjps=(_matmul_vjp_a, _matmul_vjp_b),
     doc="Y = A·B; Ā = Ȳ·Bᵀ, B̄ = Aᵀ·Ȳ (batch axes broadcast, 1-D operands as in numpy)",
     reads=Reads((1,), (0,)),
+    batch="matmul",
+    symbol="@",
 )

@@ -49,6 +49,7 @@ prod_p = Primitive(
           expand_reduced(g, shape_of(x), axis, keepdims) * _prod_partials(y, x, axis, keepdims),),
     doc="y = Π_axis x; x̄_i = ȳ·Π_{j≠i} x_j (exact with zero factors)",
     reads=Reads((0, ANS)),
+    batch="reduction",
 )
 
 
@@ -72,7 +73,7 @@ def _extremum_reduction(name, np_fn):
         vjps=(lambda g, y, x, axis=None, keepdims=False:
               expand_reduced(g, shape_of(x), axis, keepdims) * _tie_weights(y, x, axis, keepdims),),
         doc=f"y = {name}_axis x; x̄ = ȳ on the elements equal to y, split equally between ties",
-        reads=Reads((0, ANS)),
+        reads=Reads((0, ANS)), batch="reduction",
     )
 
 

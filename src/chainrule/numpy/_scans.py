@@ -39,6 +39,7 @@ cumsum_p = Primitive(
     linear=True,
     reads=Reads(()),
     doc="y_i = Σ_{j≤i} x_j along axis; x̄_i = Σ_{j≥i} ȳ_j",
+    batch="argreduction",
 )
 
 
@@ -92,6 +93,7 @@ cumprod_p = Primitive(
     vjps=(_cumprod_vjp,),
     reads=Reads((0, ANS)),
     doc="y_i = Π_{j≤i} x_j; ẏ = y·cumsum(ẋ/x), x̄ = revcumsum(ȳ·y)/x (exact with zeros)",
+    batch="argreduction",
 )
 
 

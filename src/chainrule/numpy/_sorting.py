@@ -38,6 +38,7 @@ take_along_axis_p = Primitive(
     linear=True,
     reads=Reads((1,), ()),
     doc="y = a gathered along axis by idx; ā = ȳ scattered back (repeats accumulate)",
+    batch="along_axis",
 )
 
 put_along_axis_add_p = Primitive(
@@ -49,6 +50,7 @@ put_along_axis_add_p = Primitive(
     linear=True,
     reads=Reads((1,), ()),
     doc="y = zeros(shape) with y[..., idx, ...] += g along axis; ḡ = ȳ gathered by idx",
+    batch="along_axis",
 )
 
 
@@ -64,4 +66,5 @@ sort_p = Primitive(
           put_along_axis_add_p(g, _perm(x, axis), shape=shape_of(x), axis=axis),),
     reads=Reads((0,)),
     doc="y = x sorted along axis (stable); ẏ = ẋ permuted the same way, x̄ = ȳ unpermuted",
+    batch="sort",
 )

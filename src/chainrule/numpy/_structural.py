@@ -117,6 +117,8 @@ sum_p = Primitive(
     linear=True,
     reads=_SHAPES_ONLY,
     doc="y = Σ_axis x. JVP: Σ_axis ẋ. VJP: x̄ = broadcast of ȳ over the summed axes.",
+    batch="reduction",
+    partials=("1",),
 )
 
 reshape_p = Primitive(
@@ -128,6 +130,7 @@ reshape_p = Primitive(
     linear=True,
     reads=_SHAPES_ONLY,
     doc="y = x viewed with a new shape. VJP: ȳ reshaped to x's shape.",
+    batch="reshape", gather=True,
 )
 
 def _broadcast_to_impl(x, shape):
@@ -144,6 +147,7 @@ broadcast_to_p = Primitive(
     linear=True,
     reads=_SHAPES_ONLY,
     doc="y = x broadcast to `shape`. VJP: ȳ summed over the broadcast axes.",
+    batch="broadcast_to", gather=True,
 )
 
 transpose_p = Primitive(
@@ -154,4 +158,5 @@ transpose_p = Primitive(
     linear=True,
     reads=_SHAPES_ONLY,
     doc="y = x with axes permuted by `axes`. VJP: ȳ permuted by the inverse permutation.",
+    batch="transpose", gather=True,
 )

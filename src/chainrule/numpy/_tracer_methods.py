@@ -62,7 +62,8 @@ def _astype_impl(x, dtype):
 astype_p = Primitive(
     "astype", _astype_impl, jvps=(_astype_jvp,),
     vjps=(_astype_vjp,), linear=True,
-    doc="y = x converted to a float/complex dtype; ẏ = ẋ converted; x̄ = ȳ in x's dtype")
+    doc="y = x converted to a float/complex dtype; ẏ = ẋ converted; x̄ = ȳ in x's dtype",
+    batch="elementwise")
 
 
 

@@ -57,23 +57,28 @@ __all__ = [
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 
-exp2 = unary("exp2", np.exp2, lambda c, y, x: c * (y * _LN2), "y = 2ˣ; y' = y·ln 2", "y")
+exp2 = unary("exp2", np.exp2, lambda c, y, x: c * (y * _LN2), "y = 2ˣ; y' = y·ln 2", "y",
+             sympy=lambda sp, x: 2**x)
 log2 = unary("log2", _float_fast(math.log2, np.log2), lambda c, y, x: divide(c, x * _LN2),
-             "y = log₂ x; y' = 1/(x ln 2)", "x")
+             "y = log₂ x; y' = 1/(x ln 2)", "x", sympy=lambda sp, x: sp.log(x, 2))
 log10 = unary("log10", _float_fast(math.log10, np.log10),
-              lambda c, y, x: divide(c, x * _LN10), "y = log₁₀ x; y' = 1/(x ln 10)", "x")
+              lambda c, y, x: divide(c, x * _LN10), "y = log₁₀ x; y' = 1/(x ln 10)", "x",
+              sympy=lambda sp, x: sp.log(x, 10))
 cbrt = unary("cbrt", np.cbrt, lambda c, y, x: divide(c, 3 * y * y),
-             "y = ∛x; y' = 1/(3y²)", "y", staged=True)
+             "y = ∛x; y' = 1/(3y²)", "y", staged=True, sympy="cbrt")
 arcsin = unary("arcsin", _float_fast(math.asin, np.arcsin),
-               lambda c, y, x: divide(c, ew.sqrt(1 - x * x)), "y' = 1/√(1 - x²)", "x")
+               lambda c, y, x: divide(c, ew.sqrt(1 - x * x)), "y' = 1/√(1 - x²)", "x", sympy="asin")
 arccos = unary("arccos", _float_fast(math.acos, np.arccos),
-               lambda c, y, x: -divide(c, ew.sqrt(1 - x * x)), "y' = -1/√(1 - x²)", "x")
+               lambda c, y, x: -divide(c, ew.sqrt(1 - x * x)), "y' = -1/√(1 - x²)", "x",
+               sympy="acos")
 arcsinh = unary("arcsinh", _float_fast(math.asinh, np.arcsinh),
-                lambda c, y, x: divide(c, ew.sqrt(x * x + 1)), "y' = 1/√(x² + 1)", "x")
+                lambda c, y, x: divide(c, ew.sqrt(x * x + 1)), "y' = 1/√(x² + 1)", "x",
+                sympy="asinh")
 arccosh = unary("arccosh", _float_fast(math.acosh, np.arccosh),
-                lambda c, y, x: divide(c, ew.sqrt(x * x - 1)), "y' = 1/√(x² - 1)", "x")
+                lambda c, y, x: divide(c, ew.sqrt(x * x - 1)), "y' = 1/√(x² - 1)", "x",
+                sympy="acosh")
 arctanh = unary("arctanh", _float_fast(math.atanh, np.arctanh),
-                lambda c, y, x: divide(c, 1 - x * x), "y' = 1/(1 - x²)", "x")
+                lambda c, y, x: divide(c, 1 - x * x), "y' = 1/(1 - x²)", "x", sympy="atanh")
 
 
 #: |x| below which sinc' is its Taylor series (truncation error < 1e-17 there)
@@ -96,7 +101,8 @@ def _sinc_slope(x):
 
 
 sinc = unary("sinc", np.sinc, lambda c, y, x: c * _sinc_slope(x),
-             "y = sin(πx)/(πx); y' = (cos(πx) - y)/x (its Taylor series near 0)", "x")
+             "y = sin(πx)/(πx); y' = (cos(πx) - y)/x (its Taylor series near 0)", "x",
+             sympy=lambda sp, x: sp.sinc(sp.pi * x))
 
 
 def _atan2_rule(which: int, tangent: bool):
@@ -114,6 +120,8 @@ arctan2 = Primitive(
     vjps=(_atan2_rule(0, False), _atan2_rule(1, False)),
     doc="y = atan2(a, b); ∂y/∂a = b/(a² + b²), ∂y/∂b = -a/(a² + b²)",
     reads=Reads((0, 1), (0, 1)),
+    batch="elementwise",
+    sympy="atan2",
 )
 
 
@@ -124,6 +132,8 @@ imag_p = Primitive(
     linear=True,
     reads=Reads((0,)),
     doc="y = Im z; ẏ = Im ż; z̄ = -i·Re ȳ (Re Σ z̄·ż = Σ Re ȳ·Im ż; 0 for a real z)",
+    batch="elementwise",
+    sympy="im",
 )
 times_i_p = Primitive(
     "times_i", lambda g: g * 1j,
@@ -132,6 +142,8 @@ times_i_p = Primitive(
     linear=True,
     reads=Reads((0,)),
     doc="y = i·g (the transpose of Im, up to sign); ḡ = i·ȳ, or Re(i·ȳ) = -Im ȳ for a real g",
+    batch="elementwise",
+    sympy=lambda sp, x: sp.I * x,
 )
 
 
@@ -200,17 +212,20 @@ def _logaddexp_rule(which: int, tangent: bool, power):
     return rule
 
 
-def _logaddexp_primitive(name: str, impl, power, base: str) -> Primitive:
+def _logaddexp_primitive(name: str, impl, power, base: str, **fields) -> Primitive:
     return Primitive(
         name, impl,
         jvps=(_logaddexp_rule(0, True, power), _logaddexp_rule(1, True, power)),
         vjps=(_logaddexp_rule(0, False, power), _logaddexp_rule(1, False, power)),
-        reads=Reads((0, 1, ANS), (0, 1, ANS)),
-        doc=f"y = log_{base}({base}ᵃ + {base}ᵇ); ∂y/∂a = {base}^(a - y) (½ each at a = b = ±∞)")
+        reads=Reads((0, 1, ANS), (0, 1, ANS)), batch="elementwise",
+        doc=f"y = log_{base}({base}ᵃ + {base}ᵇ); ∂y/∂a = {base}^(a - y) (½ each at a = b = ±∞)",
+        **fields)
 
 
-logaddexp_p = _logaddexp_primitive("logaddexp", np.logaddexp, ew.exp, "e")
-logaddexp2_p = _logaddexp_primitive("logaddexp2", np.logaddexp2, exp2, "2")
+logaddexp_p = _logaddexp_primitive("logaddexp", np.logaddexp, ew.exp, "e",
+                                   sympy=lambda sp, a, b: sp.log(sp.exp(a) + sp.exp(b)))
+logaddexp2_p = _logaddexp_primitive("logaddexp2", np.logaddexp2, exp2, "2",
+                                    sympy=lambda sp, a, b: sp.log(2**a + 2**b, 2))
 
 
 def logaddexp(a, b):

@@ -44,7 +44,7 @@ def _linear_op(name: str, impl, adjoint, doc: str) -> Primitive:
         name, impl,
         jvps=(lambda t, y, x, **p: prim(t, **p),),
         vjps=(lambda g, y, x, **p: _real_for_real(adjoint(g, x, **p), x),),
-        linear=True, reads=Reads(()), doc=doc,
+        linear=True, reads=Reads(()), doc=doc, batch="axis_param",
     )
     return prim
 
@@ -93,6 +93,7 @@ rfft_p = Primitive(
     vjps=(lambda g, y, x, axis, norm: _rfft_adjoint(conj_p(g), x, axis, norm),),
     linear=True, reads=Reads(()),
     doc="half spectrum of a real signal; x̄ = n·irfft(conj ȳ with the two-sided bins halved)",
+    batch="axis_param",
 )
 irfft_p = Primitive(
     "irfft", lambda z, n, axis, norm: np.fft.irfft(z, n=n, axis=axis, norm=norm),
@@ -100,6 +101,7 @@ irfft_p = Primitive(
     vjps=(lambda g, y, z, n, axis, norm: conj_p(_irfft_adjoint(_real_ct(g), z, n, axis, norm)),),
     linear=True, reads=Reads(()),
     doc="real signal from a half spectrum; z̄ = conj(rfft(Re ȳ))·(1, 2, ..., 2, 1)/n",
+    batch="axis_param",
 )
 
 

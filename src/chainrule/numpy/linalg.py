@@ -117,6 +117,7 @@ inv_p = Primitive(
     vjps=(lambda g, y, a: -matmul(_mT(y), matmul(g, _mT(y))),),
     reads=Reads((-1,)),
     doc="Y = A⁻¹; Ẏ = -Y Ȧ Y, Ā = -Yᵀ Ȳ Yᵀ",
+    batch="stacked",
 )
 
 
@@ -139,6 +140,7 @@ solve_p = Primitive(
     vjps=(_solve_vjp_a, lambda g, x, a, b: solve_p(_mT(a), g)),
     reads=Reads((0, -1), (0,)),
     doc="X = A⁻¹B; Ẋ = A⁻¹(Ḃ - ȦX); B̄ = A⁻ᵀX̄, Ā = -B̄Xᵀ",
+    batch="loop",
 )
 
 
@@ -184,6 +186,7 @@ det_p = Primitive(
     reads=Reads((0, -1)),
     doc="y = det A; ẏ = Σ cof(A)∘Ȧ, Ā = ȳ·cof A, cof A = y·A⁻ᵀ, or from the SVD where "
         "det A = 0 (finite for every rank)",
+    batch="stacked",
 )
 
 logabsdet_p = Primitive(
@@ -192,6 +195,7 @@ logabsdet_p = Primitive(
     vjps=(lambda g, y, a: _batch_scalar(g) * _mT(inv_p(a)),),
     reads=Reads((0,)),
     doc="y = log|det A|; ẏ = tr(A⁻¹Ȧ), Ā = ȳ·A⁻ᵀ",
+    batch="stacked",
 )
 
 
@@ -211,7 +215,7 @@ def det(a):
 
 #: sign of det A: piecewise constant, so a primitive with zero rules (staging records it;
 #: calling NumPy on a staged value would dispatch straight back here)
-slogdet_sign_p = nondiff("slogdet_sign", lambda a: np.linalg.slogdet(a)[0])
+slogdet_sign_p = nondiff("slogdet_sign", lambda a: np.linalg.slogdet(a)[0], batch="stacked")
 
 
 def slogdet(a):
@@ -263,6 +267,7 @@ cholesky_p = Primitive(
     jvps=(_cholesky_jvp,),
     vjps=(_transposed(_cholesky_jvp),),
     doc="L = chol(S); L̇ = L·Φ(L⁻¹ṠL⁻ᵀ), Φ = lower triangle with half the diagonal",
+    batch="stacked",
 )
 
 
@@ -311,11 +316,13 @@ eigvalsh_p = Primitive(
     "eigvalsh", lambda a: np.linalg.eigh(a)[0],
     jvps=(_eigvals_jvp,), vjps=(_transposed(_eigvals_jvp),),
     doc="w = eigenvalues of S; ẇ = diag(Vᵀ Ṡ V)",
+    batch="stacked",
 )
 eigh_vectors_p = Primitive(
     "eigh_vectors", lambda a: np.linalg.eigh(a)[1],
     jvps=(_eigvecs_jvp,), vjps=(_transposed(_eigvecs_jvp),),
     doc="V = eigenvectors of S; V̇ = V (F ∘ VᵀṠV), F_ij = 1/(w_j - w_i)",
+    batch="stacked",
 )
 
 
@@ -378,12 +385,14 @@ eig_values_p = Primitive(
     "eig_values", _eig_values_impl,
     jvps=(_eig_values_jvp,), vjps=(_transposed(_eig_values_jvp),),
     doc="w = eigenvalues of a general A = V diag(w) V⁻¹ (complex); ẇ = diag(V⁻¹ȦV)",
+    batch="stacked",
 )
 eig_vectors_p = Primitive(
     "eig_vectors", _eig_vectors_impl,
     jvps=(_eig_vectors_jvp,), vjps=(_transposed(_eig_vectors_jvp),),
     doc="V = unit eigenvectors of a general A; V̇ = U̇ - V·Re diag(VᴴU̇), U̇ = V(F ∘ V⁻¹ȦV), "
         "F_ij = 1/(w_j - w_i)",
+    batch="stacked",
 )
 
 
@@ -436,11 +445,13 @@ qr_q_p = Primitive(
     "qr_q", lambda a: np.linalg.qr(a)[0],
     jvps=(_qr_q_jvp,), vjps=(_transposed(_qr_q_jvp),),
     doc="Q of A = QR (reduced, m ≥ n); Q̇ = QΩ + ȦR⁻¹ - QX, X = QᵀȦR⁻¹",
+    batch="stacked",
 )
 qr_r_p = Primitive(
     "qr_r", lambda a: np.linalg.qr(a)[1],
     jvps=(_qr_r_jvp,), vjps=(_transposed(_qr_r_jvp),),
     doc="R of A = QR; Ṙ = (X - Ω)R, Ω = tril(X, -1) - tril(X, -1)ᵀ",
+    batch="stacked",
 )
 
 
@@ -525,16 +536,19 @@ svd_s_p = Primitive(
     "svd_s", lambda a: np.linalg.svd(a, compute_uv=False),
     jvps=(_svd_s_jvp,), vjps=(_transposed(_svd_s_jvp),),
     doc="singular values; ṡ = diag(Uᵀ Ȧ V)",
+    batch="stacked",
 )
 svd_u_p = Primitive(
     "svd_u", lambda a: np.linalg.svd(a, full_matrices=False)[0],
     jvps=(_svd_u_jvp,), vjps=(_transposed(_svd_u_jvp),),
     doc="U of the thin SVD; U̇ = U(F∘(PS + SPᵀ)) + (I - UUᵀ)ȦVS⁻¹, F_ij = 1/(s_j² - s_i²)",
+    batch="stacked",
 )
 svd_vh_p = Primitive(
     "svd_vh", lambda a: np.linalg.svd(a, full_matrices=False)[2],
     jvps=(_svd_v_jvp,), vjps=(_transposed(_svd_v_jvp),),
     doc="Vᴴ of the thin SVD; V̇ = V(F∘(SP + PᵀS)) + (I - VVᵀ)ȦᵀUS⁻¹",
+    batch="stacked",
 )
 
 
@@ -578,6 +592,7 @@ norm2_p = Primitive(
               shape_of(x)) * _norm2_scale(y, x, axis, keepdims),),
     doc="y = ‖x‖₂ over axis; x̄ = ȳ·x/y, 0 at x = 0 (complex x: ẏ = Re Σ conj(x)·ẋ/y, "
         "x̄ = Re ȳ·conj(x)/y)",
+    batch="reduction",
 )
 
 

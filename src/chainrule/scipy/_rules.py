@@ -63,4 +63,5 @@ def scipy_primitive(name: str, arguments: str, partials: tuple, doc: str,
 
     def impl(*args):
         return getattr(scipy_special(name), name)(*args)
-    return Primitive(name, impl, jvps=tuple(jvps), vjps=tuple(vjps), reads=reads, doc=doc)
+    return Primitive(name, impl, jvps=tuple(jvps), vjps=tuple(vjps), reads=reads, doc=doc,
+                     batch="elementwise")

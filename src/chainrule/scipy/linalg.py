@@ -162,6 +162,7 @@ solve_triangular_p = Primitive(
     reads=Reads((0, -1), (0,)),
     doc="X = op(T)⁻¹B, T = tri(A); Ẋ = op(T)⁻¹(Ḃ - op(Ṫ)X); B̄ = op(T)⁻ᵀX̄, "
         "T̄ = tri(op⁻¹(-B̄Xᵀ))",
+    batch="stacked_broadcast",
 )
 
 _TRANS = {0: 0, "N": 0, "n": 0, 1: 1, "T": 1, "t": 1, 2: 2, "C": 2, "c": 2}
@@ -342,6 +343,7 @@ solve_banded_p = Primitive(
     reads=Reads((0, -1), (0,)),
     shape_impl=_solve_banded_shape,
     doc="X = A⁻¹B, A banded (l, u); Ẋ = A⁻¹(Ḃ - ȦX); B̄ = A⁻ᵀX̄, āb = band(-B̄Xᵀ)",
+    batch="loop",
 )
 
 
@@ -426,6 +428,7 @@ solve_sylvester_p = Primitive(
           lambda g, x, a, b, q: ew.real_for(_syl_ct(g, a, b), q)),
     reads=Reads((0, 1, -1), (0, 1, -1), (0, 1)),
     doc="AX + XB = Q; AẊ + ẊB = Q̇ - ȦX - XḂ; AᵀQ̄ + Q̄Bᵀ = X̄, Ā = -Q̄Xᵀ, B̄ = -XᵀQ̄",
+    batch="stacked_broadcast",
 )
 
 
@@ -512,6 +515,7 @@ sqrtm_p = Primitive(
     vjps=(lambda g, s, a: ew.real_for(solve_sylvester_p(_mT(s), _mT(s), g), a),),
     reads=Reads((-1,)),
     doc="S = A^{1/2}; SṠ + ṠS = Ȧ; SᵀĀ + ĀSᵀ = S̄",
+    batch="stacked",
 )
 
 
@@ -588,6 +592,7 @@ expm_p = Primitive(
     vjps=(lambda g, y, a: ew.real_for(_frechet(_mT(a), g), a),),
     reads=Reads((0,)),
     doc="Y = e^A; Ẏ = L(A, Ȧ), Ā = L(Aᵀ, Ȳ), L from exp([[A, E], [0, A]])",
+    batch="stacked",
 )
 
 

@@ -252,8 +252,6 @@ def _matmul_pairs(eqn, i, in_shapes, out_shape):
     return out_pos[rr, c], kk * b2[1] + c
 
 
-_GATHERS = frozenset({"reshape", "broadcast_to", "transpose", "getitem", "real", "conj"})
-_REDUCTIONS = frozenset({"sum", "prod", "max", "min"})
 
 
 def _differentiable(prim, i: int) -> bool:
@@ -265,9 +263,8 @@ def _differentiable(prim, i: int) -> bool:
 
 def _apply(eqn, pats: list, shapes: list, n_cols: int) -> list[Pattern]:
     """The patterns of an equation's outputs from those of its inputs."""
-    from chainrule.interpreters.batching import ELEMENTWISE
-
-    name = eqn.prim.name
+    prim = eqn.prim
+    name = prim.name
     out_shapes = [tuple(v.aval.shape) for v in eqn.outvars]
     sizes = [int(np.prod(s, dtype=int)) for s in out_shapes]
     live = [i for i, p in enumerate(pats)
@@ -279,11 +276,11 @@ def _apply(eqn, pats: list, shapes: list, n_cols: int) -> list[Pattern]:
     if len(out_shapes) == 1:
         contribs = []
         for i in live:
-            if name in ELEMENTWISE:
+            if prim.elementwise:
                 pairs = _elementwise_pairs(shapes[i], out_shape)
-            elif name in _GATHERS and i == 0:
+            elif prim.gather and i == 0:
                 pairs = _gather_pairs(eqn, shapes[i], out_shape)
-            elif name in _REDUCTIONS and i == 0:
+            elif prim.batch == "reduction" and i == 0:
                 pairs = _reduction_pairs(eqn, shapes[i], out_shape)
             elif name == "scatter_add" and i == 0:
                 pairs = _scatter_pairs(eqn, shapes[i], out_shape)

@@ -31,14 +31,14 @@ except ImportError as _error:  # pragma: no cover - exercised in a subprocess by
 from chainrule.symbolic._bridge import function
 from chainrule.symbolic._diff import SymbolicDerivative, diff, gradient, hessian
 from chainrule.symbolic._size import ADCost, ad_cost, dag_size, expression_size
-from chainrule.symbolic._trace import SYMPY_RULES, StopGradient, expression
+from chainrule.symbolic._trace import ARRAY_RULES, StopGradient, expression
 from chainrule.symbolic._workloads import logistic_map, nested_sin
 
 __all__ = [
     "logistic_map",
     "nested_sin",
     "ADCost",
-    "SYMPY_RULES",
+    "ARRAY_RULES",
     "StopGradient",
     "SymbolicDerivative",
     "ad_cost",

@@ -16,6 +16,7 @@ handed back as a ``sympy.Matrix`` (1-D and 2-D) or a ``sympy.Array``.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import operator
 from typing import Any, Callable
@@ -24,10 +25,12 @@ import numpy as np
 import sympy as sp
 
 from chainrule.core.primitive import Primitive, Trace, Tracer
+from chainrule.numpy import (_contract, _indexing, _linalg, _nondiff, _reductions, _scans,
+                             _structural, linalg)
 from chainrule.core.pytree import tree_flatten, tree_unflatten
 
 __all__ = ["SymPyTrace", "SymTracer", "StopGradient", "expression", "trace_symbols",
-           "SYMPY_RULES"]
+           "ARRAY_RULES"]
 
 
 class StopGradient(sp.Function):
@@ -172,19 +175,6 @@ def _reduce(fn: Callable) -> Callable:
     return rule
 
 
-def _where(c, a, b):
-    if c is sp.true or c is True:
-        return a
-    if c is sp.false or c is False:
-        return b
-    return sp.Piecewise((a, c), (b, True))
-
-
-def _clip(x, lo, hi):
-    y = x if lo is None else sp.Max(x, lo)
-    return y if hi is None else sp.Min(y, hi)
-
-
 def _scatter_add(g, index, shape):
     out = np.full(shape, sp.S.Zero, dtype=object)
     if index.accumulates:
@@ -258,103 +248,51 @@ def _matmul(a, b):
     return np.matmul(_as_array(a), _as_array(b))
 
 
-_UNARY = {
-    "neg": operator.neg,
-    "exp": sp.exp,
-    "log": sp.log,
-    "sin": sp.sin,
-    "cos": sp.cos,
-    "tan": sp.tan,
-    "tanh": sp.tanh,
-    "sinh": sp.sinh,
-    "cosh": sp.cosh,
-    "arctan": sp.atan,
-    "arcsin": sp.asin,
-    "arccos": sp.acos,
-    "arcsinh": sp.asinh,
-    "arccosh": sp.acosh,
-    "arctanh": sp.atanh,
-    "log1p": lambda x: sp.log(1 + x),
-    "expm1": lambda x: sp.exp(x) - 1,
-    "log2": lambda x: sp.log(x, 2),
-    "log10": lambda x: sp.log(x, 10),
-    "exp2": lambda x: 2**x,
-    "square": lambda x: x**2,
-    "sqrt": sp.sqrt,
-    "cbrt": sp.cbrt,
-    "reciprocal": lambda x: 1 / x,
-    "abs": sp.Abs,
-    "sign": sp.sign,
-    "floor": sp.floor,
-    "ceil": sp.ceiling,
-    "stop_gradient": StopGradient,
-    "logical_not": sp.Not,
-    "sinc": lambda x: sp.sinc(sp.pi * x),
-    "real": sp.re,
-    "imag": sp.im,
-    "conj": sp.conjugate,
-    "times_i": lambda x: sp.I * x,
-    "trunc": lambda x: sp.sign(x) * sp.floor(sp.Abs(x)),
-}
-
-_BINARY = {
-    "add": operator.add,
-    "sub": operator.sub,
-    "mul": operator.mul,
-    "div": operator.truediv,
-    "pow": operator.pow,
-    "maximum": sp.Max,
-    "minimum": sp.Min,
-    "mod": sp.Mod,
-    "floor_divide": lambda a, b: sp.floor(a / b),
-    "arctan2": sp.atan2,
-    "hypot": lambda a, b: sp.sqrt(a**2 + b**2),
-    "greater": sp.Gt,
-    "greater_equal": sp.Ge,
-    "less": sp.Lt,
-    "less_equal": sp.Le,
-    "equal": sp.Eq,
-    "not_equal": sp.Ne,
-    "logical_and": sp.And,
-    "logical_or": sp.Or,
-    "logaddexp": lambda a, b: sp.log(sp.exp(a) + sp.exp(b)),
-    "logaddexp2": lambda a, b: sp.log(2**a + 2**b, 2),
-    "zero_safe": lambda c, r: r,  # a rule's c·∂f (its 0·∞ = 0 convention is for floats)
-}
-
-#: primitive name -> rule on SymPy values (``rule(*values, **params)``)
-SYMPY_RULES: dict[str, Callable] = {
-    **{name: _elementwise(fn, 1) for name, fn in _UNARY.items()},
-    **{name: _elementwise(fn, 2) for name, fn in _BINARY.items()},
-    "where": _elementwise(_where, 3),
-    "clip": lambda x, lo, hi: _elementwise(_clip, 3)(x, lo, hi),
-    "sum": _reduce(sp.Add),
-    "prod": _reduce(sp.Mul),
-    "max": _reduce(sp.Max),
-    "min": _reduce(sp.Min),
-    "reshape": lambda x, shape: _as_array(x).reshape(shape),
-    "broadcast_to": lambda x, shape: np.broadcast_to(_as_array(x), shape).copy(),
-    "transpose": lambda x, axes: np.transpose(_as_array(x), axes),
-    "getitem": lambda x, index: _as_array(x)[index.key],
-    "scatter_add": _scatter_add,
-    "concatenate": lambda *xs, axis: np.concatenate([_as_array(x) for x in xs], axis=axis),
-    "matmul": _matmul,
-    "cumsum": _scan(operator.add),
-    "cumprod": _scan(operator.mul),
-    "inv": _per_matrix(lambda A: A.inv()),
-    "det": _per_matrix(lambda A: A.det()),
-    "logabsdet": _per_matrix(lambda A: sp.log(sp.Abs(A.det()))),
-    "slogdet_sign": _per_matrix(lambda A: sp.sign(A.det())),
-    "solve": _solve,
-    "norm2": lambda x, axis=None, keepdims=False: _elementwise(sp.sqrt, 1)(
+#: the array-structured primitives (reductions, shapes, indexing, linear algebra) and
+#: ``stop_gradient``, keyed by the primitive objects: rules on object arrays of SymPy
+#: values. Elementwise primitives carry their counterpart in their own ``sympy`` field.
+ARRAY_RULES: dict[Primitive, Callable] = {
+    _nondiff.stop_gradient_p: _elementwise(StopGradient, 1),
+    _reductions.sum_p: _reduce(sp.Add),
+    _reductions.prod_p: _reduce(sp.Mul),
+    _reductions.max_p: _reduce(sp.Max),
+    _reductions.min_p: _reduce(sp.Min),
+    _structural.reshape_p: lambda x, shape: _as_array(x).reshape(shape),
+    _structural.broadcast_to_p: lambda x, shape: np.broadcast_to(_as_array(x), shape).copy(),
+    _structural.transpose_p: lambda x, axes: np.transpose(_as_array(x), axes),
+    _indexing.getitem_p: lambda x, index: _as_array(x)[index.key],
+    _indexing.scatter_add_p: _scatter_add,
+    _indexing.concatenate_p: lambda *xs, axis: np.concatenate([_as_array(x) for x in xs],
+                                                               axis=axis),
+    _linalg.matmul: _matmul,
+    _scans.cumsum_p: _scan(operator.add),
+    _scans.cumprod_p: _scan(operator.mul),
+    linalg.inv_p: _per_matrix(lambda A: A.inv()),
+    linalg.det_p: _per_matrix(lambda A: A.det()),
+    linalg.logabsdet_p: _per_matrix(lambda A: sp.log(sp.Abs(A.det()))),
+    linalg.slogdet_sign_p: _per_matrix(lambda A: sp.sign(A.det())),
+    linalg.solve_p: _solve,
+    linalg.norm2_p: lambda x, axis=None, keepdims=False: _elementwise(sp.sqrt, 1)(
         _reduce(sp.Add)(_elementwise(lambda v: sp.Abs(v) ** 2, 1)(_as_array(x)), axis,
                         keepdims)),
-    "einsum": _einsum,
-    "zeros_like": _filled(0),
-    "empty_like": _filled(0),
-    "ones_like": _filled(1),
-    "full_like": _filled(None),
+    _contract.einsum_p: _einsum,
+    _nondiff.nondiff_funcs["zeros_like"]: _filled(0),
+    _nondiff.nondiff_funcs["empty_like"]: _filled(0),
+    _nondiff.nondiff_funcs["ones_like"]: _filled(1),
+    _nondiff.nondiff_funcs["full_like"]: _filled(None),
 }
+
+
+def _counterpart(prim: Primitive) -> Callable | None:
+    """The rule on SymPy values of a primitive: its own ``sympy`` field (a function of
+    the ``sympy`` module by name, or ``rule(sp, *scalars)``) lifted elementwise, else its
+    array rule, else None."""
+    rule = ARRAY_RULES.get(prim)
+    if rule is not None or prim.sympy is None:
+        return rule
+    fn = prim.sympy
+    fn = getattr(sp, fn) if isinstance(fn, str) else functools.partial(fn, sp)
+    return lambda *args: _elementwise(fn, len(args))(*args)
 
 
 class SymPyTrace(Trace):
@@ -363,12 +301,13 @@ class SymPyTrace(Trace):
     __slots__ = ()
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
-        rule = SYMPY_RULES.get(prim.name)
+        rule = _counterpart(prim)
         if rule is None:
             raise NotImplementedError(
                 f"chainrule.symbolic cannot trace the primitive '{prim.name}' into SymPy: it "
-                "has no SymPy translation yet. Add one to chainrule.symbolic._trace."
-                "SYMPY_RULES (primitive name -> function on SymPy values), or write the "
+                "has no SymPy counterpart yet. Give an elementwise primitive one in its "
+                "sympy= field (a sympy function's name, or rule(sp, *scalars)); an array "
+                "operation a rule in chainrule.symbolic._trace.ARRAY_RULES; or write the "
                 "function with supported operations."
             )
         vals = []
