@@ -341,6 +341,8 @@ class Primitive:
         ufunc: the name of the NumPy ufunc that computes it (``"sin"``,
             ``"multiply"``): generated code calls ``np.<ufunc>`` and may write into a
             dying operand with ``out=``.
+        fresh: its result is new memory, never a view of an argument, so generated code
+            may reuse it as an ``out=`` buffer (default: True when it has a ``ufunc``).
         gather: every output element is one input element (reshape, transpose,
             indexing): sparsity patterns follow the elements.
         register: False for a primitive kept out of :data:`PRIMITIVES` (the user's own).
@@ -353,8 +355,8 @@ class Primitive:
 
     __slots__ = ("name", "impl", "jvps", "vjps", "linear", "doc", "reads", "vjp_into",
                  "vjp_scaled", "shape_impl", "abstract_eval", "batch", "commutative",
-                 "symbol", "latex", "partials", "tangent", "sympy", "ufunc", "gather",
-                 "__weakref__")
+                 "symbol", "latex", "partials", "tangent", "sympy", "ufunc", "fresh",
+                 "gather", "__weakref__")
     scales_cotangents = True
 
     def __init__(
@@ -379,6 +381,7 @@ class Primitive:
         tangent: str | None = None,
         sympy: "str | Callable | None" = None,
         ufunc: str | None = None,
+        fresh: bool | None = None,
         gather: bool = False,
         register: bool = True,
     ) -> None:
@@ -401,6 +404,7 @@ class Primitive:
         self.tangent = tangent
         self.sympy = sympy
         self.ufunc = ufunc
+        self.fresh = ufunc is not None if fresh is None else fresh
         self.gather = gather
         if register:
             PRIMITIVES[name] = self

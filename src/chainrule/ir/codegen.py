@@ -34,7 +34,6 @@ from typing import Any, Callable
 import numpy as np
 
 from chainrule.ir.emitter import Emitter, StepIO, assign, ident
-from chainrule.ir.inplace import UFUNCS
 from chainrule.ir.inplace import plan as plan_inplace
 from chainrule.ir.inplace import scatter_onto
 from chainrule.ir.printer import format_eqn
@@ -118,8 +117,8 @@ class _PyEmitter(Emitter):
             if not e.outvars:
                 lhs = "_"
         into = self.inplace.get(id(e))
-        if into is not None and name in UFUNCS:
-            return f"{lhs} = np.{UFUNCS[name]}({', '.join(ins)}, out={ins[into]})"
+        if into is not None and e.prim.ufunc is not None:  # the ufunc of the primitive's record
+            return f"{lhs} = np.{e.prim.ufunc}({', '.join(ins)}, out={ins[into]})"
         scalar = all(a.aval.pyfloat or (isinstance(a, Lit) and type(a.value) in (int, float))
                      for a in e.invars)
         if not e.params:

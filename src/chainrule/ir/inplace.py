@@ -27,17 +27,7 @@ from __future__ import annotations
 
 from chainrule.ir.program import Eqn, Program, Var
 
-__all__ = ["UFUNCS", "SCATTER_ONTO", "plan", "scatter_onto"]
-
-#: elementwise primitives computed by one NumPy ufunc (name in ``np``), usable with out=
-UFUNCS = {
-    "add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide",
-    "neg": "negative", "exp": "exp", "log": "log", "sin": "sin", "cos": "cos",
-    "tan": "tan", "tanh": "tanh", "sinh": "sinh", "cosh": "cosh", "arctan": "arctan",
-    "log1p": "log1p", "expm1": "expm1", "sqrt": "sqrt", "square": "square",
-    "abs": "absolute", "maximum": "maximum", "minimum": "minimum",
-}
-
+__all__ = ["SCATTER_ONTO", "plan", "scatter_onto"]
 
 def add_scattered(acc, g, index):
     """``acc + scatter_add(g, index, acc.shape)`` as a new array (``index``: a basic
@@ -58,6 +48,8 @@ class _ScatterOnto:
     ``impl`` makes a new array, ``into`` adds into ``acc`` (when :func:`plan` lets it)."""
 
     name = "scatter_add_onto"
+    ufunc = None
+    fresh = True  # a new array (NumPy inputs)
     impl = staticmethod(add_scattered)
     into = staticmethod(add_scattered_into)
 
@@ -65,25 +57,15 @@ class _ScatterOnto:
 #: the equation :func:`scatter_onto` writes (not a primitive: it is never differentiated)
 SCATTER_ONTO = _ScatterOnto()
 
-#: primitives whose result never shares memory with an argument
-_FRESH = frozenset(UFUNCS) | {"matmul", "pow"}
-#: the same with parameters: a scatter returns a new array (NumPy inputs; code for other
-#: array libraries is generated without buffer reuse)
-_FRESH_WITH_PARAMS = frozenset({"scatter_add", SCATTER_ONTO.name})
-#: primitives that read their arguments without keeping a view of them
-_NO_VIEW = _FRESH | {"sum", "mean", "prod", "max", "min"}
-
-
 def plan(prog: Program) -> dict[int, int]:
     """``{equation index: argument position}``: the argument whose buffer the
     equation's result may be written into (see the module docstring)."""
     fresh: set[int] = set()  # ids of variables holding memory no other name sees
     for e in prog.eqns:
-        if e.prim.name not in _NO_VIEW:
+        if not (e.prim.fresh or e.prim.batch == "reduction"):  # reductions keep no view
             for a in e.invars:
                 fresh.discard(id(a))  # a view of it may exist from here on
-        if len(e.outvars) == 1 and (e.prim.name in _FRESH and not e.params
-                                    or e.prim.name in _FRESH_WITH_PARAMS):
+        if len(e.outvars) == 1 and e.prim.fresh:
             fresh.add(id(e.outvars[0]))
     last = prog.last_reads()  # outputs are read after every equation: never overwritten
     out: dict[int, int] = {}
@@ -93,7 +75,7 @@ def plan(prog: Program) -> dict[int, int]:
             if isinstance(a, Var) and id(a) in fresh and last[id(a)][0] == n:
                 out[n] = 0
             continue
-        if e.prim.name not in UFUNCS or e.params or len(e.outvars) != 1:
+        if e.prim.ufunc is None or e.params or len(e.outvars) != 1:
             continue
         aval = e.outvars[0].aval
         if aval.pyfloat or not aval.shape:

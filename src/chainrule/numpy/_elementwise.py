@@ -476,7 +476,7 @@ power = _bin(
     "y = a^b; ā = ȳ·b·a^(b-1), b̄ = ȳ·y·ln a (0 at a = 0)",
     ((0, 1), (0, 1, ANS)),
     scaled=(_scaled_square_da, None),
-    symbol="**", partials=("{a1} * {a0}**({a1} - 1)", "{y} * log({a0})"),
+    symbol="**", fresh=True, partials=("{a1} * {a0}**({a1} - 1)", "{y} * log({a0})"),
     sympy=lambda sp, a, b: a**b,
 )
 

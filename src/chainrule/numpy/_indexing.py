@@ -198,7 +198,7 @@ scatter_add_p = Primitive(
     linear=True,
     doc="y = zeros(shape) with y[idx] += g; ḡ = ȳ[idx]",
     reads=Reads(()),
-    batch="scatter_add",
+    batch="scatter_add", fresh=True,
 )
 
 

@@ -65,5 +65,5 @@ matmul = Primitive(
     doc="Y = A·B; Ā = Ȳ·Bᵀ, B̄ = Aᵀ·Ȳ (batch axes broadcast, 1-D operands as in numpy)",
     reads=Reads((1,), (0,)),
     batch="matmul",
-    symbol="@",
+    symbol="@", fresh=True,
 )
