@@ -242,7 +242,7 @@ def _scan_impl(*args, body: Program, nc: int, nk: int, lo: int | None, length: i
 def _scan_abstract(*avals, body: Program, nc: int, nk: int, lo: int | None, length: int,
                    reverse: bool) -> list:
     ys = [AVal((length,) + o.aval.shape, o.aval.dtype) for o in body.outputs[nk:]]
-    return list(avals[nc:nc + nk]) + ys
+    return [o.aval for o in body.outputs[:nk]] + ys
 
 
 def _scan_jvp(trace: JVPTrace, args: tuple, params: dict) -> tuple:
@@ -510,8 +510,8 @@ class _WhilePrimitive(_ControlPrimitive):
 
 while_p = _WhilePrimitive("while_loop", _while_impl, jvps=_NoJVP(), vjps=_NoJVP(),
                           doc="while over a staged condition and body",
-                          abstract_eval=lambda *avals, cond, body, ncc, ncb: list(
-                              avals[ncc + ncb:]), batch="loop")
+                          abstract_eval=lambda *avals, cond, body, ncc, ncb: [
+                              o.aval for o in body.outputs], batch="loop")
 
 
 # ---------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from typing import Any, Callable
 import numpy as np
 
 from chainrule.core.backends import is_foreign
+from chainrule.core.shape_rules import elementwise_shape
 
 __all__ = [
     "ANS",
@@ -319,8 +320,10 @@ class Primitive:
             singular); it returns arrays of the right shapes.
         abstract_eval: the shape rule ``rule(*avals, **params)``: the abstract value
             (:class:`~chainrule.core.abstract.AVal`: shape, dtype) of the output, or a
-            tuple of them, from those of the inputs (constants arrive as themselves),
-            without running ``impl``. None: staging runs ``impl`` on placeholders.
+            list of them, from those of the arguments, without running ``impl``
+            (:mod:`chainrule.core.shape_rules` has the common ones; an elementwise
+            primitive with a ``ufunc`` gets the ufunc's). None: staging runs ``impl`` on
+            placeholder arrays of the arguments' shapes (the generic fallback).
         batch: the name of the batching rule (``"elementwise"``, ``"reduction"``,
             ... a rule of :mod:`chainrule.interpreters.batching`), ``"loop"`` to run
             it once per example on purpose, None when nobody has decided yet.
@@ -395,6 +398,8 @@ class Primitive:
         self.vjp_into = vjp_into
         self.vjp_scaled = vjp_scaled
         self.shape_impl = shape_impl
+        if abstract_eval is None and ufunc is not None and batch == "elementwise":
+            abstract_eval = elementwise_shape(ufunc=ufunc)  # NumPy's ufunc knows the dtype
         self.abstract_eval = abstract_eval
         self.batch = batch
         self.commutative = commutative

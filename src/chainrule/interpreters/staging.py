@@ -110,6 +110,29 @@ def _placeholder(aval: AVal) -> Any:
     return np.ones(aval.shape, aval.dtype)
 
 
+#: constants a shape rule receives as themselves (Python numbers are weakly typed; None is an
+#: absent operand), and the Python numbers among them
+_CONSTANTS = frozenset({float, int, complex, bool, type(None)})
+_NUMBERS = frozenset({float, int, complex, bool})
+
+
+def _evaluated_avals(prim: Primitive, invars: list, params: dict) -> tuple[bool, list]:
+    """(several outputs?, the output variables) found by running the implementation on
+    placeholders: for primitives without a shape rule, and for Python numbers alone
+    (whether the result is a Python number is the implementation's choice)."""
+    dummies = [_placeholder(a.aval) if isinstance(a, Var) else a.value for a in invars]
+    impl = prim.shape_impl or prim.impl
+    with np.errstate(all="ignore"):
+        try:
+            out = impl(*dummies, **params)
+        except np.linalg.LinAlgError:  # a matrix of ones is singular: use identities
+            dummies = [_identity_like(d) if isinstance(v, Var) else d
+                       for d, v in zip(dummies, invars)]
+            out = impl(*dummies, **params)
+    multi = isinstance(out, (tuple, list))
+    return multi, [Var(aval_of(o)) for o in (out if multi else [out])]
+
+
 def _identity_like(a: Any) -> Any:
     """Identity matrices of ``a``'s shape (for linear algebra's shape inference)."""
     if np.ndim(a) < 2:
@@ -173,18 +196,15 @@ class StagingTrace(Trace):
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         invars = [self._atom(a) for a in args]
-        dummies = [_placeholder(a.aval) if isinstance(a, Var) else a.value for a in invars]
-        impl = prim.shape_impl or prim.impl
-        with np.errstate(all="ignore"):
-            try:
-                out = impl(*dummies, **params)
-            except np.linalg.LinAlgError:  # a matrix of ones is singular: use identities
-                dummies = [_identity_like(d) if isinstance(v, Var) else d
-                           for d, v in zip(dummies, invars)]
-                out = impl(*dummies, **params)
-        multi = isinstance(out, (tuple, list))
-        outs = list(out) if multi else [out]
-        outvars = [Var(aval_of(o)) for o in outs]
+        abstract = [a.value if type(a) is Lit and type(a.value) in _CONSTANTS else a.aval
+                    for a in invars]
+        if prim.abstract_eval is not None and not all(
+                type(a) in _NUMBERS or a.pyfloat for a in abstract if a is not None):
+            out = prim.abstract_eval(*abstract, **params)
+            multi = isinstance(out, (tuple, list))
+            outvars = [Var(o) for o in out] if multi else [Var(out)]
+        else:
+            multi, outvars = _evaluated_avals(prim, invars, params)
         eqn = Eqn(prim, invars, outvars, params, origin=self._origin())
         self.eqns.append(eqn)
         try:

@@ -42,6 +42,7 @@ from chainrule.core.primitive import (
 from chainrule.core.backends import is_foreign
 from chainrule.core.stretched import stretched, stretched_value, times_number
 from chainrule.core import nan_checks
+from chainrule.core.shape_rules import elementwise_shape
 from chainrule.numpy._structural import broadcast_like, unbroadcast
 
 __all__: list[str] = []  # the public names are re-exported by chainrule.numpy
@@ -105,6 +106,7 @@ def unary(name: str, impl, scale, doc: str, reads: str, guarded: bool = True,
     record (:class:`~chainrule.core.primitive.Primitive`: ``symbol``, ``sympy``,
     ``partials``, ...); it batches elementwise and has the elementwise shape rule.
     """
+    fields.setdefault("abstract_eval", elementwise_shape("inexact", fields.get("ufunc")))
     if not guarded:
         rule = scale
     else:
@@ -318,6 +320,7 @@ real_p = Primitive(
     doc="y = Re z; ẏ = Re ż; z̄ = Re ȳ (y is real)",
     batch="elementwise",
     sympy="re",
+    abstract_eval=elementwise_shape("real"),
 )
 conj_p = Primitive(
     "conj", np.conjugate,
@@ -328,10 +331,12 @@ conj_p = Primitive(
     doc="y = conj z; ż ↦ conj ż; z̄ = conj ȳ (Re Σ ȳ·conj ż = Re Σ conj ȳ·ż)",
     batch="elementwise",
     sympy="conjugate",
+    abstract_eval=elementwise_shape("promote"),
 )
 
 
 def _bin(name, impl, jvp_a, jvp_b, vjp_a, vjp_b, doc, reads, scaled=None, **fields):
+    fields.setdefault("abstract_eval", elementwise_shape("promote", fields.get("ufunc")))
     return Primitive(name, impl, jvps=(jvp_a, jvp_b), vjps=(vjp_a, vjp_b), doc=doc,
                      reads=Reads(*reads), vjp_scaled=scaled, batch="elementwise", **fields)
 
@@ -534,6 +539,7 @@ where_p = Primitive(
     sympy=lambda sp, c, a, b: a if c == sp.true else b if c == sp.false
     else sp.Piecewise((a, c), (b, True)),
     batch="elementwise",
+    abstract_eval=elementwise_shape("branches"),
 )
 
 
@@ -572,6 +578,7 @@ clip = Primitive(
     doc="y = min(max(x, lo), hi); ȳ goes to whichever of x, lo, hi y equals",
     batch="elementwise",
     sympy=lambda sp, x, lo, hi: _sympy_clip(sp.Min, x if lo is None else sp.Max(x, lo), hi),
+    abstract_eval=elementwise_shape("promote"),
 )
 
 
@@ -580,7 +587,7 @@ clip = Primitive(
 def _nondiff(name, impl, nargs=1, **fields):
     return Primitive(name, impl, jvps=(None,) * nargs, vjps=(None,) * nargs,
                      doc=f"{name}: piecewise constant, derivative 0 almost everywhere",
-                     batch="elementwise", **fields)
+                     batch="elementwise", abstract_eval=elementwise_shape(ufunc=name), **fields)
 
 
 sign = _nondiff("sign", np.sign, sympy="sign")

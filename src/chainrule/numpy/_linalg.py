@@ -8,6 +8,7 @@ whose added axis is removed from the result, as in ``numpy.matmul``.
 
 from __future__ import annotations
 
+from chainrule.core.shape_rules import matmul_shape
 from chainrule.core.primitive import Primitive, Reads, shape_of
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy._structural import reshape_p, transpose_p, unbroadcast
@@ -65,5 +66,5 @@ matmul = Primitive(
     doc="Y = A·B; Ā = Ȳ·Bᵀ, B̄ = Aᵀ·Ȳ (batch axes broadcast, 1-D operands as in numpy)",
     reads=Reads((1,), (0,)),
     batch="matmul",
-    symbol="@", fresh=True,
+    symbol="@", fresh=True, abstract_eval=matmul_shape,
 )

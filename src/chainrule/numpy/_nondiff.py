@@ -12,6 +12,7 @@ import operator
 import numpy as np
 
 from chainrule.core.primitive import Primitive
+from chainrule.core.shape_rules import elementwise_shape, reduction_shape
 
 
 class _ZeroRules:
@@ -37,36 +38,48 @@ stop_gradient_p = Primitive(
     doc="y = x, but no derivative flows through: ∂y/∂x is taken to be 0",
     batch="elementwise",
     partials=("0",),
+    abstract_eval=elementwise_shape("first"),
 )
 
-greater = nondiff("greater", operator.gt, batch="elementwise", sympy="Gt")
-greater_equal = nondiff("greater_equal", operator.ge, batch="elementwise", sympy="Ge")
-less = nondiff("less", operator.lt, batch="elementwise", sympy="Lt")
-less_equal = nondiff("less_equal", operator.le, batch="elementwise", sympy="Le")
-equal = nondiff("equal", operator.eq, batch="elementwise", sympy="Eq")
-not_equal = nondiff("not_equal", operator.ne, batch="elementwise", sympy="Ne")
+greater = nondiff("greater", operator.gt,
+                  batch="elementwise", sympy="Gt", abstract_eval=elementwise_shape("bool"))
+greater_equal = nondiff("greater_equal", operator.ge,
+                        batch="elementwise", sympy="Ge", abstract_eval=elementwise_shape("bool"))
+less = nondiff("less", operator.lt,
+               batch="elementwise", sympy="Lt", abstract_eval=elementwise_shape("bool"))
+less_equal = nondiff("less_equal", operator.le,
+                     batch="elementwise", sympy="Le", abstract_eval=elementwise_shape("bool"))
+equal = nondiff("equal", operator.eq,
+                batch="elementwise", sympy="Eq", abstract_eval=elementwise_shape("bool"))
+not_equal = nondiff("not_equal", operator.ne,
+                    batch="elementwise", sympy="Ne", abstract_eval=elementwise_shape("bool"))
 
 #: the NumPy functions of zero derivative, each with the rest of its record: the batching
 #: rule (``"loop"``: one call per example, for results whose shape depends on the values)
 #: and the SymPy counterpart where there is one
+def _elementwise(dtype: str, ufunc: str | None = None, **fields) -> dict:
+    return dict(batch="elementwise", abstract_eval=elementwise_shape(dtype, ufunc), **fields)
+
+
 NONDIFF_NUMPY = {
     "argmax": dict(batch="argreduction"), "argmin": dict(batch="argreduction"),
-    "argsort": dict(batch="sort"), "round": dict(batch="elementwise"),
-    "around": dict(batch="elementwise"), "isnan": dict(batch="elementwise"),
-    "isinf": dict(batch="elementwise"), "isfinite": dict(batch="elementwise"),
-    "logical_and": dict(batch="elementwise", sympy="And"),
-    "logical_or": dict(batch="elementwise", sympy="Or"),
-    "logical_not": dict(batch="elementwise", sympy="Not"),
-    "logical_xor": dict(batch="elementwise"), "signbit": dict(batch="elementwise"),
-    "heaviside": dict(batch="elementwise"), "count_nonzero": dict(batch="reduction"),
+    "argsort": dict(batch="sort"), "round": _elementwise("first"),
+    "around": _elementwise("first"), "isnan": _elementwise("bool"),
+    "isinf": _elementwise("bool"), "isfinite": _elementwise("bool"),
+    "logical_and": _elementwise("bool", sympy="And"),
+    "logical_or": _elementwise("bool", sympy="Or"),
+    "logical_not": _elementwise("bool", sympy="Not"),
+    "logical_xor": _elementwise("bool"), "signbit": _elementwise("bool"),
+    "heaviside": _elementwise("promote", "heaviside"), "count_nonzero": dict(batch="reduction"),
     "nonzero": dict(batch="loop"), "argwhere": dict(batch="loop"),
     "searchsorted": dict(batch="loop"), "digitize": dict(batch="loop"),
-    "isclose": dict(batch="elementwise"), "allclose": dict(batch="loop"),
-    "array_equal": dict(batch="loop"), "all": dict(batch="reduction"),
-    "any": dict(batch="reduction"), "zeros_like": dict(batch="elementwise"),
-    "ones_like": dict(batch="elementwise"), "empty_like": dict(batch="elementwise"),
-    "full_like": dict(batch="loop"), "iscomplex": dict(batch="elementwise"),
-    "isreal": dict(batch="elementwise"),
+    "isclose": _elementwise("bool"), "allclose": dict(batch="loop"),
+    "array_equal": dict(batch="loop"),
+    "all": dict(batch="reduction", abstract_eval=reduction_shape("bool")),
+    "any": dict(batch="reduction", abstract_eval=reduction_shape("bool")),
+    "zeros_like": _elementwise("first"), "ones_like": _elementwise("first"),
+    "empty_like": _elementwise("first"), "full_like": dict(batch="loop"),
+    "iscomplex": _elementwise("bool"), "isreal": _elementwise("bool"),
 }
 
 nondiff_funcs = {name: nondiff(name, getattr(np, name), **fields)

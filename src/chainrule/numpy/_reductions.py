@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule.core.shape_rules import reduction_shape
 from chainrule.core.primitive import (
     ANS,
     Primitive,
@@ -50,6 +51,7 @@ prod_p = Primitive(
     doc="y = Π_axis x; x̄_i = ȳ·Π_{j≠i} x_j (exact with zero factors)",
     reads=Reads((0, ANS)),
     batch="reduction",
+    abstract_eval=reduction_shape("sum"),
 )
 
 
@@ -73,7 +75,7 @@ def _extremum_reduction(name, np_fn):
         vjps=(lambda g, y, x, axis=None, keepdims=False:
               expand_reduced(g, shape_of(x), axis, keepdims) * _tie_weights(y, x, axis, keepdims),),
         doc=f"y = {name}_axis x; x̄ = ȳ on the elements equal to y, split equally between ties",
-        reads=Reads((0, ANS)), batch="reduction",
+        reads=Reads((0, ANS)), batch="reduction", abstract_eval=reduction_shape("first"),
     )
 
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule.core import backends
+from chainrule.core import shape_rules
+from chainrule.core.shape_rules import reduction_shape
 from chainrule.core.primitive import Primitive, Reads, shape_of
 from chainrule.core.stretched import stretched, stretched_value
 
@@ -119,6 +121,7 @@ sum_p = Primitive(
     doc="y = Σ_axis x. JVP: Σ_axis ẋ. VJP: x̄ = broadcast of ȳ over the summed axes.",
     batch="reduction",
     partials=("1",),
+    abstract_eval=reduction_shape("sum"),
 )
 
 reshape_p = Primitive(
@@ -130,8 +133,9 @@ reshape_p = Primitive(
     linear=True,
     reads=_SHAPES_ONLY,
     doc="y = x viewed with a new shape. VJP: ȳ reshaped to x's shape.",
-    batch="reshape", gather=True,
+    batch="reshape", gather=True, abstract_eval=shape_rules.reshape_shape,
 )
+
 
 def _broadcast_to_impl(x, shape):
     if type(x) is float or type(x) is np.float64:  # a number: stretch it without nditer
@@ -147,7 +151,7 @@ broadcast_to_p = Primitive(
     linear=True,
     reads=_SHAPES_ONLY,
     doc="y = x broadcast to `shape`. VJP: ȳ summed over the broadcast axes.",
-    batch="broadcast_to", gather=True,
+    batch="broadcast_to", gather=True, abstract_eval=shape_rules.broadcast_to_shape,
 )
 
 transpose_p = Primitive(
@@ -158,5 +162,5 @@ transpose_p = Primitive(
     linear=True,
     reads=_SHAPES_ONLY,
     doc="y = x with axes permuted by `axes`. VJP: ȳ permuted by the inverse permutation.",
-    batch="transpose", gather=True,
+    batch="transpose", gather=True, abstract_eval=shape_rules.transpose_shape,
 )

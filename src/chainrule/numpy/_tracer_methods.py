@@ -14,6 +14,7 @@ import sys
 import numpy as np
 
 from chainrule.core.backends import is_foreign
+from chainrule.core.shape_rules import elementwise_shape
 from chainrule.core.primitive import Primitive, Tracer, concrete, dtype_of, shape_of
 from chainrule.numpy import _assembly as asm
 from chainrule.numpy import _elementwise as ew
@@ -63,7 +64,7 @@ astype_p = Primitive(
     "astype", _astype_impl, jvps=(_astype_jvp,),
     vjps=(_astype_vjp,), linear=True,
     doc="y = x converted to a float/complex dtype; ẏ = ẋ converted; x̄ = ȳ in x's dtype",
-    batch="elementwise")
+    batch="elementwise", abstract_eval=elementwise_shape("first"))
 
 
 

@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from chainrule.core.shape_rules import elementwise_shape
 from chainrule.core.primitive import (
     ANS, Primitive, Reads, Tracer, anywhere, concrete, dtype_of, mask, shape_of)
 from chainrule.numpy import _elementwise as ew
@@ -122,6 +123,7 @@ arctan2 = Primitive(
     reads=Reads((0, 1), (0, 1)),
     batch="elementwise",
     sympy="atan2",
+    abstract_eval=elementwise_shape(ufunc="arctan2"),
 )
 
 
@@ -134,6 +136,7 @@ imag_p = Primitive(
     doc="y = Im z; ẏ = Im ż; z̄ = -i·Re ȳ (Re Σ z̄·ż = Σ Re ȳ·Im ż; 0 for a real z)",
     batch="elementwise",
     sympy="im",
+    abstract_eval=elementwise_shape("real"),
 )
 times_i_p = Primitive(
     "times_i", lambda g: g * 1j,
@@ -144,6 +147,7 @@ times_i_p = Primitive(
     doc="y = i·g (the transpose of Im, up to sign); ḡ = i·ȳ, or Re(i·ȳ) = -Im ȳ for a real g",
     batch="elementwise",
     sympy=lambda sp, x: sp.I * x,
+    abstract_eval=elementwise_shape("complex"),
 )
 
 

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from chainrule.core.shape_rules import elementwise_shape
 from chainrule.core.primitive import Primitive, Reads, anywhere, concrete, mask
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy import _ufuncs as uf
@@ -95,19 +96,23 @@ def _impl(name, fallback):
 
 erf_p = Primitive("erf", _impl("erf", _erf_np),
                   *_slope_rules(lambda y, x: (2 / _SQRT_PI) * ew.exp(-x * x)),
-                  reads=Reads((0,)), doc="y = erf x; y' = 2/√π·e^{-x²}", batch="elementwise")
+                  reads=Reads((0,)), doc="y = erf x; y' = 2/√π·e^{-x²}",
+                  batch="elementwise", abstract_eval=elementwise_shape("inexact"))
 erfc_p = Primitive("erfc", _impl("erfc", _erfc_np),
                    *_slope_rules(lambda y, x: (-2 / _SQRT_PI) * ew.exp(-x * x)),
-                   reads=Reads((0,)), doc="y = erfc x; y' = -2/√π·e^{-x²}", batch="elementwise")
+                   reads=Reads((0,)), doc="y = erfc x; y' = -2/√π·e^{-x²}",
+                   batch="elementwise", abstract_eval=elementwise_shape("inexact"))
 polygamma_p = Primitive(
     "polygamma",
     lambda x, n: _same_precision(
         _sp.polygamma(n, x) if _sp is not None else _polygamma_np(n, x), x),
     *_slope_rules(lambda y, x, n: polygamma_p(x, n=n + 1)),
-    reads=Reads((0,)), doc="y = ψ^(n)(x); y' = ψ^(n+1)(x)", batch="elementwise")
+    reads=Reads((0,)), doc="y = ψ^(n)(x); y' = ψ^(n+1)(x)",
+    batch="elementwise", abstract_eval=elementwise_shape("inexact"))
 gammaln_p = Primitive("gammaln", _impl("gammaln", _gammaln_np),
                       *_slope_rules(lambda y, x: polygamma_p(x, n=0)),
-                      reads=Reads((0,)), doc="y = ln Γ(x); y' = ψ(x)", batch="elementwise")
+                      reads=Reads((0,)), doc="y = ln Γ(x); y' = ψ(x)",
+                      batch="elementwise", abstract_eval=elementwise_shape("inexact"))
 def _gamma_np(x):
     return np.vectorize(math.gamma, otypes=[float])(x)[()]
 
@@ -192,30 +197,34 @@ def _rgamma_slope(y, x):
 
 gamma_p = Primitive("gamma", _impl("gamma", _gamma_np),
                     *_slope_rules(lambda y, x: (y * polygamma_p(x, n=0))),
-                    reads=Reads((0, -1)), doc="y = Γ(x); y' = Γ(x)·ψ(x)", batch="elementwise")
+                    reads=Reads((0, -1)), doc="y = Γ(x); y' = Γ(x)·ψ(x)",
+                    batch="elementwise", abstract_eval=elementwise_shape("inexact"))
 erfinv_p = Primitive("erfinv", _impl("erfinv", _erfinv_np),
                      *_slope_rules(lambda y, x: (_SQRT_PI / 2) * ew.exp(y * y)),
-                     reads=Reads((-1,)), doc="y = erf⁻¹ x; y' = √π/2·e^{y²}", batch="elementwise")
+                     reads=Reads((-1,)), doc="y = erf⁻¹ x; y' = √π/2·e^{y²}",
+                     batch="elementwise", abstract_eval=elementwise_shape("inexact"))
 erfcinv_p = Primitive("erfcinv", _impl("erfcinv", _erfcinv_np),
                       *_slope_rules(lambda y, x: (-_SQRT_PI / 2) * ew.exp(y * y)),
                       reads=Reads((-1,)), doc="y = erfc⁻¹ x; y' = -√π/2·e^{y²}",
-                      batch="elementwise")
+                      batch="elementwise", abstract_eval=elementwise_shape("inexact"))
 log_ndtr_p = Primitive("log_ndtr", _impl("log_ndtr", _log_ndtr_np),
                        *_slope_rules(lambda y, x: ew.exp(-0.5 * x * x - _LOG_SQRT_2PI - y)),
                        reads=Reads((0, -1)),
-                       doc="y = ln Φ(x); y' = φ(x)/Φ(x) = e^{-x²/2 - y}/√(2π)", batch="elementwise")
+                       doc="y = ln Φ(x); y' = φ(x)/Φ(x) = e^{-x²/2 - y}/√(2π)",
+                       batch="elementwise", abstract_eval=elementwise_shape("inexact"))
 rgamma_p = Primitive("rgamma", _impl("rgamma", _rgamma_np),
                      *_slope_rules(lambda y, x: _rgamma_slope(y, x)),
                      reads=Reads((0, -1)), doc="y = 1/Γ(x); y' = -ψ(x)·y ((-1)ⁿn! at x = -n)",
-                     batch="elementwise")
+                     batch="elementwise", abstract_eval=elementwise_shape("inexact"))
 gammasgn_p = Primitive("gammasgn", _impl("gammasgn", lambda x: np.sign(_gamma_np(x))),
                        jvps=(None,), vjps=(None,),
-                       doc="y = sign Γ(x): piecewise constant, derivative 0", batch="elementwise")
+                       doc="y = sign Γ(x): piecewise constant, derivative 0",
+                       batch="elementwise", abstract_eval=elementwise_shape("inexact"))
 expit_p = Primitive("expit", lambda x: _sp.expit(x) if _sp is not None else
                     0.5 * (1 + np.tanh(0.5 * np.asarray(x)))[()],
                     *_slope_rules(lambda y, x: (y * (1 - y))),
                     reads=Reads((-1,)), doc="y = 1/(1 + e^{-x}); y' = y(1 - y)",
-                    batch="elementwise")
+                    batch="elementwise", abstract_eval=elementwise_shape("inexact"))
 
 
 def erf(x):
