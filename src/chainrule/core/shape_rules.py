@@ -92,21 +92,27 @@ def _ufunc_dtype(ufunc: np.ufunc, avals) -> np.dtype:
     return ufunc.resolve_dtypes((*types, None))[-1]
 
 
-def elementwise_shape(dtype: str = "promote", ufunc: str | None = None) -> Callable:
+def elementwise_shape(dtype: str = "promote", ufunc: "str | Callable | None" = None
+                      ) -> Callable:
     """The shape rule of an elementwise primitive: the arguments' shapes broadcast, the
-    dtype by ``DTYPE_KINDS[dtype]``, or by the NumPy ufunc named ``ufunc`` when given
-    (arguments that are None, such as a missing clip bound, are left out)."""
+    dtype by ``DTYPE_KINDS[dtype]``, or by a ufunc when given: the NumPy ufunc of that
+    name, or ``ufunc()`` (a ufunc of an optional library, looked up when needed; where
+    it turns out to be a plain function, ``dtype`` decides).
+    Arguments that are None (a missing clip bound) are left out."""
     kind = DTYPE_KINDS[dtype]
-    fn = getattr(np, ufunc) if ufunc is not None else None
+    fn = getattr(np, ufunc) if isinstance(ufunc, str) else ufunc
 
     def rule(*avals, **params) -> AVal:
         avals = [a for a in avals if a is not None]
         shape = np.broadcast_shapes(*[_shape(a) for a in avals])
         if "dtype" in params and params["dtype"] is not None:
             return AVal(shape, params["dtype"])
-        return AVal(shape, _ufunc_dtype(fn, avals) if fn is not None else kind(avals))
+        u = fn if fn is None or isinstance(fn, np.ufunc) else fn()
+        if not isinstance(u, np.ufunc):  # a plain function after all: the kind decides
+            return AVal(shape, kind(avals))
+        return AVal(shape, _ufunc_dtype(u, avals))
 
-    rule.__name__ = f"elementwise_shape_{ufunc or dtype}"
+    rule.__name__ = f"elementwise_shape_{ufunc if isinstance(ufunc, str) else dtype}"
     return rule
 
 

@@ -29,6 +29,7 @@ from chainrule.ir.program import Eqn, Program, Var
 
 __all__ = ["SCATTER_ONTO", "plan", "scatter_onto"]
 
+
 def add_scattered(acc, g, index):
     """``acc + scatter_add(g, index, acc.shape)`` as a new array (``index``: a basic
     index, every position once)."""
@@ -56,6 +57,7 @@ class _ScatterOnto:
 
 #: the equation :func:`scatter_onto` writes (not a primitive: it is never differentiated)
 SCATTER_ONTO = _ScatterOnto()
+
 
 def plan(prog: Program) -> dict[int, int]:
     """``{equation index: argument position}``: the argument whose buffer the

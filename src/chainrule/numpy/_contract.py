@@ -258,7 +258,6 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     return ns.moveaxis(c, -1, axisc)
 
 
-
 def convolve(a, v, mode="full"):
     """Discrete linear convolution of two 1-D sequences, (a ∗ v)[i] = Σ_j a[j]·v[i - j].
 

@@ -519,6 +519,7 @@ mod = _bin(
     "y = a mod b = a - b·⌊a/b⌋; ā = ȳ, b̄ = -ȳ·⌊a/b⌋ (almost everywhere)",
     ((), (0, 1)),
     sympy="Mod",
+    partials=("1", "-floor({a0} / {a1})"),
 )
 
 where_p = Primitive(

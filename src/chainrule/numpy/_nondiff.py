@@ -54,6 +54,7 @@ equal = nondiff("equal", operator.eq,
 not_equal = nondiff("not_equal", operator.ne,
                     batch="elementwise", sympy="Ne", abstract_eval=elementwise_shape("bool"))
 
+
 #: the NumPy functions of zero derivative, each with the rest of its record: the batching
 #: rule (``"loop"``: one call per example, for results whose shape depends on the values)
 #: and the SymPy counterpart where there is one

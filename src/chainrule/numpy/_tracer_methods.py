@@ -67,7 +67,6 @@ astype_p = Primitive(
     batch="elementwise", abstract_eval=elementwise_shape("first"))
 
 
-
 def _astype(self, dtype, copy=True):
     dt = np.dtype(dtype)
     if dt.kind in "fc":

@@ -59,27 +59,30 @@ _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 
 exp2 = unary("exp2", np.exp2, lambda c, y, x: c * (y * _LN2), "y = 2ˣ; y' = y·ln 2", "y",
-             sympy=lambda sp, x: 2**x)
+             sympy=lambda sp, x: 2**x, partials=("log(2) * {y}",))
 log2 = unary("log2", _float_fast(math.log2, np.log2), lambda c, y, x: divide(c, x * _LN2),
-             "y = log₂ x; y' = 1/(x ln 2)", "x", sympy=lambda sp, x: sp.log(x, 2))
+             "y = log₂ x; y' = 1/(x ln 2)", "x",
+             sympy=lambda sp, x: sp.log(x, 2), partials=("1 / ({a0} * log(2))",))
 log10 = unary("log10", _float_fast(math.log10, np.log10),
               lambda c, y, x: divide(c, x * _LN10), "y = log₁₀ x; y' = 1/(x ln 10)", "x",
-              sympy=lambda sp, x: sp.log(x, 10))
+              sympy=lambda sp, x: sp.log(x, 10), partials=("1 / ({a0} * log(10))",))
 cbrt = unary("cbrt", np.cbrt, lambda c, y, x: divide(c, 3 * y * y),
-             "y = ∛x; y' = 1/(3y²)", "y", staged=True, sympy="cbrt")
+             "y = ∛x; y' = 1/(3y²)", "y", staged=True, sympy="cbrt", partials=("1 / (3 * {y}**2)",))
 arcsin = unary("arcsin", _float_fast(math.asin, np.arcsin),
-               lambda c, y, x: divide(c, ew.sqrt(1 - x * x)), "y' = 1/√(1 - x²)", "x", sympy="asin")
+               lambda c, y, x: divide(c, ew.sqrt(1 - x * x)), "y' = 1/√(1 - x²)", "x",
+               sympy="asin", partials=("1 / sqrt(1 - {a0}**2)",))
 arccos = unary("arccos", _float_fast(math.acos, np.arccos),
                lambda c, y, x: -divide(c, ew.sqrt(1 - x * x)), "y' = -1/√(1 - x²)", "x",
-               sympy="acos")
+               sympy="acos", partials=("-1 / sqrt(1 - {a0}**2)",))
 arcsinh = unary("arcsinh", _float_fast(math.asinh, np.arcsinh),
                 lambda c, y, x: divide(c, ew.sqrt(x * x + 1)), "y' = 1/√(x² + 1)", "x",
-                sympy="asinh")
+                sympy="asinh", partials=("1 / sqrt({a0}**2 + 1)",))
 arccosh = unary("arccosh", _float_fast(math.acosh, np.arccosh),
                 lambda c, y, x: divide(c, ew.sqrt(x * x - 1)), "y' = 1/√(x² - 1)", "x",
-                sympy="acosh")
+                sympy="acosh", partials=("1 / sqrt({a0}**2 - 1)",))
 arctanh = unary("arctanh", _float_fast(math.atanh, np.arctanh),
-                lambda c, y, x: divide(c, 1 - x * x), "y' = 1/(1 - x²)", "x", sympy="atanh")
+                lambda c, y, x: divide(c, 1 - x * x), "y' = 1/(1 - x²)", "x",
+                sympy="atanh", partials=("1 / (1 - {a0}**2)",))
 
 
 #: |x| below which sinc' is its Taylor series (truncation error < 1e-17 there)
@@ -103,7 +106,7 @@ def _sinc_slope(x):
 
 sinc = unary("sinc", np.sinc, lambda c, y, x: c * _sinc_slope(x),
              "y = sin(πx)/(πx); y' = (cos(πx) - y)/x (its Taylor series near 0)", "x",
-             sympy=lambda sp, x: sp.sinc(sp.pi * x))
+             sympy=lambda sp, x: sp.sinc(sp.pi * x), partials=("(cos(pi * {a0}) - {y}) / {a0}",))
 
 
 def _atan2_rule(which: int, tangent: bool):
@@ -124,6 +127,7 @@ arctan2 = Primitive(
     batch="elementwise",
     sympy="atan2",
     abstract_eval=elementwise_shape(ufunc="arctan2"),
+    partials=("{a1} / ({a0}**2 + {a1}**2)", "-{a0} / ({a0}**2 + {a1}**2)"),
 )
 
 
@@ -222,14 +226,17 @@ def _logaddexp_primitive(name: str, impl, power, base: str, **fields) -> Primiti
         jvps=(_logaddexp_rule(0, True, power), _logaddexp_rule(1, True, power)),
         vjps=(_logaddexp_rule(0, False, power), _logaddexp_rule(1, False, power)),
         reads=Reads((0, 1, ANS), (0, 1, ANS)), batch="elementwise",
+        abstract_eval=elementwise_shape(ufunc=name),
         doc=f"y = log_{base}({base}ᵃ + {base}ᵇ); ∂y/∂a = {base}^(a - y) (½ each at a = b = ±∞)",
         **fields)
 
 
 logaddexp_p = _logaddexp_primitive("logaddexp", np.logaddexp, ew.exp, "e",
-                                   sympy=lambda sp, a, b: sp.log(sp.exp(a) + sp.exp(b)))
+                                   sympy=lambda sp, a, b: sp.log(sp.exp(a) + sp.exp(b)),
+                                   partials=("exp({a0} - {y})", "exp({a1} - {y})"))
 logaddexp2_p = _logaddexp_primitive("logaddexp2", np.logaddexp2, exp2, "2",
-                                    sympy=lambda sp, a, b: sp.log(2**a + 2**b, 2))
+                                    sympy=lambda sp, a, b: sp.log(2**a + 2**b, 2),
+                                    partials=("2**({a0} - {y})", "2**({a1} - {y})"))
 
 
 def logaddexp(a, b):

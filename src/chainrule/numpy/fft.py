@@ -32,7 +32,6 @@ fftfreq = np.fft.fftfreq
 rfftfreq = np.fft.rfftfreq
 
 
-
 def _real_for_real(ct, x):
     """A real input's cotangent is the real part (the imaginary part is not a direction)."""
     return ct if dtype_of(x).kind == "c" else real_p(ct)

@@ -26,21 +26,22 @@ __all__ = ["jv", "yv", "iv", "ive", "kv", "kve", "jn", "yn", "j0", "j1", "y0", "
 _READS = Reads((), (0, 1, ANS))
 
 jv_p = scipy_primitive("jv", "v x", (None, lambda y, v, x: 0.5 * (jv_p(v - 1, x) - jv_p(v + 1, x))),
-                       "y = J_v(x); ∂y/∂x = (J_{v-1} - J_{v+1})/2", _READS)
+                       "y = J_v(x); ∂y/∂x = (J_{v-1} - J_{v+1})/2", _READS, sympy="besselj")
 yv_p = scipy_primitive("yv", "v x", (None, lambda y, v, x: 0.5 * (yv_p(v - 1, x) - yv_p(v + 1, x))),
-                       "y = Y_v(x); ∂y/∂x = (Y_{v-1} - Y_{v+1})/2", _READS)
+                       "y = Y_v(x); ∂y/∂x = (Y_{v-1} - Y_{v+1})/2", _READS, sympy="bessely")
 iv_p = scipy_primitive("iv", "v x", (None, lambda y, v, x: 0.5 * (iv_p(v - 1, x) + iv_p(v + 1, x))),
-                       "y = I_v(x); ∂y/∂x = (I_{v-1} + I_{v+1})/2", _READS)
+                       "y = I_v(x); ∂y/∂x = (I_{v-1} + I_{v+1})/2", _READS, sympy="besseli")
 kv_p = scipy_primitive(
     "kv", "v x", (None, lambda y, v, x: -0.5 * (kv_p(v - 1, x) + kv_p(v + 1, x))),
-    "y = K_v(x); ∂y/∂x = -(K_{v-1} + K_{v+1})/2", _READS)
+    "y = K_v(x); ∂y/∂x = -(K_{v-1} + K_{v+1})/2", _READS, sympy="besselk")
 ive_p = scipy_primitive(
     "ive", "v x",
     (None, lambda y, v, x: 0.5 * (ive_p(v - 1, x) + ive_p(v + 1, x)) - ew.sign(x) * y),
     "y = I_v(x)e^{-|x|}; ∂y/∂x = (ive_{v-1} + ive_{v+1})/2 - sign(x)·y", _READS)
 kve_p = scipy_primitive(
     "kve", "v x", (None, lambda y, v, x: y - 0.5 * (kve_p(v - 1, x) + kve_p(v + 1, x))),
-    "y = K_v(x)e^{x}; ∂y/∂x = y - (kve_{v-1} + kve_{v+1})/2", _READS)
+    "y = K_v(x)e^{x}; ∂y/∂x = y - (kve_{v-1} + kve_{v+1})/2", _READS,
+    sympy=lambda sp, v, x: sp.besselk(v, x) * sp.exp(x))
 
 
 def jv(v, x):

@@ -63,13 +63,16 @@ def t_log_density(df, t):
 
 gammainc_p = scipy_primitive(
     "gammainc", "a x", (None, lambda y, a, x: _gamma_density(a, x)),
-    "gammainc(a, x) = P(a, x); ∂P/∂x = x^{a-1}e^{-x}/Γ(a)", Reads((), (0, 1)))
+    "gammainc(a, x) = P(a, x); ∂P/∂x = x^{a-1}e^{-x}/Γ(a)", Reads((), (0, 1)),
+    sympy=lambda sp, a, x: sp.lowergamma(a, x) / sp.gamma(a))
 gammaincc_p = scipy_primitive(
     "gammaincc", "a x", (None, lambda y, a, x: -_gamma_density(a, x)),
-    "gammaincc(a, x) = Q(a, x); ∂Q/∂x = -x^{a-1}e^{-x}/Γ(a)", Reads((), (0, 1)))
+    "gammaincc(a, x) = Q(a, x); ∂Q/∂x = -x^{a-1}e^{-x}/Γ(a)", Reads((), (0, 1)),
+    sympy=lambda sp, a, x: sp.uppergamma(a, x) / sp.gamma(a))
 betainc_p = scipy_primitive(
     "betainc", "a b x", (None, None, lambda y, a, b, x: ew.exp(beta_log_density(a, b, x))),
-    "betainc(a, b, x) = I_x(a, b); ∂I/∂x = x^{a-1}(1-x)^{b-1}/B(a, b)", Reads((), (), (0, 1, 2)))
+    "betainc(a, b, x) = I_x(a, b); ∂I/∂x = x^{a-1}(1-x)^{b-1}/B(a, b)", Reads((), (), (0, 1, 2)),
+    sympy=lambda sp, a, b, x: sp.betainc_regularized(a, b, 0, x))
 stdtr_p = scipy_primitive(
     "stdtr", "df t", (None, lambda y, df, t: ew.exp(t_log_density(df, t))),
     "stdtr(df, t) = P(T ≤ t); ∂/∂t = Γ((df+1)/2)/(Γ(df/2)√(df π))·(1 + t²/df)^{-(df+1)/2}",
@@ -88,11 +91,14 @@ stdtrit_p = scipy_primitive(
     "stdtrit", "df p", (None, lambda t, df, p: ew.exp(-t_log_density(df, t))),
     "t = stdtrit(df, p), stdtr(df, t) = p; ∂t/∂p = 1/(the t density at t)", Reads((), (0, -1)))
 exp1_p = scipy_primitive("exp1", "x", (lambda y, x: -ew.exp(-x) / x,),
-                      "exp1(x) = E₁(x); E₁' = -e^{-x}/x", Reads((0,)))
+                      "exp1(x) = E₁(x); E₁' = -e^{-x}/x", Reads((0,)),
+                      partials=("-exp(-{a0}) / {a0}",), sympy=lambda sp, x: sp.expint(1, x))
 expi_p = scipy_primitive("expi", "x", (lambda y, x: ew.exp(x) / x,),
-                      "expi(x) = Ei(x); Ei' = e^{x}/x", Reads((0,)))
+                      "expi(x) = Ei(x); Ei' = e^{x}/x", Reads((0,)),
+                      partials=("exp({a0}) / {a0}",), sympy="Ei")
 zeta_p = scipy_primitive("zeta", "x q", (None, lambda y, x, q: -x * zeta_p(x + 1.0, q)),
-                      "zeta(x, q) = Σ (k + q)^{-x}; ∂ζ/∂q = -x·ζ(x + 1, q)", Reads((), (0, 1)))
+                      "zeta(x, q) = Σ (k + q)^{-x}; ∂ζ/∂q = -x·ζ(x + 1, q)", Reads((), (0, 1)),
+                      sympy="zeta")
 
 
 def gammainc(a, x):

@@ -5,6 +5,7 @@ the cotangent summed back to each argument's shape)."""
 
 from __future__ import annotations
 
+from chainrule.core.shape_rules import elementwise_shape
 from chainrule.core.primitive import Primitive, Reads
 from chainrule.numpy._elementwise import _ub, zero_safe
 from chainrule.numpy._structural import broadcast_like
@@ -47,13 +48,14 @@ def _elementwise_rules(partial, position: int):
     return jvp, vjp
 
 
-def scipy_primitive(name: str, arguments: str, partials: tuple, doc: str,
-                    reads: Reads) -> Primitive:
+def scipy_primitive(name: str, arguments: str, slopes: tuple, doc: str,
+                    reads: Reads, **fields) -> Primitive:
     """The elementwise primitive ``scipy.special.<name>`` of the named ``arguments``;
-    ``partials[i](ans, *args)`` is its derivative in argument i, or None where that
-    derivative is not implemented (asking for it raises)."""
+    ``slopes[i](ans, *args)`` is its derivative in argument i, or None where that
+    derivative is not implemented (asking for it raises). ``fields``: the rest of its
+    record (``sympy``, ``partials`` as written for trace tables, ...)."""
     jvps, vjps = [], []
-    for i, (argument, partial) in enumerate(zip(arguments.split(), partials, strict=True)):
+    for i, (argument, partial) in enumerate(zip(arguments.split(), slopes, strict=True)):
         if partial is None:
             jvp = vjp = _no_derivative(name, argument)
         else:
@@ -64,4 +66,6 @@ def scipy_primitive(name: str, arguments: str, partials: tuple, doc: str,
     def impl(*args):
         return getattr(scipy_special(name), name)(*args)
     return Primitive(name, impl, jvps=tuple(jvps), vjps=tuple(vjps), reads=reads, doc=doc,
-                     batch="elementwise")
+                     batch="elementwise", abstract_eval=elementwise_shape(
+                         "inexact", ufunc=lambda: getattr(scipy_special(name), name)),
+                     **fields)

@@ -97,22 +97,28 @@ def _impl(name, fallback):
 erf_p = Primitive("erf", _impl("erf", _erf_np),
                   *_slope_rules(lambda y, x: (2 / _SQRT_PI) * ew.exp(-x * x)),
                   reads=Reads((0,)), doc="y = erf x; y' = 2/√π·e^{-x²}",
-                  batch="elementwise", abstract_eval=elementwise_shape("inexact"))
+                  batch="elementwise", abstract_eval=elementwise_shape("inexact"),
+                  partials=("2 / sqrt(pi) * exp(-{a0}**2)",), sympy="erf")
 erfc_p = Primitive("erfc", _impl("erfc", _erfc_np),
                    *_slope_rules(lambda y, x: (-2 / _SQRT_PI) * ew.exp(-x * x)),
                    reads=Reads((0,)), doc="y = erfc x; y' = -2/√π·e^{-x²}",
-                   batch="elementwise", abstract_eval=elementwise_shape("inexact"))
+                   batch="elementwise", abstract_eval=elementwise_shape("inexact"),
+                   partials=("-2 / sqrt(pi) * exp(-{a0}**2)",), sympy="erfc")
 polygamma_p = Primitive(
     "polygamma",
     lambda x, n: _same_precision(
         _sp.polygamma(n, x) if _sp is not None else _polygamma_np(n, x), x),
     *_slope_rules(lambda y, x, n: polygamma_p(x, n=n + 1)),
     reads=Reads((0,)), doc="y = ψ^(n)(x); y' = ψ^(n+1)(x)",
-    batch="elementwise", abstract_eval=elementwise_shape("inexact"))
+    batch="elementwise", abstract_eval=elementwise_shape("inexact"),
+    partials=("polygamma({n} + 1, {a0})",), sympy=lambda sp, x, n: sp.polygamma(n, x))
 gammaln_p = Primitive("gammaln", _impl("gammaln", _gammaln_np),
                       *_slope_rules(lambda y, x: polygamma_p(x, n=0)),
                       reads=Reads((0,)), doc="y = ln Γ(x); y' = ψ(x)",
-                      batch="elementwise", abstract_eval=elementwise_shape("inexact"))
+                      batch="elementwise", abstract_eval=elementwise_shape("inexact"),
+                      partials=("digamma({a0})",), sympy=lambda sp, x: sp.log(sp.Abs(sp.gamma(x))))
+
+
 def _gamma_np(x):
     return np.vectorize(math.gamma, otypes=[float])(x)[()]
 
@@ -198,33 +204,41 @@ def _rgamma_slope(y, x):
 gamma_p = Primitive("gamma", _impl("gamma", _gamma_np),
                     *_slope_rules(lambda y, x: (y * polygamma_p(x, n=0))),
                     reads=Reads((0, -1)), doc="y = Γ(x); y' = Γ(x)·ψ(x)",
-                    batch="elementwise", abstract_eval=elementwise_shape("inexact"))
+                    batch="elementwise", abstract_eval=elementwise_shape("inexact"),
+                    partials=("{y} * digamma({a0})",), sympy="gamma")
 erfinv_p = Primitive("erfinv", _impl("erfinv", _erfinv_np),
                      *_slope_rules(lambda y, x: (_SQRT_PI / 2) * ew.exp(y * y)),
                      reads=Reads((-1,)), doc="y = erf⁻¹ x; y' = √π/2·e^{y²}",
-                     batch="elementwise", abstract_eval=elementwise_shape("inexact"))
+                     batch="elementwise", abstract_eval=elementwise_shape("inexact"),
+                     partials=("sqrt(pi) / 2 * exp({y}**2)",), sympy="erfinv")
 erfcinv_p = Primitive("erfcinv", _impl("erfcinv", _erfcinv_np),
                       *_slope_rules(lambda y, x: (-_SQRT_PI / 2) * ew.exp(y * y)),
                       reads=Reads((-1,)), doc="y = erfc⁻¹ x; y' = -√π/2·e^{y²}",
-                      batch="elementwise", abstract_eval=elementwise_shape("inexact"))
+                      batch="elementwise", abstract_eval=elementwise_shape("inexact"),
+                      partials=("-sqrt(pi) / 2 * exp({y}**2)",), sympy="erfcinv")
 log_ndtr_p = Primitive("log_ndtr", _impl("log_ndtr", _log_ndtr_np),
                        *_slope_rules(lambda y, x: ew.exp(-0.5 * x * x - _LOG_SQRT_2PI - y)),
                        reads=Reads((0, -1)),
                        doc="y = ln Φ(x); y' = φ(x)/Φ(x) = e^{-x²/2 - y}/√(2π)",
-                       batch="elementwise", abstract_eval=elementwise_shape("inexact"))
+                       batch="elementwise", abstract_eval=elementwise_shape("inexact"),
+                       partials=("exp(-{a0}**2 / 2 - {y}) / sqrt(2 * pi)",),
+                       sympy=lambda sp, x: sp.log((1 + sp.erf(x / sp.sqrt(2))) / 2))
 rgamma_p = Primitive("rgamma", _impl("rgamma", _rgamma_np),
                      *_slope_rules(lambda y, x: _rgamma_slope(y, x)),
                      reads=Reads((0, -1)), doc="y = 1/Γ(x); y' = -ψ(x)·y ((-1)ⁿn! at x = -n)",
-                     batch="elementwise", abstract_eval=elementwise_shape("inexact"))
+                     batch="elementwise", abstract_eval=elementwise_shape("inexact"),
+                     partials=("-digamma({a0}) * {y}",), sympy=lambda sp, x: 1 / sp.gamma(x))
 gammasgn_p = Primitive("gammasgn", _impl("gammasgn", lambda x: np.sign(_gamma_np(x))),
                        jvps=(None,), vjps=(None,),
                        doc="y = sign Γ(x): piecewise constant, derivative 0",
-                       batch="elementwise", abstract_eval=elementwise_shape("inexact"))
+                       batch="elementwise", abstract_eval=elementwise_shape("inexact"),
+                       partials=("0",), sympy=lambda sp, x: sp.sign(sp.gamma(x)))
 expit_p = Primitive("expit", lambda x: _sp.expit(x) if _sp is not None else
                     0.5 * (1 + np.tanh(0.5 * np.asarray(x)))[()],
                     *_slope_rules(lambda y, x: (y * (1 - y))),
                     reads=Reads((-1,)), doc="y = 1/(1 + e^{-x}); y' = y(1 - y)",
-                    batch="elementwise", abstract_eval=elementwise_shape("inexact"))
+                    batch="elementwise", abstract_eval=elementwise_shape("inexact"),
+                    partials=("{y} * (1 - {y})",), sympy=lambda sp, x: 1 / (1 + sp.exp(-x)))
 
 
 def erf(x):

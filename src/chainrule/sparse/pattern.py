@@ -252,8 +252,6 @@ def _matmul_pairs(eqn, i, in_shapes, out_shape):
     return out_pos[rr, c], kk * b2[1] + c
 
 
-
-
 def _differentiable(prim, i: int) -> bool:
     try:
         return prim.jvps[i] is not None

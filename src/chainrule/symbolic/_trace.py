@@ -292,7 +292,8 @@ def _counterpart(prim: Primitive) -> Callable | None:
         return rule
     fn = prim.sympy
     fn = getattr(sp, fn) if isinstance(fn, str) else functools.partial(fn, sp)
-    return lambda *args: _elementwise(fn, len(args))(*args)
+    return lambda *args, **params: _elementwise(functools.partial(fn, **params), len(args))(
+        *args)
 
 
 class SymPyTrace(Trace):
