@@ -1,15 +1,21 @@
 """ARCHITECTURE.md's recipe, followed: a toy elementwise primitive added the documented way.
 
-The section "How to add a primitive" of ``ARCHITECTURE.md`` lists the steps; this test
-takes them one by one for ``toy_cube(x) = x³`` (y' = 3x², y'' = 6x) and checks the value,
-forward and reverse mode to second order (against the closed forms and against finite
-differences, as ``tests/test_primitives.py`` does for every row of ``op_specs.SPECS``),
-``vmap``, ``jit``, the printed program, the generated source and the trace table. It
-also checks that the steps written in ARCHITECTURE.md are the ones taken here.
+The section "How to add a primitive" of ``ARCHITECTURE.md`` has two steps: ONE entry (the
+``unary(...)`` call below, every field of the primitive's record in it) and ONE row of
+the test table. This test takes exactly them for ``toy_cube(x) = x³`` (y' = 3x², y'' =
+6x) and checks everything the entry brings: the value, forward and reverse mode to
+second order (against the closed forms and against finite differences, as
+``tests/test_primitives.py`` does for every row of ``op_specs.SPECS``), ``vmap`` by the
+elementwise batching rule, the shape rule (staging runs no implementation), ``jit`` of
+the function and of its gradient, the printed program, the generated source, the trace
+table with its written partial and LaTeX name, the SymPy counterpart, and the
+meta-test's verdict that the record is complete. It also checks that the steps written
+in ARCHITECTURE.md are the ones taken here.
 """
 
 import ast
 import pathlib
+import textwrap
 import warnings
 
 import numpy as onp
@@ -24,14 +30,23 @@ from op_specs import UNARY_SHAPES, Spec, sample
 ARCHITECTURE = pathlib.Path(__file__).resolve().parents[1] / "ARCHITECTURE.md"
 
 
+def documented_entry() -> str:
+    """The code block of ARCHITECTURE.md's "How to add a primitive" (its step 1)."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    section = text[text.index("## How to add a primitive"):]
+    block = section[section.index("```python") + len("```python"):]
+    return textwrap.dedent(block[:block.index("```")])
+
+
 @pytest.fixture
 def toy_cube():
-    """Steps 1 and 2 of the recipe, undone afterwards (the registry is global)."""
+    """Step 1 of the recipe, the one entry, run exactly as ARCHITECTURE.md writes it (the
+    registry is global: undone afterwards)."""
     from chainrule.numpy._elementwise import unary
 
-    # step 1: the primitive, with one rule c·f'(x) for both modes; the rule reads x
-    prim = unary("toy_cube", lambda x: x * x * x, lambda c, y, x: c * (3.0 * x * x),
-                 "y = x³; y' = 3x²", "x")
+    namespace = {"unary": unary}
+    exec(documented_entry(), namespace)  # noqa: S102 - the document's own code
+    prim = namespace["toy_cube"]
     try:
         yield prim
     finally:
@@ -77,11 +92,34 @@ def test_jit_printing_source_and_trace_table(toy_cube):
     assert "PRIMITIVES['toy_cube'].impl" in cr.source(f, x)
     table = str(cr.trace_table(lambda t: toy_cube(t) * 2.0, 0.5))
     assert "toy_cube(0.5000) = 0.1250" in table
+    tangents = cr.trace_table(lambda t: toy_cube(t) * 2.0, 0.5, mode="forward")
+    assert "3 * v0**2 * v̇0 = 0.7500 * 1.0000" in str(tangents)  # the written partial
+    assert r"\operatorname{cube}(v_{0})" in tangents.to_latex()
+
+
+def test_shape_rule_sympy_counterpart_and_a_complete_record(toy_cube):
+    import sympy as sp
+    from test_primitive_records import _missing
+
+    from chainrule.core.abstract import AVal
+    from chainrule.symbolic import expression
+
+    assert _missing(toy_cube) == set()  # the meta-test finds every field its kind needs
+    assert toy_cube.abstract_eval(AVal((2, 3), onp.float32)) == AVal((2, 3), onp.float32)
+    toy_cube_impl, toy_cube.impl = toy_cube.impl, None  # staging must not run it
+    try:
+        prog = cr.make_ir(lambda x: toy_cube(x) * 2.0)(onp.ones((2, 3), onp.float32))
+    finally:
+        toy_cube.impl = toy_cube_impl
+    assert prog.outputs[0].aval == AVal((2, 3), onp.float32)
+    x = sp.Symbol("x", real=True)
+    assert sp.simplify(expression(lambda x: toy_cube(x) + 1.0, "x") - (x**3 + 1)) == 0
 
 
 def test_the_document_states_these_steps():
     text = ARCHITECTURE.read_text(encoding="utf-8")
-    for step in ('unary("', "op_specs.py", "tests/test_architecture.py",
+    assert "sympy=" in documented_entry() and "partials=" in documented_entry()
+    for step in ('unary("toy_cube"', "op_specs.py", "tests/test_architecture.py",
                  "reference.py", "tests/test_layers.py"):
         assert step in text, f"ARCHITECTURE.md no longer mentions {step!r}"
 

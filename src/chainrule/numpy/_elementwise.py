@@ -537,6 +537,7 @@ where_p = Primitive(
     ),
     doc="y = a where c else b; ā = ȳ where c else exactly 0 (and b̄ the other way round)",
     reads=Reads((), (0,), (0,)),
+    partials=("0", "{a0}", "1 - {a0}"),
     sympy=lambda sp, c, a, b: a if c == sp.true else b if c == sp.false
     else sp.Piecewise((a, c), (b, True)),
     batch="elementwise",
@@ -588,7 +589,8 @@ clip = Primitive(
 def _nondiff(name, impl, nargs=1, **fields):
     return Primitive(name, impl, jvps=(None,) * nargs, vjps=(None,) * nargs,
                      doc=f"{name}: piecewise constant, derivative 0 almost everywhere",
-                     batch="elementwise", abstract_eval=elementwise_shape(ufunc=name), **fields)
+                     batch="elementwise", abstract_eval=elementwise_shape(ufunc=name),
+                     partials=("0",) * nargs, **fields)
 
 
 sign = _nondiff("sign", np.sign, sympy="sign")

@@ -28,7 +28,9 @@ ZERO = _ZeroRules()
 
 
 def nondiff(name: str, impl, **fields) -> Primitive:
-    """A primitive whose derivative is 0; ``fields``: the rest of its record."""
+    """A primitive whose derivative is 0; ``fields``: the rest of its record (its written
+    partials are 0)."""
+    fields.setdefault("partials", ("0", "0"))
     return Primitive(name, impl, jvps=ZERO, vjps=ZERO,
                      doc=f"{name}: piecewise constant, derivative 0 almost everywhere", **fields)
 

@@ -67,7 +67,8 @@ log10 = unary("log10", _float_fast(math.log10, np.log10),
               lambda c, y, x: divide(c, x * _LN10), "y = log₁₀ x; y' = 1/(x ln 10)", "x",
               sympy=lambda sp, x: sp.log(x, 10), partials=("1 / ({a0} * log(10))",))
 cbrt = unary("cbrt", np.cbrt, lambda c, y, x: divide(c, 3 * y * y),
-             "y = ∛x; y' = 1/(3y²)", "y", staged=True, sympy="cbrt", partials=("1 / (3 * {y}**2)",))
+             "y = ∛x; y' = 1/(3y²)", "y", staged=True,
+             sympy=lambda sp, x: sp.real_root(x, 3), partials=("1 / (3 * {y}**2)",))
 arcsin = unary("arcsin", _float_fast(math.asin, np.arcsin),
                lambda c, y, x: divide(c, ew.sqrt(1 - x * x)), "y' = 1/√(1 - x²)", "x",
                sympy="asin", partials=("1 / sqrt(1 - {a0}**2)",))

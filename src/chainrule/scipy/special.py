@@ -215,7 +215,8 @@ erfcinv_p = Primitive("erfcinv", _impl("erfcinv", _erfcinv_np),
                       *_slope_rules(lambda y, x: (-_SQRT_PI / 2) * ew.exp(y * y)),
                       reads=Reads((-1,)), doc="y = erfc⁻¹ x; y' = -√π/2·e^{y²}",
                       batch="elementwise", abstract_eval=elementwise_shape("inexact"),
-                      partials=("-sqrt(pi) / 2 * exp({y}**2)",), sympy="erfcinv")
+                      partials=("-sqrt(pi) / 2 * exp({y}**2)",),
+                      sympy=lambda sp, x: sp.erfinv(1 - x))
 log_ndtr_p = Primitive("log_ndtr", _impl("log_ndtr", _log_ndtr_np),
                        *_slope_rules(lambda y, x: ew.exp(-0.5 * x * x - _LOG_SQRT_2PI - y)),
                        reads=Reads((0, -1)),
