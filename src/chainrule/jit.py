@@ -22,7 +22,7 @@ from chainrule.core.backends import is_foreign
 from chainrule.core.primitive import PRIMITIVES, Tracer
 from chainrule.core.pytree import tree_flatten, tree_unflatten
 from chainrule.interpreters.staging import CapturedTracerError, abstractify, stage
-from chainrule.ir.codegen import GeneratedFunction, compile_program
+from chainrule.ir.codegen import GeneratedFunction, Gradient, compile_program
 from chainrule.ir.evaluate import eval_flat
 from chainrule.ir.passes import optimize as _optimize
 from chainrule.ir.program import Program
@@ -266,6 +266,9 @@ class Jitted:
             prog = stage(self.f, args, static_kw, self.static_argnums)
         prog = _optimize(prog)
         name = getattr(self.f, "__name__", None)
+        gradient = None
+        if getattr(self.f, "derivative_kind", None) in ("grad", "value_and_grad"):
+            gradient = Gradient(self.f.argnums, self.f.derivative_kind == "value_and_grad")
         flat = tuple(args) if leaves is None else tuple(leaves)
         if any(is_foreign(x) for x in flat):
             return compile_program(prog, name, reuse_buffers=False)
@@ -274,9 +277,9 @@ class Jitted:
 
             if any(isinstance(x, Tracer) for x in flat):
                 # traced by an outer transformation: only the program is needed
-                return compile_program(prog, name)
+                return compile_program(prog, name, gradient=gradient)
             return compile_numba(prog, name, flat)
-        return compile_program(prog, name)
+        return compile_program(prog, name, gradient=gradient)
 
     def lower(self, *args: Any, **kwargs: Any) -> GeneratedFunction:
         """The compiled function for these arguments (tracing it if needed)."""

@@ -28,9 +28,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from chainrule.ir.codegen import GeneratedFunction, _operator_line, _structure
+from chainrule.ir.codegen import GeneratedFunction, _structure
 from chainrule.ir.emitter import Emitter, StepIO, assign, ident
 from chainrule.ir.program import Program, Var
+from chainrule.ir.templates import render, template
 
 __all__ = ["NumbaUnsupported", "generate_numba", "compile_numba", "import_numba"]
 
@@ -127,16 +128,11 @@ class _NEmitter(Emitter):
             self.fail(f"primitive '{name}' (with parameters {sorted(e.params)}) has no scalar "
                       "numba spelling")
         lhs = names[id(e.outvars[0])]
-        if name == "pow":
-            return f"{lhs} = {ins[0]} ** {ins[1]}"
-        if name in ("maximum", "minimum", "sign", "logaddexp", "logaddexp2"):  # NumPy's rules
-            return f"{lhs} = np.{name}({', '.join(ins)})"
-        if name == "where":
-            return f"{lhs} = {ins[1]} if {ins[0]} else {ins[2]}"
-        line = None if name == "matmul" else _operator_line(name, lhs, ins, "math")
-        if line is None:
+        tpl = template(e.prim)
+        spelling = None if tpl is None else tpl.in_loop()
+        if spelling is None:
             self.fail(f"primitive '{name}' has no scalar numba spelling")
-        return line
+        return f"{lhs} = {render(spelling, ins, e)}"
 
     def scan_io(self, e, xs: list, t: str, rng: str, res: list) -> StepIO:
         """Slices read by index, per-step outputs stored into ``np.empty`` arrays."""

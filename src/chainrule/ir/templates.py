@@ -1,0 +1,129 @@
+"""How each primitive is written in generated source: one table, keyed by the primitive.
+
+Code generation has two dialects (:mod:`chainrule.ir.codegen` for Python/NumPy,
+:mod:`chainrule.ir.numba_codegen` for Numba) and three places a primitive can be
+written, each a ``str.format`` template over the arguments' expressions (``{0}``,
+``{1}``, …) in a :class:`Template`:
+
+* ``scalar``: on Python floats (and Numba's scalars), with :mod:`math` (5× faster
+  than NumPy on a float): ``math.sin({0})``;
+* ``array``: on NumPy arrays, ``np.sin({0})``;
+* ``element``: on one element inside a compiled loop (Numba), where ``math`` has no
+  spelling NumPy's scalar ufuncs do (``np.maximum({0}, {1})``).
+
+``None`` means "no spelling here": the generated code calls the primitive's own
+implementation (Python), or refuses / leaves the equation to NumPy (Numba). A
+template may instead be a function ``(arguments, equation) -> expression`` where the
+spelling depends on the operands (``pow`` on floats: ``math.pow`` unless the exponent
+is a whole literal).
+
+The table is built once, from the registered primitives, by :func:`template`; its keys
+are the :class:`~chainrule.core.primitive.Primitive` objects themselves (the one place
+that still finds a primitive by its name is :func:`_build`, until the template becomes
+a field of the primitive's own entry).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple, Union
+
+from chainrule.core.primitive import PRIMITIVES
+from chainrule.ir.program import Lit
+
+__all__ = ["Template", "template", "render"]
+
+Spelling = Union[str, Callable[[list, Any], str], None]
+
+
+class Template(NamedTuple):
+    """One primitive's spellings (see the module docstring); ``element`` defaults to
+    ``scalar`` when not given."""
+
+    scalar: Spelling
+    array: Spelling
+    element: Spelling = None
+
+    def in_loop(self) -> Spelling:
+        """The spelling of one element inside a compiled loop."""
+        return self.element if self.element is not None else self.scalar
+
+
+def render(spelling: Spelling, ins: list, eqn: Any) -> str:
+    """The expression ``spelling`` gives for argument expressions ``ins`` of ``eqn``.
+
+    >>> render("{0} + {1}", ["a", "b"], None)
+    'a + b'
+    """
+    if callable(spelling):
+        return spelling(ins, eqn)
+    return spelling.format(*ins)
+
+
+def _pow_scalar(ins: list, eqn: Any) -> str:
+    """``math.pow`` on floats (it raises on a negative base where ``**`` would return a
+    complex number), ``**`` for a whole-number literal exponent (exact, and fast)."""
+    b = eqn.invars[1]
+    whole = isinstance(b, Lit) and type(b.value) in (int, float) and float(b.value).is_integer()
+    return f"{ins[0]} ** {ins[1]}" if whole else f"math.pow({ins[0]}, {ins[1]})"
+
+
+#: the infix operators: the same text on floats, arrays and elements
+_INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/",
+          "greater": ">", "greater_equal": ">=", "less": "<", "less_equal": "<=",
+          "equal": "==", "not_equal": "!="}
+#: elementwise functions: primitive -> (math's name, NumPy's name)
+_FUNCTIONS = {
+    "exp": ("exp", "exp"), "log": ("log", "log"), "sin": ("sin", "sin"),
+    "cos": ("cos", "cos"), "tan": ("tan", "tan"), "tanh": ("tanh", "tanh"),
+    "sinh": ("sinh", "sinh"), "cosh": ("cosh", "cosh"), "arctan": ("atan", "arctan"),
+    "log1p": ("log1p", "log1p"), "expm1": ("expm1", "expm1"), "sqrt": ("sqrt", "sqrt"),
+    "arcsin": ("asin", "arcsin"), "arccos": ("acos", "arccos"),
+}
+#: NumPy's scalar ufuncs (NaN-propagating) inside compiled loops; their implementation
+#: elsewhere
+_UFUNC_ELEMENTS = ("maximum", "minimum", "sign", "logaddexp", "logaddexp2")
+
+
+def _build() -> dict:
+    """``{primitive: Template}`` for every registered primitive that has a spelling."""
+    spell: dict[str, Template] = {}
+    for name, op in _INFIX.items():
+        spell[name] = Template(f"{{0}} {op} {{1}}", f"{{0}} {op} {{1}}")
+    for name, (m, n) in _FUNCTIONS.items():
+        spell[name] = Template(f"math.{m}({{0}})", f"np.{n}({{0}})")
+    for name in _UFUNC_ELEMENTS:
+        args = "{0}" if name == "sign" else "{0}, {1}"
+        spell[name] = Template(None, None, f"np.{name}({args})")
+    spell.update({
+        "neg": Template("-{0}", "-{0}"),
+        "square": Template("{0} * {0}", "{0} * {0}"),
+        "abs": Template("abs({0})", "abs({0})"),
+        "pow": Template(_pow_scalar, "{0} ** {1}", "{0} ** {1}"),
+        "matmul": Template("{0} @ {1}", "{0} @ {1}", None),
+        "where": Template(None, None, "({1} if {0} else {2})"),
+        # a rule's c·∂f: ∂f where it is a number or c is finite and non-zero, else 0
+        "zero_safe": Template(
+            "{1} if {1} == {1} or {0} and {0} - {0} == 0 else 0.0", None,
+            "({1} if {1} == {1} or ({0} != 0 and {0} - {0} == 0) else 0.0)"),
+    })
+    return {PRIMITIVES[name]: t for name, t in spell.items() if name in PRIMITIVES}
+
+
+_TABLE: dict = {}
+_BUILT_FOR = [-1]  # how many primitives were registered when _TABLE was built
+
+
+def template(prim: Any) -> Template | None:
+    """The :class:`Template` of ``prim`` (None: it has no spelling; call its ``impl``).
+
+    The table is built at the first call (the primitives register themselves when
+    :mod:`chainrule.numpy` is imported), and again if a primitive registered later is
+    asked for.
+    """
+    t = _TABLE.get(prim)
+    if t is None and _BUILT_FOR[0] != len(PRIMITIVES):
+        _TABLE.clear()
+        _TABLE.update(_build())
+        _BUILT_FOR[0] = len(PRIMITIVES)
+        t = _TABLE.get(prim)
+    return t
