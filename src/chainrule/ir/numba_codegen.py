@@ -28,12 +28,15 @@ from typing import Any, Callable
 
 import numpy as np
 
-from chainrule.ir.codegen import GeneratedFunction, _structure
+from chainrule.ir.codegen import GeneratedFunction, Gradient, _structure, compile_program
+from chainrule.ir.fusion import Region, fuse, plan
 from chainrule.ir.emitter import Emitter, StepIO, assign, ident
 from chainrule.ir.program import Program, Var
 from chainrule.ir.templates import render, template
 
-__all__ = ["NumbaUnsupported", "generate_numba", "compile_numba", "import_numba"]
+__all__ = ["NumbaUnsupported", "generate_numba", "compile_numba", "compile_fused", "import_numba",
+           "FusedKernel", "kernel_source", "choose_backend", "compile_auto",
+           "PARALLEL_MIN_SIZE", "AUTO_MIN_SIZE"]
 
 _counter = itertools.count()
 
@@ -208,7 +211,22 @@ class NumbaFunction(GeneratedFunction):
         self.compile_s = compile_s
 
 
-def compile_numba(prog: Program, name: str | None, example_args: tuple) -> NumbaFunction:
+def compile_numba(prog: Program, name: str | None, example_args: tuple,
+                  gradient: Gradient | None = None) -> GeneratedFunction:
+    """Compile ``prog`` with Numba: whole (a program of scalars) or its fused loops.
+
+    A program whose arguments are all scalars is generated and ``numba.njit``-compiled
+    whole (eagerly, on ``example_args``), or refused with :class:`NumbaUnsupported`. An
+    array program stays NumPy code in which each fused elementwise region
+    (:mod:`chainrule.ir.fusion`) is one Numba kernel: products, reductions along an axis,
+    indexing and anything else without a loop spelling run as NumPy calls between them.
+    """
+    if any(not _scalar_aval(v.aval) for v in prog.inputs):
+        return compile_fused(prog, name, gradient)
+    return _compile_scalar(prog, name, example_args)
+
+
+def _compile_scalar(prog: Program, name: str | None, example_args: tuple) -> NumbaFunction:
     """Generate, ``numba.njit`` and compile (eagerly, on ``example_args``) the program."""
     numba = import_numba()
     kernel_src, wrapper_src, wrap_ns = generate_numba(prog, name)
@@ -232,3 +250,187 @@ def compile_numba(prog: Program, name: str | None, example_args: tuple) -> Numba
     fn = wrap_ns[f"{fname}_call"]
     weakref.finalize(fn, linecache.cache.pop, filename, None)  # the source dies with fn
     return NumbaFunction(fn, kernel_src, filename, prog, kernel, compile_s)
+
+
+# -- array programs: fused elementwise loops as Numba kernels ---------------------------
+
+#: a fused loop over at least this many elements runs on every core (``prange``);
+#: smaller ones run serially (starting the threads costs more than they save)
+PARALLEL_MIN_SIZE = 1 << 17
+
+#: compiled kernels by source and parallelism: equal loops compile once per process
+_KERNELS: dict = {}
+
+
+def kernel_source(prog: Program, region: Region, fname: str, parallel: bool) -> str:
+    """The Numba source of one fused loop: a function of the region's inputs (arrays
+    flattened to 1-D, scalars as they are) returning its outputs as a tuple."""
+    em = _NEmitter(f"{fname!r}")
+    params, loads, names = [], [], {}
+    for k, a in enumerate(region.inputs):
+        if a.aval.shape == ():
+            params.append(f"s{k}")
+            names[id(a)] = f"s{k}"
+        else:
+            params.append(f"a{k}")
+            names[id(a)] = f"e{k}"
+            loads.append(f"e{k} = a{k}[i]")
+    n = region.size
+    head = [f"def {fname}({', '.join(params)}):"]
+    body: list[str] = []
+    wanted = {id(o) for o in region.outputs}
+    result: dict[int, str] = {}  # id(output) -> what the kernel returns for it
+    for j, idx in enumerate(region.eqns):
+        e = prog.eqns[idx]
+        o = e.outvars[0]
+        ins = [names[id(a)] if isinstance(a, Var) else em.atom(a, names) for a in e.invars]
+        tpl = template(e.prim)
+        if id(o) in region.reductions:
+            acc = f"acc{j}"
+            head.append(f"    {acc} = {'0.0' if o.aval.dtype.kind == 'f' else '0'}")
+            body.append(f"{acc} {tpl.reduce}= {ins[0]}")
+            names[id(o)] = result[id(o)] = acc
+            continue
+        names[id(o)] = f"t{j}"
+        body.append(f"t{j} = {render(tpl.in_loop(), ins, e)}")
+        if id(o) in wanted:
+            head.append(f"    o{j} = np.empty({n}, {_np_dtype(o.aval.dtype)})")
+            body.append(f"o{j}[i] = t{j}")
+            result[id(o)] = f"o{j}"
+    outs = [result[id(o)] for o in region.outputs]
+    loop = f"    for i in {'prange' if parallel else 'range'}({n}):"
+    tail = ["    return (" + ", ".join(outs) + ("," if len(outs) == 1 else "") + ")"]
+    return "\n".join(head + [loop] + ["        " + ln for ln in loads + body] + tail) + "\n"
+
+
+def _np_dtype(dt: np.dtype) -> str:
+    return "np.bool_" if dt.kind == "b" else f"np.{dt.name}"
+
+
+class FusedKernel:
+    """The primitive of one fused loop (an equation of the rewritten program).
+
+    Attributes:
+        name: ``fused_<n>`` (the generated code calls it as ``_prim_fused_<n>``).
+        source: the kernel's Numba source (one ``for`` loop).
+        dispatcher: the ``numba.njit`` function.
+        parallel: whether the loop runs on every core.
+        impl: ``impl(*inputs) -> tuple`` (arrays flattened, results shaped back).
+    """
+
+    multiple_results = True
+
+    def __init__(self, name: str, source: str, dispatcher: Any, parallel: bool,
+                 impl: Callable) -> None:
+        self.name = name
+        self.source = source
+        self.dispatcher = dispatcher
+        self.parallel = parallel
+        self.impl = impl
+
+    def __repr__(self) -> str:
+        return f"<FusedKernel {self.name}{' parallel' if self.parallel else ''}>"
+
+
+def _kernel_builder(numba: Any, counter: Any) -> Callable[[Program, Region], FusedKernel]:
+    def build(prog: Program, region: Region) -> FusedKernel:
+        parallel = region.size >= PARALLEL_MIN_SIZE
+        src = kernel_source(prog, region, "fused", parallel)
+        disp = _KERNELS.get((src, parallel))
+        if disp is None:
+            ns = {"np": np, "math": math, "prange": numba.prange}
+            filename = f"<chainrule-numba kernel #{next(_counter)}>"
+            linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+            exec(compile(src, filename, "exec"), ns)
+            disp = numba.njit(cache=False, error_model="numpy", parallel=parallel)(ns["fused"])
+            _KERNELS[(src, parallel)] = disp
+        name = f"fused_{next(counter)}"
+        return FusedKernel(name, src, disp, parallel, _caller(region, disp, name))
+    return build
+
+
+def _caller(region: Region, disp: Any, name: str) -> Callable:
+    """A Python function feeding the kernel flat arrays and shaping its results."""
+    flat = len(region.shape) == 1
+    args, call = [], []
+    for k, a in enumerate(region.inputs):
+        args.append(f"x{k}")
+        if a.aval.shape == ():
+            call.append(f"x{k}" if a.aval.pyfloat else f"x{k}[()]")
+        else:
+            call.append(f"x{k}" if flat else f"x{k}.reshape(-1)")
+    rets = []
+    for i, o in enumerate(region.outputs):
+        if id(o) in region.reductions:
+            rets.append(f"{_np_dtype(o.aval.dtype)}(r[{i}])")
+        else:
+            rets.append(f"r[{i}]" if flat else f"r[{i}].reshape({region.shape!r})")
+    src = (f"def {name}({', '.join(args)}):\n"
+           f"    r = _kernel({', '.join(call)})\n"
+           f"    return ({', '.join(rets)}{',' if len(rets) == 1 else ''})\n")
+    ns = {"_kernel": disp, "np": np}
+    exec(compile(src, f"<chainrule-numba caller {name}>", "exec"), ns)
+    return ns[name]
+
+
+def compile_fused(prog: Program, name: str | None = None, gradient: Gradient | None = None,
+                  min_size: int = 1) -> NumbaFunction:
+    """``prog`` as generated NumPy code whose fused elementwise regions (at least
+    ``min_size`` elements) are Numba kernels; ``.kernels`` lists them."""
+    numba = import_numba()
+    t0 = time.perf_counter()
+    fused, kernels = fuse(prog, _kernel_builder(numba, itertools.count()), min_size)
+    gen = compile_program(fused, name, gradient=gradient)
+    out = NumbaFunction(gen.fn, gen.source, gen.filename, prog, tuple(kernels),
+                        time.perf_counter() - t0)
+    return out
+
+
+# -- backend="auto" ------------------------------------------------------------------
+
+#: ``backend="auto"`` fuses loops over at least this many elements (below it a kernel
+#: call costs about what NumPy's temporaries do)
+AUTO_MIN_SIZE = 4096
+#: ``backend="auto"`` compiles a program of scalars whole when it loops at least this
+#: many steps (a ``scan``/``fori_loop``) or has a ``while_loop``
+AUTO_MIN_STEPS = 100
+
+
+def numba_available() -> bool:
+    """Whether Numba can be imported."""
+    try:
+        import_numba()
+    except ImportError:
+        return False
+    return True
+
+
+def choose_backend(prog: Program) -> str:
+    """``"numba"`` or ``"numpy"``: the backend ``jit(f, backend="auto")`` uses for ``prog``.
+
+    The rule: Numba when it is installed and either the program takes arrays and has a
+    fused loop (:func:`chainrule.ir.fusion.plan`: ≥ 2 elementwise equations) over at least
+    :data:`AUTO_MIN_SIZE` elements, or it takes only scalars and loops (a scan of at
+    least :data:`AUTO_MIN_STEPS` steps, or a while loop); NumPy otherwise.
+    """
+    if not numba_available():
+        return "numpy"
+    if any(not _scalar_aval(v.aval) for v in prog.inputs):
+        return "numba" if plan(prog, AUTO_MIN_SIZE) else "numpy"
+    loops = any(e.prim.name == "while_loop" or (e.prim.name == "scan" and e.params.get(
+        "length", 0) >= AUTO_MIN_STEPS) for e in prog.eqns)
+    return "numba" if loops else "numpy"
+
+
+def compile_auto(prog: Program, name: str | None, example_args: tuple,
+                 gradient: Gradient | None = None) -> GeneratedFunction:
+    """``prog`` compiled by the backend :func:`choose_backend` picks (a program of scalars
+    that Numba cannot compile whole is NumPy code)."""
+    if choose_backend(prog) == "numpy":
+        return compile_program(prog, name, gradient=gradient)
+    if any(not _scalar_aval(v.aval) for v in prog.inputs):
+        return compile_fused(prog, name, gradient, AUTO_MIN_SIZE)
+    try:
+        return _compile_scalar(prog, name, example_args)
+    except NumbaUnsupported:
+        return compile_program(prog, name, gradient=gradient)

@@ -11,6 +11,9 @@ written, each a ``str.format`` template over the arguments' expressions (``{0}``
 * ``element``: on one element inside a compiled loop (Numba), where ``math`` has no
   spelling NumPy's scalar ufuncs do (``np.maximum({0}, {1})``).
 
+A full reduction names the operator that accumulates it (``reduce="+"`` for ``sum``),
+so a compiled loop can keep it in a running total.
+
 ``None`` means "no spelling here": the generated code calls the primitive's own
 implementation (Python), or refuses / leaves the equation to NumPy (Numba). A
 template may instead be a function ``(arguments, equation) -> expression`` where the
@@ -42,6 +45,8 @@ class Template(NamedTuple):
     scalar: Spelling
     array: Spelling
     element: Spelling = None
+    #: for a reduction over every axis: the operator accumulating it in a loop (``+``)
+    reduce: str | None = None
 
     def in_loop(self) -> Spelling:
         """The spelling of one element inside a compiled loop."""
@@ -101,6 +106,7 @@ def _build() -> dict:
         "pow": Template(_pow_scalar, "{0} ** {1}", "{0} ** {1}"),
         "matmul": Template("{0} @ {1}", "{0} @ {1}", None),
         "where": Template(None, None, "({1} if {0} else {2})"),
+        "sum": Template(None, None, None, reduce="+"),
         # a rule's c·∂f: ∂f where it is a number or c is finite and non-zero, else 0
         "zero_safe": Template(
             "{1} if {1} == {1} or {0} and {0} - {0} == 0 else 0.0", None,
