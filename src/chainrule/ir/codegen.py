@@ -39,7 +39,7 @@ from chainrule.ir.inplace import plan as plan_inplace
 from chainrule.ir.inplace import scatter_onto
 from chainrule.ir.printer import format_eqn
 from chainrule.ir.program import Lit, Program, Var
-from chainrule.ir.templates import render, template
+from chainrule.ir.templates import BUILTINS, render, template
 
 __all__ = ["generate", "compile_program", "GeneratedFunction", "Gradient"]
 
@@ -161,7 +161,7 @@ def generate(prog: Program, name: str | None = None, reuse_buffers: bool = True,
         ``(source, namespace)``: ``exec(source, namespace)`` defines the function.
     """
     em = _PyEmitter()
-    fname = ident(name or prog.name, set()) or "f"
+    fname = ident(name or prog.name, set(BUILTINS)) or "f"
     names: dict[int, str] = {}
     args = em.name_inputs(prog, names)
     # gradients are named after the argument they belong to: x -> x_bar

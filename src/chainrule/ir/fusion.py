@@ -13,7 +13,10 @@ indexing, broadcasting between different shapes, loops) stays as it was: NumPy r
 An equation joins the open region of its output's shape when
 
 * its primitive has a spelling inside a loop (``Template.in_loop``: arithmetic,
-  comparisons, ``math`` functions, where, maximum…) and no parameters; or it is a full
+  comparisons, sin, cos, sqrt, where, maximum…) and no parameters, and NumPy's own loop
+  for it is not vectorised (``Template.numpy_simd``: exp, log, tanh… are 3–15× faster in
+  NumPy's AVX code than one ``math`` call per element, so they stay NumPy calls between
+  two fused loops); or it is a full
   reduction (``Template.reduce``, the sum over every axis) of an array of that shape;
 * each argument has that shape or is a scalar (no other broadcasting), of a real or
   integer or boolean dtype;
@@ -34,7 +37,7 @@ from typing import Any, Callable
 from chainrule.ir.program import Eqn, Lit, Program, Var
 from chainrule.ir.templates import template
 
-__all__ = ["Region", "plan", "fuse"]
+__all__ = ["Region", "plan", "fuse", "operand_key"]
 
 #: dtype kinds a fused loop computes with (real, integer, boolean)
 _KINDS = "fiub"
@@ -98,7 +101,7 @@ def _kind(e: Eqn) -> tuple[str, tuple] | None:
                 set(e.params) <= {"axis", "keepdims"} and axes in (None, tuple(range(len(shape)))):
             return ("reduce", shape)
         return None
-    if tpl.in_loop() is None or e.params or not out.shape:
+    if tpl.in_loop() is None or tpl.numpy_simd or e.params or not out.shape:
         return None
     if all(_loop_operand(a, out.shape) for a in e.invars):
         return ("element", out.shape)
@@ -180,13 +183,19 @@ def _bind(prog: Program, regions: list[Region]) -> None:
                     continue
                 if isinstance(a, Lit) and a.aval.shape == ():
                     continue  # written into the loop as a number
-                key = id(a) if isinstance(a, Var) else id(a.value)
+                key = operand_key(a)
                 if key not in seen:
                     seen.add(key)
                     r.inputs.append(a)
             o = e.outvars[0]
             if id(o) in needed[id(r)]:
                 r.outputs.append(o)
+
+
+def operand_key(a: Any) -> int:
+    """What identifies a loop's input: the variable, or an array constant's value (two
+    literals holding one array are one input)."""
+    return id(a) if isinstance(a, Var) else id(a.value)
 
 
 def fuse(prog: Program, kernel: Callable[[Program, Region], Any],

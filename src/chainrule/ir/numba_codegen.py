@@ -19,9 +19,13 @@ module is its Numba dialect.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import itertools
 import linecache
 import math
+import os
+import sys
 import time
 import weakref
 from typing import Any, Callable
@@ -29,10 +33,10 @@ from typing import Any, Callable
 import numpy as np
 
 from chainrule.ir.codegen import GeneratedFunction, Gradient, _structure, compile_program
-from chainrule.ir.fusion import Region, fuse, plan
+from chainrule.ir.fusion import Region, fuse, operand_key, plan
 from chainrule.ir.emitter import Emitter, StepIO, assign, ident
 from chainrule.ir.program import Program, Var
-from chainrule.ir.templates import render, template
+from chainrule.ir.templates import BUILTINS, render, template
 
 __all__ = ["NumbaUnsupported", "generate_numba", "compile_numba", "compile_fused", "import_numba",
            "FusedKernel", "kernel_source", "choose_backend", "compile_auto",
@@ -161,7 +165,7 @@ def generate_numba(prog: Program, name: str | None = None) -> tuple[str, str, di
     Raises:
         NumbaUnsupported: naming the first primitive/value outside the supported subset.
     """
-    fname = ident(name or prog.name, set()) or "f"
+    fname = ident(name or prog.name, set(BUILTINS)) or "f"
     em = _NEmitter(f"{fname!r}")
     for i, v in enumerate(prog.inputs):
         if not _scalar_aval(v.aval):
@@ -270,10 +274,10 @@ def kernel_source(prog: Program, region: Region, fname: str, parallel: bool) -> 
     for k, a in enumerate(region.inputs):
         if a.aval.shape == ():
             params.append(f"s{k}")
-            names[id(a)] = f"s{k}"
+            names[operand_key(a)] = f"s{k}"
         else:
             params.append(f"a{k}")
-            names[id(a)] = f"e{k}"
+            names[operand_key(a)] = f"e{k}"
             loads.append(f"e{k} = a{k}[i]")
     n = region.size
     head = [f"def {fname}({', '.join(params)}):"]
@@ -283,7 +287,7 @@ def kernel_source(prog: Program, region: Region, fname: str, parallel: bool) -> 
     for j, idx in enumerate(region.eqns):
         e = prog.eqns[idx]
         o = e.outvars[0]
-        ins = [names[id(a)] if isinstance(a, Var) else em.atom(a, names) for a in e.invars]
+        ins = [names.get(operand_key(a)) or em.atom(a, names) for a in e.invars]
         tpl = template(e.prim)
         if id(o) in region.reductions:
             acc = f"acc{j}"
@@ -338,15 +342,58 @@ def _kernel_builder(numba: Any, counter: Any) -> Callable[[Program, Region], Fus
         src = kernel_source(prog, region, "fused", parallel)
         disp = _KERNELS.get((src, parallel))
         if disp is None:
-            ns = {"np": np, "math": math, "prange": numba.prange}
-            filename = f"<chainrule-numba kernel #{next(_counter)}>"
-            linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
-            exec(compile(src, filename, "exec"), ns)
-            disp = numba.njit(cache=False, error_model="numpy", parallel=parallel)(ns["fused"])
-            _KERNELS[(src, parallel)] = disp
+            disp = _KERNELS[(src, parallel)] = _njit_kernel(numba, src, parallel)
         name = f"fused_{next(counter)}"
         return FusedKernel(name, src, disp, parallel, _caller(region, disp, name))
     return build
+
+
+_KERNEL_HEADER = "import math\n\nimport numpy as np\nfrom numba import prange\n\n\n"
+
+
+def kernel_cache_dir() -> str | None:
+    """Where compiled kernels are kept between processes: ``$CHAINRULE_CACHE_DIR`` or
+    ``~/.cache/chainrule`` (``$XDG_CACHE_HOME``), sub-folder ``numba-kernels``; None
+    when it cannot be created (kernels are then compiled in every process)."""
+    root = os.environ.get("CHAINRULE_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "chainrule")
+    path = os.path.join(root, "numba-kernels")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK) else None
+
+
+def _njit_kernel(numba: Any, src: str, parallel: bool) -> Any:
+    """``numba.njit`` of a kernel's source. The source is written to a file named by its
+    hash in :func:`kernel_cache_dir` and compiled with ``cache=True``, so a later process
+    loads the machine code instead of compiling again (≈ 0.2 s per kernel); without a
+    writable cache it is compiled from memory."""
+    options = {"error_model": "numpy", "parallel": parallel}
+    folder = kernel_cache_dir()
+    if folder is not None:
+        digest = hashlib.sha1(f"{parallel}\n{src}".encode()).hexdigest()[:20]
+        path = os.path.join(folder, f"kernel_{digest}.py")
+        try:
+            if not os.path.exists(path):
+                tmp = f"{path}.{os.getpid()}.tmp"
+                with open(tmp, "w") as fh:
+                    fh.write(_KERNEL_HEADER + src)
+                os.replace(tmp, path)  # atomic: another process sees all or nothing
+            spec = importlib.util.spec_from_file_location(f"_chainrule_kernel_{digest}", path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module  # Numba's cache finds the function's module
+            spec.loader.exec_module(module)
+            return numba.njit(cache=True, **options)(module.fused)
+        except OSError:
+            pass
+    ns = {"np": np, "math": math, "prange": numba.prange}
+    filename = f"<chainrule-numba kernel #{next(_counter)}>"
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+    exec(compile(src, filename, "exec"), ns)
+    return numba.njit(cache=False, **options)(ns["fused"])
 
 
 def _caller(region: Region, disp: Any, name: str) -> Callable:
