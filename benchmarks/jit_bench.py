@@ -157,7 +157,8 @@ def main(tunables: bool = False) -> None:
             continue
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     head = ("| workload | compile | jit(grad) | eager grad | hand | jit/hand | jax.jit "
-            "| jit/jax | jax compile | chainrule.jit numba | numba/hand | numba/jax | numba compile |")
+            "| jit/jax | jax compile | chainrule.jit numba | numba/hand | numba/jax "
+            "| numba compile |")
     print(head)
     print("|" + " --- |" * 13)
     for r in rows:
