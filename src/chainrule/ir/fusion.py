@@ -227,5 +227,5 @@ def fuse(prog: Program, kernel: Callable[[Program, Region], Any],
             continue
         k = kernel(prog, r)
         kernels.append(k)
-        eqns.append(Eqn(k, r.inputs, r.outputs, {}, None))
+        eqns.append(Eqn(k, r.inputs, r.outputs, {}, e.origin))  # commented as its last
     return prog.replace(eqns=eqns), kernels

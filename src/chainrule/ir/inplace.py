@@ -11,7 +11,9 @@ A result ``r = f(..., a, ...)`` of an elementwise ufunc primitive may overwrite 
   memory (elementwise ufuncs, products, reductions), never one of the program's
   inputs (the caller's arrays) or outputs, and never a possible view of another value;
 * no equation anywhere takes ``a`` into a primitive that may return a view of it
-  (reshape, transpose, indexing...), so no other name can see its buffer;
+  (reshape, transpose, indexing...), so no other name can see its buffer (a compiled
+  loop, a primitive with ``fresh_results = True``, keeps no view, and its array results
+  are fresh);
 * this equation is ``a``'s last use, and ``r`` has ``a``'s shape and dtype.
 
 Only the top level of a program is planned; loop bodies and branches keep fresh results.
@@ -79,12 +81,15 @@ def plan(prog: Program) -> dict[int, int]:
     equation's result may be written into (see the module docstring)."""
     fresh: set[int] = set()  # ids of variables holding memory no other name sees
     for e in prog.eqns:
-        if e.prim.name not in _NO_VIEW:
+        kernel = getattr(e.prim, "fresh_results", False)  # a compiled loop: new arrays
+        if e.prim.name not in _NO_VIEW and not kernel:
             for a in e.invars:
                 fresh.discard(id(a))  # a view of it may exist from here on
         if len(e.outvars) == 1 and (e.prim.name in _FRESH and not e.params
                                     or e.prim.name in _FRESH_WITH_PARAMS):
             fresh.add(id(e.outvars[0]))
+        elif kernel:
+            fresh.update(id(o) for o in e.outvars if o.aval.shape)
     last = prog.last_reads()  # outputs are read after every equation: never overwritten
     out: dict[int, int] = {}
     for n, e in enumerate(prog.eqns):

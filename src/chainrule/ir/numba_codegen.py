@@ -323,6 +323,8 @@ class FusedKernel:
     """
 
     multiple_results = True
+    #: its array results are new arrays, and it keeps no view of its arguments
+    fresh_results = True
 
     def __init__(self, name: str, source: str, dispatcher: Any, parallel: bool,
                  impl: Callable) -> None:

@@ -72,6 +72,15 @@ def render(spelling: Spelling, ins: list, eqn: Any) -> str:
     return spelling.format(*ins)
 
 
+def _pow_element(ins: list, eqn: Any) -> str:
+    """``x*x`` and ``x*x*x`` for the literal exponents 2 and 3 (one multiply each, no
+    ``pow`` call), ``**`` otherwise."""
+    b = eqn.invars[1]
+    if isinstance(b, Lit) and type(b.value) in (int, float) and b.value in (2, 3):
+        return " * ".join([ins[0]] * int(b.value))
+    return f"{ins[0]} ** {ins[1]}"
+
+
 def _pow_scalar(ins: list, eqn: Any) -> str:
     """``math.pow`` on floats (it raises on a negative base where ``**`` would return a
     complex number), ``**`` for a whole-number literal exponent (exact, and fast)."""
@@ -116,7 +125,7 @@ def _build() -> dict:
         "neg": Template("-{0}", "-{0}"),
         "square": Template("{0} * {0}", "{0} * {0}"),
         "abs": Template("abs({0})", "abs({0})"),
-        "pow": Template(_pow_scalar, "{0} ** {1}", "{0} ** {1}"),
+        "pow": Template(_pow_scalar, "{0} ** {1}", _pow_element),
         "matmul": Template(None, "{0} @ {1}"),  # not elementwise: no loop spelling
         "where": Template(None, None, "({1} if {0} else {2})"),
         "sum": Template(None, None, None, reduce="+"),
