@@ -54,6 +54,32 @@ class _PyEmitter(Emitter):
         self.consts: dict[int, str] = {}
         #: id(equation) -> the argument whose buffer its result overwrites (inplace.plan)
         self.inplace: dict[int, int] = {}
+        #: equation index -> the large variables it reads for the last time (freed after it)
+        self.dead: dict[int, list] = {}
+        #: whether the program is a gradient (its first lines are "# forward pass")
+        self.gradient = False
+        self._origin: Any = 0  # the origin of the last equation written (0: none yet)
+
+    def before(self, n: int, e, names: dict) -> list[str]:
+        """``# adjoint of v2 = sin(x)`` where the equations' origin changes."""
+        origin = e.origin
+        key = (origin[0], id(origin[1])) if origin else None
+        if key == self._origin:
+            return []
+        out = []
+        if origin:
+            out.append(f"# {origin[0]} of {_origin_text(origin[1], names)}")
+        elif self._origin != 0 or n == 0:
+            out.append("# forward pass" if self.gradient or self._origin != 0
+                       else "# evaluation trace")
+        self._origin = key
+        return out
+
+    def after(self, n: int, e, names: dict) -> list[str]:
+        """Large intermediates are freed as soon as they are dead (as eager code does)."""
+        if n in self.dead:
+            return ["del " + ", ".join(names[id(v)] for v in self.dead[n])]
+        return []
 
     def const(self, value: Any, stem: str = "_c") -> str:
         """A namespace name bound to ``value`` (one per object)."""
@@ -177,23 +203,9 @@ def generate(prog: Program, name: str | None = None, reuse_buffers: bool = True,
         em.inplace = {id(prog.eqns[n]): i for n, i in plan_inplace(prog).items()}
 
     lines = [f"def {fname}({', '.join(args)}):", "    try:"]
-    body: list[str] = []
-    last_origin: Any = 0
-    dead = _dead_after(prog)
-    for n, e in enumerate(prog.eqns):
-        origin = e.origin
-        okey = (origin[0], id(origin[1])) if origin else None
-        if okey != last_origin:
-            if origin:
-                kind, fwd = origin
-                body.append(f"# {kind} of {_origin_text(fwd, names)}")
-            elif last_origin != 0 or not body:
-                body.append("# forward pass" if gradient is not None or last_origin != 0
-                            else "# evaluation trace")
-            last_origin = okey
-        body.extend(em.lines(e, names))
-        if n in dead:  # free large intermediates as soon as they are dead (as eager does)
-            body.append("del " + ", ".join(names[id(v)] for v in dead[n]))
+    em.dead = _dead_after(prog)
+    em.gradient = gradient is not None
+    body = em.walk(prog.eqns, names)
     outs = [em.atom(o, names) for o in prog.outputs]
     body.append("return " + _structure(em, prog.out_tree, iter(outs)))
     lines += ["        " + b for b in body]
