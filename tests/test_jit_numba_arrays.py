@@ -144,6 +144,24 @@ def test_gradient_chain_fuses_forward_and_adjoint():
     _same(entry(x), cr.jit(g)(x), rtol=1e-13)
 
 
+def test_rows_and_columns_are_read_in_the_loop():
+    """A bias row (n,) and a keepdims column (m, 1) against (m, n): two nested loops, one
+    kernel, NumPy's numbers."""
+    def f(z, b, c):
+        return np.sum((z + b) * (z - np.max(z, axis=1, keepdims=True)) + c * z)
+
+    rng = onp.random.default_rng(3)
+    z, b, c = rng.standard_normal((6, 5)), rng.standard_normal(5), rng.standard_normal((6, 1))
+    entry = cr.jit(f, backend="numba").lower(z, b, c)
+    (k,) = _kernels(entry)
+    assert "for r in range(6):" in k.source and "for c in range(5):" in k.source
+    assert all(f"e{j} = a{j}[{ix}]" in k.source for j, ix in enumerate("icrr"))  # z, b, max, c
+    assert float(entry(z, b, c)) == pytest.approx(
+        float(onp.sum((z + b) * (z - z.max(1, keepdims=True)) + c * z)), rel=1e-13)
+    g = cr.grad(f, argnums=(0, 1, 2))
+    _same(cr.jit(g, backend="numba")(z, b, c), cr.jit(g)(z, b, c), rtol=1e-12)
+
+
 def test_vectorised_numpy_functions_and_products_stay_numpy():
     """tanh (NumPy's AVX loop is ~5× faster than one math.tanh per element) and matmul
     are NumPy calls; the arithmetic around them is fused."""
@@ -161,15 +179,16 @@ def test_vectorised_numpy_functions_and_products_stay_numpy():
 
 
 def test_unsupported_values_fall_back_to_numpy():
-    """Complex arrays, broadcasting between shapes, loops over arrays: no kernel, the
-    NumPy backend's numbers."""
+    """Complex arrays, broadcasting other than rows and columns, loops over arrays: no
+    kernel, the NumPy backend's numbers."""
     z = onp.array([1 + 2j, 3 - 1j])
     f = cr.jit(lambda z: np.sin(z) * z + 1.0, backend="numba")
     _same(f(z), onp.sin(z) * z + 1.0)
     assert f.lower(z).kernel == ()
-    a, b = onp.ones((3, 1)), onp.arange(4.0)
+    a, b = onp.ones((2, 3, 1)), onp.arange(8.0).reshape(2, 1, 4)
     h = cr.jit(lambda a, b: a * b + a, backend="numba")
     _same(h(a, b), a * b + a)
+    assert h.lower(a, b).kernel == ()
 
     def loop(x):
         return cr.fori_loop(0, 3, lambda i, v: v * 0.5 + x, x)

@@ -18,8 +18,9 @@ An equation joins the open region of its output's shape when
   NumPy's AVX code than one ``math`` call per element, so they stay NumPy calls between
   two fused loops); or it is a full
   reduction (``Template.reduce``, the sum over every axis) of an array of that shape;
-* each argument has that shape or is a scalar (no other broadcasting), of a real or
-  integer or boolean dtype;
+* each argument has that shape, or is a row (``(n,)`` against ``(m, n)``: a bias) or a
+  column (``(m, 1)``: a reduction kept as a column) of it, or a scalar (other
+  broadcasting is left to NumPy), of a real or integer or boolean dtype;
 * it does not read a reduction of the same region (that sum is complete only after
   the loop).
 
@@ -37,7 +38,7 @@ from typing import Any, Callable
 from chainrule.ir.program import Eqn, Lit, Program, Var
 from chainrule.ir.templates import template
 
-__all__ = ["Region", "plan", "fuse", "operand_key"]
+__all__ = ["Region", "plan", "fuse", "operand_key", "broadcast_kind"]
 
 #: dtype kinds a fused loop computes with (real, integer, boolean)
 _KINDS = "fiub"
@@ -71,14 +72,39 @@ class Region:
         return n
 
 
+def broadcast_kind(shape: tuple, full: tuple) -> str | None:
+    """How an argument of ``shape`` is read in a loop over ``full``: ``"full"`` (same
+    shape), ``"scalar"``, ``"row"`` (one value per last index: ``(n,)``, ``(1, n)``),
+    ``"col"`` (one value per row: ``(m, 1)``, keepdims reductions), or None (another
+    broadcast, left to NumPy).
+
+    >>> [broadcast_kind(s, (4, 3)) for s in [(4, 3), (), (3,), (1, 3), (4, 1), (2, 3)]]
+    ['full', 'scalar', 'row', 'row', 'col', None]
+    """
+    if shape == full:
+        return "full"
+    if shape == ():
+        return "scalar"
+    if len(shape) > len(full):
+        return None
+    padded = (1,) * (len(full) - len(shape)) + tuple(shape)
+    if padded[-1] == full[-1] and all(d == 1 for d in padded[:-1]):
+        return "row"
+    if padded[-1] == 1 and padded[:-1] == tuple(full[:-1]):
+        return "col"
+    return None
+
+
 def _loop_operand(a: Any, shape: tuple) -> bool:
-    """An argument a loop over ``shape`` can read: an array of that shape or a scalar."""
+    """An argument a loop over ``shape`` can read: an array of that shape, a row or a
+    column of it (:func:`broadcast_kind`), or a scalar."""
     av = a.aval
     if av.dtype.kind not in _KINDS:
         return False
-    if av.shape == shape:
-        return True
-    return av.shape == () and (isinstance(a, Var) or Lit.is_scalar(a))
+    kind = broadcast_kind(av.shape, shape)
+    if kind == "scalar":
+        return isinstance(a, Var) or Lit.is_scalar(a)
+    return kind is not None
 
 
 def _kind(e: Eqn) -> tuple[str, tuple] | None:

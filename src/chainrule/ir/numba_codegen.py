@@ -44,7 +44,7 @@ from typing import Any, Callable
 import numpy as np
 
 from chainrule.ir.codegen import GeneratedFunction, Gradient, _structure, compile_program
-from chainrule.ir.fusion import Region, fuse, operand_key, plan
+from chainrule.ir.fusion import Region, broadcast_kind, fuse, operand_key, plan
 from chainrule.ir.emitter import Emitter, StepIO, assign, ident
 from chainrule.ir.program import Program, Var
 from chainrule.ir.templates import BUILTINS, render, template
@@ -319,23 +319,32 @@ def kernel_source(prog: Program, region: Region, fname: str, parallel: bool) -> 
     flattened to 1-D, scalars as they are) returning its outputs as a tuple."""
     em = _LoopEmitter(f"{fname!r}", region)
     params, loads, names = [], [], {}
-    for k, a in enumerate(region.inputs):
-        if a.aval.shape == ():
+    index = {"full": "i", "row": "c", "col": "r"}
+    kinds = [broadcast_kind(a.aval.shape, region.shape) for a in region.inputs]
+    for k, (a, kind) in enumerate(zip(region.inputs, kinds, strict=True)):
+        if kind == "scalar":
             params.append(f"s{k}")
             names[operand_key(a)] = f"s{k}"
         else:
             params.append(f"a{k}")
             names[operand_key(a)] = f"e{k}"
-            loads.append(f"e{k} = a{k}[i]")
+            loads.append(f"e{k} = a{k}[{index[kind]}]")
     eqns = [prog.eqns[n] for n in region.eqns]
     for j, e in enumerate(eqns):
         names[id(e.outvars[0])] = f"acc{j}" if id(e.outvars[0]) in region.reductions else f"t{j}"
     body = em.walk(eqns, names)
     outs = [em.results[id(o)] for o in region.outputs]
+    loop = "prange" if parallel else "range"
+    if {"row", "col"} & set(kinds):  # rows r and columns c of the last axis; i = r·C + c
+        cols = region.shape[-1]
+        header = [f"    for r in {loop}({region.size // cols}):",
+                  f"        for c in range({cols}):", f"            i = r * {cols} + c"]
+        indent = "            "
+    else:
+        header, indent = [f"    for i in {loop}({region.size}):"], "        "
     return "\n".join(
-        [f"def {fname}({', '.join(params)}):"] + ["    " + ln for ln in em.setup]
-        + [f"    for i in {'prange' if parallel else 'range'}({region.size}):"]
-        + ["        " + ln for ln in loads + body]
+        [f"def {fname}({', '.join(params)}):"] + ["    " + ln for ln in em.setup] + header
+        + [indent + ln for ln in loads + body]
         + ["    return (" + ", ".join(outs) + ("," if len(outs) == 1 else "") + ")"]) + "\n"
 
 
@@ -439,7 +448,7 @@ def _caller(region: Region, disp: Any, name: str) -> Callable:
         if a.aval.shape == ():
             call.append(f"x{k}" if a.aval.pyfloat else f"x{k}[()]")
         else:
-            call.append(f"x{k}" if flat else f"x{k}.reshape(-1)")
+            call.append(f"x{k}" if a.aval.ndim == 1 else f"x{k}.reshape(-1)")
     rets = []
     for i, o in enumerate(region.outputs):
         if id(o) in region.reductions:
