@@ -4,9 +4,10 @@ Run: PYTHONPATH=src python benchmarks/jit_bench.py [--glibc-tunables]
 (with ``benchmarks/.peers/bin/python`` instead of ``python`` to get the jax.jit column).
 
 The ``chainrule.jit numba`` column is ``jit(grad(f), backend="numba")`` (needs
-``pip install numba`` in the interpreter that runs this; "—" where the program has
-arrays, which that backend does not compile); its compile time includes tracing and
-Numba's LLVM compile.
+``pip install numba`` in the interpreter that runs this): programs of Python floats (W1, W4,
+W7) compiled whole, array programs (W5, W6) as NumPy code with each elementwise chain fused
+into one Numba loop; its compile time includes tracing and Numba's LLVM compile (fused
+kernels are cached on disk, so a second run loads them).
 
 Workloads (definitions from ``benchmarks/workloads.py``, float64): W1 Griewank, W4 logistic
 map 1000 steps with ``fori_loop``, W5 MLP 784-256-10 batch 128, W6 Allen-Cahn PINN
@@ -110,7 +111,7 @@ def run_case(case: str) -> dict:
     res["jit_s"] = _per_call(jg, *args)
     res["hand_s"] = _per_call(hand, *args)
     res["eager_s"] = _per_call(g, *args, budget=0.3)
-    try:  # the numba backend: Python-float programs only (W1, W4, W7)
+    try:  # the numba backend: scalar programs whole, array programs' fused loops
         t0 = time.perf_counter()
         ng = cr.jit(g, backend="numba")
         ng(*args)
@@ -156,18 +157,20 @@ def main(tunables: bool = False) -> None:
             continue
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     head = ("| workload | compile | jit(grad) | eager grad | hand | jit/hand | jax.jit "
-            "| jit/jax | jax compile | chainrule.jit numba | numba/jax | numba compile |")
+            "| jit/jax | jax compile | chainrule.jit numba | numba/hand | numba/jax "
+            "| numba compile |")
     print(head)
-    print("|" + " --- |" * 12)
+    print("|" + " --- |" * 13)
     for r in rows:
         jx = r.get("jax_s")
         nb = r.get("numba_s")
         vs_jax = "—" if jx is None else f"{r['jit_s'] / jx:.2f}"
         nb_jax = "—" if jx is None or nb is None else f"{nb / jx:.2f}"
+        nb_hand = "—" if nb is None else f"{nb / r['hand_s']:.2f}"
         print(f"| {NAMES[r['case']]} | {_fmt(r['compile_s'])} | {_fmt(r['jit_s'])} | "
               f"{_fmt(r['eager_s'])} | {_fmt(r['hand_s'])} | {r['jit_s'] / r['hand_s']:.2f} | "
               f"{_fmt(jx)} | {vs_jax} | "
-              f"{_fmt(r.get('jax_compile_s'))} | {_fmt(nb)} | {nb_jax} | "
+              f"{_fmt(r.get('jax_compile_s'))} | {_fmt(nb)} | {nb_hand} | {nb_jax} | "
               f"{_fmt(r.get('numba_compile_s'))} |")
 
 

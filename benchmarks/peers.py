@@ -90,6 +90,20 @@ class ChainruleJit(Chainrule):
         return self.cr.jit(f)
 
 
+class ChainruleNumba(ChainruleJit):
+    """``chainrule.jit(f, backend="numba")``: elementwise chains fused into Numba loops."""
+
+    def __init__(self):
+        super().__init__()
+        try:
+            import numba  # noqa: F401
+        except ImportError:
+            raise Unavailable("Numba is not installed (pip install chainrule[jit])") from None
+
+    def jit(self, f):
+        return self.cr.jit(f, backend="numba")
+
+
 class ChainruleJitFori(ChainruleJit):
     """``chainrule.jit`` with loops as ``chainrule.fori_loop``."""
 
@@ -225,6 +239,7 @@ IMPLS = {
     "chainrule": Chainrule,
     "chainrule.jit": ChainruleJit,
     "chainrule.jit+fori": ChainruleJitFori,
+    "chainrule.numba": ChainruleNumba,
     "autograd": Autograd,
     "jax": Jax,
     "jax.jit": JaxJit,

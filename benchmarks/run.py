@@ -26,13 +26,14 @@ import numpy
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(os.path.dirname(HERE), "src")
 GLIBC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296"
-IMPL_NAMES = ["hand", "chainrule", "chainrule.jit", "chainrule.jit+fori", "autograd", "jax",
-              "jax.jit", "jax.jit+fori", "torch", "torch.func"]
-GROUPS = {"chainrule": ["chainrule", "chainrule.jit", "chainrule.jit+fori"],
+IMPL_NAMES = ["hand", "chainrule", "chainrule.jit", "chainrule.jit+fori", "chainrule.numba",
+              "autograd", "jax", "jax.jit", "jax.jit+fori", "torch", "torch.func"]
+GROUPS = {"chainrule": ["chainrule", "chainrule.jit", "chainrule.jit+fori", "chainrule.numba"],
           "jax": ["jax", "jax.jit", "jax.jit+fori"], "torch": ["torch", "torch.func"]}
 # The implementations that share a subprocess: one library each, chainrule's jit apart
 PROCESS_OF = {i: i.split(".")[0] for i in IMPL_NAMES}
-PROCESS_OF.update({"chainrule.jit": "chainrule.jit", "chainrule.jit+fori": "chainrule.jit"})
+PROCESS_OF.update({"chainrule.jit": "chainrule.jit", "chainrule.jit+fori": "chainrule.jit",
+                   "chainrule.numba": "chainrule.numba"})  # jit(backend="numba")
 
 # Timing: the median over samples after one warm-up call; a sample is >= ~1 ms of calls.
 BUDGET = {False: 0.4, True: 0.05}  # seconds of samples per cell, by --quick

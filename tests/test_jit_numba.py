@@ -35,7 +35,7 @@ def test_import_error_without_numba():
 
 
 def test_unknown_backend():
-    with pytest.raises(ValueError, match="'python' or 'numba'"):
+    with pytest.raises(ValueError, match="'numpy', 'numba' or 'auto'"):
         cr.jit(lambda x: x, backend="cython")
 
 
@@ -166,6 +166,11 @@ def test_piecewise_code_and_its_gradient():
     assert math.isnan(cr.jit(lambda x: np.maximum(x, math.nan), backend="numba")(1.0))
 
 
-def test_array_argument_is_refused():
+def test_whole_program_compiler_refuses_an_array_argument():
+    """Only programs of scalars are compiled whole; array programs are fused instead
+    (tests/test_jit_numba_arrays.py)."""
+    from chainrule.ir.numba_codegen import generate_numba
+
+    prog = cr.make_ir(lambda x: np.sum(x * x))(numpy.ones(3))
     with pytest.raises(NumbaUnsupported, match="argument 0 is an array"):
-        cr.jit(lambda x: np.sum(x * x), backend="numba")(numpy.ones(3))
+        generate_numba(prog)

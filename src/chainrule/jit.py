@@ -22,7 +22,7 @@ from chainrule.core.backends import is_foreign
 from chainrule.core.primitive import PRIMITIVES, Tracer
 from chainrule.core.pytree import tree_flatten, tree_unflatten
 from chainrule.interpreters.staging import CapturedTracerError, abstractify, stage
-from chainrule.ir.codegen import GeneratedFunction, compile_program
+from chainrule.ir.codegen import GeneratedFunction, Gradient, compile_program
 from chainrule.ir.evaluate import eval_flat
 from chainrule.ir.passes import optimize as _optimize
 from chainrule.ir.program import Program
@@ -156,14 +156,17 @@ class Jitted:
     #: the number of compilations after which a warning says so (once per function)
     recompile_warning_after = 32
 
-    def __init__(self, f: Callable, static_argnums: tuple = (), backend: str = "python",
+    def __init__(self, f: Callable, static_argnums: tuple = (), backend: str = "numpy",
                  static_argnames: tuple = ()):
         if backend == "numba":
             from chainrule.ir.numba_codegen import import_numba
 
             import_numba()  # ImportError now (not at the first call) if Numba is missing
-        elif backend != "python":
-            raise ValueError(f"jit: backend must be 'python' or 'numba', got {backend!r}")
+        elif backend == "python":  # the NumPy backend's first name
+            backend = "numpy"
+        elif backend not in ("numpy", "auto"):
+            raise ValueError(f"jit: backend must be 'numpy', 'numba' or 'auto', got "
+                             f"{backend!r}")
         self.f = f
         self.static_argnums, self.static_argnames = _resolve_statics(
             f, tuple(static_argnums), tuple(static_argnames))
@@ -266,17 +269,20 @@ class Jitted:
             prog = stage(self.f, args, static_kw, self.static_argnums)
         prog = _optimize(prog)
         name = getattr(self.f, "__name__", None)
+        gradient = None
+        if getattr(self.f, "derivative_kind", None) in ("grad", "value_and_grad"):
+            gradient = Gradient(self.f.argnums, self.f.derivative_kind == "value_and_grad")
         flat = tuple(args) if leaves is None else tuple(leaves)
         if any(is_foreign(x) for x in flat):
             return compile_program(prog, name, reuse_buffers=False)
-        if self.backend == "numba":
-            from chainrule.ir.numba_codegen import compile_numba
+        if self.backend == "numpy" or any(isinstance(x, Tracer) for x in flat):
+            # (traced by an outer transformation: only the program is needed)
+            return compile_program(prog, name, gradient=gradient)
+        from chainrule.ir import numba_codegen
 
-            if any(isinstance(x, Tracer) for x in flat):
-                # traced by an outer transformation: only the program is needed
-                return compile_program(prog, name)
-            return compile_numba(prog, name, flat)
-        return compile_program(prog, name)
+        if self.backend == "numba":
+            return numba_codegen.compile_numba(prog, name, flat, gradient)
+        return numba_codegen.compile_auto(prog, name, flat, gradient)
 
     def lower(self, *args: Any, **kwargs: Any) -> GeneratedFunction:
         """The compiled function for these arguments (tracing it if needed)."""
@@ -358,7 +364,7 @@ def _diff(old: Any, new: Any) -> list[str]:
 
 
 def jit(f: Callable, static_argnums: int | Sequence[int] = (),
-        backend: str = "python", static_argnames: str | Sequence[str] = ()) -> Jitted:
+        backend: str = "numpy", static_argnames: str | Sequence[str] = ()) -> Jitted:
     """Trace once per input signature, optimise, generate Python, cache, run that.
 
     Arguments (positional or keyword) that are numbers or arrays, or pytrees of them, are
@@ -376,11 +382,18 @@ def jit(f: Callable, static_argnums: int | Sequence[int] = (),
         static_argnames: parameter names that are not traced, however they are passed
             (by keyword or by position); completed from ``static_argnums`` and the other
             way round through ``f``'s signature.
-        backend: ``"python"`` (generated Python/NumPy source) or ``"numba"``
-            (``numba.njit`` of generated scalar source, for Python-float programs and
-            their loops; needs ``pip install chainrule[jit]``). A program outside the
-            numba subset raises :class:`~chainrule.ir.numba_codegen.NumbaUnsupported`
-            naming the primitive; it never falls back to Python silently.
+        backend: ``"numpy"`` (generated Python/NumPy source; ``"python"`` is the same),
+            ``"numba"`` or ``"auto"`` (Numba needs ``pip install chainrule[jit]``).
+            ``"numba"`` compiles a program of Python floats whole with ``numba.njit``
+            (outside that subset it raises
+            :class:`~chainrule.ir.numba_codegen.NumbaUnsupported` naming the primitive),
+            and writes an array program as NumPy code in which each chain of elementwise
+            operations over one shape (and a full sum of it) is one fused Numba loop,
+            on every core above ``PARALLEL_MIN_SIZE`` elements; products, reductions
+            along an axis, indexing and anything else stay NumPy calls. ``"auto"``
+            uses Numba when it is installed and the program gains from it
+            (:func:`~chainrule.ir.numba_codegen.choose_backend`: a fused loop over at
+            least ``AUTO_MIN_SIZE`` elements, or a loop of scalars), else NumPy.
 
     Returns:
         A :class:`Jitted` callable; ``.explain_retrace()`` says why the last call

@@ -53,6 +53,7 @@ def _named(fn: Callable, kind: str, f: Callable, argnums) -> Callable:
     fn.__qualname__ = fn.__name__
     fn.__doc__ = f"The {kind} of {_fname(f)} with respect to argument(s) {argnums}."
     fn.__wrapped__ = f
+    fn.derivative_kind, fn.argnums = kind, nums  # jit names gradients <argument>_bar by them
     return fn
 
 

@@ -29,7 +29,7 @@ import linecache
 import math
 import re
 import weakref
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -38,44 +38,11 @@ from chainrule.ir.inplace import plan as plan_inplace
 from chainrule.ir.inplace import scatter_onto
 from chainrule.ir.printer import format_eqn
 from chainrule.ir.program import Lit, Program, Var
+from chainrule.ir.templates import BUILTINS, render, template
 
-__all__ = ["generate", "compile_program", "GeneratedFunction"]
+__all__ = ["generate", "compile_program", "GeneratedFunction", "Gradient"]
 
-_INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@",
-          "greater": ">", "greater_equal": ">=", "less": "<", "less_equal": "<=",
-          "equal": "==", "not_equal": "!="}
-#: elementwise primitive -> (math name, numpy name)
-_UNARY = {
-    "exp": ("exp", "exp"), "log": ("log", "log"), "sin": ("sin", "sin"),
-    "cos": ("cos", "cos"), "tan": ("tan", "tan"), "tanh": ("tanh", "tanh"),
-    "sinh": ("sinh", "sinh"), "cosh": ("cosh", "cosh"), "arctan": ("atan", "arctan"),
-    "log1p": ("log1p", "log1p"), "expm1": ("expm1", "expm1"), "sqrt": ("sqrt", "sqrt"),
-    "arcsin": ("asin", "arcsin"), "arccos": ("acos", "arccos"),
-}
 _counter = itertools.count()
-
-
-def _operator_line(name: str, lhs: str, ins: list, lib: str) -> str | None:
-    """``lhs = ...`` by a Python operator or a ``lib`` (``"math"``/``"np"``) function, or None."""
-    if name in _INFIX and len(ins) == 2:
-        return f"{lhs} = {ins[0]} {_INFIX[name]} {ins[1]}"
-    if name == "neg":
-        return f"{lhs} = -{ins[0]}"
-    if name == "square":
-        return f"{lhs} = {ins[0]} * {ins[0]}"
-    if name == "abs":
-        return f"{lhs} = abs({ins[0]})"
-    if name == "zero_safe" and lib == "math":  # a rule's c·∂f: 0 for c = 0 even if ∂f is ∞
-        return (f"{lhs} = {ins[1]} if {ins[1]} == {ins[1]} or {ins[0]} and "
-                f"{ins[0]} - {ins[0]} == 0 else 0.0")
-    if name in _UNARY and len(ins) == 1:
-        return f"{lhs} = {lib}.{_UNARY[name][0 if lib == 'math' else 1]}({ins[0]})"
-    return None
-
-
-def _grad_argnums(name: str) -> tuple[int, ...] | None:
-    m = re.match(r"(?:grad|value_and_grad)_of_.*_wrt_([\d_]+)$", name)
-    return tuple(int(t) for t in m.group(1).split("_")) if m else None
 
 
 class _PyEmitter(Emitter):
@@ -86,6 +53,32 @@ class _PyEmitter(Emitter):
         self.consts: dict[int, str] = {}
         #: id(equation) -> the argument whose buffer its result overwrites (inplace.plan)
         self.inplace: dict[int, int] = {}
+        #: equation index -> the large variables it reads for the last time (freed after it)
+        self.dead: dict[int, list] = {}
+        #: whether the program is a gradient (its first lines are "# forward pass")
+        self.gradient = False
+        self._origin: Any = 0  # the origin of the last equation written (0: none yet)
+
+    def before(self, n: int, e, names: dict) -> list[str]:
+        """``# adjoint of v2 = sin(x)`` where the equations' origin changes."""
+        origin = e.origin
+        key = (origin[0], id(origin[1])) if origin else None
+        if key == self._origin:
+            return []
+        out = []
+        if origin:
+            out.append(f"# {origin[0]} of {_origin_text(origin[1], names)}")
+        elif self._origin != 0 or n == 0:
+            out.append("# forward pass" if self.gradient or self._origin != 0
+                       else "# evaluation trace")
+        self._origin = key
+        return out
+
+    def after(self, n: int, e, names: dict) -> list[str]:
+        """Large intermediates are freed as soon as they are dead (as eager code does)."""
+        if n in self.dead:
+            return ["del " + ", ".join(names[id(v)] for v in self.dead[n])]
+        return []
 
     def const(self, value: Any, stem: str = "_c") -> str:
         """A namespace name bound to ``value`` (one per object)."""
@@ -119,19 +112,13 @@ class _PyEmitter(Emitter):
         into = self.inplace.get(id(e))
         if into is not None and e.prim.ufunc is not None:  # the ufunc of the primitive's record
             return f"{lhs} = np.{e.prim.ufunc}({', '.join(ins)}, out={ins[into]})"
-        scalar = all(a.aval.pyfloat or (isinstance(a, Lit) and type(a.value) in (int, float))
-                     for a in e.invars)
-        if not e.params:
-            if name == "pow":
-                b = e.invars[1]
-                whole = isinstance(b, Lit) and type(b.value) in (int, float) and \
-                    float(b.value).is_integer()
-                if scalar and not whole:
-                    return f"{lhs} = math.pow({ins[0]}, {ins[1]})"
-                return f"{lhs} = {ins[0]} ** {ins[1]}"
-            line = _operator_line(name, lhs, ins, "math" if scalar else "np")
-            if line is not None:
-                return line
+        tpl = template(e.prim)
+        if tpl is not None and not e.params:
+            scalar = all(a.aval.pyfloat or (isinstance(a, Lit) and type(a.value) in (int, float))
+                         for a in e.invars)
+            spelling = tpl.scalar if scalar else tpl.array
+            if spelling is not None:
+                return f"{lhs} = {render(spelling, ins, e)}"
         fn = self.const(e.prim.impl if into is None else e.prim.into,  # into: in place
                         f"_prim_{re.sub(r'[^0-9a-zA-Z_]', '_', name)}")
         args = list(ins)
@@ -175,8 +162,16 @@ class _PyEmitter(Emitter):
         return lines
 
 
-def generate(prog: Program, name: str | None = None, reuse_buffers: bool = True
-             ) -> tuple[str, dict]:
+class Gradient(NamedTuple):
+    """What a program computes when it is a gradient: ``argnums`` (the arguments it
+    differentiates with respect to) and ``with_value`` (its first output is f)."""
+
+    argnums: tuple
+    with_value: bool = False
+
+
+def generate(prog: Program, name: str | None = None, reuse_buffers: bool = True,
+             gradient: Gradient | None = None) -> tuple[str, dict]:
     """Python source for ``prog`` and the namespace it needs.
 
     Args:
@@ -184,20 +179,21 @@ def generate(prog: Program, name: str | None = None, reuse_buffers: bool = True
         name: the function's name (default: the program's, made an identifier).
         reuse_buffers: compute results into dying intermediates (``out=``); False for
             arrays that cannot be written in place (Dask, CuPy through NumPy's ufuncs).
+        gradient: when ``prog`` is a gradient, which arguments it is with respect to: its
+            outputs are then named ``<argument>_bar``.
 
     Returns:
         ``(source, namespace)``: ``exec(source, namespace)`` defines the function.
     """
     em = _PyEmitter()
-    fname = ident(name or prog.name, set()) or "f"
+    fname = ident(name or prog.name, set(BUILTINS)) or "f"
     names: dict[int, str] = {}
     args = em.name_inputs(prog, names)
     # gradients are named after the argument they belong to: x -> x_bar
     out_hint: dict[int, str] = {}
-    nums = _grad_argnums(prog.name)
-    if nums is not None:
-        grads = prog.outputs[1:] if prog.name.startswith("value_and") else prog.outputs
-        for k, o in zip(nums, grads, strict=False):
+    if gradient is not None:
+        grads = prog.outputs[1:] if gradient.with_value else prog.outputs
+        for k, o in zip(gradient.argnums, grads, strict=False):
             if isinstance(o, Var) and k < len(args) and id(o) not in out_hint:
                 out_hint[id(o)] = f"{args[k]}_bar"
     em.name_results(prog, names, out_hint)
@@ -206,23 +202,9 @@ def generate(prog: Program, name: str | None = None, reuse_buffers: bool = True
         em.inplace = {id(prog.eqns[n]): i for n, i in plan_inplace(prog).items()}
 
     lines = [f"def {fname}({', '.join(args)}):", "    try:"]
-    body: list[str] = []
-    last_origin: Any = 0
-    dead = _dead_after(prog)
-    for n, e in enumerate(prog.eqns):
-        origin = e.origin
-        okey = (origin[0], id(origin[1])) if origin else None
-        if okey != last_origin:
-            if origin:
-                kind, fwd = origin
-                body.append(f"# {kind} of {_origin_text(fwd, names)}")
-            elif last_origin != 0 or not body:
-                body.append("# forward pass" if nums is not None or last_origin != 0
-                            else "# evaluation trace")
-            last_origin = okey
-        body.extend(em.lines(e, names))
-        if n in dead:  # free large intermediates as soon as they are dead (as eager does)
-            body.append("del " + ", ".join(names[id(v)] for v in dead[n]))
+    em.dead = _dead_after(prog)
+    em.gradient = gradient is not None
+    body = em.walk(prog.eqns, names)
     outs = [em.atom(o, names) for o in prog.outputs]
     body.append("return " + _structure(em, prog.out_tree, iter(outs)))
     lines += ["        " + b for b in body]
@@ -300,14 +282,14 @@ class GeneratedFunction:
         return self.fn(*args)
 
 
-def compile_program(prog: Program, name: str | None = None, reuse_buffers: bool = True
-                    ) -> GeneratedFunction:
+def compile_program(prog: Program, name: str | None = None, reuse_buffers: bool = True,
+                    gradient: Gradient | None = None) -> GeneratedFunction:
     """Generate, register with linecache, and compile ``prog`` into a Python function
-    (``reuse_buffers`` as for :func:`generate`)."""
+    (``reuse_buffers`` and ``gradient`` as for :func:`generate`)."""
 
     from chainrule.core.pytree import tree_unflatten
 
-    src, ns = generate(prog, name, reuse_buffers)
+    src, ns = generate(prog, name, reuse_buffers, gradient)
     fname = src[4:src.index("(")]
     filename = f"<chainrule-jit {fname} #{next(_counter)}>"
     linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)

@@ -120,6 +120,25 @@ class Emitter(ABC):
                 k += 1
                 names[id(o)] = ident(hints.get(id(o)), self.used) or ident(f"v{k}", self.used)
 
+    def walk(self, eqns: list, names: dict) -> list[str]:
+        """The lines of a program's equations, in order: the one walk every dialect shares
+        (each equation's own lines come from :meth:`lines`, framed by the dialect's
+        :meth:`before` and :meth:`after`)."""
+        out: list[str] = []
+        for n, e in enumerate(eqns):
+            out.extend(self.before(n, e, names))
+            out.extend(self.lines(e, names))
+            out.extend(self.after(n, e, names))
+        return out
+
+    def before(self, n: int, e, names: dict) -> list[str]:
+        """Lines before equation ``n`` of the top level (a comment saying where it is from)."""
+        return []
+
+    def after(self, n: int, e, names: dict) -> list[str]:
+        """Lines after equation ``n`` of the top level (freeing what died, storing a result)."""
+        return []
+
     def lines(self, e, names: dict) -> list[str]:
         """The source lines of one equation (loops and branches inline their sub-programs)."""
         kind = _STRUCTURED.get(e.prim.name)

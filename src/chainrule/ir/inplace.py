@@ -11,7 +11,9 @@ A result ``r = f(..., a, ...)`` of an elementwise ufunc primitive may overwrite 
   memory (elementwise ufuncs, products, reductions), never one of the program's
   inputs (the caller's arrays) or outputs, and never a possible view of another value;
 * no equation anywhere takes ``a`` into a primitive that may return a view of it
-  (reshape, transpose, indexing...), so no other name can see its buffer;
+  (reshape, transpose, indexing...), so no other name can see its buffer (a compiled
+  loop, a primitive with ``fresh_results = True``, keeps no view, and its array results
+  are fresh);
 * this equation is ``a``'s last use, and ``r`` has ``a``'s shape and dtype.
 
 Only the top level of a program is planned; loop bodies and branches keep fresh results.
@@ -64,11 +66,14 @@ def plan(prog: Program) -> dict[int, int]:
     equation's result may be written into (see the module docstring)."""
     fresh: set[int] = set()  # ids of variables holding memory no other name sees
     for e in prog.eqns:
-        if not (e.prim.fresh or e.prim.batch == "reduction"):  # reductions keep no view
+        kernel = getattr(e.prim, "fresh_results", False)  # a compiled loop: new arrays
+        if not (e.prim.fresh or e.prim.batch == "reduction" or kernel):  # reductions keep no view
             for a in e.invars:
                 fresh.discard(id(a))  # a view of it may exist from here on
         if len(e.outvars) == 1 and e.prim.fresh:
             fresh.add(id(e.outvars[0]))
+        elif kernel:
+            fresh.update(id(o) for o in e.outvars if o.aval.shape)
     last = prog.last_reads()  # outputs are read after every equation: never overwritten
     out: dict[int, int] = {}
     for n, e in enumerate(prog.eqns):
