@@ -39,9 +39,10 @@ _PLAIN = (np.ndarray, np.generic, float, int, complex, bool)
 def _compat():
     try:
         import array_api_compat
-    except ImportError as e:  # pragma: no cover - the dask extra installs it
+    except ImportError as e:
         raise ImportError(
-            "chainrule needs array-api-compat to differentiate Dask or CuPy arrays: "
+            "chainrule needs array-api-compat to differentiate Dask arrays (and any array "
+            "that does not name its namespace by __array_namespace__): "
             "pip install chainrule[dask] (or pip install array-api-compat)") from e
     return array_api_compat
 
@@ -75,8 +76,45 @@ def _is_array_api_obj(x: Any) -> bool:
 
 
 def namespace(*arrays: Any):
-    """The array API namespace of ``arrays`` (``array_api_compat.array_namespace``)."""
-    return _compat().array_namespace(*arrays)
+    """The array API namespace of ``arrays``: ``array_api_compat.array_namespace`` where
+    array-api-compat is installed; without it, the namespace the arrays name themselves
+    (``__array_namespace__``, the array API standard's method: CuPy 13 and later,
+    NumPy 2), NumPy for NumPy arrays and numbers, and an ImportError saying what to
+    install for arrays that name none (Dask's).
+
+    Example:
+        >>> import numpy
+        >>> namespace(numpy.ones(2)).__name__ in ("numpy", "array_api_compat.numpy")
+        True
+    """
+    try:
+        import array_api_compat
+    except ImportError:
+        return _named_namespace(arrays)
+    return array_api_compat.array_namespace(*arrays)
+
+
+def _named_namespace(arrays: tuple) -> Any:
+    """:func:`namespace` without array-api-compat."""
+    spaces: dict[int, Any] = {}
+    for a in arrays:
+        if isinstance(a, _PLAIN):
+            continue
+        own = getattr(a, "__array_namespace__", None)
+        if own is None:
+            _compat()  # raises the ImportError that names the extra
+        space = own()
+        spaces[id(space)] = space
+    if len(spaces) > 1:
+        names = ", ".join(sorted(getattr(space, "__name__", "?") for space in spaces.values()))
+        raise TypeError(f"chainrule: the arrays of one operation come from several array "
+                        f"libraries ({names}); convert them to one")
+    return next(iter(spaces.values()), np)
+
+
+def _is_dask_array(x: Any) -> bool:
+    """Whether ``x`` is a Dask array (without importing Dask or array-api-compat)."""
+    return hasattr(x, "__dask_graph__") and hasattr(x, "chunks")
 
 
 def computed(*values: Any) -> tuple:
@@ -128,7 +166,7 @@ def broadcast_chunked(g: Any, x: Any) -> Any:
     array: each block is made beside x's block, where the next operation with
     ``x``-shaped arrays runs (a plain broadcast would make one chunk of the whole shape,
     split again by every later operation, or blocks with no place on the cluster)."""
-    if _compat().is_dask_array(x):
+    if _is_dask_array(x):
         import dask.array as da
 
         return da.map_blocks(_broadcast_block, x, g, dtype=g.dtype)
@@ -158,7 +196,7 @@ def per_block(kernel: Callable, *args: Any, dtype: Any) -> Any:
         A Dask array chunked like the arrays, or None.
     """
     arrays = [a for a in args if getattr(a, "ndim", 0) or hasattr(a, "__dask_graph__")]
-    if not arrays or not all(_compat().is_dask_array(a) for a in arrays):
+    if not arrays or not all(_is_dask_array(a) for a in arrays):
         return None
     first = arrays[0]
     if any(a.shape != first.shape or a.chunks != first.chunks for a in arrays[1:]):
