@@ -5,7 +5,7 @@ At x the model is m(p) = f + gᵀp + ½pᵀBp, minimised over ‖p‖ ≤ Δ. Th
 when the actual reduction is a fair fraction of the predicted one,
 ρ = (f(x) − f(x + p)) / (m(0) − m(p)) > η, and Δ shrinks (×¼ when ρ < ¼) or grows
 (×2, up to Δ_max, when ρ > ¾ and the step reached the boundary), the rules of
-Nocedal & Wright's Algorithm 4.1. Three subproblem solvers:
+Nocedal & Wright's Algorithm 4.1. The subproblem solvers:
 
 - :func:`steihaug_cg`: Steihaug–Toint truncated conjugate gradients on products B·v
   only; stops at the boundary, on negative curvature (at whichever end of the chord
@@ -20,6 +20,10 @@ Nocedal & Wright's Algorithm 4.1. Three subproblem solvers:
   λ(Δ − ‖p‖) = 0; λ from Newton's method on the secular equation
   1/Δ − 1/‖p(λ)‖ = 0, evaluated in B's eigenbasis, with the hard case (g orthogonal to
   the eigenvectors of the smallest eigenvalue) handled by a step along them.
+- :func:`more_sorensen`: Moré and Sorensen's iteration for the same subproblem on
+  Cholesky factorisations of B + λI only, stopped at an approximate solution (‖p‖
+  within 10% of Δ, or a boundary step along an estimated near-null vector); what
+  ``trust-exact`` uses (see :mod:`.trust_methods` for why not :func:`exact_tr`).
 
 >>> import numpy as onp
 >>> B = onp.diag([1.0, -2.0])
