@@ -13,7 +13,10 @@ implementation) runs in a fresh process with its own cluster; a cell is the medi
 ``--repeat`` passes after one warm-up pass (one pass, no warm-up, from 10⁸ rows). Each
 pass computes the value and the gradient together (``dask.compute(value, grad)``); the
 results are checked against the hand-written ones. "peak" is the largest worker's peak
-resident memory over the whole case.
+resident memory over the whole case. "CPU per pass" is the CPU time of every process
+involved (this one, which also runs the scheduler, and the workers), steadier than the
+wall time on a busy machine: there a distributed pass mostly waits for its processes'
+turns on the CPUs.
 
 Run: PYTHONPATH=src python benchmarks/dask_bench.py [--rows 1e6,1e7,1e8] [--repeat 3]
 """
@@ -63,13 +66,17 @@ def run_case(impl: str, rows: int, repeat: int) -> dict:
         Xn, yn = dask.compute(X, y, scheduler="threads")
         fn = cr.value_and_grad(br.loss)
         times = []
-        for _ in range(passes + warm):
+        for i in range(passes + warm):
+            if i == warm:
+                cpu0 = time.process_time()
             t0 = time.perf_counter()
             value, grad = fn(w, Xn, yn)
             times.append(time.perf_counter() - t0)
+        cpu = (time.process_time() - cpu0) / passes
         ref = hand_value_and_grad(w, Xn, yn)
         return dict(times=times[warm:], peak=None, value=float(value), grad=list(grad),
-                    ref_value=float(ref[0]), ref_grad=list(ref[1]), persisted=None)
+                    ref_value=float(ref[0]), ref_grad=list(ref[1]), persisted=None,
+                    cpu=cpu)
     client, cluster = br.start_client("local", workers=2, memory_limit="4GB")
     try:
         persisted = rows * (FEATURES + 1) * 8 <= 0.5 * 2 * 4e9
@@ -88,10 +95,13 @@ def run_case(impl: str, rows: int, repeat: int) -> dict:
             return dask.compute(value, grad)
 
         times = []
-        for _ in range(passes + warm):
+        for i in range(passes + warm):
+            if i == warm:
+                cpu0, workers0 = time.process_time(), _workers_cpu(client)
             t0 = time.perf_counter()
             value, grad = one_pass()
             times.append(time.perf_counter() - t0)
+        cpu = (time.process_time() - cpu0 + _workers_cpu(client) - workers0) / passes
         peak = max(br.workers_peak_memory(client).values())
         tasks = br.graph_size(*(cr.value_and_grad(br.loss)(w, X, y)
                                 if impl == "chainrule-dask" else hand_value_and_grad(w, X, y)))
@@ -99,7 +109,18 @@ def run_case(impl: str, rows: int, repeat: int) -> dict:
         client.close()
         cluster.close()
     return dict(times=times[warm:], peak=peak, value=float(value), grad=list(grad),
-                persisted=persisted, tasks=tasks)
+                persisted=persisted, tasks=tasks, cpu=cpu)
+
+
+def _workers_cpu(client) -> float:
+    """The CPU seconds the cluster's worker processes have used so far."""
+    def cpu():
+        import resource
+
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    return sum(client.run(cpu).values())
 
 
 def _fresh(impl: str, rows: int, repeat: int) -> dict:
@@ -130,8 +151,9 @@ def main() -> None:
     print(f"logistic loss, value + gradient, {FEATURES} features, chunks of N/2 rows (at most "
           f"{CHUNK_ROWS:,}), 2-worker LocalCluster (1 thread each)\n")
     print("| rows | data | chainrule (Dask) | hand (Dask) | chainrule/hand | chainrule NumPy "
-          "| Dask/NumPy | tasks (chainrule, hand) | peak worker memory (chainrule, hand) | ✓ |")
-    print("|---:|---|---:|---:|---:|---:|---:|---|---|---|")
+          "| Dask/NumPy | CPU per pass (chainrule Dask, hand Dask, NumPy) | CPU Dask/NumPy "
+          "| tasks (chainrule, hand) | peak worker memory (chainrule, hand) | ✓ |")
+    print("|---:|---|---:|---:|---:|---:|---:|---|---:|---|---|---|")
     for rows in sizes:
         res = {}
         for impl in IMPLS:
@@ -151,11 +173,14 @@ def main() -> None:
         ratio = f"{med['chainrule-dask'] / med['hand-dask']:.2f}×" if c and h else "—"
         vs_np = (f"{med['chainrule-dask'] / med['chainrule-numpy']:.2f}×"
                  if c and n else "—")
+        cpus = ", ".join("—" if r is None else _fmt_time(r["cpu"]) for r in (c, h, n))
+        cpu_ratio = f"{c['cpu'] / n['cpu']:.2f}×" if c and n else "—"
         tasks = f"{c['tasks'] if c else '—'}, {h['tasks'] if h else '—'}"
         peak = ", ".join("—" if r is None else f"{r['peak'] / 2**20:.0f} MB" for r in (c, h))
         print(f"| {rows:,} | {data} | {_fmt_time(med.get('chainrule-dask'))} | "
               f"{_fmt_time(med.get('hand-dask'))} | {ratio} | "
-              f"{_fmt_time(med.get('chainrule-numpy'))} | {vs_np} | {tasks} | {peak} | "
+              f"{_fmt_time(med.get('chainrule-numpy'))} | {vs_np} | {cpus} | {cpu_ratio} | "
+              f"{tasks} | {peak} | "
               f"{'✓' if ok else '✗'} |", flush=True)
 
 

@@ -1,6 +1,8 @@
 """Derivatives of CuPy arrays (GPU): the Dask test families, run where CuPy and a GPU are.
 
-Skipped, with the reason printed (``pytest -rs``), on machines without them.
+Skipped, with the reason printed (``pytest -rs``), on machines without them; there
+``test_device_arrays`` runs the same families through the same code paths on a
+stand-in library (NumPy values that, like CuPy's, refuse implicit conversion).
 """
 
 import numpy as onp

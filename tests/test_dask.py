@@ -188,3 +188,49 @@ def test_tour_section_checks_pass_quickly(tmp_path):
     section = section_dask(TourContext(tmp_path, quick=True))
     assert section.ok, section.summary
     assert "Dask arrays (lazy)" in section.html and "20,000 rows" in section.summary
+
+
+def _layers(arr):
+    return [name.rsplit("-", 1)[0] for name in arr.__dask_graph__().layers]
+
+
+def test_guards_run_block_by_block_with_numpys_shortcuts():
+    # the logistic loss's gradient: the 0·∞ guards and logaddexp's infinity check run as
+    # their NumPy code per block (one task layer each), not as masks in the graph
+    rng = onp.random.default_rng(0)
+    Xn, yn, w = rng.normal(size=(40, 3)), (rng.random(40) < 0.5) * 1.0, onp.ones(3)
+
+    def loss(w, X, y):
+        z = X @ w
+        return np.mean(np.logaddexp(0.0, z) - y * z)
+
+    X, y = da.from_array(Xn, chunks=(10, 3)), da.from_array(yn, chunks=10)
+    value, grad = lazily(cr.value_and_grad(loss), w, X, y)
+    layers = _layers(grad)
+    assert "_softmax_weight" in layers and "_zero_safe_impl" in layers
+    assert not {"where", "isnan", "isinf"} & set(layers), layers
+    assert_same((value, grad), cr.value_and_grad(loss)(w, Xn, yn))
+
+
+def test_per_block_guards_keep_the_numpy_values_at_nan_and_infinity():
+    # 0·∞ = 0 in the blocks that have one, the plain product elsewhere; logaddexp's
+    # weight takes its limits where y is infinite (one block) and exp(a − y) in others
+    x = onp.array([0.0, 1.0, 2.0, -onp.inf, 3.0, onp.inf])
+
+    def f(x):
+        return np.sum(np.where(x > 0.5, np.log(x), 0.0)) + np.sum(np.logaddexp(x, 1.0))
+
+    with onp.errstate(all="ignore"):  # log of the untaken branch's entries
+        want = cr.grad(f)(x)
+        got = lazily(cr.grad(f), da.from_array(x, chunks=3)).compute()
+    assert onp.isfinite(want[[0, 1, 2, 4]]).all()
+    onp.testing.assert_array_equal(got, want)
+
+
+def test_per_block_applies_only_to_dask_arrays_chunked_alike():
+    a = da.ones(6, chunks=3)
+    kernel = onp.add
+    assert backends.per_block(kernel, a, 1.0, dtype=float).compute().tolist() == [2.0] * 6
+    assert backends.per_block(kernel, a, da.ones(6, chunks=2), dtype=float) is None
+    assert backends.per_block(kernel, a, onp.ones(6), dtype=float) is None
+    assert backends.per_block(kernel, onp.ones(6), 1.0, dtype=float) is None

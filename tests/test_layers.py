@@ -73,10 +73,6 @@ UPWARD = {
     ("chainrule.transforms", "chainrule.sparse.api"): "jacobian(sparsity=)",
     # applications importing the package root (``import chainrule as cr``) instead of the
     # modules that define what they use
-    ("chainrule.optimize.least_squares_solvers", "chainrule"): "cr.*",
-    ("chainrule.optimize.objective", "chainrule"): "cr.*",
-    ("chainrule.optimize.report", "chainrule"): "cr.*",
-    ("chainrule.optimize.scipy_bridge", "chainrule"): "cr.*",
     ("chainrule.symbolic.matrix.report", "chainrule"): "cr.*",
     ("chainrule.explain.compare", "chainrule"): "cr.*",
     ("chainrule.pinn.allen_cahn", "chainrule"): "cr.*",

@@ -19,9 +19,11 @@ from chainrule.optimize.newton import modified_cholesky_solve
 from chainrule.optimize.objective import Objective
 from chainrule.optimize.trust_region import (
     EigenModel,
+    _indefinite_direction,
     _InteriorNewton,
     exact_tr,
     lanczos_tr,
+    more_sorensen,
     steihaug_cg,
 )
 
@@ -218,3 +220,33 @@ def test_lanczos_interior_factorisation_agrees_with_the_eigen_solution(seed, n):
         p, m, hits = eig.solve(gnorm * e1, 2.0 * onp.linalg.norm(h) + 1.0)
         onp.testing.assert_allclose(p, h, rtol=1e-7, atol=1e-9)
         assert not hits and m == pytest.approx(0.5 * gnorm * h[0], rel=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10 ** 6), st.integers(1, 8))
+def test_more_sorensen_is_within_its_tolerances_of_the_exact_solution(seed, n):
+    g, B, radius = _random_tr(seed, n)
+    p_exact, m_exact, _ = exact_tr(g, B, radius)
+    p, m, hits, lam_lo = more_sorensen(g, B, radius)
+    norm = onp.linalg.norm(p)
+    assert m == pytest.approx(g @ p + 0.5 * p @ B @ p, abs=1e-10)
+    assert norm <= radius * (1.1 + 1e-12)                  # σ₁ = 0.1
+    _, m_wider, _ = exact_tr(g, B, 1.1 * radius)
+    assert m >= m_wider - 1e-9                              # no better than Δ allows
+    assert m <= 0.6 * m_exact + 1e-12                       # a fair share of the best
+    # λ_L is a lower bound on the exact solution's λ, (B + λI)p = −g
+    q = p_exact
+    lam_exact = -(q @ (B @ q + g)) / (q @ q) if q @ q > 0 else 0.0
+    assert lam_lo <= lam_exact + 1e-8 * (1 + abs(lam_exact))
+
+
+def test_indefinite_direction_bounds_the_smallest_eigenvalue():
+    rng = onp.random.default_rng(3)
+    for _ in range(20):
+        M = rng.normal(size=(6, 6))
+        A = 0.5 * (M + M.T)
+        if onp.linalg.eigvalsh(A)[0] > 0:
+            continue
+        delta, v = _indefinite_direction(A)
+        assert delta >= 0 and v @ A @ v == pytest.approx(-delta, abs=1e-9)
+        assert onp.linalg.eigvalsh(A)[0] <= -delta / (v @ v) + 1e-12

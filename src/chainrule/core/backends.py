@@ -15,7 +15,8 @@ cannot rely on them are here, written against the array API standard through
   or split of axes, which Dask does not take (:func:`gather`, :func:`reshape`);
 * value-dependent shortcuts (``if not any(x == 0)``): a lazy array's values are not
   known until it is computed, so rules take their general branch, as they do under
-  ``jit`` (:func:`is_foreign`).
+  ``jit`` (:func:`is_foreign`), or, for Dask arrays, run their NumPy implementation
+  block by block, which takes the shortcut in each block (:func:`per_block`).
 
 NumPy arrays never come here: callers test ``type(x) is numpy.ndarray`` first, so the
 NumPy path costs nothing more.
@@ -23,14 +24,14 @@ NumPy path costs nothing more.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from chainrule.core.stretched import stretched_value
 
-__all__ = ["is_foreign", "namespace", "computed", "like", "broadcast_chunked", "scatter_add",
-           "gather", "reshape"]
+__all__ = ["is_foreign", "namespace", "computed", "like", "broadcast_chunked", "per_block",
+           "scatter_add", "gather", "reshape"]
 
 _PLAIN = (np.ndarray, np.generic, float, int, complex, bool)
 
@@ -38,9 +39,10 @@ _PLAIN = (np.ndarray, np.generic, float, int, complex, bool)
 def _compat():
     try:
         import array_api_compat
-    except ImportError as e:  # pragma: no cover - the dask extra installs it
+    except ImportError as e:
         raise ImportError(
-            "chainrule needs array-api-compat to differentiate Dask or CuPy arrays: "
+            "chainrule needs array-api-compat to differentiate Dask arrays (and any array "
+            "that does not name its namespace by __array_namespace__): "
             "pip install chainrule[dask] (or pip install array-api-compat)") from e
     return array_api_compat
 
@@ -74,8 +76,45 @@ def _is_array_api_obj(x: Any) -> bool:
 
 
 def namespace(*arrays: Any):
-    """The array API namespace of ``arrays`` (``array_api_compat.array_namespace``)."""
-    return _compat().array_namespace(*arrays)
+    """The array API namespace of ``arrays``: ``array_api_compat.array_namespace`` where
+    array-api-compat is installed; without it, the namespace the arrays name themselves
+    (``__array_namespace__``, the array API standard's method: CuPy 13 and later,
+    NumPy 2), NumPy for NumPy arrays and numbers, and an ImportError saying what to
+    install for arrays that name none (Dask's).
+
+    Example:
+        >>> import numpy
+        >>> namespace(numpy.ones(2)).__name__ in ("numpy", "array_api_compat.numpy")
+        True
+    """
+    try:
+        import array_api_compat
+    except ImportError:
+        return _named_namespace(arrays)
+    return array_api_compat.array_namespace(*arrays)
+
+
+def _named_namespace(arrays: tuple) -> Any:
+    """:func:`namespace` without array-api-compat."""
+    spaces: dict[int, Any] = {}
+    for a in arrays:
+        if isinstance(a, _PLAIN):
+            continue
+        own = getattr(a, "__array_namespace__", None)
+        if own is None:
+            _compat()  # raises the ImportError that names the extra
+        space = own()
+        spaces[id(space)] = space
+    if len(spaces) > 1:
+        names = ", ".join(sorted(getattr(space, "__name__", "?") for space in spaces.values()))
+        raise TypeError(f"chainrule: the arrays of one operation come from several array "
+                        f"libraries ({names}); convert them to one")
+    return next(iter(spaces.values()), np)
+
+
+def _is_dask_array(x: Any) -> bool:
+    """Whether ``x`` is a Dask array (without importing Dask or array-api-compat)."""
+    return hasattr(x, "__dask_graph__") and hasattr(x, "chunks")
 
 
 def computed(*values: Any) -> tuple:
@@ -127,11 +166,44 @@ def broadcast_chunked(g: Any, x: Any) -> Any:
     array: each block is made beside x's block, where the next operation with
     ``x``-shaped arrays runs (a plain broadcast would make one chunk of the whole shape,
     split again by every later operation, or blocks with no place on the cluster)."""
-    if _compat().is_dask_array(x):
+    if _is_dask_array(x):
         import dask.array as da
 
         return da.map_blocks(_broadcast_block, x, g, dtype=g.dtype)
     return namespace(g).broadcast_to(g, tuple(x.shape))
+
+
+def per_block(kernel: Callable, *args: Any, dtype: Any) -> Any:
+    """``kernel(*args)`` computed block by block, or None where that does not apply.
+
+    For the elementwise work of a derivative rule whose NumPy implementation looks at the
+    values (a NaN check, an infinity check) to take a shortcut: on a Dask array the
+    shortcut cannot be taken for the whole array (its values are not known while the
+    graph is built), so the general branch (masks and ``where``, several passes over the
+    data) would be recorded; run block by block, the NumPy implementation takes the
+    shortcut in every block where it holds (one pass, usually). Applies when the arrays
+    among ``args`` are Dask arrays (0-d ones too) of one shape and chunking; numbers and
+    functions are passed to every block. None otherwise (no Dask array, several shapes,
+    a NumPy array beside them, another library), and the caller takes its general branch.
+
+    Args:
+        kernel: a function of NumPy blocks and numbers, elementwise (block i of the result
+            depends on block i of the arrays only).
+        args: its arguments.
+        dtype: the result's dtype.
+
+    Returns:
+        A Dask array chunked like the arrays, or None.
+    """
+    arrays = [a for a in args if getattr(a, "ndim", 0) or hasattr(a, "__dask_graph__")]
+    if not arrays or not all(_is_dask_array(a) for a in arrays):
+        return None
+    first = arrays[0]
+    if any(a.shape != first.shape or a.chunks != first.chunks for a in arrays[1:]):
+        return None
+    import dask.array as da
+
+    return da.map_blocks(kernel, *args, dtype=dtype, meta=np.empty((0,) * first.ndim, dtype))
 
 
 def _broadcast_block(block: Any, g: Any) -> Any:

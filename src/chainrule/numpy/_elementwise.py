@@ -39,7 +39,7 @@ import numpy as np
 
 from chainrule.core.primitive import (
     ANS, Primitive, Reads, Tracer, concrete, dtype_of, mask, shape_of)
-from chainrule.core.backends import is_foreign
+from chainrule.core.backends import is_foreign, per_block
 from chainrule.core.stretched import stretched, stretched_value, times_number
 from chainrule.core import nan_checks
 from chainrule.core.shape_rules import elementwise_shape
@@ -133,7 +133,10 @@ def _zero_safe_impl(c, r):
     the shape of ``c`` and ``r`` broadcast together (``r``'s own, inside a rule)."""
     if type(r) is float and type(c) is float:
         return r if r == r or c != 0 and c - c == 0 else 0.0
-    if _lazy(r) or _lazy(c):  # Dask, CuPy: no value to look at, the mask stays in the graph
+    if _lazy(r) or _lazy(c):  # Dask, CuPy: no value to look at while the graph is built
+        blocks = per_block(_zero_safe_impl, c, r, dtype=r.dtype)  # Dask: looked at per block
+        if blocks is not None:
+            return blocks
         return np.where(np.logical_and(np.isnan(r), _extreme(c)), 0, r)
     if not nan_checks.deferred() and nan_checks.has_nan(r):  # deferred: see core.nan_checks
         return np.where(np.logical_and(np.isnan(r), _extreme(c)), 0, r)

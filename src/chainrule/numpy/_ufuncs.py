@@ -27,9 +27,10 @@ import math
 
 import numpy as np
 
-from chainrule.core.shape_rules import elementwise_shape
+from chainrule.core.backends import per_block
 from chainrule.core.primitive import (
     ANS, Primitive, Reads, Tracer, anywhere, concrete, dtype_of, mask, shape_of)
+from chainrule.core.shape_rules import elementwise_shape
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy._elementwise import (  # noqa: F401  (real_p, conj_p: re-exported)
     _float_fast,
@@ -201,10 +202,16 @@ radians = deg2rad
 degrees = rad2deg
 
 
-def _softmax_weight(a, b, y, power):
-    """∂y/∂a for y = log_B(Bᵃ + Bᵇ): B^(a - y) (``power`` is exp or exp2), a smooth
-    function of the primals, so it differentiates again. Where y is infinite a - y has
-    no value: the limits 1 (a alone is y), 0 (a < y) and ½ (a = b = ±∞, along a = b)."""
+def _softmax_weight(a, b, y, power, plain_power=None):
+    """∂y/∂a for y = log_B(Bᵃ + Bᵇ): B^(a - y) (``power`` is exp or exp2, ``plain_power``
+    its NumPy ufunc), a smooth function of the primals, so it differentiates again.
+    Where y is infinite a - y has no value: the limits 1 (a alone is y), 0 (a < y) and
+    ½ (a = b = ±∞, along a = b). On Dask values (not traced) it runs block by block,
+    so that the shortcut (no infinite y) is taken per block."""
+    if plain_power is not None and not isinstance(y, Tracer) and ew._lazy(y):
+        blocks = per_block(_softmax_weight, a, b, y, plain_power, dtype=y.dtype)
+        if blocks is not None:
+            return blocks
     inf = mask(np.isinf(concrete(y)))
     if not anywhere(inf):
         return power(a - y)
@@ -213,29 +220,33 @@ def _softmax_weight(a, b, y, power):
     return where_p(inf, limit, power(where_p(inf, 0.0, a) - where_p(inf, 0.0, y)))
 
 
-def _logaddexp_rule(which: int, tangent: bool, power):
+def _logaddexp_rule(which: int, tangent: bool, power, plain_power):
     def rule(c, y, a, b):
         args = (a, b)
-        r = ew.zero_safe(c, c * _softmax_weight(args[which], args[1 - which], y, power))
+        weight = _softmax_weight(args[which], args[1 - which], y, power, plain_power)
+        r = ew.zero_safe(c, c * weight)
         return broadcast_like(r, y) if tangent else _ub(r, args[which])
     return rule
 
 
-def _logaddexp_primitive(name: str, impl, power, base: str, **fields) -> Primitive:
+def _logaddexp_primitive(name: str, impl, power, plain_power, base: str,
+                         **fields) -> Primitive:
+    rules = [_logaddexp_rule(i, tangent, power, plain_power)
+             for tangent in (True, False) for i in (0, 1)]
     return Primitive(
         name, impl,
-        jvps=(_logaddexp_rule(0, True, power), _logaddexp_rule(1, True, power)),
-        vjps=(_logaddexp_rule(0, False, power), _logaddexp_rule(1, False, power)),
+        jvps=tuple(rules[:2]),
+        vjps=tuple(rules[2:]),
         reads=Reads((0, 1, ANS), (0, 1, ANS)), batch="elementwise",
         abstract_eval=elementwise_shape(ufunc=name),
         doc=f"y = log_{base}({base}ᵃ + {base}ᵇ); ∂y/∂a = {base}^(a - y) (½ each at a = b = ±∞)",
         **fields)
 
 
-logaddexp_p = _logaddexp_primitive("logaddexp", np.logaddexp, ew.exp, "e",
+logaddexp_p = _logaddexp_primitive("logaddexp", np.logaddexp, ew.exp, np.exp, "e",
                                    sympy=lambda sp, a, b: sp.log(sp.exp(a) + sp.exp(b)),
                                    partials=("exp({a0} - {y})", "exp({a1} - {y})"))
-logaddexp2_p = _logaddexp_primitive("logaddexp2", np.logaddexp2, exp2, "2",
+logaddexp2_p = _logaddexp_primitive("logaddexp2", np.logaddexp2, exp2, np.exp2, "2",
                                     sympy=lambda sp, a, b: sp.log(2**a + 2**b, 2),
                                     partials=("2**({a0} - {y})", "2**({a1} - {y})"))
 

@@ -33,8 +33,8 @@ from typing import Any, Callable
 
 import numpy as onp
 
-import chainrule as cr
 import chainrule.numpy as np
+from chainrule import transforms
 from chainrule.optimize.monitor import Monitor, Stop
 from chainrule.optimize.objective import Flattener, compiled
 from chainrule.optimize.result import OptimizeResult, Status
@@ -84,15 +84,15 @@ class Residual:
         if callable(jac):
             self._jac = lambda x, *a: onp.asarray(jac(unravel(x), *a), dtype=float)
         elif jac in (None, "auto", "matrix-free"):
-            self._jac = compiled(cr.jacobian(flat_r, mode="auto"), jit)
+            self._jac = compiled(transforms.jacobian(flat_r, mode="auto"), jit)
         else:
             raise ValueError(f"least_squares: jac must be None or 'auto' (chainrule's "
                              f"jacobian), 'matrix-free' (J·v and Jᵀ·u only) or a callable, "
                              f"got {jac!r}")
-        self._jv = compiled(lambda x, v, *a: cr.jvp(lambda y: flat_r(y, *a), (x,), (v,))[1],
+        self._jv = compiled(lambda x, v, *a: transforms.jvp(lambda y: flat_r(y, *a), (x,), (v,))[1],
                             jit)
         self._vjp = compiled(
-            lambda x, u, *a: cr.vjp(lambda y: flat_r(y, *a), x)[1](u)[0], jit)
+            lambda x, u, *a: transforms.vjp(lambda y: flat_r(y, *a), x)[1](u)[0], jit)
         if loss not in LOSSES:
             raise ValueError(f"least_squares: unknown loss {loss!r}; choose one of "
                              f"{', '.join(LOSSES)}")

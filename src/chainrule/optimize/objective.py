@@ -23,7 +23,8 @@ from typing import Any, Callable
 
 import numpy as onp
 
-import chainrule as cr
+from chainrule import transforms
+from chainrule.jit import jit as jit_compile
 from chainrule.core.backends import computed
 from chainrule.core.pytree import ravel_pytree, tree_flatten, tree_unflatten
 from chainrule.optimize.distributed import persist
@@ -90,7 +91,7 @@ def compiled(fn: Callable, enabled: bool = True) -> Callable:
         run = state.get("fn")
         if run is not None:
             return run(*args)
-        fast = cr.jit(fn)
+        fast = jit_compile(fn)
         try:
             out = fast(*args)
         except Exception:  # noqa: BLE001 - cannot be staged (value-dependent code): run eagerly
@@ -120,13 +121,13 @@ class Programs:
             return user()(unravel(x), *a)
 
         self.f = compiled(flat_fun, jit)
-        self.vg = compiled(cr.value_and_grad(flat_fun), jit)
-        self.g = compiled(cr.grad(flat_fun), jit)
-        self.hvp = compiled(lambda x, v, *a: cr.hvp(lambda y: flat_fun(y, *a), (x,), (v,)),
+        self.vg = compiled(transforms.value_and_grad(flat_fun), jit)
+        self.g = compiled(transforms.grad(flat_fun), jit)
+        self.hvp = compiled(lambda x, v, *a: transforms.hvp(lambda y: flat_fun(y, *a), (x,), (v,)),
                             jit)
-        self.jvp = compiled(lambda x, v, *a: cr.jvp(lambda y: flat_fun(y, *a), (x,), (v,)),
+        self.jvp = compiled(lambda x, v, *a: transforms.jvp(lambda y: flat_fun(y, *a), (x,), (v,)),
                             jit)
-        self.hess = compiled(cr.hessian(flat_fun), jit)
+        self.hess = compiled(transforms.hessian(flat_fun), jit)
 
 
 _PROGRAMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -22,8 +22,9 @@ from typing import Any, Sequence
 
 import numpy as onp
 
-import chainrule as cr
 import chainrule.numpy as np
+from chainrule import transforms
+from chainrule.jit import jit as jit_compile
 from chainrule.core.plotting import pyplot
 from chainrule.optimize.methods import METHODS, minimize
 from chainrule.optimize.optimizers import apply_updates, sgd
@@ -114,7 +115,7 @@ def lecture_least_squares(steps: int = 500, step_size: float = 1e-4, seed: int =
         r = y - A @ x
         return r @ r
 
-    step = cr.jit(cr.value_and_grad(loss))
+    step = jit_compile(transforms.value_and_grad(loss))
     opt = sgd(step_size)
     x, state, fixed = x0, opt.init(x0), []
     for _ in range(steps):

@@ -24,7 +24,7 @@ from typing import Callable, NamedTuple
 
 import numpy as onp
 
-import chainrule as cr
+from chainrule import transforms
 from chainrule.optimize.objective import compiled
 
 __all__ = ["scipy_objective", "ScipyObjective"]
@@ -61,9 +61,9 @@ def scipy_objective(f: Callable, jit: bool = True) -> ScipyObjective:
     """
     if not callable(f):
         raise TypeError(f"scipy_objective: f must be callable, got {type(f).__name__}")
-    vg = compiled(cr.value_and_grad(f), jit)
-    hvp = compiled(lambda x, v, *a: cr.hvp(lambda y: f(y, *a), (x,), (v,)), jit)
-    hessian = compiled(cr.hessian(f), jit)
+    vg = compiled(transforms.value_and_grad(f), jit)
+    hvp = compiled(lambda x, v, *a: transforms.hvp(lambda y: f(y, *a), (x,), (v,)), jit)
+    hessian = compiled(transforms.hessian(f), jit)
     cache: dict = {"x": None, "value": None, "grad": None, "args": None, "passes": 0}
 
     def evaluate(x, args):

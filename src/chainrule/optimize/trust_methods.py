@@ -4,13 +4,19 @@ solvers from :mod:`.trust_region`.
 - ``trust-ncg``: Steihaug–Toint CG on Hessian-vector products;
 - ``trust-krylov``: the Lanczos subspace, solved exactly there, on Hessian-vector
   products;
-- ``trust-exact``: the exact subproblem on the Hessian (factorised once per iterate,
-  reused when a step is rejected), solved to ‖p‖ = Δ(1 ± 1e-10). Moré & Sorensen's
-  iteration (SciPy's trust-exact) stops earlier, within 10% of Δ, or at a boundary step
-  p + τz along an estimated near-null vector z of B + λI; where B is indefinite the two
-  take different steps and may reach different stationary points (Biggs EXP6 from its
-  standard start: SciPy's steps reach f = 0; the exact ones, which lower the model
-  more, end on the flat stationary value f = 0.24268, Hessian positive semi-definite).
+- ``trust-exact``: Moré and Sorensen's iteration on Cholesky factorisations of the
+  Hessian (:func:`.trust_region.more_sorensen`): ‖p‖ within 10% of Δ, or a boundary
+  step p + τz along an estimated near-null vector z of B + λI whose model value is
+  within 20% of the optimum. Not the exact eigen solution (:func:`.trust_region.exact_tr`):
+  that one is equivariant under any permutation of the variables that leaves f and x
+  unchanged, so from a start on such a symmetric subspace every iterate stays on it.
+  Biggs EXP6's standard start has x₁ = x₅, x₃ = x₆, and f is symmetric under swapping
+  (x₁, x₃) with (x₅, x₆); the exact steps stay there and end, after ~570 iterations, on
+  the subspace's stationary value f = 0.24268 (Hessian positive semi-definite, a flat
+  valley), while the first Moré–Sorensen step (λ overshoots λ*, the z step is taken)
+  leaves it and reaches f ≈ 0 in 33 iterations, as SciPy's does. The run also stops when
+  the model's best decrease is below the rounding error of f (ε|f|): ρ is noise there,
+  and shrinking Δ only shrinks the prediction further.
 
 A trial step costs one evaluation of f; ∇f is evaluated only at accepted points.
 
@@ -39,14 +45,16 @@ from chainrule.optimize.monitor import Monitor, Stop
 from chainrule.optimize.objective import Objective
 from chainrule.optimize.result import OptimizeResult, Status
 from chainrule.optimize.trust_region import (
-    EigenModel,
     forcing_tolerance,
     lanczos_tr,
+    more_sorensen,
     steihaug_cg,
     update_radius,
 )
 
 __all__ = ["trust_region"]
+
+_EPS = float(onp.finfo(float).eps)
 
 
 def trust_region(obj: Objective, x: onp.ndarray, mon: Monitor, subproblem: str,
@@ -76,18 +84,20 @@ def trust_region(obj: Objective, x: onp.ndarray, mon: Monitor, subproblem: str,
     f, g = obj.value_and_grad(x)
     gnorm = math.sqrt(g @ g)
     stop = mon.record(x, f, gnorm, radius=radius, count=False) or mon.gtol_met(gnorm, gtol, "2")
-    H = model = None
+    H = None
+    stale = True  # H is not (yet) the Hessian at x
+    lam_lower = 0.0  # trust-exact: a lower bound on λ for a retry at the same x
     power = 1.0 if subproblem == "lanczos" else 0.5  # of the interior forcing term
     forcing = forcing_tolerance(gnorm, power) / gnorm if gnorm > 0.0 else 0.5  # η
     while stop is None:
         if subproblem == "exact":
-            if model is None:
-                H = obj.hess(x)
+            if stale:
+                H, stale, lam_lower = obj.hess(x), False, 0.0
                 if not onp.all(onp.isfinite(H)):
                     stop = Stop(Status.NONFINITE, f"non-finite Hessian at iteration {mon.nit}")
                     break
-                model = EigenModel(H)
-            p, m, hits = model.solve(g, radius)
+                H = 0.5 * (H + H.T)
+            p, m, hits, lam_lower = more_sorensen(g, H, radius, lam_lower)
         elif subproblem == "cg":
             p, m, hits = steihaug_cg(g, partial(obj.hessp, x), radius, forcing * gnorm)
         else:
@@ -98,6 +108,10 @@ def trust_region(obj: Objective, x: onp.ndarray, mon: Monitor, subproblem: str,
             stop = Stop(Status.PRECISION, f"the model predicts no decrease ({predicted:.3e}) "
                                           "at this precision")
             break
+        if subproblem == "exact" and predicted <= _EPS * abs(f):
+            stop = Stop(Status.PRECISION, f"the model's best decrease {predicted:.3e} is "
+                                          f"below the rounding error of f = {f:.6e}")
+            break
         x_trial = x + p
         f_trial = obj.fun(x_trial)
         rho = (f - f_trial) / predicted if math.isfinite(f_trial) else -math.inf
@@ -107,7 +121,7 @@ def trust_region(obj: Objective, x: onp.ndarray, mon: Monitor, subproblem: str,
             x, f = x_trial, f_trial
             g = obj.grad(x)
             gnorm = math.sqrt(g @ g)
-            model = None
+            stale = True
             forcing = forcing_tolerance(gnorm, power) / gnorm if gnorm > 0.0 else 0.5
         else:
             step = 0.0

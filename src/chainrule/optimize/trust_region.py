@@ -5,7 +5,7 @@ At x the model is m(p) = f + gᵀp + ½pᵀBp, minimised over ‖p‖ ≤ Δ. Th
 when the actual reduction is a fair fraction of the predicted one,
 ρ = (f(x) − f(x + p)) / (m(0) − m(p)) > η, and Δ shrinks (×¼ when ρ < ¼) or grows
 (×2, up to Δ_max, when ρ > ¾ and the step reached the boundary), the rules of
-Nocedal & Wright's Algorithm 4.1. Three subproblem solvers:
+Nocedal & Wright's Algorithm 4.1. The subproblem solvers:
 
 - :func:`steihaug_cg`: Steihaug–Toint truncated conjugate gradients on products B·v
   only; stops at the boundary, on negative curvature (at whichever end of the chord
@@ -20,6 +20,10 @@ Nocedal & Wright's Algorithm 4.1. Three subproblem solvers:
   λ(Δ − ‖p‖) = 0; λ from Newton's method on the secular equation
   1/Δ − 1/‖p(λ)‖ = 0, evaluated in B's eigenbasis, with the hard case (g orthogonal to
   the eigenvectors of the smallest eigenvalue) handled by a step along them.
+- :func:`more_sorensen`: Moré and Sorensen's iteration for the same subproblem on
+  Cholesky factorisations of B + λI only, stopped at an approximate solution (‖p‖
+  within 10% of Δ, or a boundary step along an estimated near-null vector); what
+  ``trust-exact`` uses (see :mod:`.trust_methods` for why not :func:`exact_tr`).
 
 >>> import numpy as onp
 >>> B = onp.diag([1.0, -2.0])
@@ -35,8 +39,8 @@ from typing import Callable
 
 import numpy as onp
 
-__all__ = ["steihaug_cg", "lanczos_tr", "exact_tr", "EigenModel", "update_radius",
-           "forcing_tolerance"]
+__all__ = ["steihaug_cg", "lanczos_tr", "exact_tr", "more_sorensen", "EigenModel",
+           "update_radius", "forcing_tolerance"]
 
 
 def forcing_tolerance(gnorm: float, power: float = 0.5) -> float:
@@ -193,6 +197,160 @@ def exact_tr(g: onp.ndarray, B: onp.ndarray, radius: float) -> tuple[onp.ndarray
         (p, m(p) − f, whether p is on the boundary).
     """
     return EigenModel(B).solve(g, radius)
+
+
+def _null_vector_estimate(L: onp.ndarray) -> tuple[onp.ndarray, float]:
+    """A unit z with ‖Lᵀz‖ small, for the Cholesky factor L (lower) of a positive
+    definite A = LLᵀ, and the estimate ‖Lᵀz‖ of A's smallest singular value's root.
+
+    The condition estimator of Cline, Moler, Stewart and Wilkinson: solve Ly = e with the
+    signs eₖ = ±1 chosen one row at a time, each the one that makes |yₖ| plus the
+    partial sums of the rows below it the larger (looking one column ahead), then
+    Lᵀz = y; a large z against a modest y means Lᵀ is nearly singular along z
+    (‖Lᵀz‖/‖z‖ = ‖y‖/‖z‖).
+    """
+    n = L.shape[0]
+    y = onp.empty(n)
+    partial_sums = onp.zeros(n)  # Σ_{i<k} L[k, i]·y[i]
+    for k in range(n):
+        below = L[k + 1:, k]
+        plus = (1.0 - partial_sums[k]) / L[k, k]
+        minus = (-1.0 - partial_sums[k]) / L[k, k]
+        sums_plus = partial_sums[k + 1:] + below * plus
+        sums_minus = partial_sums[k + 1:] + below * minus
+        if abs(plus) + onp.abs(sums_plus).sum() >= abs(minus) + onp.abs(sums_minus).sum():
+            y[k], partial_sums[k + 1:] = plus, sums_plus
+        else:
+            y[k], partial_sums[k + 1:] = minus, sums_minus
+    z = onp.linalg.solve(L.T, y)
+    z_norm = math.sqrt(z @ z)
+    return z / z_norm, math.sqrt(y @ y) / z_norm
+
+
+def _indefinite_direction(A: onp.ndarray) -> tuple[float, onp.ndarray]:
+    """For a symmetric A that is not positive definite: δ ≥ 0 and v with vᵀAv = −δ.
+
+    The Cholesky factorisation runs until its first non-positive pivot, at row k:
+    A + δeₖeₖᵀ then has a singular leading (k+1)×(k+1) block, whose null vector
+    (vₖ = 1, L₍ₖ₎ᵀv₍<ₖ₎ = −lₖ, from the factor so far) is v. So A's smallest eigenvalue
+    is at most −δ/‖v‖², and λ* ≥ λ + δ/‖v‖² for A = B + λI.
+    """
+    n = A.shape[0]
+    L = onp.zeros_like(A)
+    for k in range(n):
+        pivot = A[k, k] - L[k, :k] @ L[k, :k]
+        if pivot <= 0.0:
+            v = onp.zeros(n)
+            v[k] = 1.0
+            if k:
+                v[:k] = onp.linalg.solve(L[:k, :k].T, -L[k, :k])
+            return -pivot, v
+        L[k, k] = math.sqrt(pivot)
+        L[k + 1:, k] = (A[k + 1:, k] - L[k + 1:, :k] @ L[k, :k]) / L[k, k]
+    raise ValueError("_indefinite_direction: the matrix is positive definite")
+
+
+def _safeguard(lam_lo: float, lam_hi: float) -> float:
+    """A λ inside [λ_L, λ_U] when Newton's leaves it: their geometric mean, kept at least
+    1% of the bracket above λ_L."""
+    return max(math.sqrt(lam_lo * lam_hi), lam_lo + 0.01 * (lam_hi - lam_lo))
+
+
+def more_sorensen(g: onp.ndarray, B: onp.ndarray, radius: float, lam_lower: float = 0.0,
+                  boundary_tol: float = 0.1, hard_tol: float = 0.2, maxiter: int = 60
+                  ) -> tuple[onp.ndarray, float, bool, float]:
+    """Moré and Sorensen's iteration for min gᵀp + ½pᵀBp over ‖p‖ ≤ Δ, on Cholesky
+    factorisations of B + λI only.
+
+    λ ≥ 0 is bracketed in [λ_L, λ_U] (from ‖g‖/Δ and bounds on B's eigenvalues: its
+    diagonal, Gershgorin's discs, ‖B‖_F and ‖B‖_∞), starts at 0 when λ_L = 0 (else
+    inside the bracket) and is moved by
+    Newton's method on 1/Δ − 1/‖p(λ)‖, p(λ) = −(B + λI)⁻¹g; a failed factorisation raises
+    λ_L past λ by what its first non-positive pivot shows (:func:`_indefinite_direction`).
+    The iteration stops at an approximate solution:
+
+    - ‖p‖ ≤ Δ with λ = 0 (the Newton step, interior), or
+    - |‖p‖ − Δ| ≤ σ₁Δ (σ₁ = ``boundary_tol``), or
+    - ‖p‖ < Δ with λ > 0 and a unit z with ‖Rz‖ small (R the Cholesky factor, z from a
+      condition estimate) such that the boundary step p + τz, ‖p + τz‖ = Δ, has
+      τ²‖Rz‖² ≤ σ₂(‖Rp‖² + λΔ²) (σ₂ = ``hard_tol``): then its model value is within a
+      factor (1 − σ₂) of the optimal one. This covers the hard case (g orthogonal to the
+      eigenvectors of B's smallest eigenvalue) and the nearly hard one.
+
+    The last rule is why this iteration, not the exact eigen solution of
+    :func:`exact_tr`, drives ``trust-exact``: the exact solution of the subproblem
+    keeps every symmetry that f and the iterate share (it is equivariant: when x lies
+    on a subspace that a permutation of the variables leaves f invariant on, so does
+    x + p), while the step along the estimated z has no such constraint; a problem whose
+    standard start lies on such a subspace (Biggs EXP6, x₁ = x₅, x₃ = x₆) can then leave
+    it for a lower minimum than the subspace's own.
+
+    Args:
+        g: the gradient.
+        B: the (model) Hessian, symmetric.
+        radius: Δ.
+        lam_lower: a known lower bound on λ (the last call's λ_L when Δ has shrunk at
+            the same x: λ decreases as Δ grows).
+        boundary_tol: σ₁.
+        hard_tol: σ₂.
+        maxiter: the most factorisations; after them the eigen solution is returned.
+
+    Returns:
+        (p, m(p) − f, whether p is on the boundary, λ_L).
+
+    >>> import numpy as onp
+    >>> p, m, hits, lam_lo = more_sorensen(onp.array([1.0, 1.0]), onp.diag([2.0, 4.0]), 10.0)
+    >>> onp.round(p, 12).tolist(), hits                         # the Newton step, inside
+    ([-0.5, -0.25], False)
+    >>> p, m, hits, lam_lo = more_sorensen(onp.array([1.0, 1.0]), onp.diag([2.0, 4.0]), 0.1)
+    >>> hits, bool(abs(onp.linalg.norm(p) - 0.1) <= 0.01)
+    (True, True)
+    """
+    n = g.size
+    gnorm = math.sqrt(g @ g)
+    diag = onp.diag(B)
+    abs_rows = onp.abs(B).sum(axis=1)
+    norm = min(float(abs_rows.max()), math.sqrt(float((B * B).sum())))  # ≥ every |λᵢ(B)|
+    off = abs_rows - onp.abs(diag)  # Gershgorin: λᵢ(B) ∈ [min(Bᵢᵢ − offᵢ), max(Bᵢᵢ + offᵢ)]
+    lam_lo = max(0.0, lam_lower, -float(diag.min()),
+                 gnorm / radius - min(float((diag + off).max()), norm))
+    lam_hi = max(0.0, gnorm / radius + min(-float((diag - off).min()), norm))
+    eye = onp.eye(n)
+    lam = 0.0 if lam_lo == 0.0 else _safeguard(lam_lo, lam_hi)
+    for _ in range(maxiter):
+        try:
+            L = onp.linalg.cholesky(B + lam * eye)
+        except onp.linalg.LinAlgError:  # B + λI is not positive definite: λ* > λ
+            delta, v = _indefinite_direction(B + lam * eye)
+            lam_lo = max(lam_lo, lam + delta / (v @ v))
+            lam = _safeguard(lam_lo, lam_hi)
+            continue
+        y = onp.linalg.solve(L, -g)
+        p = onp.linalg.solve(L.T, y)
+        p_norm = math.sqrt(p @ p)
+        if p_norm <= radius and lam == 0.0:
+            return p, g @ p + 0.5 * (p @ (B @ p)), False, lam_lo
+        if p_norm >= radius:
+            lam_lo = lam
+            if p_norm - radius <= boundary_tol * radius:
+                return p, g @ p + 0.5 * (p @ (B @ p)), True, lam_lo
+        else:
+            lam_hi = lam
+            z, rz = _null_vector_estimate(L)
+            tau = min(_to_boundary(p, z, radius), key=abs)
+            if tau * tau * rz * rz <= hard_tol * (y @ y + lam * radius * radius):
+                p = p + tau * z
+                return p, g @ p + 0.5 * (p @ (B @ p)), True, lam_lo
+            lam_lo = max(lam_lo, lam - rz * rz)
+        w = onp.linalg.solve(L, p)
+        nxt = lam + (p_norm * p_norm / (w @ w)) * (p_norm - radius) / radius
+        if not lam_lo < nxt < lam_hi:
+            nxt = _safeguard(lam_lo, lam_hi)
+        if nxt == lam:
+            break
+        lam = nxt
+    p, m, hits = exact_tr(g, B, radius)
+    return p, m, hits, lam_lo
 
 
 class _InteriorNewton:
