@@ -8,6 +8,7 @@ import pytest
 import chainrule as cr
 import chainrule.numpy as np
 from chainrule.jet import TAYLOR_RULES, directional_derivatives, jet, laplacian, second_derivative
+from chainrule.numpy._elementwise import tanh_tangent_p
 
 K = 4
 RNG = onp.random.default_rng(0)
@@ -56,6 +57,7 @@ CASES = [
     ("sinh", np.sinh, (wide(3),)),
     ("cosh", np.cosh, (wide(3),)),
     ("tanh", np.tanh, (wide(3),)),
+    ("tanh_tangent", tanh_tangent_p, (wide(2, 3), wide(3))),
     ("arcsin", np.arcsin, (unit(3),)),
     ("arccos", np.arccos, (unit(3),)),
     ("arctan", np.arctan, (wide(3),)),

@@ -487,6 +487,14 @@ def _select(cond, a, b, K, ans):
     return out
 
 
+def _tanh_tangent(K, ans, primals, series, **params):
+    """z = c·(1 − y²) (tanh's derivative rule): a Cauchy product with the series of 1 − y²."""
+    c, y = _binary_series(primals, series, K)
+    square = series_mul(y, y, K)
+    slope = [1.0 - square[0]] + _neg(square[1:])
+    return [ans] + [_fit(v, shape_of(ans)) for v in series_mul(c, slope, K, first=ans)[1:]]
+
+
 def _where(K, ans, primals, series, **params):
     return _select(primals[0], series[1], series[2], K, ans)
 
@@ -615,6 +623,7 @@ TAYLOR_RULES: dict[str, Callable] = {
     "sinh": _sinh,
     "cosh": _cosh,
     "tanh": _unary(series_tanh),
+    "tanh_tangent": _tanh_tangent,
     "arcsin": _derivative_rule(
         lambda x, K: series_power(_add_const(_neg(_sq(x, K)), 1.0), -0.5, K)),
     "arccos": _derivative_rule(

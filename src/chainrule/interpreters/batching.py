@@ -486,7 +486,7 @@ ELEMENTWISE = (
     "arctanh sinc arctan2 real imag conj times_i erf erfc erfinv gamma gammaln polygamma expit "
     "erfcinv log_ndtr rgamma gammasgn gammainc gammaincc betainc stdtr exp1 expi zeta jv yv iv "
     "gammaincinv gammainccinv betaincinv stdtrit "
-    "ive kv kve iscomplex isreal zero_safe logaddexp logaddexp2 astype"
+    "ive kv kve iscomplex isreal zero_safe logaddexp logaddexp2 astype tanh_tangent"
 ).split()
 
 REDUCTIONS = "sum prod max min all any count_nonzero".split()

@@ -309,6 +309,7 @@ _BINARY = {
     "floor_divide": lambda a, b: sp.floor(a / b),
     "arctan2": sp.atan2,
     "hypot": lambda a, b: sp.sqrt(a**2 + b**2),
+    "tanh_tangent": lambda c, y: c * (1 - y**2),
     "greater": sp.Gt,
     "greater_equal": sp.Ge,
     "less": sp.Lt,
