@@ -249,7 +249,8 @@ def _quadratic_derivative(x: list, K: int, first, sign: float) -> list:
     """y with y' = (1 + sign·y²)·x' (tanh: sign −1, tan: +1); the series of the
     derivative, ``d_k = δ_{k0} + sign·Σ_i y_i y_{k−i}``, is built as y is."""
     y = [first]
-    d = [1.0 + sign * (first * first)]
+    square = first * first
+    d = [1.0 - square if sign < 0 else 1.0 + square]  # no pass for the sign
     dscale = [1]
     for k in range(1, K + 1):
         y.append(_weighted(x, d, k, dscale))

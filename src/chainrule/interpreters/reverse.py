@@ -292,9 +292,8 @@ def binary_operator(prim: Primitive, reflected: bool):
             w = other
             parents = [(mine, self.index)] if mine_diff else None
             kept = kept_const
-        if not trace.active or (type(v) is not float and isinstance(v, Tracer)) or \
-                (type(w) is not float and isinstance(w, Tracer)) or \
-                JVPTrace.made - trace.forward_made > 1:  # nested jvps: share (above)
+        if not trace.active or isinstance(v, Tracer) or isinstance(w, Tracer) or \
+                JVPTrace.made - trace.forward_made > 1:  # nested jvps: share (nested_forward)
             return prim.bind_general(other, self) if reflected else prim.bind_general(self, other)
         ans = None
         if kernels is not None and parents and trace.shared is None and (
