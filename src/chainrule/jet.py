@@ -31,6 +31,7 @@ import numpy as onp
 
 from chainrule.core.primitive import Primitive, Trace, Tracer, shape_of
 from chainrule.core.pytree import tree_flatten, tree_unflatten
+from chainrule.interpreters import heap
 import chainrule.numpy as np
 from chainrule.numpy._contract import einsum_p
 from chainrule.numpy._namespace import sum_p
@@ -57,6 +58,8 @@ class JetTrace(Trace):
     def __init__(self, order: int) -> None:
         super().__init__()
         self.order = order
+        if not heap.primed:  # freed coefficient arrays stay in the heap for the next call
+            heap.keep_freed_buffers()
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         primals = list(args)
