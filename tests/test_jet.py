@@ -1,6 +1,10 @@
 """Taylor mode (chainrule.jet) against nested forward mode, rule by rule, to order 4."""
 
 import math
+import os
+import platform
+import subprocess
+import sys
 
 import numpy as onp
 import pytest
@@ -8,8 +12,10 @@ import pytest
 import chainrule as cr
 import chainrule.numpy as np
 from chainrule.jet import TAYLOR_RULES, directional_derivatives, jet, laplacian, second_derivative
+from chainrule.numpy._elementwise import tanh_tangent_p
 
 K = 4
+SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
 RNG = onp.random.default_rng(0)
 
 
@@ -56,6 +62,7 @@ CASES = [
     ("sinh", np.sinh, (wide(3),)),
     ("cosh", np.cosh, (wide(3),)),
     ("tanh", np.tanh, (wide(3),)),
+    ("tanh_tangent", tanh_tangent_p, (wide(2, 3), wide(3))),
     ("arcsin", np.arcsin, (unit(3),)),
     ("arccos", np.arccos, (unit(3),)),
     ("arctan", np.arctan, (wide(3),)),
@@ -202,3 +209,48 @@ def test_bad_series_are_rejected():
         jet(np.sin, 1.0, [1.0])
     with pytest.raises(NotImplementedError, match="sinc needs x"):
         jet(np.sinc, (0.0,), ([1.0],))
+
+
+_JET_FAULTS = """
+import resource, numpy
+import chainrule.numpy as np
+from chainrule.interpreters import heap
+from chainrule.jet import second_derivative
+heap.primed = {plain}  # True: the plain heap, glibc's thresholds as the process has them
+rng = numpy.random.default_rng(0)
+W = [rng.standard_normal((64, 64)) / 8 for _ in range(3)]
+def u(x):
+    h = np.tanh(x * numpy.ones((1, 64)))
+    for w in W:
+        h = np.tanh(h @ w)
+    return np.sum(h, axis=1)
+d2 = second_derivative(u)
+x = numpy.linspace(-1.0, 1.0, 2000)[:, None]
+for _ in range(3):
+    d2(x)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(20):
+    out = d2(x)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 20)
+print(*out[::397].tolist())
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's heap trimming")
+def test_a_taylor_pass_faults_no_pages_in_per_call():
+    """A process whose only transformation is jet keeps freed coefficient arrays (1 MB
+    each here) in the heap, as grad and jvp do (chainrule.interpreters.heap)."""
+    def run(plain):
+        env = {k: v for k, v in os.environ.items()
+               if k != "GLIBC_TUNABLES" and not k.startswith("MALLOC_")}
+        env["PYTHONPATH"] = SRC
+        out = subprocess.run([sys.executable, "-c", _JET_FAULTS.format(plain=plain)], env=env,
+                             capture_output=True, text=True, check=True, timeout=120).stdout
+        faults, numbers = out.strip().splitlines()
+        return float(faults), numbers.split()
+
+    faults, numbers = run(plain=False)
+    plain_faults, plain_numbers = run(plain=True)
+    assert plain_faults > 200  # every 1 MB array mapped and faulted in anew
+    assert faults < 20
+    assert numbers == plain_numbers

@@ -31,6 +31,7 @@ import numpy as onp
 
 from chainrule.core.primitive import Primitive, Trace, Tracer, shape_of
 from chainrule.core.pytree import tree_flatten, tree_unflatten
+from chainrule.interpreters import heap
 import chainrule.numpy as np
 from chainrule.numpy._contract import einsum_p
 from chainrule.numpy._namespace import sum_p
@@ -57,6 +58,8 @@ class JetTrace(Trace):
     def __init__(self, order: int) -> None:
         super().__init__()
         self.order = order
+        if not heap.primed:  # freed coefficient arrays stay in the heap for the next call
+            heap.keep_freed_buffers()
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         primals = list(args)
@@ -249,7 +252,8 @@ def _quadratic_derivative(x: list, K: int, first, sign: float) -> list:
     """y with y' = (1 + sign·y²)·x' (tanh: sign −1, tan: +1); the series of the
     derivative, ``d_k = δ_{k0} + sign·Σ_i y_i y_{k−i}``, is built as y is."""
     y = [first]
-    d = [1.0 + sign * (first * first)]
+    square = first * first
+    d = [1.0 - square if sign < 0 else 1.0 + square]  # no pass for the sign
     dscale = [1]
     for k in range(1, K + 1):
         y.append(_weighted(x, d, k, dscale))
@@ -487,6 +491,14 @@ def _select(cond, a, b, K, ans):
     return out
 
 
+def _tanh_tangent(K, ans, primals, series, **params):
+    """z = c·(1 − y²) (tanh's derivative rule): a Cauchy product with the series of 1 − y²."""
+    c, y = _binary_series(primals, series, K)
+    square = series_mul(y, y, K)
+    slope = [1.0 - square[0]] + _neg(square[1:])
+    return [ans] + [_fit(v, shape_of(ans)) for v in series_mul(c, slope, K, first=ans)[1:]]
+
+
 def _where(K, ans, primals, series, **params):
     return _select(primals[0], series[1], series[2], K, ans)
 
@@ -615,6 +627,7 @@ TAYLOR_RULES: dict[str, Callable] = {
     "sinh": _sinh,
     "cosh": _cosh,
     "tanh": _unary(series_tanh),
+    "tanh_tangent": _tanh_tangent,
     "arcsin": _derivative_rule(
         lambda x, K: series_power(_add_const(_neg(_sq(x, K)), 1.0), -0.5, K)),
     "arccos": _derivative_rule(

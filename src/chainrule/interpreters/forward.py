@@ -29,9 +29,13 @@ class JVPTracer(Tracer):
 
 class JVPTrace(Trace):
     __slots__ = ()
+    #: how many forward traces have been made: a reverse trace that sees it grow while it
+    #: records has forward passes nested inside it (see ``ReverseTrace.nested_forward``)
+    made = 0
 
     def __init__(self) -> None:
         super().__init__()
+        JVPTrace.made += 1
         if not heap.primed:  # freed buffers stay in the heap for the next call
             heap.keep_freed_buffers()
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import weakref
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,7 @@ from chainrule.core.primitive import (
 )
 from chainrule.core import nan_checks
 from chainrule.interpreters import elision, heap, quiet
-from chainrule.interpreters.forward import missing_rule
+from chainrule.interpreters.forward import JVPTrace, missing_rule
 
 __all__ = [
     "ReverseTrace", "VJPTracer", "ShapeStub", "backward", "sweep", "plain_value",
@@ -80,11 +81,12 @@ def _appended(trace: "ReverseTrace", ans, entry: tuple) -> VJPTracer:
 
 class ReverseTrace(Trace):
     """``tape``: the recorded entries. ``shared``: when the values are variables of a
-    program being staged (``jit(grad(f))``), the entry of each distinct (primitive,
-    arguments, parameters), recorded once (see :meth:`_sharing_key`), and ``alive``
-    the constants keyed by identity there; None until then."""
+    program being staged (``jit(grad(f))``), or once a forward trace runs above this one
+    (:meth:`nested_forward`), the entry of each distinct (primitive, arguments,
+    parameters), recorded once (see :meth:`_sharing_key`), and ``alive`` the constants
+    keyed by identity there; None until then."""
 
-    __slots__ = ("tape", "shared", "alive")
+    __slots__ = ("tape", "shared", "alive", "forward_made")
 
     def __init__(self) -> None:
         super().__init__()
@@ -93,6 +95,7 @@ class ReverseTrace(Trace):
         self.tape: list = []
         self.shared: dict | None = None
         self.alive: list | None = None
+        self.forward_made = JVPTrace.made
 
     def new_input(self, value: Any) -> VJPTracer:
         box = _new(VJPTracer)
@@ -102,8 +105,25 @@ class ReverseTrace(Trace):
         self.tape.append(None)
         return box
 
+    def nested_forward(self) -> bool:
+        """Whether forward traces were made since this one: then, from now on, each
+        distinct (primitive, arguments, parameters) is recorded once.
+
+        ``grad`` of a loss built from nested ``jvp``s (u_t, u_x and u_xx of one network)
+        evaluates the same network in every ``jvp``, and an inner and an outer tangent
+        along one direction are the same values: without sharing the tape holds, and
+        sweeps, each copy (the PINN residual: 24 matrix products recorded instead of 20).
+        Primitives are pure, so one entry per distinct application is the same
+        derivative with fewer operations. Plain ``grad`` never pays for the keys;
+        operators on tape tracers (``c * y`` inside a JVP rule) share only under two
+        forward traces or more (an HVP's one ``jvp`` keeps their in-place fast path).
+        """
+        if self.shared is None and JVPTrace.made != self.forward_made:
+            self.shared, self.alive = {}, []
+        return self.shared is not None
+
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
-        if len(args) == 1:  # one argument (exp, sum, reshape...): the short path
+        if len(args) == 1 and not self.nested_forward():  # one argument: the short path
             a = args[0]
             if type(a) is VJPTracer and a._trace is self and prim.vjps[0] is not None:
                 v = a._value
@@ -126,7 +146,12 @@ class ReverseTrace(Trace):
                     lower = True
             i += 1
         key = None
-        if lower and parents and any(getattr(v, "_program_var", False) for v in vals):
+        if parents and not lower and self.nested_forward():
+            key = self._sharing_key(prim, args, vals, params)
+            hit = self.shared.get(key)
+            if hit is not None:
+                return self._shared_entry(prim, vals, params, key, hit)
+        elif parents and lower and any(getattr(v, "_program_var", False) for v in vals):
             key = self._sharing_key(prim, args, vals, params)
             out = self.shared.get(key)
             if out is not None:
@@ -145,7 +170,25 @@ class ReverseTrace(Trace):
             entry = (prim, vals, ans if keep_ans else None, params, parents)
         out = _appended(self, ans, entry)
         if key is not None:
-            self.shared[key] = out
+            self.shared[key] = out if lower else (out.index, _weak(ans))
+        return out
+
+    def _shared_entry(self, prim, vals, params, key, hit) -> VJPTracer:
+        """A tracer of the recorded entry ``hit = (index, value or weak reference)``.
+
+        Eager sharing holds no values alive (plain ``grad`` frees what no rule reads,
+        and an HVP would fault in fresh pages for every array held): a value collected
+        since is computed again, into the same entry, so later keys still match.
+        """
+        index, ref = hit  # (no operator overwrites a shared array: see binary_operator)
+        ans = ref() if type(ref) is weakref.ref else ref
+        if ans is None:
+            ans = prim.impl(*vals, **params)
+            self.shared[key] = (index, _weak(ans))
+        out = _new(VJPTracer)
+        out._trace = self
+        out._value = ans
+        out.index = index
         return out
 
     def _record_unary(self, prim: Primitive, a: VJPTracer, v, params: dict) -> VJPTracer:
@@ -248,12 +291,12 @@ def binary_operator(prim: Primitive, reflected: bool):
             w = other
             parents = [(mine, self.index)] if mine_diff else None
             kept = kept_const
-        if not trace.active or (type(v) is not float and isinstance(v, Tracer)) or \
-                (type(w) is not float and isinstance(w, Tracer)):
+        if not trace.active or isinstance(v, Tracer) or isinstance(w, Tracer) or \
+                JVPTrace.made - trace.forward_made > 1:  # nested jvps: share (nested_forward)
             return prim.bind_general(other, self) if reflected else prim.bind_general(self, other)
         ans = None
-        if kernels is not None and parents and (type(v) is _ndarray and v.nbytes >= big
-                                                or type(w) is _ndarray and w.nbytes >= big):
+        if kernels is not None and parents and trace.shared is None and (
+                type(v) is _ndarray and v.nbytes >= big or type(w) is _ndarray and w.nbytes >= big):
             # overwrite an operand that dies here and that the tape does not keep
             keep = kept[1]
             if type(v) is _ndarray and not keep[mine] \
@@ -287,6 +330,11 @@ def binary_operator(prim: Primitive, reflected: bool):
 _NO_PARAMS: dict = {}
 
 
+def _weak(value):
+    """A weak reference to an array (a number as it is: it cannot have one)."""
+    return weakref.ref(value) if type(value) is _ndarray else value
+
+
 def indexing_operator(getitem, make_index, general):
     """``self[key]`` on tape tracers, recorded directly for an int or slice key of an
     array (``x[i]`` in a Python loop, ``x[1:]``); anything else goes to ``general``.
@@ -301,7 +349,8 @@ def indexing_operator(getitem, make_index, general):
         t = type(key)
         v = self._value
         trace = self._trace
-        if (t is slice or t is int) and type(v) is _ndarray and trace.active:
+        if (t is slice or t is int) and type(v) is _ndarray and trace.active \
+                and not trace.nested_forward():
             ans = v[key]
             return _appended(trace, ans, (getitem, [ShapeStub(v)], ans if keep_ans else None,
                                           {"index": make_index(key)}, [(0, self.index)]))

@@ -255,8 +255,9 @@ cos = unary("cos", _float_fast(math.cos, np.cos), lambda c, y, x: -c * sin(x), "
 tan = unary("tan", _float_fast(math.tan, np.tan), lambda c, y, x: c * (1 + y * y),
             "y = tan x; y' = 1 + y²", "y",
             ufunc="tan", latex=r"\tan", partials=("1 + {y}**2",), sympy="tan")
-tanh = unary("tanh", _float_fast(math.tanh, np.tanh), lambda c, y, x: c * (1 - y * y),
-             "y = tanh x; y' = 1 - y²", "y",
+tanh = unary("tanh", _float_fast(math.tanh, np.tanh), lambda c, y, x: tanh_tangent_p(c, y),
+             "y = tanh x; y' = 1 - y² (the product c·(1 − y²) is one primitive, "
+             "tanh_tangent)", "y",
              ufunc="tanh", latex=r"\tanh", partials=("1 - {y}**2",), sympy="tanh")
 sinh = unary("sinh", _float_fast(math.sinh, np.sinh), lambda c, y, x: c * cosh(x),
              "y' = cosh x", "x",
@@ -450,6 +451,41 @@ divide = _bin(
             if (k := _number(b)) else None, None),
     symbol="/", ufunc="true_divide", partials=("1 / {a1}", "-{y} / {a1}"),
     tangent="({t0} - {y} * {t1}) / {a1}", sympy=lambda sp, a, b: a / b,
+)
+
+
+def _tanh_tangent_impl(c, y):
+    """``c·(1 − y²)`` in three passes and one temporary (``c * (1 - y * y)`` makes three)."""
+    if type(y) is not _ndarray or type(c) is not _ndarray and type(c) is not float:
+        return c * (1 - y * y)
+    s = y * y
+    if type(s) is not _ndarray:  # 0-d: NumPy scalars
+        return c * (1 - s)
+    np.subtract(1.0, s, out=s)
+    if type(c) is _ndarray and (c.shape != s.shape or c.dtype != s.dtype):
+        return c * s
+    s *= c
+    return s
+
+
+def _tanh_tangent_curvature(c, y):
+    """∂/∂y of c·(1 − y²): −2·c·y (two passes; the −2 rides along as a number)."""
+    return (c * y) * -2.0
+
+
+tanh_tangent_p = Primitive(
+    "tanh_tangent",
+    _tanh_tangent_impl,
+    jvps=(lambda t, ans, c, y: broadcast_like(tanh_tangent_p(t, y), ans),
+          lambda t, ans, c, y: broadcast_like(t * _tanh_tangent_curvature(c, y), ans)),
+    vjps=(lambda g, ans, c, y: _ub(tanh_tangent_p(g, y), c),
+          lambda g, ans, c, y: _ub(_tanh_tangent_curvature(g * c, y), y)),
+    reads=Reads((1,), (0, 1)), batch="elementwise", abstract_eval=elementwise_shape("inexact"),
+    partials=("1 - {a1}**2", "-2 * {a0} * {a1}"), sympy=lambda sp, c, y: c * (1 - y**2),
+    doc="z = c·(1 − y²), tanh's derivative rule from its saved output y (tanh' = 1 − y², "
+        "tanh'' = −2y(1 − y²)): one primitive, so a second derivative (nested jvp, "
+        "forward over reverse) runs ż = ċ·(1 − y²) − 2cy·ẏ, not the product, the square "
+        "and the difference at two levels; c̄ = z̄·(1 − y²), ȳ = −2·z̄·c·y",
 )
 
 
