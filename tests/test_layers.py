@@ -29,9 +29,8 @@ RANK = {
     # beside the kernel, importing nothing above it: the IR and finite differences
     "ir": 1, "numeric": 1,
     # interpreters (forward, reverse, batching, staging) and the NumPy namespace, each
-    # on core alone and neither importing the other; chainrule.scipy stands on numpy
+    # on core alone and neither importing the other
     "interpreters": 2, "numpy": 2,
-    "scipy": 3,
     # binds reverse mode's flat operators to numpy's primitives (above both, see its doc)
     "reverse_operators": 3,
     # transformations, in the order they build on each other
@@ -39,10 +38,12 @@ RANK = {
     "transforms": 5,
     "custom": 6, "checking": 6, "sparse": 6,
     "checkpoint": 7, "revolve": 7, "implicit": 7,
-    "control": 8,
-    # applications
-    "symbolic": 9, "optimize": 9, "pde": 9, "parse": 9,
-    "nn": 10, "explain": 10, "ode": 10,
+    # control flow; the ODE solvers beside it (on transforms, custom rules, revolve)
+    "control": 8, "ode": 8,
+    # applications; chainrule.scipy (SciPy's API: special functions on numpy, odeint on
+    # ode) is one of them, below nn, which uses its special functions
+    "symbolic": 9, "optimize": 9, "pde": 9, "parse": 9, "scipy": 9,
+    "nn": 10, "explain": 10,
     "pinn": 11,
     # the package root: the public names, re-exported
     "chainrule": 12,
@@ -66,9 +67,6 @@ UPWARD = {
     # recognises staged keys
     ("chainrule.numpy.linalg", "chainrule.interpreters.reverse"): "transposed JVP rules",
     ("chainrule.numpy._indexing", "chainrule.interpreters.staging"): "staged index keys",
-    # scipy -> transformations: quad's rule is a custom_vjp that differentiates its integrand
-    ("chainrule.scipy.integrate", "chainrule.custom"): "quad's rule",
-    ("chainrule.scipy.integrate", "chainrule.transforms"): "quad's rule",
     # transforms -> sparse: jacobian/hessian(sparsity=...) hand over to the sparse package
     ("chainrule.transforms", "chainrule.sparse.api"): "jacobian(sparsity=)",
     # applications importing the package root (``import chainrule as cr``) instead of the
@@ -132,7 +130,6 @@ LOCAL = {
     ("chainrule.numpy._indexing", "chainrule.interpreters.staging"): 1,
     ("chainrule.numpy._indexing", "chainrule.numpy._elementwise"): 1,
     ("chainrule.parse", "chainrule.numpy"): 1,
-    ("chainrule.scipy.integrate", "chainrule.transforms"): 2,
     ("chainrule.sparse.api", "chainrule.jit"): 1,
     ("chainrule.sparse.api", "chainrule.transforms"): 5,
     ("chainrule.sparse.api", "chainrule.vectorize"): 1,

@@ -46,17 +46,25 @@ def _has_tracer(tree: Any) -> bool:
     return any(isinstance(x, Tracer) for x in tree_flatten(tree)[0])
 
 
-def _check(method: str, gradient: str, rtol: float, atol: float, max_steps: int,
-           ts_val: onp.ndarray, checkpoints: int | None) -> None:
+def _check(method: str, gradient: str, rtol: Any, atol: Any, max_steps: int,
+           ts_val: onp.ndarray, checkpoints: int | None, first_step: float | None,
+           max_step: float | None) -> None:
     if method not in METHODS:
         raise ValueError(f"odeint: method={method!r} is not one of {sorted(METHODS)}")
     if gradient not in ("direct", "adjoint"):
         raise ValueError(f"odeint: gradient={gradient!r}; expected 'direct' (differentiate "
                          "the solver's steps) or 'adjoint' (solve the adjoint ODE)")
-    if not (rtol > 0 and atol >= 0):
+    if not (onp.all(onp.asarray(rtol) > 0) and onp.all(onp.asarray(atol) >= 0)):
         raise ValueError(f"odeint: rtol={rtol}, atol={atol}; expected rtol > 0, atol >= 0")
+    if gradient == "adjoint" and (onp.ndim(rtol) or onp.ndim(atol)):
+        raise ValueError("odeint(gradient='adjoint'): rtol and atol must be scalars (the "
+                         "adjoint system has another size than the state); use "
+                         "gradient='direct' for per-component tolerances")
     if int(max_steps) < 1:
         raise ValueError(f"odeint: max_steps={max_steps}; expected a positive integer")
+    for name, v in (("first_step", first_step), ("max_step", max_step)):
+        if v is not None and not float(v) > 0:
+            raise ValueError(f"odeint: {name}={v}; expected a positive step size or None")
     if ts_val.ndim != 1 or ts_val.size < 1:
         raise ValueError(f"odeint: ts must be a 1-D array of output times, got shape "
                          f"{ts_val.shape}")
@@ -71,7 +79,8 @@ def _check(method: str, gradient: str, rtol: float, atol: float, max_steps: int,
 def odeint(func: Callable, y0: Any, ts: Any, *args: Any, method: str = "dopri5",
            rtol: float = 1.4e-8, atol: float = 1.4e-8, max_steps: int = 100_000,
            gradient: str = "direct", dt: float | None = None,
-           checkpoints: int | None = None) -> Any:
+           checkpoints: int | None = None, first_step: float | None = None,
+           max_step: float | None = None) -> Any:
     """The solution of ``dy/dt = func(y, t, *args)``, ``y(ts[0]) = y0``, at the times ``ts``.
 
     Args:
@@ -83,12 +92,15 @@ def odeint(func: Callable, y0: Any, ts: Any, *args: Any, method: str = "dopri5",
         method: ``"dopri5"``, ``"tsit5"`` (adaptive, fifth order), ``"rosenbrock23"``
             (stiff problems: linearly implicit, L-stable), ``"euler"``, ``"rk4"`` (fixed
             step: ``dt`` or one step per output interval).
-        rtol, atol: local error tolerances of the adaptive methods.
+        rtol, atol: local error tolerances of the adaptive methods (scalars, or arrays
+            of the flat state's length with ``gradient="direct"``).
         max_steps: the most steps before a RuntimeError.
         gradient: ``"direct"`` or ``"adjoint"`` (see the module docstring).
         dt: the largest step of the fixed-step methods.
         checkpoints: with ``gradient="direct"``, store at most this many states per
             output interval and recompute the others (binomial checkpointing).
+        first_step: the adaptive methods' first step size (None: Hairer's estimate).
+        max_step: the adaptive methods' largest step size (None: no limit).
 
     Returns:
         ``y0``'s structure with a new leading axis of length ``len(ts)``.
@@ -103,10 +115,11 @@ def odeint(func: Callable, y0: Any, ts: Any, *args: Any, method: str = "dopri5",
         -0.6065306...
     """
     ts_val = value_of(ts)
-    _check(method, gradient, rtol, atol, max_steps, ts_val, checkpoints)
+    _check(method, gradient, rtol, atol, max_steps, ts_val, checkpoints, first_step, max_step)
     y0_vec, unravel = ravel(y0)
     flat_func = _flat_rhs(func, unravel)
-    solver = _Solver(METHODS[method], flat_func, rtol, atol, int(max_steps), dt, checkpoints)
+    solver = _Solver(METHODS[method], flat_func, rtol, atol, int(max_steps), dt, checkpoints,
+                     first_step, max_step)
     traced = _has_tracer((y0_vec, ts, args))
     if checkpoints is not None and _captures_tracer(func):
         raise ValueError("odeint(checkpoints=...): func closes over a value being "
@@ -165,10 +178,12 @@ def _unravel_rows(rows: Any, unravel: Callable) -> Any:
 class _Solver:
     """One configuration of a solve: the value pass, the traced replay, the adjoint."""
 
-    def __init__(self, method, flat_func, rtol, atol, max_steps, dt, checkpoints):
+    def __init__(self, method, flat_func, rtol, atol, max_steps, dt, checkpoints,
+                 first_step=None, max_step=None):
         self.method, self.flat_func = method, flat_func
         self.rtol, self.atol, self.max_steps = rtol, atol, max_steps
         self.dt, self.checkpoints = dt, checkpoints
+        self.first_step, self.max_step = first_step, max_step
 
     def mesh(self, y0: onp.ndarray, ts: onp.ndarray, args: tuple, event=None,
              keep_steps: bool = False) -> Mesh:
@@ -187,6 +202,7 @@ class _Solver:
 
         mesh = solve_values(self.method, rhs, y0, ts, rtol=self.rtol, atol=self.atol,
                             max_steps=self.max_steps, dt=self.dt, event=event,
+                            first_step=self.first_step, max_step=self.max_step,
                             keep_steps=keep_steps)
         mesh.traced = seen[0]
         return mesh
@@ -355,7 +371,7 @@ def adjoint_sweep(solver: _Solver, rows: onp.ndarray, ts: onp.ndarray, args: tup
         z0 = onp.concatenate([a, p_bar])
         mesh = solve_values(solver.method, augmented, z0, onp.array([ts[i], ts[i - 1]]),
                             rtol=solver.rtol, atol=solver.atol, max_steps=solver.max_steps,
-                            dt=solver.dt, jacobian=jacobian)
+                            dt=solver.dt, max_step=solver.max_step, jacobian=jacobian)
         z = mesh.values[-1]
         a_end, p_bar = z[:n], z[n:]
         if i == 1:
