@@ -83,10 +83,11 @@ def interpolate(step: ExplicitStep, theta: float, rhs: Callable | None = None) -
     straight line (what an Euler step is); ``rk4``: the cubic Hermite polynomial through
     ``y, y1`` and their slopes (``rhs`` needed for the slope at the end).
     """
-    if theta == 0.0:
-        return step.y
-    if theta == 1.0:
-        return step.y1
+    if not isinstance(theta, Tracer):  # a traced θ takes the polynomial (its derivative)
+        if theta == 0.0:
+            return step.y
+        if theta == 1.0:
+            return step.y1
     tab, y, h, ks = step.tab, step.y, step.h, step.ks
     if tab.dense is not None:
         return y + h * _combine(tab.dense(theta), ks)
