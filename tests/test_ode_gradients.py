@@ -59,6 +59,49 @@ def test_check_grads_adaptive_tight_tolerance():
     cr.check_grads(f, (P,), order=1, modes=("fwd", "rev"))
 
 
+@pytest.mark.parametrize("method", ["euler", "rk4", "dopri5", "tsit5", "rosenbrock23"])
+def test_hessian_direct_every_method_against_differences_of_the_gradient(method):
+    """Second order through gradient="direct" for every method, in reverse-over-reverse,
+    forward-over-reverse and forward-over-forward, against central differences of the
+    gradient. The adaptive methods hold their step sizes constant while the differences
+    re-solve and move them, so they agree to about the tolerance (loosest for the
+    second-order Rosenbrock method at its looser tolerance)."""
+    stiff = method == "rosenbrock23"  # second order: many steps, so a shorter, looser solve
+    ts = onp.array([0.0, 0.3, 0.6]) if stiff else onp.array([0.0, 0.8, 1.6])
+    fixed = method in ("euler", "rk4")
+    tol = 1e-7 if stiff else 1e-10
+
+    def loss(x):
+        ys = odeint(pendulum, x[:2], ts, x[2:], method=method, rtol=tol, atol=tol,
+                    dt=0.1 if fixed else None)
+        return np.sum(ys[1:, 0] ** 2) + np.sum(ys[-1] * ys[1])
+
+    x = onp.concatenate([Y0, P])
+    grad = cr.grad(loss)
+    eps = 1e-5
+    fd = onp.stack([(grad(x + e) - grad(x - e)) / (2 * eps) for e in eps * onp.eye(4)], axis=1)
+    rtol = 3e-4 if stiff else 1e-7  # measured: 3e-5 (rosenbrock23), 1e-10 to 7e-10 (others)
+    hessians = [cr.hessian(loss)] if stiff else [cr.hessian(loss), cr.jacrev(cr.jacrev(loss))]
+    if method in ("rk4", "dopri5"):
+        hessians.append(cr.jacfwd(cr.jacfwd(loss)))
+    for hess in hessians:
+        onp.testing.assert_allclose(hess(x), fd, rtol=rtol, atol=rtol * onp.max(onp.abs(fd)))
+
+
+def test_adjoint_hessian_falls_back_to_the_direct_method():
+    """gradient="adjoint" is first-order reverse mode; differentiated again (hessian,
+    grad of grad) or batched, its reverse pass is the direct one, so it equals the direct
+    Hessian instead of dropping the outer derivative."""
+    ts = onp.array([0.0, 1.2])
+
+    def loss(p, gradient):
+        return np.sum(odeint(pendulum, Y0, ts, p, rtol=1e-9, atol=1e-9, gradient=gradient)[1] ** 2)
+
+    direct = cr.hessian(loss)(P, "direct")
+    onp.testing.assert_allclose(cr.hessian(loss)(P, "adjoint"), direct, rtol=1e-12)
+    onp.testing.assert_allclose(cr.jacrev(cr.grad(loss))(P, "adjoint"), direct, rtol=1e-9)
+
+
 @pytest.mark.parametrize("method", ["dopri5", "tsit5"])
 def test_adjoint_matches_direct_at_rtol_1e10(method):
     ts = onp.array([0.0, 0.5, 1.7, 3.0])

@@ -18,7 +18,9 @@ Two ways to the gradient (``gradient=``):
   and ``∂L/∂y0 = a(t₀)``, ``∂L/∂p = p̄(t₀)``, ``∂L/∂tᵢ = gᵢ·f(y(tᵢ), tᵢ)`` (i ≥ 1),
   ``∂L/∂t₀ = -a(t₀⁺)·f(y0, t₀)``. No tape of the solver is kept; the
   products ``aᵀ∂f/∂·`` are one ``chainrule.vjp`` of ``func`` each. Memory: the forward
-  solve's accepted steps (values, no tape). Under forward mode the direct method is used.
+  solve's accepted steps (values, no tape). Under forward mode, and where the reverse
+  pass is itself differentiated (``hessian``, ``grad`` of ``grad``) or batched, the direct
+  method is used, so every order stays exact.
 """
 
 from __future__ import annotations
@@ -284,13 +286,21 @@ def _adjoint_solver(solver: _Solver) -> custom_vjp:
         return solver.replay(mesh, y0, ts, args)
 
     def fwd(y0, ts, *args):
+        if _has_tracer((y0, ts, args)):  # nested under another derivative (grad of grad)
+            return direct(y0, ts, *args), (None, (y0, ts) + args)
         y0v, tsv, argv = value_of(y0), value_of(ts), values_of(args)
         mesh = solver.mesh(y0v, tsv, argv, keep_steps=True)
         rows = onp.stack(mesh.values)
-        return rows, (rows, tsv, argv, mesh.taken)
+        return rows, ((rows, tsv, argv, mesh.taken), (y0, ts) + args)
 
     def bwd(res, g):
-        rows, tsv, argv, taken = res
+        sweep, primals = res
+        if sweep is None or isinstance(concrete_value(g), Tracer):
+            # the residuals or cotangents are traced (nested derivatives, or cotangents
+            # batched by vmap as hessian/jacrev do): the VJP of the replayed steps, which
+            # differentiates again
+            return vjp(direct, *primals)[1](g)
+        rows, tsv, argv, taken = sweep
         return adjoint_sweep(solver, rows, tsv, argv, value_of(g), taken)
 
     fn = custom_vjp(direct)
