@@ -38,19 +38,20 @@ RANK = {
     "transforms": 5,
     "custom": 6, "checking": 6, "sparse": 6,
     "checkpoint": 7, "revolve": 7, "implicit": 7,
-    # control flow; the ODE solvers beside it (on transforms, custom rules, revolve)
-    "control": 8, "ode": 8,
-    # applications; chainrule.scipy (SciPy's API: special functions on numpy, odeint on
-    # ode) is one of them, below nn, which uses its special functions
-    "symbolic": 9, "optimize": 9, "pde": 9, "parse": 9, "scipy": 9,
-    "nn": 10, "explain": 10,
-    "pinn": 11,
+    "control": 8,
+    # applications; the ODE solvers run their steps through control's scan
+    "symbolic": 9, "optimize": 9, "pde": 9, "parse": 9, "ode": 9,
+    # chainrule.scipy: SciPy's API (special functions on numpy, odeint on ode), below nn,
+    # which uses its special functions
+    "scipy": 10, "explain": 10,
+    "nn": 11,
+    "pinn": 12,
     # the package root: the public names, re-exported
-    "chainrule": 12,
+    "chainrule": 13,
     # entry points
-    "demo": 13, "examples": 13,
-    "tour": 14,
-    "cli": 15, "__main__": 15,
+    "demo": 14, "examples": 14,
+    "tour": 15,
+    "cli": 16, "__main__": 16,
 }
 
 #: optional dependencies: the only modules a function may import locally

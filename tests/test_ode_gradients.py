@@ -207,3 +207,22 @@ def test_pytree_state_with_wrong_leaf_shapes_is_named():
     with pytest.raises(ValueError, match="structure and shapes"):
         cr.grad(lambda k: odeint(lambda y, t, k: (y[1], np.ones(2) * k), (1.0, 0.0),
                                  onp.array([0.0, 1.0]), k, method="rk4", dt=0.1)[0][1])(1.0)
+
+
+@pytest.mark.parametrize("method,dt", [("rk4", 0.05), ("dopri5", None), ("tsit5", None)])
+def test_fused_replay_equals_the_step_by_step_replay(method, dt, monkeypatch):
+    """The replay's scan over stretches of steps (the fast path) against the plain
+    step-by-step loop: values, gradients and Hessians."""
+    from chainrule.ode.odeint import _Solver
+    ts = onp.linspace(0.0, 2.0, 3)
+
+    def loss(x):
+        ys = odeint(pendulum, x[:2], ts, x[2:], method=method, dt=dt, rtol=1e-9, atol=1e-9)
+        return np.sum(ys ** 2)
+
+    x = onp.concatenate([Y0, P])
+    fused = (loss(x), cr.grad(loss)(x), cr.hessian(loss)(x))
+    monkeypatch.setattr(_Solver, "fuse", False)
+    plain = (loss(x), cr.grad(loss)(x), cr.hessian(loss)(x))
+    for a, b in zip(fused, plain):
+        onp.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

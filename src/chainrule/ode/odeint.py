@@ -33,12 +33,14 @@ from chainrule.checkpoint import _captures_tracer
 from chainrule.core.primitive import Tracer, shape_of
 from chainrule.core.primitive import concrete as concrete_value
 from chainrule.core.pytree import tree_flatten, tree_unflatten
+from chainrule.control import scan
 from chainrule.custom import custom_vjp
 from chainrule.numpy import _namespace as cnp
 from chainrule.ode.adaptive import METHODS, Mesh, fixed_mesh, solve_values
 from chainrule.ode.checkpointed import replay_checkpointed
 from chainrule.ode.rosenbrock import jacobian_columns
 from chainrule.ode.state import LeafVector, ravel, value_of, values_of
+from chainrule.ode.tableaus import EXPLICIT
 from chainrule.transforms import vjp
 
 __all__ = ["odeint"]
@@ -178,7 +180,14 @@ def _unravel_rows(rows: Any, unravel: Callable) -> Any:
 
 
 class _Solver:
-    """One configuration of a solve: the value pass, the traced replay, the adjoint."""
+    """One configuration of a solve: the value pass, the traced replay, the adjoint.
+
+    ``fuse``: the replay runs each stretch of explicit steps between outputs as one
+    :func:`~chainrule.control.scan` (its body staged once; W7's RK4 gradient ≈ 4× faster
+    than recording every step), else step by step (the plain reference, same numbers).
+    """
+
+    fuse = True
 
     def __init__(self, method, flat_func, rtol, atol, max_steps, dt, checkpoints,
                  first_step=None, max_step=None):
@@ -238,15 +247,48 @@ class _Solver:
         wanted = {}
         for j, (k, theta) in enumerate(mesh.outputs[1:], start=1):
             wanted.setdefault(k, []).append((j, theta))
-        y, f0 = start, None
-        for k in range(len(mesh.steps)):
+        y, f0, k = start, None, 0
+        fused = self.fuse and step_at == self.step_at and self.method.name != "rosenbrock23"
+        while k < len(mesh.steps):
+            if fused and k not in wanted:  # a run of steps without outputs: one scan
+                end = k
+                while end < len(mesh.steps) and end not in wanted and \
+                        mesh.steps[end][:2] == mesh.steps[k][:2]:
+                    end += 1
+                if end - k > 1:
+                    y, f0 = self.scanned_run(mesh.steps[k:end], y, f0, ts, args)
+                    k = end
+                    continue
             step, rhs = step_at(mesh, k, y, f0, ts, args)
             for j, theta in wanted.get(k, ()):
                 outputs.append(flat(self.output(step, rhs, mesh, j, theta, ts)))
-            y, f0 = step.y1, step.next_f0()
+            y, f0, k = step.y1, step.next_f0(), k + 1
         for _ in mesh.outputs[len(outputs):]:  # outputs at t0 (an empty span)
             outputs.append(y0)
         return cnp.stack(outputs)
+
+    def scanned_run(self, run: list, y: Any, f0: Any, ts: Any, args: tuple) -> tuple:
+        """Steps ``run`` (one interval of ts each) as one ``scan`` whose body is one step:
+        staged once, its derivative too, instead of recording every step's operations.
+        Returns the state after the run and f there (FSAL methods; else None)."""
+        ja, jb = run[0][0], run[0][1]
+        width = ts[jb] - ts[ja]
+        rhs = lambda t, v: self.flat_func(t, v, args)  # noqa: E731
+        fsal = self.method.name in EXPLICIT and EXPLICIT[self.method.name].fsal
+
+        def body(carry, x):
+            y, f = carry if fsal else (carry, None)
+            step = self.method.step(rhs, ts[ja] + x[0] * width, y, x[1] * width, f)
+            return ((step.y1, step.next_f0()) if fsal else step.y1), None
+
+        xs = onp.array([[s[2], s[3]] for s in run])
+        if fsal:
+            if f0 is None:
+                f0 = rhs(ts[ja] + run[0][2] * width, y)
+            (y, f0), _ = scan(body, (y, f0), xs)
+            return y, f0
+        y, _ = scan(body, y, xs)
+        return y, None
 
     def _leaf_stepper(self, func: Callable, treedef: Any, shapes: list) -> Callable:
         """``step_at`` on :class:`LeafVector` states: func sees the state's pytree."""
