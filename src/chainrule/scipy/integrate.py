@@ -57,9 +57,10 @@ from chainrule.ode.adaptive import METHODS, solve_values
 from chainrule.ode.explicit import rk_step
 from chainrule.ode.tableaus import RK4
 from chainrule.ode.state import value_of
+from chainrule.scipy._ivp import solve_ivp
 from chainrule.transforms import jvp, vjp
 
-__all__ = ["odeint"]
+__all__ = ["odeint", "solve_ivp"]
 
 #: SciPy's default rtol and atol of odeint (√ of the float64 machine epsilon, rounded)
 SCIPY_TOLERANCE = 1.49012e-8
@@ -300,8 +301,10 @@ class _Solve:
         y = np.reshape(np.asarray(y0, dtype=float), -1)
 
         def rhs(s, v):
-            return np.reshape(np.asarray(value_of(self.rhs(np.reshape(v, shape), s, *args)),
-                                         dtype=float), -1)
+            out = cnp.reshape(self.rhs(cnp.reshape(v, shape), s, *args), (-1,))
+            if isinstance(v, Tracer) or isinstance(s, Tracer):
+                return out  # the Rosenbrock method's forward-mode Jacobian
+            return np.asarray(value_of(out), dtype=float)
 
         for piece in pieces:
             if len(piece) == 1:
