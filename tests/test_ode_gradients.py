@@ -226,3 +226,22 @@ def test_fused_replay_equals_the_step_by_step_replay(method, dt, monkeypatch):
     plain = (loss(x), cr.grad(loss)(x), cr.hessian(loss)(x))
     for a, b in zip(fused, plain):
         onp.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_fused_replay_of_a_tuple_state_equals_the_step_by_step_replay(monkeypatch):
+    """A pytree state replayed leaf by leaf: the scanned stretches against the plain loop."""
+    from chainrule.ode.odeint import _Solver
+    ts = onp.linspace(0.0, 2.0, 3)
+
+    def loss(v0, c):
+        th, om = odeint(lambda y, t, c: (y[1], -np.sin(y[0]) - c * y[1]), (1.0, v0), ts, c,
+                        method="dopri5", rtol=1e-9, atol=1e-9)
+        return np.sum(th ** 2) + om[-1]
+
+    fused = (loss(0.3, 0.2), cr.grad(loss, argnums=(0, 1))(0.3, 0.2),
+             cr.hessian(loss)(0.3, 0.2))
+    monkeypatch.setattr(_Solver, "fuse", False)
+    plain = (loss(0.3, 0.2), cr.grad(loss, argnums=(0, 1))(0.3, 0.2),
+             cr.hessian(loss)(0.3, 0.2))
+    for a, b in zip(fused, plain):
+        onp.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

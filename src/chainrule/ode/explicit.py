@@ -58,8 +58,8 @@ def rk_step(rhs: Callable, tab: Tableau, t: float, y: Any, h: float,
         methods) and, for FSAL methods, ``f(t + h, y1)``.
     """
     def increment(weights):  # h Σ w_i k_i; a number h folds into the weights (fewer ops)
-        if isinstance(h, Tracer):
-            return h * _combine(weights, ks)
+        if isinstance(h, Tracer):  # (Σ w_i k_i)·h: a LeafVector multiplies leaf by leaf
+            return _combine(weights, ks) * h
         return _combine(weights, ks, h)
 
     ks = [rhs(t, y) if f0 is None else f0]

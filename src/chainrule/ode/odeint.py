@@ -236,19 +236,22 @@ class _Solver:
         if self.checkpoints is not None:
             return replay_checkpointed(self, mesh, y0, ts, args)
         start, step_at, flat = y0, self.step_at, lambda v: v  # noqa: E731
+        run_rhs = lambda t, v: self.flat_func(t, v, args)  # noqa: E731
         if (tree is not None and self.method.name != "rosenbrock23"
                 and not isinstance(ts, Tracer)):
             leaves, treedef = tree_flatten(tree[1](y0))
             if len(leaves) > 1:
                 start = LeafVector(leaves)
-                step_at = self._leaf_stepper(tree[0], treedef, [shape_of(x) for x in leaves])
+                shapes = [shape_of(x) for x in leaves]
+                step_at = self._leaf_stepper(tree[0], treedef, shapes)
+                run_rhs = _leaf_rhs(tree[0], treedef, shapes, args)
                 flat = lambda v: ravel(list(v.leaves))[0]  # noqa: E731
         outputs = [y0]
         wanted = {}
         for j, (k, theta) in enumerate(mesh.outputs[1:], start=1):
             wanted.setdefault(k, []).append((j, theta))
         y, f0, k = start, None, 0
-        fused = self.fuse and step_at == self.step_at and self.method.name != "rosenbrock23"
+        fused = self.fuse and self.method.name != "rosenbrock23"
         while k < len(mesh.steps):
             if fused and k not in wanted:  # a run of steps without outputs: one scan
                 end = k
@@ -256,7 +259,7 @@ class _Solver:
                         mesh.steps[end][:2] == mesh.steps[k][:2]:
                     end += 1
                 if end - k > 1:
-                    y, f0 = self.scanned_run(mesh.steps[k:end], y, f0, ts, args)
+                    y, f0 = self.scanned_run(mesh.steps[k:end], y, f0, ts, run_rhs)
                     k = end
                     continue
             step, rhs = step_at(mesh, k, y, f0, ts, args)
@@ -267,45 +270,40 @@ class _Solver:
             outputs.append(y0)
         return cnp.stack(outputs)
 
-    def scanned_run(self, run: list, y: Any, f0: Any, ts: Any, args: tuple) -> tuple:
+    def scanned_run(self, run: list, y: Any, f0: Any, ts: Any, rhs: Callable) -> tuple:
         """Steps ``run`` (one interval of ts each) as one ``scan`` whose body is one step:
         staged once, its derivative too, instead of recording every step's operations.
+        ``y`` (and ``f0``) may be :class:`LeafVector` states (carried as their leaves).
         Returns the state after the run and f there (FSAL methods; else None)."""
         ja, jb = run[0][0], run[0][1]
         width = ts[jb] - ts[ja]
-        rhs = lambda t, v: self.flat_func(t, v, args)  # noqa: E731
         fsal = self.method.name in EXPLICIT and EXPLICIT[self.method.name].fsal
+        leafwise = isinstance(y, LeafVector)
+        wrap = LeafVector if leafwise else (lambda v: v)  # noqa: E731
+        unwrap = (lambda v: v.leaves) if leafwise else (lambda v: v)  # noqa: E731
 
         def body(carry, x):
-            y, f = carry if fsal else (carry, None)
+            y, f = (wrap(carry[0]), wrap(carry[1])) if fsal else (wrap(carry), None)
             step = self.method.step(rhs, ts[ja] + x[0] * width, y, x[1] * width, f)
-            return ((step.y1, step.next_f0()) if fsal else step.y1), None
+            if fsal:
+                return (unwrap(step.y1), unwrap(step.next_f0())), None
+            return unwrap(step.y1), None
 
         xs = onp.array([[s[2], s[3]] for s in run])
         if fsal:
             if f0 is None:
                 f0 = rhs(ts[ja] + run[0][2] * width, y)
-            (y, f0), _ = scan(body, (y, f0), xs)
-            return y, f0
-        y, _ = scan(body, y, xs)
-        return y, None
+            (y, f0), _ = scan(body, (unwrap(y), unwrap(f0)), xs)
+            return wrap(y), wrap(f0)
+        y, _ = scan(body, unwrap(y), xs)
+        return wrap(y), None
 
     def _leaf_stepper(self, func: Callable, treedef: Any, shapes: list) -> Callable:
         """``step_at`` on :class:`LeafVector` states: func sees the state's pytree."""
         def step_at(mesh, k, y, f0, ts, args):
             ja, jb, s, ds = mesh.steps[k]
             width = ts[jb] - ts[ja]
-
-            def rhs(t, v):
-                out, _ = tree_flatten(func(tree_unflatten(treedef, list(v.leaves)), t, *args))
-                if len(out) != len(shapes) or any(
-                        tuple(shape_of(o)) != tuple(sh) for o, sh in zip(out, shapes)):
-                    raise ValueError("odeint: func returned leaves of shapes "
-                                     f"{[tuple(shape_of(o)) for o in out]} for a state of "
-                                     f"{[tuple(sh) for sh in shapes]}; dy/dt must have y's "
-                                     "structure and shapes")
-                return LeafVector(out)
-
+            rhs = _leaf_rhs(func, treedef, shapes, args)
             return self.method.step(rhs, ts[ja] + s * width, y, ds * width, f0), rhs
         return step_at
 
@@ -318,6 +316,20 @@ class _Solver:
         if isinstance(ts, Tracer) or isinstance(step.h, Tracer):
             theta = (ts[j] - step.t) / step.h
         return step.interpolate(theta, rhs)
+
+
+def _leaf_rhs(func: Callable, treedef: Any, shapes: list, args: tuple) -> Callable:
+    """``(t, LeafVector) -> LeafVector``: func on the state's pytree, shapes checked."""
+    def rhs(t, v):
+        out, _ = tree_flatten(func(tree_unflatten(treedef, list(v.leaves)), t, *args))
+        if len(out) != len(shapes) or any(
+                tuple(shape_of(o)) != tuple(sh) for o, sh in zip(out, shapes)):
+            raise ValueError("odeint: func returned leaves of shapes "
+                             f"{[tuple(shape_of(o)) for o in out]} for a state of "
+                             f"{[tuple(sh) for sh in shapes]}; dy/dt must have y's "
+                             "structure and shapes")
+        return LeafVector(out)
+    return rhs
 
 
 def _adjoint_solver(solver: _Solver) -> custom_vjp:
