@@ -140,6 +140,10 @@ def test_tcrit_h0_hmax_and_full_output():
     exact = onp.array([1.0, onp.exp(-0.5), onp.exp(-1.0)])
     y = odeint(switched, 1.0, t, tcrit=[1.0], rtol=1e-10, atol=1e-12)
     onp.testing.assert_allclose(y, exact, rtol=1e-9)
+    pieces = lambda k: odeint(decay, 1.0, t, (k,), tcrit=[0.3, 1.0], rtol=1e-10,  # noqa: E731
+                              atol=1e-12)[-1]
+    onp.testing.assert_allclose(cr.grad(pieces)(0.5), -2.0 * onp.exp(-1.0), rtol=1e-8)
+    onp.testing.assert_allclose(cr.hessian(pieces)(0.5), 4.0 * onp.exp(-1.0), rtol=1e-7)
     y, info = odeint(decay, 1.0, onp.linspace(0.0, 2.0, 5), (1.0,), hmax=0.05, h0=1e-3,
                      full_output=1)
     assert info["message"] == "Integration successful."

@@ -35,6 +35,7 @@ from chainrule.core.primitive import concrete as concrete_value
 from chainrule.core.pytree import tree_flatten, tree_unflatten
 from chainrule.control import scan
 from chainrule.custom import custom_vjp
+from chainrule.interpreters.reverse import VJPTracer
 from chainrule.numpy import _namespace as cnp
 from chainrule.ode.adaptive import METHODS, Mesh, fixed_mesh, solve_values
 from chainrule.ode.checkpointed import replay_checkpointed
@@ -125,6 +126,7 @@ def odeint(func: Callable, y0: Any, ts: Any, *args: Any, method: str = "dopri5",
     solver = _Solver(METHODS[method], flat_func, rtol, atol, int(max_steps), dt, checkpoints,
                      first_step, max_step)
     traced = _has_tracer((y0_vec, ts, args))
+    solver.func_captures = _captures_tracer(func)
     if checkpoints is not None and _captures_tracer(func):
         raise ValueError("odeint(checkpoints=...): func closes over a value being "
                          "differentiated; pass it through *args so that the recomputed "
@@ -182,12 +184,14 @@ def _unravel_rows(rows: Any, unravel: Callable) -> Any:
 class _Solver:
     """One configuration of a solve: the value pass, the traced replay, the adjoint.
 
-    ``fuse``: the replay runs each stretch of explicit steps between outputs as one
-    :func:`~chainrule.control.scan` (its body staged once; W7's RK4 gradient ≈ 4× faster
-    than recording every step), else step by step (the plain reference, same numbers).
+    ``fuse``: under reverse mode (``grad``, ``vjp``, nested), the replay runs each stretch
+    of explicit steps between outputs as one :func:`~chainrule.control.scan` (its body
+    staged once; W7's RK4 gradient ≈ 4× faster than recording every step); otherwise,
+    and with ``fuse = False``, step by step (the plain reference, same numbers).
     """
 
     fuse = True
+    func_captures = False  # func closes over a tracer (set by odeint): step by step
 
     def __init__(self, method, flat_func, rtol, atol, max_steps, dt, checkpoints,
                  first_step=None, max_step=None):
@@ -251,7 +255,8 @@ class _Solver:
         for j, (k, theta) in enumerate(mesh.outputs[1:], start=1):
             wanted.setdefault(k, []).append((j, theta))
         y, f0, k = start, None, 0
-        fused = self.fuse and self.method.name != "rosenbrock23"
+        fused = (self.fuse and self.method.name != "rosenbrock23"
+                 and _reverse_mode_only((y0, ts, args)) and not self.func_captures)
         while k < len(mesh.steps):
             if fused and k not in wanted:  # a run of steps without outputs: one scan
                 end = k
@@ -316,6 +321,18 @@ class _Solver:
         if isinstance(ts, Tracer) or isinstance(step.h, Tracer):
             theta = (ts[j] - step.t) / step.h
         return step.interpolate(theta, rhs)
+
+
+def _reverse_mode_only(tree: Any) -> bool:
+    """Whether every tracer in ``tree`` is reverse mode's (nested or not). The fused replay
+    is used only then: under forward mode with batched tangents (``jacfwd``, ``hessian``)
+    a scan's primal outputs come back batched, which the next value solve cannot read."""
+    for x in tree_flatten(tree)[0]:
+        while isinstance(x, Tracer):
+            if not isinstance(x, VJPTracer):
+                return False
+            x = x._value
+    return True
 
 
 def _leaf_rhs(func: Callable, treedef: Any, shapes: list, args: tuple) -> Callable:
