@@ -3,6 +3,8 @@ against closed forms, finite differences (first and second order, forward and re
 the adjoint gradient against the direct one (the issue's target: 1e-6 relative at
 rtol = 1e-10), checkpointed replay against the plain one, and the closure rules."""
 
+import importlib
+
 import numpy as onp
 import pytest
 
@@ -209,6 +211,21 @@ def test_pytree_state_with_wrong_leaf_shapes_is_named():
                                  onp.array([0.0, 1.0]), k, method="rk4", dt=0.1)[0][1])(1.0)
 
 
+def _count_scans(monkeypatch) -> list:
+    """Scan every stretch of two or more steps, and count the scans."""
+    module = importlib.import_module("chainrule.ode.odeint")  # the module, not the function
+    count = [0]
+    original = module._Solver.scanned_run
+
+    def counted(self, *a):
+        count[0] += 1
+        return original(self, *a)
+
+    monkeypatch.setattr(module, "MIN_FUSED_STEPS", 2)
+    monkeypatch.setattr(module._Solver, "scanned_run", counted)
+    return count
+
+
 @pytest.mark.parametrize("method,dt", [("rk4", 0.05), ("dopri5", None), ("tsit5", None)])
 def test_fused_replay_equals_the_step_by_step_replay(method, dt, monkeypatch):
     """The replay's scan over stretches of steps (the fast path) against the plain
@@ -222,7 +239,9 @@ def test_fused_replay_equals_the_step_by_step_replay(method, dt, monkeypatch):
 
     x = onp.concatenate([Y0, P])
     hessian = cr.jacrev(cr.grad(loss))  # reverse over reverse: the fused path in both
+    scans = _count_scans(monkeypatch)
     fused = (loss(x), cr.grad(loss)(x), hessian(x))
+    assert scans[0] >= 2
     monkeypatch.setattr(_Solver, "fuse", False)
     plain = (loss(x), cr.grad(loss)(x), hessian(x))
     for a, b in zip(fused, plain):
@@ -243,7 +262,9 @@ def test_fused_replay_of_a_tuple_state_equals_the_step_by_step_replay(monkeypatc
         return np.sum(th ** 2) + om[-1]
 
     hessian = cr.grad(cr.grad(loss))
+    scans = _count_scans(monkeypatch)
     fused = (loss(0.3, 0.2), cr.grad(loss, argnums=(0, 1))(0.3, 0.2), hessian(0.3, 0.2))
+    assert scans[0] >= 2
     monkeypatch.setattr(_Solver, "fuse", False)
     plain = (loss(0.3, 0.2), cr.grad(loss, argnums=(0, 1))(0.3, 0.2), hessian(0.3, 0.2))
     for a, b in zip(fused, plain):
