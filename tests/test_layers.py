@@ -29,9 +29,8 @@ RANK = {
     # beside the kernel, importing nothing above it: the IR and finite differences
     "ir": 1, "numeric": 1,
     # interpreters (forward, reverse, batching, staging) and the NumPy namespace, each
-    # on core alone and neither importing the other; chainrule.scipy stands on numpy
+    # on core alone and neither importing the other
     "interpreters": 2, "numpy": 2,
-    "scipy": 3,
     # binds reverse mode's flat operators to numpy's primitives (above both, see its doc)
     "reverse_operators": 3,
     # transformations, in the order they build on each other
@@ -40,16 +39,19 @@ RANK = {
     "custom": 6, "checking": 6, "sparse": 6,
     "checkpoint": 7, "revolve": 7, "implicit": 7,
     "control": 8,
-    # applications
-    "symbolic": 9, "optimize": 9, "pde": 9, "parse": 9,
-    "nn": 10, "explain": 10, "ode": 10,
-    "pinn": 11,
+    # applications; the ODE solvers run their steps through control's scan
+    "symbolic": 9, "optimize": 9, "pde": 9, "parse": 9, "ode": 9,
+    # chainrule.scipy: SciPy's API (special functions on numpy, odeint on ode), below nn,
+    # which uses its special functions
+    "scipy": 10, "explain": 10,
+    "nn": 11,
+    "pinn": 12,
     # the package root: the public names, re-exported
-    "chainrule": 12,
+    "chainrule": 13,
     # entry points
-    "demo": 13, "examples": 13,
-    "tour": 14,
-    "cli": 15, "__main__": 15,
+    "demo": 14, "examples": 14,
+    "tour": 15,
+    "cli": 16, "__main__": 16,
 }
 
 #: optional dependencies: the only modules a function may import locally
@@ -66,9 +68,6 @@ UPWARD = {
     # recognises staged keys
     ("chainrule.numpy.linalg", "chainrule.interpreters.reverse"): "transposed JVP rules",
     ("chainrule.numpy._indexing", "chainrule.interpreters.staging"): "staged index keys",
-    # scipy -> transformations: quad's rule is a custom_vjp that differentiates its integrand
-    ("chainrule.scipy.integrate", "chainrule.custom"): "quad's rule",
-    ("chainrule.scipy.integrate", "chainrule.transforms"): "quad's rule",
     # transforms -> sparse: jacobian/hessian(sparsity=...) hand over to the sparse package
     ("chainrule.transforms", "chainrule.sparse.api"): "jacobian(sparsity=)",
     # applications importing the package root (``import chainrule as cr``) instead of the
@@ -128,7 +127,6 @@ LOCAL = {
     ("chainrule.numpy._indexing", "chainrule.interpreters.staging"): 1,
     ("chainrule.numpy._indexing", "chainrule.numpy._elementwise"): 1,
     ("chainrule.parse", "chainrule.numpy"): 1,
-    ("chainrule.scipy.integrate", "chainrule.transforms"): 2,
     ("chainrule.sparse.api", "chainrule.jit"): 1,
     ("chainrule.sparse.api", "chainrule.transforms"): 5,
     ("chainrule.sparse.api", "chainrule.vectorize"): 1,

@@ -3,6 +3,8 @@ against closed forms, finite differences (first and second order, forward and re
 the adjoint gradient against the direct one (the issue's target: 1e-6 relative at
 rtol = 1e-10), checkpointed replay against the plain one, and the closure rules."""
 
+import importlib
+
 import numpy as onp
 import pytest
 
@@ -57,6 +59,49 @@ def test_check_grads_adaptive_tight_tolerance():
         return odeint(pendulum, Y0, ts, p, rtol=1e-12, atol=1e-12)[1, 0]
 
     cr.check_grads(f, (P,), order=1, modes=("fwd", "rev"))
+
+
+@pytest.mark.parametrize("method", ["euler", "rk4", "dopri5", "tsit5", "rosenbrock23"])
+def test_hessian_direct_every_method_against_differences_of_the_gradient(method):
+    """Second order through gradient="direct" for every method, in reverse-over-reverse,
+    forward-over-reverse and forward-over-forward, against central differences of the
+    gradient. The adaptive methods hold their step sizes constant while the differences
+    re-solve and move them, so they agree to about the tolerance (loosest for the
+    second-order Rosenbrock method at its looser tolerance)."""
+    stiff = method == "rosenbrock23"  # second order: many steps, so a shorter, looser solve
+    ts = onp.array([0.0, 0.3, 0.6]) if stiff else onp.array([0.0, 0.8, 1.6])
+    fixed = method in ("euler", "rk4")
+    tol = 1e-7 if stiff else 1e-10
+
+    def loss(x):
+        ys = odeint(pendulum, x[:2], ts, x[2:], method=method, rtol=tol, atol=tol,
+                    dt=0.1 if fixed else None)
+        return np.sum(ys[1:, 0] ** 2) + np.sum(ys[-1] * ys[1])
+
+    x = onp.concatenate([Y0, P])
+    grad = cr.grad(loss)
+    eps = 1e-5
+    fd = onp.stack([(grad(x + e) - grad(x - e)) / (2 * eps) for e in eps * onp.eye(4)], axis=1)
+    rtol = 3e-4 if stiff else 1e-7  # measured: 3e-5 (rosenbrock23), 1e-10 to 7e-10 (others)
+    hessians = [cr.hessian(loss)] if stiff else [cr.hessian(loss), cr.jacrev(cr.jacrev(loss))]
+    if method in ("rk4", "dopri5"):
+        hessians.append(cr.jacfwd(cr.jacfwd(loss)))
+    for hess in hessians:
+        onp.testing.assert_allclose(hess(x), fd, rtol=rtol, atol=rtol * onp.max(onp.abs(fd)))
+
+
+def test_adjoint_hessian_falls_back_to_the_direct_method():
+    """gradient="adjoint" is first-order reverse mode; differentiated again (hessian,
+    grad of grad) or batched, its reverse pass is the direct one, so it equals the direct
+    Hessian instead of dropping the outer derivative."""
+    ts = onp.array([0.0, 1.2])
+
+    def loss(p, gradient):
+        return np.sum(odeint(pendulum, Y0, ts, p, rtol=1e-9, atol=1e-9, gradient=gradient)[1] ** 2)
+
+    direct = cr.hessian(loss)(P, "direct")
+    onp.testing.assert_allclose(cr.hessian(loss)(P, "adjoint"), direct, rtol=1e-12)
+    onp.testing.assert_allclose(cr.jacrev(cr.grad(loss))(P, "adjoint"), direct, rtol=1e-9)
 
 
 @pytest.mark.parametrize("method", ["dopri5", "tsit5"])
@@ -164,3 +209,63 @@ def test_pytree_state_with_wrong_leaf_shapes_is_named():
     with pytest.raises(ValueError, match="structure and shapes"):
         cr.grad(lambda k: odeint(lambda y, t, k: (y[1], np.ones(2) * k), (1.0, 0.0),
                                  onp.array([0.0, 1.0]), k, method="rk4", dt=0.1)[0][1])(1.0)
+
+
+def _count_scans(monkeypatch) -> list:
+    """Scan every stretch of two or more steps, and count the scans."""
+    module = importlib.import_module("chainrule.ode.odeint")  # the module, not the function
+    count = [0]
+    original = module._Solver.scanned_run
+
+    def counted(self, *a):
+        count[0] += 1
+        return original(self, *a)
+
+    monkeypatch.setattr(module, "MIN_FUSED_STEPS", 2)
+    monkeypatch.setattr(module._Solver, "scanned_run", counted)
+    return count
+
+
+@pytest.mark.parametrize("method,dt", [("rk4", 0.05), ("dopri5", None), ("tsit5", None)])
+def test_fused_replay_equals_the_step_by_step_replay(method, dt, monkeypatch):
+    """The replay's scan over stretches of steps (the fast path) against the plain
+    step-by-step loop: values, gradients and Hessians."""
+    from chainrule.ode.odeint import _Solver
+    ts = onp.linspace(0.0, 2.0, 3)
+
+    def loss(x):
+        ys = odeint(pendulum, x[:2], ts, x[2:], method=method, dt=dt, rtol=1e-9, atol=1e-9)
+        return np.sum(ys ** 2)
+
+    x = onp.concatenate([Y0, P])
+    hessian = cr.jacrev(cr.grad(loss))  # reverse over reverse: the fused path in both
+    scans = _count_scans(monkeypatch)
+    fused = (loss(x), cr.grad(loss)(x), hessian(x))
+    assert scans[0] >= 2
+    monkeypatch.setattr(_Solver, "fuse", False)
+    plain = (loss(x), cr.grad(loss)(x), hessian(x))
+    for a, b in zip(fused, plain):
+        onp.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_fused_replay_of_a_tuple_state_equals_the_step_by_step_replay(monkeypatch):
+    """A pytree state replayed leaf by leaf: the scanned stretches against the plain loop.
+    Forward mode (jacfwd, hessian) always takes the plain loop: a scan's primal outputs
+    come back batched there, and a second solve chained after the first could not read
+    its values (the chained case is test_scipy_integrate's tcrit test)."""
+    from chainrule.ode.odeint import _Solver
+    ts = onp.linspace(0.0, 2.0, 3)
+
+    def loss(v0, c):
+        th, om = odeint(lambda y, t, c: (y[1], -np.sin(y[0]) - c * y[1]), (1.0, v0), ts, c,
+                        method="dopri5", rtol=1e-9, atol=1e-9)
+        return np.sum(th ** 2) + om[-1]
+
+    hessian = cr.grad(cr.grad(loss))
+    scans = _count_scans(monkeypatch)
+    fused = (loss(0.3, 0.2), cr.grad(loss, argnums=(0, 1))(0.3, 0.2), hessian(0.3, 0.2))
+    assert scans[0] >= 2
+    monkeypatch.setattr(_Solver, "fuse", False)
+    plain = (loss(0.3, 0.2), cr.grad(loss, argnums=(0, 1))(0.3, 0.2), hessian(0.3, 0.2))
+    for a, b in zip(fused, plain):
+        onp.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

@@ -133,7 +133,8 @@ def find_root(g: Callable[[float], float], g0: float, g1: float, tol: float = 1e
 def solve_values(method: Method, rhs: Callable, y0: onp.ndarray, ts: onp.ndarray, *,
                  rtol: float, atol: float, max_steps: int, dt: float | None = None,
                  event: Callable | None = None, first_step: float | None = None,
-                 keep_steps: bool = False, jacobian: Callable | None = None) -> Mesh:
+                 max_step: float | None = None, keep_steps: bool = False,
+                 jacobian: Callable | None = None) -> Mesh:
     """Integrate ``y' = rhs(t, y)`` on values from ``ts[0]`` through ``ts``.
 
     Args:
@@ -148,6 +149,7 @@ def solve_values(method: Method, rhs: Callable, y0: onp.ndarray, ts: onp.ndarray
         event: ``(t, y) -> float``; the solve stops at its first sign change, located on
             the dense output.
         first_step: the first step's size for adaptive methods (None: estimated).
+        max_step: the largest step of the adaptive methods (None: no limit).
         keep_steps: keep the accepted steps (``mesh.taken``) for dense output later.
         jacobian: ``(t, y) -> (∂rhs/∂y, ∂rhs/∂t)`` for the Rosenbrock method when known.
 
@@ -168,7 +170,8 @@ def solve_values(method: Method, rhs: Callable, y0: onp.ndarray, ts: onp.ndarray
             base = method.step
             method = Method(method.name, lambda r, t, y, h, f0=None: base(
                 r, t, y, h, f0, jacobian=jacobian), True, method.error_order, method.order)
-        _adaptive(method, f, y0, ts, rtol, atol, max_steps, event, ev_prev, mesh, first_step)
+        _adaptive(method, f, y0, ts, rtol, atol, max_steps, event, ev_prev, mesh, first_step,
+                  max_step)
     else:
         _fixed(method, f, y0, ts, dt, event, ev_prev, mesh, max_steps)
     if event is None and len(mesh.outputs) != n_out:  # pragma: no cover - defensive
@@ -259,7 +262,7 @@ def _fixed(method, rhs, y0, ts, dt, event, ev_prev, mesh, max_steps) -> None:
 
 
 def _adaptive(method, rhs, y0, ts, rtol, atol, max_steps, event, ev_prev, mesh,
-              first_step) -> None:
+              first_step, max_step) -> None:
     t0, t_end = float(ts[0]), float(ts[-1])
     span = t_end - t0
     if span == 0.0:
@@ -271,11 +274,13 @@ def _adaptive(method, rhs, y0, ts, rtol, atol, max_steps, event, ev_prev, mesh,
     f0 = rhs(t0, y0)
     h = abs(first_step) if first_step else _initial_step(
         rhs, t0, y0, f0, method.error_order, rtol, atol, span)
+    h_max = math.inf if max_step is None else float(max_step)
     expo = 1.0 / method.error_order - 0.75 * _BETA
     err_old, rejected, attempts = 1e-4, False, 0
     t, y, k = t0, y0, 0
     while direction * (t_end - t) > 0:
         attempts += 1
+        h = min(h, h_max)
         if attempts > max_steps:
             raise RuntimeError(f"odeint: more than max_steps={max_steps} steps before "
                                f"t={t_end} (reached t={t}); the problem may be stiff (try "

@@ -58,8 +58,8 @@ def rk_step(rhs: Callable, tab: Tableau, t: float, y: Any, h: float,
         methods) and, for FSAL methods, ``f(t + h, y1)``.
     """
     def increment(weights):  # h Σ w_i k_i; a number h folds into the weights (fewer ops)
-        if isinstance(h, Tracer):
-            return h * _combine(weights, ks)
+        if isinstance(h, Tracer):  # (Σ w_i k_i)·h: a LeafVector multiplies leaf by leaf
+            return _combine(weights, ks) * h
         return _combine(weights, ks, h)
 
     ks = [rhs(t, y) if f0 is None else f0]
@@ -83,10 +83,11 @@ def interpolate(step: ExplicitStep, theta: float, rhs: Callable | None = None) -
     straight line (what an Euler step is); ``rk4``: the cubic Hermite polynomial through
     ``y, y1`` and their slopes (``rhs`` needed for the slope at the end).
     """
-    if theta == 0.0:
-        return step.y
-    if theta == 1.0:
-        return step.y1
+    if not isinstance(theta, Tracer):  # a traced θ takes the polynomial (its derivative)
+        if theta == 0.0:
+            return step.y
+        if theta == 1.0:
+            return step.y1
     tab, y, h, ks = step.tab, step.y, step.h, step.ks
     if tab.dense is not None:
         return y + h * _combine(tab.dense(theta), ks)

@@ -47,7 +47,7 @@ class RosenbrockStep:
         return self.f1
 
     def interpolate(self, theta: float, rhs: Callable | None = None) -> Any:
-        if theta == 1.0:
+        if theta == 1.0 and not isinstance(theta, Tracer):
             return self.y1
         w1 = theta * (1.0 - theta) / (1.0 - 2.0 * _D)
         w2 = theta * (theta - 2.0 * _D) / (1.0 - 2.0 * _D)

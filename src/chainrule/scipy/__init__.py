@@ -2,7 +2,8 @@
 ``special``, ``stats``).
 
 SciPy is optional: without it the special functions fall back to NumPy/``math``
-implementations of the same math, and ``integrate.odeint`` to an adaptive RK45.
+implementations of the same math; ``integrate.odeint`` is SciPy's API on
+:mod:`chainrule.ode` and never needs SciPy.
 """
 
 from chainrule.scipy import integrate, linalg, signal, special, stats  # noqa: F401
