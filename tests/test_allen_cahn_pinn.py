@@ -116,7 +116,7 @@ def test_short_discrete_training_lowers_the_loss():
     before = float(pinn.loss(params))
     res = pinn.train(params, max_seconds=60, max_iterations=40, jit=False, record_every=5)
     assert res.history["loss"][-1] < 0.5 * before
-    assert res.history["iteration"][-1] <= 40
+    assert res.history["iteration"][-1] == res.iterations <= 40
     assert len(res.history["error"]) == len(res.history["loss"])
     assert res.history["error"][-1] == pytest.approx(pinn.error(res.params))
 
@@ -175,6 +175,10 @@ def test_command_writes_the_files(tmp_path, capsys):
         relative_l2(data["u_pinn"], data["u_ref"][180]))
     assert hist["convergence"]["dt_change"][-1] < 1e-10
     assert len(hist["history"]["loss"]) == len(hist["history"]["error"]) >= 2
+    numbers = hist["numbers"]
+    assert numbers["iterations"] == hist["history"]["iteration"][-1] >= 1
+    assert numbers["seconds_per_iteration"] == pytest.approx(
+        numbers["seconds"] / numbers["iterations"])
     for name in ("convergence", "discrete_heatmaps", "discrete_history"):
         assert (tmp_path / f"allen_cahn_{name}.png").stat().st_size > 1000
 

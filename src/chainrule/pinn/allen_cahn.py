@@ -61,12 +61,15 @@ class TrainingResult:
             against the reference, recorded every ``record_every`` iterations).
         seconds: wall time of the training.
         message: why it stopped.
+        iterations: L-BFGS iterations done (all windows together for the continuous
+            network).
     """
 
     params: Any
     history: dict = field(default_factory=dict)
     seconds: float = 0.0
     message: str = ""
+    iterations: int = 0
 
 
 class _Progress:
@@ -189,7 +192,7 @@ def lbfgs(loss: Callable, params, max_iterations: int = 50_000, max_seconds: flo
             limits.restore_original_limits()
     fun(final)
     record(final, count[0])
-    return TrainingResult(final, history, time.perf_counter() - start, message)
+    return TrainingResult(final, history, time.perf_counter() - start, message, count[0])
 
 
 def _scipy_lbfgs(fun, params, max_iterations: int, history_size: int, callback):
@@ -446,6 +449,7 @@ class ContinuousPINN:
                    "error": []}
         initial = AllenCahn.initial(self.x_ic[:, 0])
         messages = []
+        iterations = 0
         for w in range(self.windows):
             left = max_seconds - (time.perf_counter() - start)
             budget = left / (self.windows - w)
@@ -467,6 +471,7 @@ class ContinuousPINN:
             params = res.params
             trained.append(params)
             messages.append(res.message)
+            iterations += res.iterations
             for key in ("iteration", "seconds", "loss", "grad_norm", "error"):
                 history[key] += res.history[key]
             history["window"] += [w] * len(res.history["iteration"])
@@ -474,4 +479,4 @@ class ContinuousPINN:
             initial = numpy.asarray(self.u(params, w, tt, self.x_ic))[:, 0]
         history["total_error"] = self.error(trained)
         return TrainingResult(trained, history, time.perf_counter() - start,
-                              "; ".join(sorted(set(messages))))
+                              "; ".join(sorted(set(messages))), iterations)
