@@ -190,3 +190,22 @@ def test_example_rejects_bad_arguments():
         allen_cahn.run(method="spectral")
     with pytest.raises(ValueError, match="minutes must be positive"):
         allen_cahn.run(minutes=0)
+
+
+def test_float32_discrete_loss_and_gradient_match_float64():
+    """dtype='float32' evaluates the same loss at single precision (the Taylor pass stays
+    float32 throughout) and hands L-BFGS a gradient that agrees to float32 rounding."""
+    wide = DiscretePINN(q=4, points=30, width=12, depth=2, seed=1, reference=REFERENCE)
+    single = DiscretePINN(q=4, points=30, width=12, depth=2, seed=1, reference=REFERENCE,
+                          dtype="float32")
+    params = wide.init()
+    value = single.loss(params)
+    assert value.dtype == onp.float32
+    assert float(value) == pytest.approx(float(wide.loss(params)), rel=1e-5)
+    g64, g32 = cr.grad(wide.loss)(params), cr.jit(cr.grad(single.loss))(params)
+    flat = lambda g: onp.concatenate([onp.ravel(v) for layer in g for v in layer.values()])
+    assert flat(g32).dtype == onp.float64  # the parameters' dtype, as L-BFGS holds them
+    onp.testing.assert_allclose(flat(g32), flat(g64), rtol=0,
+                                atol=2e-5 * onp.max(onp.abs(flat(g64))))
+    with pytest.raises(ValueError, match="dtype must be 'float32' or 'float64'"):
+        DiscretePINN(q=4, points=30, width=12, depth=2, reference=REFERENCE, dtype="float16")
