@@ -209,3 +209,18 @@ def test_float32_discrete_loss_and_gradient_match_float64():
                                 atol=2e-5 * onp.max(onp.abs(flat(g64))))
     with pytest.raises(ValueError, match="dtype must be 'float32' or 'float64'"):
         DiscretePINN(q=4, points=30, width=12, depth=2, reference=REFERENCE, dtype="float16")
+
+
+def test_command_trains_the_discrete_network_in_float32(tmp_path, capsys):
+    from chainrule.cli import main
+
+    status = main(["pinn", "allen-cahn", "--method", "discrete", "--quick", "--minutes", "0.02",
+                   "--dtype", "float32", "--out", str(tmp_path), "--no-progress"])
+    assert status == 0
+    assert "L-BFGS iterations" in capsys.readouterr().out
+    hist = json.loads((tmp_path / "allen_cahn_discrete_history.json").read_text())
+    losses = hist["history"]["loss"]
+    assert losses[-1] < losses[0]  # a few float32 iterations already lower the loss
+    u = onp.load(tmp_path / "allen_cahn_discrete.npz")["u_pinn"]
+    assert hist["numbers"]["error"] == pytest.approx(relative_l2(u, REFERENCE[2][180]),
+                                                     rel=1e-3)

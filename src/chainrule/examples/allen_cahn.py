@@ -139,7 +139,8 @@ def _figures(plt, x, t, u_ref, u_pinn, method, history, study):
 
 def run(out: str | Path | None = None, quick: bool = False, seed: int = 0,
         progress: bool = False, method: str = "discrete", minutes: float | None = None,
-        study: bool = True, even: bool = True, solver: str = "chainrule") -> ExampleResult:
+        study: bool = True, even: bool = True, solver: str = "chainrule",
+        dtype: str = "float64") -> ExampleResult:
     """Train the ``method`` network and compare it with the spectral reference.
 
     Args:
@@ -154,6 +155,8 @@ def run(out: str | Path | None = None, quick: bool = False, seed: int = 0,
         even: continuous method: embed x by cosines alone (the solution is even in x);
             False: cosines and sines (periodic only).
         solver: the L-BFGS: ``"chainrule"`` (chainrule.optimize) or ``"scipy"``.
+        dtype: discrete method: the network's precision, ``"float64"`` or ``"float32"``
+            (see :class:`~chainrule.pinn.DiscretePINN`).
 
     Returns:
         The result; ``numbers`` has ``error`` (relative L2: at t = 0.9 for discrete, over
@@ -172,8 +175,8 @@ def run(out: str | Path | None = None, quick: bool = False, seed: int = 0,
     x, t, u_ref = reference_solution(dt=1e-3 if quick else 2.5e-4)
     if method == "discrete":
         pinn = (DiscretePINN(q=8, points=40, width=20, depth=2, seed=seed,
-                             reference=(x, t, u_ref)) if quick
-                else DiscretePINN(seed=seed, reference=(x, t, u_ref)))
+                             reference=(x, t, u_ref), dtype=dtype) if quick
+                else DiscretePINN(seed=seed, reference=(x, t, u_ref), dtype=dtype))
         res = pinn.train(max_seconds=budget, progress=progress, jit=not quick, solver=solver)
         u_pinn = pinn.predict(res.params)
         error = pinn.error(res.params)
