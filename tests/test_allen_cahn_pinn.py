@@ -116,7 +116,7 @@ def test_short_discrete_training_lowers_the_loss():
     before = float(pinn.loss(params))
     res = pinn.train(params, max_seconds=60, max_iterations=40, jit=False, record_every=5)
     assert res.history["loss"][-1] < 0.5 * before
-    assert res.history["iteration"][-1] <= 40
+    assert res.history["iteration"][-1] == res.iterations <= 40
     assert len(res.history["error"]) == len(res.history["loss"])
     assert res.history["error"][-1] == pytest.approx(pinn.error(res.params))
 
@@ -175,6 +175,10 @@ def test_command_writes_the_files(tmp_path, capsys):
         relative_l2(data["u_pinn"], data["u_ref"][180]))
     assert hist["convergence"]["dt_change"][-1] < 1e-10
     assert len(hist["history"]["loss"]) == len(hist["history"]["error"]) >= 2
+    numbers = hist["numbers"]
+    assert numbers["iterations"] == hist["history"]["iteration"][-1] >= 1
+    assert numbers["seconds_per_iteration"] == pytest.approx(
+        numbers["seconds"] / numbers["iterations"])
     for name in ("convergence", "discrete_heatmaps", "discrete_history"):
         assert (tmp_path / f"allen_cahn_{name}.png").stat().st_size > 1000
 
@@ -186,3 +190,37 @@ def test_example_rejects_bad_arguments():
         allen_cahn.run(method="spectral")
     with pytest.raises(ValueError, match="minutes must be positive"):
         allen_cahn.run(minutes=0)
+
+
+def test_float32_discrete_loss_and_gradient_match_float64():
+    """dtype='float32' evaluates the same loss at single precision (the Taylor pass stays
+    float32 throughout) and hands L-BFGS a gradient that agrees to float32 rounding."""
+    wide = DiscretePINN(q=4, points=30, width=12, depth=2, seed=1, reference=REFERENCE)
+    single = DiscretePINN(q=4, points=30, width=12, depth=2, seed=1, reference=REFERENCE,
+                          dtype="float32")
+    params = wide.init()
+    value = single.loss(params)
+    assert value.dtype == onp.float32
+    assert float(value) == pytest.approx(float(wide.loss(params)), rel=1e-5)
+    g64, g32 = cr.grad(wide.loss)(params), cr.jit(cr.grad(single.loss))(params)
+    flat = lambda g: onp.concatenate([onp.ravel(v) for layer in g for v in layer.values()])
+    assert flat(g32).dtype == onp.float64  # the parameters' dtype, as L-BFGS holds them
+    onp.testing.assert_allclose(flat(g32), flat(g64), rtol=0,
+                                atol=2e-5 * onp.max(onp.abs(flat(g64))))
+    with pytest.raises(ValueError, match="dtype must be 'float32' or 'float64'"):
+        DiscretePINN(q=4, points=30, width=12, depth=2, reference=REFERENCE, dtype="float16")
+
+
+def test_command_trains_the_discrete_network_in_float32(tmp_path, capsys):
+    from chainrule.cli import main
+
+    status = main(["pinn", "allen-cahn", "--method", "discrete", "--quick", "--minutes", "0.02",
+                   "--dtype", "float32", "--out", str(tmp_path), "--no-progress"])
+    assert status == 0
+    assert "L-BFGS iterations" in capsys.readouterr().out
+    hist = json.loads((tmp_path / "allen_cahn_discrete_history.json").read_text())
+    losses = hist["history"]["loss"]
+    assert losses[-1] < losses[0]  # a few float32 iterations already lower the loss
+    u = onp.load(tmp_path / "allen_cahn_discrete.npz")["u_pinn"]
+    assert hist["numbers"]["error"] == pytest.approx(relative_l2(u, REFERENCE[2][180]),
+                                                     rel=1e-3)

@@ -339,6 +339,10 @@ def _add_pinn_parser(sub) -> None:
                         "periodic = cos and sin (periodic only)")
     p.add_argument("--solver", choices=("chainrule", "scipy"), default="chainrule",
                    help="the L-BFGS: chainrule.optimize (default) or SciPy's L-BFGS-B")
+    p.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                   help="discrete: precision of the network's evaluation (float32 costs "
+                        "about half per loss and gradient; L-BFGS stays float64; default "
+                        "float64)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -348,7 +352,7 @@ def _pinn(args: argparse.Namespace) -> int:
     res = allen_cahn.run(out=args.out, quick=args.quick, seed=args.seed,
                          progress=not args.no_progress, method=args.method,
                          minutes=args.minutes, even=args.embedding == "even",
-                         solver=args.solver)
+                         solver=args.solver, dtype=args.dtype)
     return _report(res, "allen-cahn")
 
 

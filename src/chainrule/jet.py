@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as onp
 
-from chainrule.core.primitive import Primitive, Trace, Tracer, shape_of
+from chainrule.core.primitive import Primitive, Trace, Tracer, dtype_of, shape_of
 from chainrule.core.pytree import tree_flatten, tree_unflatten
 from chainrule.interpreters import heap
 import chainrule.numpy as np
@@ -733,13 +733,15 @@ def _is_zero(v) -> bool:
 
 
 def _unit(x, coordinate):
-    """The direction that moves ``x[..., coordinate]`` (every entry when None)."""
+    """The direction that moves ``x[..., coordinate]`` (every entry when None), in x's
+    floating dtype (float64 for integer x), so that float32 stays float32."""
     shape = shape_of(x)
+    dtype = dtype_of(x) if onp.issubdtype(dtype_of(x), onp.floating) else onp.float64
     if coordinate is None:
-        return onp.ones(shape)
+        return onp.ones(shape, dtype)
     if not shape:
         raise ValueError("coordinate must be None for a scalar argument")
-    v = onp.zeros(shape)
+    v = onp.zeros(shape, dtype)
     v[..., coordinate] = 1.0
     return v
 
