@@ -321,9 +321,11 @@ def backward(tape: list, seeds: dict[int, Any], n_inputs: int, plain: bool = Fal
         was = nan_checks.defer()
         try:
             out = sweep(tape, seeds, n_inputs)
+            skipped = nan_checks.skipped()
         finally:
             nan_checks.restore(was)
-        if all(c is None or isinstance(c, _PLAIN) and not nan_checks.has_nan(c) for c in out):
+        if all(c is None or isinstance(c, _PLAIN) and not (skipped and nan_checks.has_nan(c))
+               for c in out):
             return out
     return sweep(tape, seeds, n_inputs)
 

@@ -130,7 +130,7 @@ def _zero_safe_impl(c, r):
         return r if r == r or c != 0 and c - c == 0 else 0.0
     if _lazy(r) or _lazy(c):  # Dask, CuPy: no value to look at, the mask stays in the graph
         return np.where(np.logical_and(np.isnan(r), _extreme(c)), 0, r)
-    if not nan_checks.deferred() and nan_checks.has_nan(r):  # deferred: see core.nan_checks
+    if nan_checks.found_nan(r):  # large ones deferred: see core.nan_checks
         return np.where(np.logical_and(np.isnan(r), _extreme(c)), 0, r)
     c_shape, shape = getattr(c, "shape", ()), getattr(r, "shape", ())
     if c_shape and c_shape != shape and np.broadcast_shapes(c_shape, shape) != shape:
