@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.core.primitive import NO_RULE, Primitive, Trace, Tracer
-from chainrule.interpreters import heap, quiet
+from chainrule.interpreters import _fastpath as fast, quiet
+from chainrule.interpreters.rule_errors import missing_rule
 
 __all__ = ["JVPTrace", "JVPTracer", "missing_rule"]
 
@@ -32,8 +33,8 @@ class JVPTrace(Trace):
 
     def __init__(self) -> None:
         super().__init__()
-        if not heap.primed:  # freed buffers stay in the heap for the next call
-            heap.keep_freed_buffers()
+        if not fast.primed:  # freed buffers stay in the heap for the next call
+            fast.keep_freed_buffers()
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         primals = list(args)
@@ -77,10 +78,3 @@ class JVPTrace(Trace):
             c = rule(t, ans, *primals, **params)
             out = c if out is None else out + c
         return out
-
-
-def missing_rule(prim: Primitive, argnum: int, kind: str) -> NotImplementedError:
-    return NotImplementedError(
-        f"the primitive '{prim.name}' has no {kind} rule for its argument {argnum}. "
-        f"Add one with chainrule.defjvp/defvjp, or differentiate in the other mode."
-    )
