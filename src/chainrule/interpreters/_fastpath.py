@@ -371,7 +371,8 @@ def keep_freed_buffers() -> None:
     twice that) the way glibc itself does: by freeing one mmap-served block of that size.
     Runs once per process; later calls return at once.
 
-    >>> keep_freed_buffers(); primed
+    >>> from chainrule.interpreters import _fastpath
+    >>> _fastpath.keep_freed_buffers(); _fastpath.primed
     True
     """
     global primed

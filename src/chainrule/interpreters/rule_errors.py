@@ -1,6 +1,6 @@
 """The error an interpreter raises when a primitive has no rule for the derivative it needs.
 
->>> from chainrule.numpy import sin
+>>> from chainrule.numpy._elementwise import sin
 >>> print(missing_rule(sin, 0, "VJP (reverse-mode)"))  # doctest: +NORMALIZE_WHITESPACE
 the primitive 'sin' has no VJP (reverse-mode) rule for its argument 0. Add one with
 chainrule.defjvp/defvjp, or differentiate in the other mode.
