@@ -27,7 +27,7 @@ import numpy as np
 
 from chainrule.core.primitive import NO_RULE, Primitive, Tracer, concrete, dtype_of, shape_of
 from chainrule.core.pytree import tree_flatten, tree_map, tree_unflatten
-from chainrule.interpreters.reverse import pull_back, record_call
+from chainrule.interpreters.reverse import paused_gc, pull_back, record_call
 from chainrule.transforms import jvp as _jvp
 
 __all__ = ["primitive", "defjvp", "defvjp", "custom_jvp", "custom_vjp"]
@@ -133,10 +133,11 @@ def _linear_transpose(fn: Callable, x_like, ct, owner=None):
         finally:
             _TRANSPOSING.pop()
 
-    trace, out = record_call(transposing, [_zeros(x_like)])
-    if not (isinstance(out, Tracer) and out._trace is trace):
-        return ct * 0.0 if not shape_of(x_like) else _zeros(x_like)
-    res = pull_back(trace, [out], [ct], 1)[0]
+    with paused_gc():
+        trace, out = record_call(transposing, [_zeros(x_like)])
+        if not (isinstance(out, Tracer) and out._trace is trace):
+            return ct * 0.0 if not shape_of(x_like) else _zeros(x_like)
+        res = pull_back(trace, [out], [ct], 1)[0]
     return _zeros(x_like) if res is None else res
 
 

@@ -17,7 +17,9 @@ from chainrule.core.backends import is_foreign
 from chainrule.core.primitive import Tracer, concrete, dtype_of, shape_of
 from chainrule.core.pytree import tree_flatten, tree_map, tree_unflatten
 from chainrule.interpreters.forward import JVPTrace, JVPTracer
-from chainrule.interpreters.reverse import pull_back, record_call
+from chainrule.interpreters.reverse import (
+    pause_gc, paused_gc, pull_back, record_call, resume_gc,
+)
 from chainrule.numpy import _namespace as _ns
 from chainrule.numpy._nondiff import stop_gradient_p
 
@@ -333,7 +335,8 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
         (4.0, 3.0)
     """
     pflat, ptree = tree_flatten(primals)
-    trace, res = record_call(lambda boxes: f(*tree_unflatten(ptree, boxes)), pflat)
+    with paused_gc():
+        trace, res = record_call(lambda boxes: f(*tree_unflatten(ptree, boxes)), pflat)
     if has_aux:
         res, aux = _split_aux(res, f)
     out_flat, out_tree = tree_flatten(res)
@@ -352,7 +355,8 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
                     f"vjp_fn: a cotangent has shape {shape_of(c)} but its output has shape "
                     f"{shape_of(o)}; cotangents must match the outputs' shapes"
                 )
-        cts = pull_back(trace, out_flat, ct_flat, len(pflat))
+        with paused_gc():
+            cts = pull_back(trace, out_flat, ct_flat, len(pflat))
         return tree_unflatten(ptree, [_materialize(c, p) for c, p in zip(cts, pflat)])
 
     out = tree_unflatten(out_tree, out_vals)
@@ -400,16 +404,17 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
         flat, tree = (selected, None) if leaves_only else tree_flatten(selected)
         # integer leaves stay constants with allow_int (their gradient is zero)
         live = [dtype_of(p).kind in "fc" for p in flat] if allow_int else None
-        trace, res = record_call(
-            lambda boxes: fs(*_boxed(flat, tree, boxes, live)),
-            [p for p, k in zip(flat, live) if k] if allow_int else flat)
-        if has_aux:
-            res, aux = _split_aux(res, f)
-        _, out = _scalar_output(res, trace, f, holomorphic)
-        seed = _ones_like(out)
-        if holomorphic and dtype_of(out).kind != "c":
-            seed = seed + 0j
-        cts = pull_back(trace, [res], [seed], sum(live) if allow_int else len(flat))
+        with paused_gc():
+            trace, res = record_call(
+                lambda boxes: fs(*_boxed(flat, tree, boxes, live)),
+                [p for p, k in zip(flat, live) if k] if allow_int else flat)
+            if has_aux:
+                res, aux = _split_aux(res, f)
+            _, out = _scalar_output(res, trace, f, holomorphic)
+            seed = _ones_like(out)
+            if holomorphic and dtype_of(out).kind != "c":
+                seed = seed + 0j
+            cts = pull_back(trace, [res], [seed], sum(live) if allow_int else len(flat))
         if allow_int:
             it = iter(cts)
             cts = [next(it) if k else None for k in live]
@@ -443,9 +448,14 @@ def _value_and_grad_of_leaves(f, args, nums, single):
             full[i] = box if full[i] is args[i] else _again(full[i], box, args[i])
         return f(*full)
 
-    trace, res = record_call(with_boxes, [args[i] for i in nums])
-    _, out = _scalar_output(res, trace, f, False)
-    cts = pull_back(trace, [res], [1.0 if type(out) is float else _ones_like(out)], len(nums))
+    pause_gc()  # paused_gc, written out: this path is short
+    try:
+        trace, res = record_call(with_boxes, [args[i] for i in nums])
+        _, out = _scalar_output(res, trace, f, False)
+        cts = pull_back(trace, [res], [1.0 if type(out) is float else _ones_like(out)],
+                        len(nums))
+    finally:
+        resume_gc()
     if single:
         return out, _materialize(cts[0], args[nums[0]])
     return out, tuple([_materialize(c, args[i]) for c, i in zip(cts, nums)])

@@ -21,7 +21,7 @@ from typing import Any, Callable, NamedTuple
 import sympy as sp
 
 from chainrule.core.primitive import Primitive, Trace, Tracer
-from chainrule.interpreters.reverse import pull_back, record_call
+from chainrule.interpreters.reverse import Entry, paused_gc, pull_back, record_call
 
 __all__ = ["expression_size", "dag_size", "ad_cost", "ADCost"]
 
@@ -133,13 +133,14 @@ def ad_cost(f: Callable, *primals: Any) -> ADCost:
     """
     counting = _CountingTrace()
     try:
-        tape_trace, out = record_call(lambda boxes: f(*boxes),
-                                      [counting.box(p) for p in primals])
-        forward_total = sum(counting.counts.values())
-        n_in = len(primals)
-        recorded = tape_trace.tape[n_in:]
-        rules = sum(len(entry.parents) for entry in recorded)
-        pull_back(tape_trace, [out], [1.0], n_in)
+        with paused_gc():
+            tape_trace, out = record_call(lambda boxes: f(*boxes),
+                                          [counting.box(p) for p in primals])
+            forward_total = sum(counting.counts.values())
+            n_in = len(primals)
+            recorded = tape_trace.tape[n_in:]
+            rules = sum(len(Entry(*entry).parents) for entry in recorded)
+            pull_back(tape_trace, [out], [1.0], n_in)
     finally:
         counting.active = False
     total = sum(counting.counts.values())
