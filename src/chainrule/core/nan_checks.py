@@ -13,9 +13,9 @@ check in place (the plain sweep), which is then the result. Sweeps over traced v
 (higher derivatives, ``vmap``, ``jit``) always check as they go.
 
 Only checks of NumPy scalars and of arrays larger than :data:`CHECK_NOW_MAX` elements are
-deferred: a smaller array's costs less than the inputs' check at the end (5 µs for W5's 128×256 tanh adjoint,
-against 50 µs for its 784×256 weight gradient), and a sweep that deferred nothing skips
-that end check (:func:`skipped`).
+deferred: a smaller array's costs less than the inputs' check at the end (5 µs for W5's
+128×256 tanh adjoint, against 50 µs for its 784×256 weight gradient), and a sweep that
+deferred nothing skips that end check (:func:`skipped`).
 """
 
 from __future__ import annotations
