@@ -173,6 +173,9 @@ def _zeros_like(x):
 def _materialize(ct, like):
     """A cotangent/tangent for the user: zeros for a symbolic zero, writeable arrays,
     real for a real ``like`` and complex for a complex one."""
+    if type(ct) is np.ndarray and type(like) is np.ndarray and ct.dtype == like.dtype \
+            and ct.ndim and ct.flags.writeable:
+        return ct  # already all of that (the common case, checked first)
     if type(ct) is float and type(concrete(like)) is not np.ndarray:
         return ct if type(like) is float or dtype_of(like).kind != "c" else complex(ct)
     if ct is None:
@@ -396,12 +399,13 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
             else:
                 return _value_and_grad_of_leaves(f, args, nums, single)
         fs, selected, nums = _select_args(f, args, kwargs, argnums, "grad")
-        if not allow_int:
-            _check_inexact(selected, nums, "grad", f)
-        if holomorphic:
-            _check_complex(selected, "grad", f)
         leaves_only = all(type(a) is float or type(a) is np.ndarray for a in selected)
         flat, tree = (selected, None) if leaves_only else tree_flatten(selected)
+        if not allow_int and not all(type(p) is np.ndarray and p.dtype.kind in "fc"
+                                     or type(p) is float for p in flat):
+            _check_inexact(selected, nums, "grad", f)  # (a pytree of float arrays passes)
+        if holomorphic:
+            _check_complex(selected, "grad", f)
         # integer leaves stay constants with allow_int (their gradient is zero)
         live = [dtype_of(p).kind in "fc" for p in flat] if allow_int else None
         with paused_gc():
