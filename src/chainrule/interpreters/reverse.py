@@ -37,21 +37,13 @@ import numpy as np
 from chainrule.core.primitive import COMMUTATIVE, NO_RULE, Primitive, Trace, Tracer, params_key
 from chainrule.interpreters import _fastpath as fast
 from chainrule.interpreters import quiet
-from chainrule.interpreters._fastpath import (
-    binary_operator,
-    indexing_operator,
-    pause_gc,
-    paused_gc,
-    plain_value,
-    resume_gc,
-)
+from chainrule.interpreters._fastpath import pause_gc, paused_gc, plain_value, resume_gc
 from chainrule.interpreters.rule_errors import missing_rule
 from chainrule.interpreters.tape import Entry, ShapeStub, VJPTracer, record
 
 __all__ = [
     "Entry", "ReverseTrace", "VJPTracer", "ShapeStub", "record", "record_call", "pull_back",
-    "backward", "sweep", "plain_value", "binary_operator", "indexing_operator", "pause_gc",
-    "paused_gc", "resume_gc",
+    "backward", "sweep", "plain_value", "pause_gc", "paused_gc", "resume_gc",
 ]
 
 _new = object.__new__
