@@ -173,11 +173,11 @@ def _zeros_like(x):
 def _materialize(ct, like):
     """A cotangent/tangent for the user: zeros for a symbolic zero, writeable arrays,
     real for a real ``like`` and complex for a complex one."""
-    if type(ct) is np.ndarray and type(like) is np.ndarray and ct.dtype == like.dtype \
-            and ct.ndim and ct.flags.writeable:
-        return ct  # already all of that (the common case, checked first)
     if type(ct) is float and type(concrete(like)) is not np.ndarray:
         return ct if type(like) is float or dtype_of(like).kind != "c" else complex(ct)
+    if type(ct) is np.ndarray and type(like) is np.ndarray and ct.dtype == like.dtype \
+            and ct.ndim and ct.flags.writeable:
+        return ct  # already all of that (the common case for arrays)
     if ct is None:
         return _zeros_like(like)
     if type(ct) is np.ndarray:
@@ -452,9 +452,11 @@ def _value_and_grad_of_leaves(f, args, nums, single):
             full[i] = box if full[i] is args[i] else _again(full[i], box, args[i])
         return f(*full)
 
+    every = len(nums) == len(args) and nums == tuple(range(len(args)))  # f(*boxes) then
     pause_gc()  # paused_gc, written out: this path is short
     try:
-        trace, res = record_call(with_boxes, [args[i] for i in nums])
+        trace, res = record_call(lambda boxes: f(*boxes), args) if every \
+            else record_call(with_boxes, [args[i] for i in nums])
         _, out = _scalar_output(res, trace, f, False)
         cts = pull_back(trace, [res], [1.0 if type(out) is float else _ones_like(out)],
                         len(nums))
