@@ -14,8 +14,8 @@ SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 PROGRAM = """
 import resource, sys, numpy
 import chainrule as cr, chainrule.numpy as np
-from chainrule.interpreters import _fastpath
-_fastpath.primed = {plain}  # True: the plain heap, glibc's thresholds as the process has them
+from chainrule.interpreters import heap
+heap.primed = {plain}  # True: the plain heap, glibc's thresholds as the process has them
 def f(x):
     for _ in range(40):
         x = np.sin(x) * 1.5

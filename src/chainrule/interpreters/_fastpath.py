@@ -25,9 +25,10 @@ Recording (the forward pass):
    operand of 256 KiB or more (``100 * (a - b) ** 2`` allocates once); under a tracer
    it cannot see the temporary, so the operator makes that decision itself from
    reference counts and the caller's instruction. W2 354 → 335 µs (5%).
-4. **A primed heap** (:func:`keep_freed_buffers`): glibc gives freed memory at the top
-   of its heap back to the system, so each call faulted its buffers in again: ~620
-   page faults per W5 call, a third of its time when introduced, now 0
+4. **A primed heap** (:func:`chainrule.interpreters.heap.keep_freed_buffers`, in its own
+   module because forward mode, Taylor mode and examples prime it too): glibc gives freed
+   memory at the top of its heap back to the system, so each call faulted its buffers in
+   again: ~620 page faults per W5 call, a third of its time when introduced, now 0
    (``tests/test_heap.py``).
 5. **The collector paused** (:func:`pause_gc`) while a tape is recorded and swept: a
    tape is many small objects that live as long as the call, and generational scans of
@@ -73,8 +74,8 @@ from chainrule.interpreters.rule_errors import missing_rule
 from chainrule.interpreters.tape import ShapeStub, VJPTracer, record
 
 __all__ = [
-    "ELISION_ENABLED", "INPLACE", "MIN_ELIDE_BYTES", "PRIMER_BYTES", "binary_operator",
-    "indexing_operator", "keep_freed_buffers", "record_unary", "reusable_buffer",
+    "ELISION_ENABLED", "INPLACE", "MIN_ELIDE_BYTES", "binary_operator",
+    "indexing_operator", "record_unary", "reusable_buffer",
     "fits", "fresh", "pause_gc", "resume_gc", "paused_gc", "propagate_array",
     "accumulate", "applied", "sweep_deferring_nan_checks", "plain_value",
     "SHARED", "OWNED", "FOREIGN",
@@ -362,40 +363,6 @@ def fits(buf: np.ndarray, other) -> bool:
             other.ndim <= buf.ndim and np.broadcast_shapes(other.shape, buf.shape) == buf.shape
         )
     return False
-
-
-# 4. A primed heap ----------------------------------------------------------------------
-#
-# glibc's ``malloc`` hands memory at the top of its heap back to the system as soon as
-# more than ``trim_threshold`` bytes there are free (128 KiB at the start), so the next
-# call grows the heap again and faults every page of it in anew. glibc adapts on its
-# own (``mallopt(3)``, "dynamic mmap threshold"): when a block it had served by ``mmap``
-# is freed, ``mmap_threshold`` rises to that block's size and ``trim_threshold`` to
-# twice it. :func:`keep_freed_buffers` lets that happen once, at the first
-# transformation. It is what any process that once frees a 16 MiB array has; a user's
-# own settings win (``GLIBC_TUNABLES``, ``MALLOC_TRIM_THRESHOLD_`` as Dask's
-# ``LocalCluster`` sets it, ``mallopt``: they switch the adaptation off), and other C
-# libraries are left as they are (the block is allocated and freed, nothing more).
-
-#: the block whose freeing raises glibc's thresholds (at most its 32 MiB maximum)
-PRIMER_BYTES = 16 * 2**20
-
-primed = False  # keep_freed_buffers() has run in this process
-
-
-def keep_freed_buffers() -> None:
-    """Raise glibc's mmap threshold to :data:`PRIMER_BYTES` (and its trim threshold to
-    twice that) the way glibc itself does: by freeing one mmap-served block of that size.
-    Runs once per process; later calls return at once.
-
-    >>> from chainrule.interpreters import _fastpath
-    >>> _fastpath.keep_freed_buffers(); _fastpath.primed
-    True
-    """
-    global primed
-    if not primed:
-        primed = True
-        np.empty(PRIMER_BYTES, np.uint8)  # served by mmap, freed unread: no page faulted in
 
 
 # 5. The collector paused -----------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.core.primitive import NO_RULE, Primitive, Trace, Tracer
-from chainrule.interpreters import _fastpath as fast, quiet
+from chainrule.interpreters import heap, quiet
 from chainrule.interpreters.rule_errors import missing_rule
 
 __all__ = ["JVPTrace", "JVPTracer", "missing_rule"]
@@ -33,8 +33,8 @@ class JVPTrace(Trace):
 
     def __init__(self) -> None:
         super().__init__()
-        if not fast.primed:  # freed buffers stay in the heap for the next call
-            fast.keep_freed_buffers()
+        if not heap.primed:  # freed buffers stay in the heap for the next call
+            heap.keep_freed_buffers()
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         primals = list(args)

@@ -36,7 +36,7 @@ import numpy as np
 
 from chainrule.core.primitive import COMMUTATIVE, NO_RULE, Primitive, Trace, Tracer, params_key
 from chainrule.interpreters import _fastpath as fast
-from chainrule.interpreters import quiet
+from chainrule.interpreters import heap, quiet
 from chainrule.interpreters._fastpath import pause_gc, paused_gc, plain_value, resume_gc
 from chainrule.interpreters.rule_errors import missing_rule
 from chainrule.interpreters.tape import Entry, ShapeStub, VJPTracer, record
@@ -60,8 +60,8 @@ class ReverseTrace(Trace):
 
     def __init__(self) -> None:
         super().__init__()
-        if not fast.primed:  # freed sweep buffers stay in the heap for the next call
-            fast.keep_freed_buffers()
+        if not heap.primed:  # freed sweep buffers stay in the heap for the next call
+            heap.keep_freed_buffers()
         self.tape: list = []
         self.shared: dict | None = None
         self.alive: list | None = None
