@@ -10,8 +10,7 @@ import chainrule.numpy as np
 from chainrule.interpreters.reverse import Entry, paused_gc, pull_back, record_call
 
 
-def _loop_and_branch(xs):
-    x, w = xs
+def _loop_and_branch(x, w):
     y = cr.fori_loop(0, 3, lambda i, c: np.sin(c) * w + 1.0, x)  # control.py's entries
     z = cr.cond(w > 0, lambda a: a * a, lambda a: -a, y)
     return np.sum(z * 2.0 - x[0]) + w ** 2  # the flat operators' and process's entries
@@ -58,14 +57,14 @@ def test_the_driver_gives_finite_difference_gradients_and_sweeps_again():
     onp.testing.assert_allclose(second[0], 2 * first[0], rtol=1e-14)
     assert math.isclose(second[1], 2 * first[1], rel_tol=1e-14)
     # the public transformations go through the same driver
-    g = cr.grad(lambda x, w: _loop_and_branch([x, w]), argnums=(0, 1))(X, W)
+    g = cr.grad(lambda x, w: _loop_and_branch(x, w), argnums=(0, 1))(X, W)
     onp.testing.assert_array_equal(g[0], first[0])
     assert g[1] == first[1]
 
 
 def test_outputs_that_are_not_on_the_tape_get_no_adjoint():
     with paused_gc():
-        trace, out = record_call(lambda xs: (xs[0] * 2.0, 5.0), [1.5])
+        trace, out = record_call(lambda x: (x * 2.0, 5.0), [1.5])
         assert pull_back(trace, [out[1]], [1.0], 1) == [None]
         assert pull_back(trace, list(out), [1.0, 1.0], 1) == [2.0]
 
@@ -73,6 +72,6 @@ def test_outputs_that_are_not_on_the_tape_get_no_adjoint():
 @pytest.mark.parametrize("n", [1, 3])
 def test_repeated_outputs_sum_their_cotangents(n):
     with paused_gc():
-        trace, out = record_call(lambda xs: np.sin(xs[0]), [0.25])
+        trace, out = record_call(np.sin, [0.25])
         (c,) = pull_back(trace, [out] * n, [1.0] * n, 1)
     assert math.isclose(c, n * math.cos(0.25), rel_tol=1e-15)

@@ -126,10 +126,10 @@ _TRANSPOSING: list = []
 def _linear_transpose(fn: Callable, x_like, ct, owner=None):
     """Jᵀ·ct for the linear map ``fn`` at a point shaped like ``x_like`` (reverse mode)."""
 
-    def transposing(boxes):
-        _TRANSPOSING.append((owner, boxes[0]._trace))
+    def transposing(box):
+        _TRANSPOSING.append((owner, box._trace))
         try:
-            return fn(boxes[0])
+            return fn(box)
         finally:
             _TRANSPOSING.pop()
 

@@ -339,7 +339,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
     """
     pflat, ptree = tree_flatten(primals)
     with paused_gc():
-        trace, res = record_call(lambda boxes: f(*tree_unflatten(ptree, boxes)), pflat)
+        trace, res = record_call(lambda *boxes: f(*tree_unflatten(ptree, boxes)), pflat)
     if has_aux:
         res, aux = _split_aux(res, f)
     out_flat, out_tree = tree_flatten(res)
@@ -410,7 +410,7 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
         live = [dtype_of(p).kind in "fc" for p in flat] if allow_int else None
         with paused_gc():
             trace, res = record_call(
-                lambda boxes: fs(*_boxed(flat, tree, boxes, live)),
+                lambda *boxes: fs(*_boxed(flat, tree, list(boxes), live)),
                 [p for p, k in zip(flat, live) if k] if allow_int else flat)
             if has_aux:
                 res, aux = _split_aux(res, f)
@@ -442,20 +442,23 @@ def _boxed(flat: list, tree, boxes: list, live: list | None):
     return boxes if tree is None else tree_unflatten(tree, boxes)
 
 
+_IN_ORDER = [tuple(range(n)) for n in range(8)]  # argnums naming every argument in order
+
+
 def _value_and_grad_of_leaves(f, args, nums, single):
     """``value_and_grad`` where the arguments ``nums`` are floats or real arrays and there
     are no options: the common case, in one flat pass (Griewank's gradient is ~20 µs)."""
 
-    def with_boxes(boxes):
+    def with_boxes(*boxes):
         full = list(args)
         for i, box in zip(nums, boxes):
             full[i] = box if full[i] is args[i] else _again(full[i], box, args[i])
         return f(*full)
 
-    every = len(nums) == len(args) and nums == tuple(range(len(args)))  # f(*boxes) then
+    every = len(args) < len(_IN_ORDER) and nums == _IN_ORDER[len(args)]  # then f(*boxes)
     pause_gc()  # paused_gc, written out: this path is short
     try:
-        trace, res = record_call(lambda boxes: f(*boxes), args) if every \
+        trace, res = record_call(f, args) if every \
             else record_call(with_boxes, [args[i] for i in nums])
         _, out = _scalar_output(res, trace, f, False)
         cts = pull_back(trace, [res], [1.0 if type(out) is float else _ones_like(out)],

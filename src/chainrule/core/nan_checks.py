@@ -34,17 +34,19 @@ CHECK_NOW_MAX = 65536
 _state = threading.local()
 
 
-def defer() -> tuple[bool, bool]:
-    """Defer the checks in this thread; returns the previous settings for :func:`restore`."""
-    was = (getattr(_state, "on", False), getattr(_state, "skipped", False))
-    _state.on = True
-    _state.skipped = False
+def defer() -> list | None:
+    """Defer the checks in this thread; returns the previous setting for :func:`restore`.
+
+    The setting is None (checks not deferred) or a one-element list: whether a check has
+    been skipped since (one thread-local attribute, read once per sweep and per check)."""
+    was = getattr(_state, "deferral", None)
+    _state.deferral = [False]
     return was
 
 
-def restore(was: tuple[bool, bool]) -> None:
-    """Put back the settings :func:`defer` returned."""
-    _state.on, _state.skipped = was
+def restore(was: list | None) -> None:
+    """Put back the setting :func:`defer` returned."""
+    _state.deferral = was
 
 
 def skipped() -> bool:
@@ -56,7 +58,8 @@ def skipped() -> bool:
     (False, True)
     >>> restore(was)
     """
-    return getattr(_state, "skipped", False)
+    deferral = getattr(_state, "deferral", None)
+    return deferral is not None and deferral[0]
 
 
 def found_nan(r) -> bool:
@@ -64,8 +67,9 @@ def found_nan(r) -> bool:
     (recording that a check was skipped) for a result of more than
     :data:`CHECK_NOW_MAX` elements or a NumPy scalar (checking those one by one made the
     pendulum gradient, W7, 50% slower; its inputs' adjoints are two numbers)."""
-    if getattr(_state, "on", False) and (type(r) is not np.ndarray or r.size > CHECK_NOW_MAX):
-        _state.skipped = True
+    deferral = getattr(_state, "deferral", None)
+    if deferral is not None and (type(r) is not np.ndarray or r.size > CHECK_NOW_MAX):
+        deferral[0] = True
         return False
     return has_nan(r)
 

@@ -22,7 +22,7 @@ paused collector, a primed heap) live in :mod:`chainrule.interpreters._fastpath`
 Example:
     >>> import chainrule.numpy as np
     >>> with paused_gc():
-    ...     trace, out = record_call(lambda xs: np.sin(xs[0]) * xs[1], [0.5, 2.0])
+    ...     trace, out = record_call(lambda x, y: np.sin(x) * y, [0.5, 2.0])
     ...     cts = pull_back(trace, [out], [1.0], 2)
     >>> [round(float(c), 6) for c in cts]
     [1.755165, 0.479426]
@@ -142,8 +142,8 @@ class ReverseTrace(Trace):
         return (prim, params_key(params, self.alive), *arg_keys)
 
 
-def record_call(fn: Callable[[list], Any], inputs: Sequence) -> tuple[ReverseTrace, Any]:
-    """Record ``fn(boxes)`` on a new tape, ``boxes`` the tape's first ``len(inputs)``
+def record_call(fn: Callable[..., Any], inputs: Sequence) -> tuple[ReverseTrace, Any]:
+    """Record ``fn(*boxes)`` on a new tape, ``boxes`` the tape's first ``len(inputs)``
     slots, holding ``inputs``: returns (the trace, ``fn``'s result, whose tracers of that
     trace name tape positions).
 
@@ -153,7 +153,7 @@ def record_call(fn: Callable[[list], Any], inputs: Sequence) -> tuple[ReverseTra
     trace = ReverseTrace()
     boxes = [trace.new_input(v) for v in inputs]
     try:
-        return trace, fn(boxes)
+        return trace, fn(*boxes)
     finally:
         trace.active = False
 

@@ -134,8 +134,7 @@ def ad_cost(f: Callable, *primals: Any) -> ADCost:
     counting = _CountingTrace()
     try:
         with paused_gc():
-            tape_trace, out = record_call(lambda boxes: f(*boxes),
-                                          [counting.box(p) for p in primals])
+            tape_trace, out = record_call(f, [counting.box(p) for p in primals])
             forward_total = sum(counting.counts.values())
             n_in = len(primals)
             recorded = tape_trace.tape[n_in:]
