@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 import chainrule.numpy as cnp
-from chainrule.interpreters import elision
+from chainrule.interpreters import _fastpath
 
 BIG = 40_000  # 320 KiB of float64: above the 256 KiB elision threshold
 
@@ -26,10 +26,10 @@ def _spy(t, seen):
 def test_enabled_on_cpython_before_3_14_with_the_gil():
     expected = sys.implementation.name == "cpython" and sys.version_info < (3, 14) \
         and getattr(sys, "_is_gil_enabled", lambda: True)()
-    assert elision.ENABLED is expected
+    assert _fastpath.ELISION_ENABLED is expected
 
 
-@pytest.mark.skipif(not elision.ENABLED, reason="elision is off on this interpreter")
+@pytest.mark.skipif(not _fastpath.ELISION_ENABLED, reason="elision is off on this interpreter")
 def test_a_temporary_operand_is_overwritten():
     seen = []
 

@@ -50,7 +50,7 @@ import pytest  # noqa: E402
 
 import chainrule as cr  # noqa: E402
 import chainrule.numpy as np  # noqa: E402
-from chainrule import transforms  # noqa: E402
+from chainrule.core import nan_checks  # noqa: E402
 from chainrule.interpreters import reverse  # noqa: E402
 
 X = onp.array([-1.0, 0.0, 0.0, 0.25, 4.0])
@@ -72,12 +72,20 @@ EDGES = {
 }
 
 
+@pytest.fixture
+def defer_every_check(monkeypatch):
+    """Defer the checks of the tiny arrays here too (by default only large ones are)."""
+    monkeypatch.setattr(nan_checks, "CHECK_NOW_MAX", 0)
+
+
 @pytest.mark.parametrize("name", list(EDGES))
-def test_a_deferred_sweep_gives_the_plain_sweeps_numbers(name, monkeypatch):
+@pytest.mark.parametrize("check_now_max", [0, 65536])
+def test_a_deferred_sweep_gives_the_plain_sweeps_numbers(name, check_now_max, monkeypatch):
+    monkeypatch.setattr(nan_checks, "CHECK_NOW_MAX", check_now_max)
     f, want = EDGES[name]
     with onp.errstate(all="ignore"):
         fast = cr.grad(f)(X)
-        monkeypatch.setattr(transforms, "plain_value", lambda x: False)
+        monkeypatch.setattr(reverse, "plain_value", lambda x: False)
         plain = cr.grad(f)(X)
     onp.testing.assert_array_equal(fast, plain)
     if want is not None:
@@ -88,11 +96,12 @@ def test_a_deferred_sweep_gives_the_plain_sweeps_numbers(name, monkeypatch):
         onp.testing.assert_allclose(fast, fd, rtol=1e-6, atol=1e-8)
 
 
-def test_the_second_sweep_runs_only_when_an_adjoint_holds_a_nan(monkeypatch):
+def test_the_second_sweep_runs_only_when_an_adjoint_holds_a_nan(monkeypatch,
+                                                                defer_every_check):
     sweeps, deferrals = [], []
-    plain_sweep, defer = reverse.sweep, reverse.nan_checks.defer
+    plain_sweep, defer = reverse.sweep, nan_checks.defer
     monkeypatch.setattr(reverse, "sweep", lambda *a: sweeps.append(1) or plain_sweep(*a))
-    monkeypatch.setattr(reverse.nan_checks, "defer", lambda: deferrals.append(1) or defer())
+    monkeypatch.setattr(nan_checks, "defer", lambda: deferrals.append(1) or defer())
     for name, n_sweeps in [("smooth", 1), ("dropped", 1), ("sqrt under where", 2)]:
         sweeps.clear()
         cr.grad(EDGES[name][0])(X)
@@ -105,3 +114,26 @@ def test_the_second_sweep_runs_only_when_an_adjoint_holds_a_nan(monkeypatch):
     _, pullback = cr.vjp(EDGES["smooth"][0], X)
     pullback(1.0)
     assert deferrals == [1]
+
+
+def test_small_results_are_checked_at_once_and_the_end_check_is_skipped(monkeypatch):
+    """With the default threshold the tiny arrays here are checked by the rules
+    themselves: a NaN is replaced where it is made (one sweep), and no input's adjoint is
+    checked at the end."""
+    sweeps, end_checks = [], []
+    plain_sweep, skipped = reverse.sweep, nan_checks.skipped
+    monkeypatch.setattr(reverse, "sweep", lambda *a: sweeps.append(1) or plain_sweep(*a))
+    for name in ("smooth", "sqrt under where", "dropped"):
+        sweeps.clear()
+        with onp.errstate(all="ignore"):
+            g = cr.grad(EDGES[name][0])(X)
+        assert len(sweeps) == 1, name
+        if EDGES[name][1] is not None:
+            onp.testing.assert_array_equal(g, EDGES[name][1])
+    monkeypatch.setattr(nan_checks, "skipped", lambda: end_checks.append(skipped())
+                        or end_checks[-1])
+    cr.grad(EDGES["smooth"][0])(X)
+    assert end_checks == [False]
+    big = onp.linspace(-1.0, 1.0, nan_checks.CHECK_NOW_MAX + 1)
+    cr.grad(EDGES["smooth"][0])(big)  # tanh's large adjoint: deferred, so checked at the end
+    assert end_checks == [False, True]

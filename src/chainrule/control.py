@@ -39,14 +39,13 @@ from chainrule.core.primitive import Primitive, Tracer, concrete, dtype_of, find
 from chainrule.core.pytree import tree_flatten, tree_unflatten
 from chainrule import revolve
 from chainrule.interpreters.forward import JVPTrace, JVPTracer
-from chainrule.interpreters.reverse import ReverseTrace, VJPTracer
+from chainrule.interpreters.reverse import ReverseTrace, record
 from chainrule.interpreters.staging import StagingTracer, abstractify, stage_sub
 from chainrule.ir.evaluate import eval_flat
 from chainrule.ir.program import AVal, Program
 
 __all__ = ["cond", "fori_loop", "scan", "while_loop"]
 
-_new = object.__new__
 
 
 # ---------------------------------------------------------------------------
@@ -189,23 +188,12 @@ class _ControlPrimitive(Primitive):
 
 def _record(trace: ReverseTrace, prim: Primitive, vals: list, ans: tuple, params: dict,
             parents: list, outs: list) -> list:
-    """Put one multi-output equation on the tape; one tracer per float output."""
-    tape = trace.tape
-    idx = len(tape)
-    tape.append((prim, vals, ans, dict(params, _memo={}), parents))
+    """Put one multi-output equation on the tape, then one ``tuple_get`` entry per float
+    output (the tracer of that output); other outputs are returned as they are."""
+    idx = record(trace, ans, prim, vals, ans, dict(params, _memo={}), parents).index
     n = len(outs)
-    result = []
-    for k, o in enumerate(outs):
-        if dtype_of(o).kind not in "fc":
-            result.append(o)
-            continue
-        box = _new(VJPTracer)
-        box._trace = trace
-        box._value = o
-        box.index = len(tape)
-        tape.append((tuple_get_p, [outs], None, {"index": k, "n": n}, [(0, idx)]))
-        result.append(box)
-    return result
+    return [record(trace, o, tuple_get_p, [outs], None, {"index": k, "n": n}, [(0, idx)])
+            if dtype_of(o).kind in "fc" else o for k, o in enumerate(outs)]
 
 
 def _cotangents(g: Pack, outs: list) -> list:

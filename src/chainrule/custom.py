@@ -27,7 +27,7 @@ import numpy as np
 
 from chainrule.core.primitive import NO_RULE, Primitive, Tracer, concrete, dtype_of, shape_of
 from chainrule.core.pytree import tree_flatten, tree_map, tree_unflatten
-from chainrule.interpreters.reverse import ReverseTrace, backward
+from chainrule.interpreters.reverse import paused_gc, pull_back, record_call
 from chainrule.transforms import jvp as _jvp
 
 __all__ = ["primitive", "defjvp", "defvjp", "custom_jvp", "custom_vjp"]
@@ -117,17 +117,19 @@ _TRANSPOSING: list = []
 
 def _linear_transpose(fn: Callable, x_like, ct, owner=None):
     """Jᵀ·ct for the linear map ``fn`` at a point shaped like ``x_like`` (reverse mode)."""
-    trace = ReverseTrace()
-    _TRANSPOSING.append((owner, trace))
-    try:
-        t = trace.new_input(_zeros(x_like))
-        out = fn(t)
-    finally:
-        trace.active = False
-        _TRANSPOSING.pop()
-    if not (isinstance(out, Tracer) and out._trace is trace):
-        return ct * 0.0 if not shape_of(x_like) else _zeros(x_like)
-    res = backward(trace.tape, {out.index: ct}, 1)[0]
+
+    def transposing(box):
+        _TRANSPOSING.append((owner, box._trace))
+        try:
+            return fn(box)
+        finally:
+            _TRANSPOSING.pop()
+
+    with paused_gc():
+        trace, out = record_call(transposing, [_zeros(x_like)])
+        if not (isinstance(out, Tracer) and out._trace is trace):
+            return ct * 0.0 if not shape_of(x_like) else _zeros(x_like)
+        res = pull_back(trace, [out], [ct], 1)[0]
     return _zeros(x_like) if res is None else res
 
 

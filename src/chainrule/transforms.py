@@ -18,7 +18,7 @@ from chainrule.core.primitive import Tracer, concrete, dtype_of, shape_of
 from chainrule.core.pytree import tree_flatten, tree_map, tree_unflatten
 from chainrule.interpreters.forward import JVPTrace, JVPTracer
 from chainrule.interpreters.reverse import (
-    ReverseTrace, backward, pause_gc, paused_gc, plain_value, resume_gc,
+    pause_gc, paused_gc, pull_back, record_call, resume_gc,
 )
 from chainrule.numpy import _namespace as _ns
 from chainrule.numpy._nondiff import stop_gradient_p
@@ -176,6 +176,9 @@ def _materialize(ct, like):
     real for a real ``like`` and complex for a complex one."""
     if type(ct) is float and type(concrete(like)) is not np.ndarray:
         return ct if type(like) is float or dtype_of(like).kind != "c" else complex(ct)
+    if type(ct) is np.ndarray and type(like) is np.ndarray and ct.dtype == like.dtype \
+            and ct.ndim and ct.flags.writeable:
+        return ct  # already all of that (the common case for arrays)
     if ct is None:
         return _zeros_like(like)
     if type(ct) is np.ndarray:
@@ -336,24 +339,13 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
         (4.0, 3.0)
     """
     pflat, ptree = tree_flatten(primals)
-    trace = ReverseTrace()
     with paused_gc():
-        try:
-            boxes = [trace.new_input(p) for p in pflat]
-            res = f(*tree_unflatten(ptree, boxes))
-        finally:
-            trace.active = False
+        trace, res = record_call(lambda *boxes: f(*tree_unflatten(ptree, boxes)), pflat)
     if has_aux:
         res, aux = _split_aux(res, f)
     out_flat, out_tree = tree_flatten(res)
-    out_index = []
-    out_vals = []
-    for o in out_flat:
-        ours = isinstance(o, Tracer) and o._trace is trace
-        out_index.append(o.index if ours else None)
-        out_vals.append(o._value if ours else o)
-    tape = trace.tape
-    n_in = len(pflat)
+    out_vals = [o._value if isinstance(o, Tracer) and o._trace is trace else o
+                for o in out_flat]
 
     def vjp_fn(ct):
         ct_flat, ct_tree = tree_flatten(ct)
@@ -361,19 +353,15 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
             raise ValueError(
                 f"vjp_fn: the cotangent has structure {ct_tree} but the output has {out_tree}"
             )
-        seeds: dict = {}
-        for k, c, o in zip(out_index, ct_flat, out_vals):
+        for c, o in zip(ct_flat, out_vals):
             if shape_of(c) != shape_of(o):
                 raise ValueError(
                     f"vjp_fn: a cotangent has shape {shape_of(c)} but its output has shape "
                     f"{shape_of(o)}; cotangents must match the outputs' shapes"
                 )
-            if k is not None:
-                seeds[k] = c if k not in seeds else seeds[k] + c
         with paused_gc():
-            cts = backward(tape, seeds, n_in, all(map(plain_value, out_vals)))
-        flat = [_materialize(c, p) for c, p in zip(cts, pflat)]
-        return tree_unflatten(ptree, flat)
+            cts = pull_back(trace, out_flat, ct_flat, len(pflat))
+        return tree_unflatten(ptree, [_materialize(c, p) for c, p in zip(cts, pflat)])
 
     out = tree_unflatten(out_tree, out_vals)
     if has_aux:
@@ -412,35 +400,29 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
             else:
                 return _value_and_grad_of_leaves(f, args, nums, single)
         fs, selected, nums = _select_args(f, args, kwargs, argnums, "grad")
-        if not allow_int:
-            _check_inexact(selected, nums, "grad", f)
-        if holomorphic:
-            _check_complex(selected, "grad", f)
         leaves_only = all(type(a) is float or type(a) is np.ndarray for a in selected)
         flat, tree = (selected, None) if leaves_only else tree_flatten(selected)
-        trace = ReverseTrace()
+        if not allow_int and not all(type(p) is np.ndarray and p.dtype.kind in "fc"
+                                     or type(p) is float for p in flat):
+            _check_inexact(selected, nums, "grad", f)  # (a pytree of float arrays passes)
+        if holomorphic:
+            _check_complex(selected, "grad", f)
+        # integer leaves stay constants with allow_int (their gradient is zero)
+        live = [dtype_of(p).kind in "fc" for p in flat] if allow_int else None
         with paused_gc():
-            try:
-                if allow_int:  # integer leaves stay constants (their gradient is zero)
-                    live = [dtype_of(p).kind in "fc" for p in flat]
-                    boxes = [trace.new_input(p) if k else p for p, k in zip(flat, live)]
-                else:
-                    boxes = [trace.new_input(p) for p in flat]
-                res = fs(*(boxes if leaves_only else tree_unflatten(tree, boxes)))
-            finally:
-                trace.active = False
+            trace, res = record_call(
+                lambda *boxes: fs(*_boxed(flat, tree, list(boxes), live)),
+                [p for p, k in zip(flat, live) if k] if allow_int else flat)
             if has_aux:
                 res, aux = _split_aux(res, f)
-            ours, out = _scalar_output(res, trace, f, holomorphic)
-            n = len(flat) if not allow_int else sum(live)
+            _, out = _scalar_output(res, trace, f, holomorphic)
             seed = _ones_like(out)
             if holomorphic and dtype_of(out).kind != "c":
                 seed = seed + 0j
-            cts = backward(trace.tape, {res.index: seed}, n, plain_value(out)) if ours \
-                else [None] * n
-            if allow_int:
-                it = iter(cts)
-                cts = [next(it) if k else None for k in live]
+            cts = pull_back(trace, [res], [seed], sum(live) if allow_int else len(flat))
+        if allow_int:
+            it = iter(cts)
+            cts = [next(it) if k else None for k in live]
         g = [_materialize(c, p) for c, p in zip(cts, flat)]
         g = tuple(g) if leaves_only else tree_unflatten(tree, g)
         g = g[0] if single else g
@@ -451,24 +433,37 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
     return _named(value_and_grad_f, "value_and_grad", f, argnums)
 
 
+def _boxed(flat: list, tree, boxes: list, live: list | None):
+    """The selected arguments, their leaves ``flat`` replaced by the tape's ``boxes``
+    (except those ``live`` marks False, which stay constants), unflattened by ``tree``
+    (None: ``flat`` are the arguments themselves)."""
+    if live is not None:
+        it = iter(boxes)
+        boxes = [next(it) if k else p for p, k in zip(flat, live)]
+    return boxes if tree is None else tree_unflatten(tree, boxes)
+
+
+_IN_ORDER = [tuple(range(n)) for n in range(8)]  # argnums naming every argument in order
+
+
 def _value_and_grad_of_leaves(f, args, nums, single):
     """``value_and_grad`` where the arguments ``nums`` are floats or real arrays and there
     are no options: the common case, in one flat pass (Griewank's gradient is ~20 µs)."""
-    trace = ReverseTrace()
-    full = list(args)
-    for i in nums:
-        box = trace.new_input(args[i])
-        full[i] = box if full[i] is args[i] else _again(full[i], box, args[i])
+
+    def with_boxes(*boxes):
+        full = list(args)
+        for i, box in zip(nums, boxes):
+            full[i] = box if full[i] is args[i] else _again(full[i], box, args[i])
+        return f(*full)
+
+    every = len(args) < len(_IN_ORDER) and nums == _IN_ORDER[len(args)]  # then f(*boxes)
     pause_gc()  # paused_gc, written out: this path is short
     try:
-        try:
-            res = f(*full)
-        finally:
-            trace.active = False
-        ours, out = _scalar_output(res, trace, f, False)
-        seed = 1.0 if type(out) is float else _ones_like(out)
-        cts = backward(trace.tape, {res.index: seed}, len(nums), plain_value(out)) if ours \
-            else [None] * len(nums)
+        trace, res = record_call(f, args) if every \
+            else record_call(with_boxes, [args[i] for i in nums])
+        _, out = _scalar_output(res, trace, f, False)
+        cts = pull_back(trace, [res], [1.0 if type(out) is float else _ones_like(out)],
+                        len(nums))
     finally:
         resume_gc()
     if single:

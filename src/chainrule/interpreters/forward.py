@@ -14,6 +14,7 @@ from typing import Any
 
 from chainrule.core.primitive import NO_RULE, Primitive, Trace, Tracer
 from chainrule.interpreters import heap, quiet
+from chainrule.interpreters.rule_errors import missing_rule
 
 __all__ = ["JVPTrace", "JVPTracer", "missing_rule"]
 
@@ -81,10 +82,3 @@ class JVPTrace(Trace):
             c = rule(t, ans, *primals, **params)
             out = c if out is None else out + c
         return out
-
-
-def missing_rule(prim: Primitive, argnum: int, kind: str) -> NotImplementedError:
-    return NotImplementedError(
-        f"the primitive '{prim.name}' has no {kind} rule for its argument {argnum}. "
-        f"Add one with chainrule.defjvp/defvjp, or differentiate in the other mode."
-    )

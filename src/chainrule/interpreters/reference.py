@@ -2,7 +2,8 @@
 
 Reverse mode in two steps. The forward pass runs the user's function on
 :class:`ReferenceTracer` values; every primitive applied to one of them appends
-one :class:`Entry` to the trace's tape: the primitive, the primal arguments, the
+one :class:`~chainrule.interpreters.tape.Entry` (the fast interpreter's entry type,
+here stored as itself) to the trace's tape: the primitive, the primal arguments, the
 primal output, the parameters and the tape positions of the traced arguments.
 Creation order is a topological order of the computation graph, so the backward
 sweep visits the tape once, from the end, and for every entry ``v_j`` with an
@@ -35,28 +36,15 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
 
 import numpy as np
 
 from chainrule.core.primitive import NO_RULE, Primitive, Trace, Tracer, concrete, shape_of
 from chainrule.core.pytree import tree_flatten, tree_unflatten
+from chainrule.interpreters.tape import Entry
 
 __all__ = ["Entry", "ReferenceTrace", "ReferenceTracer", "backward", "grad", "vjp"]
-
-
-class Entry(NamedTuple):
-    """One primitive application on the tape."""
-
-    prim: Primitive
-    #: the primal arguments (values one level down: plain arrays, or the tracers of an
-    #: enclosing transformation)
-    args: tuple
-    #: the primal output
-    ans: Any
-    params: dict
-    #: ``(argument number, tape position)`` of every traced argument with a VJP rule
-    parents: tuple
 
 
 class ReferenceTracer(Tracer):

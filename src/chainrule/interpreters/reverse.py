@@ -1,82 +1,55 @@
-"""Reverse mode: the tape and the adjoint sweep (VJP).
+"""Reverse mode: the tape, the adjoint sweep (VJP) and the one driver every
+transformation uses.
 
-During the forward pass every primitive applied to a :class:`VJPTracer` of this
-trace appends one entry ``(prim, args, ans, params, parents)`` to
-``trace.tape``: the primitive, the residuals its VJP rules read (``reads``,
-declared with the primitive; arrays no rule reads are replaced by a shape-only
-stub so they can be freed as soon as user code drops them), and the tape
-positions of the arguments it depends on. Creation order is a topological
-order, so the backward sweep walks the tape once, from the end, and for every
-node ``v_j`` with a non-zero adjoint adds ``v̄_i += v̄_j · ∂v_j/∂v_i`` to each
-parent ``v_i`` (sum over outgoing edges, the lecture's reverse invariant). Each
-adjoint is dropped as soon as it has been propagated. Cost: O(#edges + #nodes),
-no recursion, whatever the depth or sharing of the graph.
+During the forward pass every primitive applied to a :class:`VJPTracer` of this trace
+appends one :class:`~chainrule.interpreters.tape.Entry` ``(prim, args, ans, params,
+parents)`` to ``trace.tape`` (:func:`~chainrule.interpreters.tape.record`): the
+primitive, the residuals its VJP rules read, and the tape positions of the arguments it
+depends on. Creation order is a topological order, so the backward sweep walks the tape
+once, from the end, and for every node ``v_j`` with a non-zero adjoint adds
+``v̄_i += v̄_j · ∂v_j/∂v_i`` to each parent ``v_i`` (sum over outgoing edges, the
+lecture's reverse invariant). Each adjoint is dropped as soon as it has been propagated.
+Cost: O(#edges + #nodes), no recursion, whatever the depth or sharing of the graph.
 
-The collector is paused while a tape is recorded or swept: a tape is many small
-objects that live exactly as long as the transformation, and generational scans
-of them cost more than the derivative itself (see benchmarks/).
+:func:`record_call` and :func:`pull_back` are the flat VJP driver (record ``f`` on a new
+tape; sweep it from cotangents of its outputs): ``vjp``, ``grad``/``value_and_grad``,
+``custom_vjp``, the linear solvers' transposed JVPs and the operation counts of
+``chainrule.symbolic`` all go through them. The plain version of this module is
+:mod:`chainrule.interpreters.reference`; the tricks that make this one fast (shape stubs,
+scaled adjoints, in-place accumulation, temporary elision, deferred NaN checks, the
+paused collector, a primed heap) live in :mod:`chainrule.interpreters._fastpath`.
+
+Example:
+    >>> import chainrule.numpy as np
+    >>> with paused_gc():
+    ...     trace, out = record_call(lambda x, y: np.sin(x) * y, [0.5, 2.0])
+    ...     cts = pull_back(trace, [out], [1.0], 2)
+    >>> [round(float(c), 6) for c in cts]
+    [1.755165, 0.479426]
 """
 
 from __future__ import annotations
 
-import gc
-import threading
 import weakref
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from chainrule.core.stretched import times_number
-from chainrule.core.primitive import (
-    NO_RULE,
-    Primitive,
-    Trace,
-    Tracer,
-    params_key,
-)
-from chainrule.core import nan_checks
-from chainrule.interpreters import elision, heap, quiet
-from chainrule.interpreters.forward import JVPTrace, missing_rule
+from chainrule.core.primitive import NO_RULE, Primitive, Trace, Tracer, params_key
+from chainrule.interpreters import _fastpath as fast
+from chainrule.interpreters import heap, quiet
+from chainrule.interpreters.forward import JVPTrace
+from chainrule.interpreters._fastpath import pause_gc, paused_gc, plain_value, resume_gc
+from chainrule.interpreters.rule_errors import missing_rule
+from chainrule.interpreters.tape import Entry, ShapeStub, VJPTracer, record
 
 __all__ = [
-    "ReverseTrace", "VJPTracer", "ShapeStub", "backward", "sweep", "plain_value",
-    "binary_operator",
-    "indexing_operator", "pause_gc", "paused_gc", "resume_gc",
+    "Entry", "ReverseTrace", "VJPTracer", "ShapeStub", "record", "record_call", "pull_back",
+    "backward", "sweep", "plain_value", "pause_gc", "paused_gc", "resume_gc",
 ]
 
 _new = object.__new__
 _ndarray = np.ndarray
-
-
-class VJPTracer(Tracer):
-    """A value recorded on a tape: ``index`` is its position there."""
-
-    __slots__ = ("index",)
-
-
-class ShapeStub:
-    """Stands in for a residual array that no VJP rule reads: only its shape and dtype."""
-
-    __slots__ = ("shape", "dtype")
-
-    def __init__(self, a: np.ndarray) -> None:
-        self.shape = a.shape
-        self.dtype = a.dtype
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-
-def _appended(trace: "ReverseTrace", ans, entry: tuple) -> VJPTracer:
-    """The tracer of ``ans``, whose tape entry ``entry`` is appended to ``trace``'s tape."""
-    tape = trace.tape
-    out = _new(VJPTracer)
-    out._trace = trace
-    out._value = ans
-    out.index = len(tape)
-    tape.append(entry)
-    return out
 
 
 class ReverseTrace(Trace):
@@ -128,13 +101,12 @@ class ReverseTrace(Trace):
             if type(a) is VJPTracer and a._trace is self and prim.vjps[0] is not None:
                 v = a._value
                 if type(v) is _ndarray or type(v) is float:
-                    return self._record_unary(prim, a, v, params)
+                    return fast.record_unary(self, prim, a, v, params)
         vals = list(args)
         parents = []
         lower = False
         rules = prim.vjps
-        i = 0
-        for a in args:
+        for i, a in enumerate(args):
             if isinstance(a, Tracer):
                 if a._trace is self:
                     v = vals[i] = a._value
@@ -144,7 +116,6 @@ class ReverseTrace(Trace):
                         lower = True
                 else:
                     lower = True
-            i += 1
         key = None
         if parents and not lower and self.nested_forward():
             key = self._sharing_key(prim, args, vals, params)
@@ -159,16 +130,14 @@ class ReverseTrace(Trace):
         ans = prim(*vals, **params) if lower else prim.impl(*vals, **params)
         if not parents:
             return ans
-        reads = prim.reads
-        if reads is None:
-            entry = (prim, vals, ans, params, parents)
-        else:
-            keep_ans, keep = reads.kept(parents)
+        kept_ans = ans
+        if prim.reads is not None:  # residuals no rule reads become shape stubs
+            keep_ans, keep = prim.reads.kept(parents)
             for j, v in enumerate(vals):
                 if type(v) is _ndarray and not keep[j]:
                     vals[j] = ShapeStub(v)
-            entry = (prim, vals, ans if keep_ans else None, params, parents)
-        out = _appended(self, ans, entry)
+            kept_ans = ans if keep_ans else None
+        out = record(self, ans, prim, vals, kept_ans, params, parents)
         if key is not None:
             self.shared[key] = out if lower else (out.index, _weak(ans))
         return out
@@ -190,18 +159,6 @@ class ReverseTrace(Trace):
         out._value = ans
         out.index = index
         return out
-
-    def _record_unary(self, prim: Primitive, a: VJPTracer, v, params: dict) -> VJPTracer:
-        """``prim(a)`` for a tracer ``a`` of this tape holding a plain value ``v``."""
-        ans = prim.impl(v, **params)
-        reads = prim.reads
-        if reads is None:
-            entry = (prim, [v], ans, params, [(0, a.index)])
-        else:
-            keep_ans, keep = reads.kept_first()
-            entry = (prim, [v if keep[0] or type(v) is not _ndarray else ShapeStub(v)],
-                     ans if keep_ans else None, params, [(0, a.index)])
-        return _appended(self, ans, entry)
 
     def _sharing_key(self, prim, args, vals, params) -> tuple:
         """What makes ``prim(*args)`` the same value as an earlier entry while staging.
@@ -229,181 +186,70 @@ class ReverseTrace(Trace):
         return (prim, params_key(params, self.alive), *arg_keys)
 
 
-def binary_operator(prim: Primitive, reflected: bool):
-    """The operator ``prim`` on tape tracers (``self op other``), recorded directly.
-
-    This is the hottest path of eager reverse mode (``4*l``, ``1-l``, ``a*b``),
-    so it is written out flat: a constant or a tracer of the same active tape as
-    ``other`` is recorded here; anything else (values of other traces, nested
-    tracers) goes through the general ``prim(a, b)``.
-    """
-    impl = prim.impl
-    rules = prim.vjps
-    mine, theirs = (1, 0) if reflected else (0, 1)
-    mine_diff = rules[mine] is not None
-    theirs_diff = rules[theirs] is not None
-    reads = prim.reads
-    kernels = elision.INPLACE.get(prim.name) if elision.ENABLED and reads is not None else None
-    if kernels is not None:  # which kernel overwrites my buffer, which the other's
-        into_mine, into_theirs = kernels[::-1] if reflected else kernels
-    reusable, fits, MINE, THEIRS, big = (
-        elision.reusable_buffer, elision.fits, elision.MINE, elision.THEIRS, elision.MIN_BYTES)
-    # what the tape keeps, for the two parent lists op can record (a constant other
-    # operand, a tracer one)
-    kept_const = reads.kept([(mine, None)]) if reads is not None and mine_diff else None
-    pair = [(mine, None)] * mine_diff + [(theirs, None)] * theirs_diff
-    kept_pair = reads.kept(pair) if reads is not None and pair else None
-
-    def op(self, other):
-        trace = self._trace
-        v = self._value
-        if type(v) is float and mine_diff and trace.active:  # scalar programs: short path
-            t = type(other)
-            if t is float or t is int:
-                w = other
-                parents = [(mine, self.index)]
-            elif t is VJPTracer and other._trace is trace and type(other._value) is float:
-                w = other._value
-                parents = [(mine, self.index), (theirs, other.index)] if theirs_diff \
-                    else [(mine, self.index)]
-            else:
-                w = None
-            if w is not None:
-                vals = (w, v) if reflected else (v, w)
-                tape = trace.tape
-                out = _new(VJPTracer)
-                out._trace = trace
-                out._value = impl(*vals)
-                out.index = len(tape)
-                tape.append((prim, vals, out._value, _NO_PARAMS, parents))
-                return out
-        if type(other) is VJPTracer and other._trace is trace:
-            w = other._value
-            parents = []
-            if mine_diff:
-                parents.append((mine, self.index))
-            if theirs_diff:
-                parents.append((theirs, other.index))
-            kept = kept_pair
-        elif isinstance(other, Tracer):
-            return prim(other, self) if reflected else prim(self, other)
-        else:
-            w = other
-            parents = [(mine, self.index)] if mine_diff else None
-            kept = kept_const
-        if not trace.active or isinstance(v, Tracer) or isinstance(w, Tracer) or \
-                JVPTrace.made - trace.forward_made > 1:  # nested jvps: share (nested_forward)
-            return prim.bind_general(other, self) if reflected else prim.bind_general(self, other)
-        ans = None
-        if kernels is not None and parents and trace.shared is None and (
-                type(v) is _ndarray and v.nbytes >= big or type(w) is _ndarray and w.nbytes >= big):
-            # overwrite an operand that dies here and that the tape does not keep
-            keep = kept[1]
-            if type(v) is _ndarray and not keep[mine] \
-                    and reusable(self, MINE) is not None and fits(v, w):
-                ans = into_mine(v, w)
-            elif type(w) is _ndarray and type(other) is VJPTracer and not keep[theirs] \
-                    and reusable(other, THEIRS) is not None and fits(w, v):
-                ans = into_theirs(w, v)
-        vals = [w, v] if reflected else [v, w]
-        if ans is None:
-            ans = impl(*vals)
-        if not parents:
-            return ans
-        keep_ans = True
-        if kept is not None and type(ans) is _ndarray:
-            keep_ans, keep = kept
-            for j in (0, 1):
-                if type(vals[j]) is _ndarray and not keep[j]:
-                    vals[j] = ShapeStub(vals[j])
-        tape = trace.tape
-        out = _new(VJPTracer)
-        out._trace = trace
-        out._value = ans
-        out.index = len(tape)
-        tape.append((prim, vals, ans if keep_ans else None, _NO_PARAMS, parents))
-        return out
-
-    return op
-
-
-_NO_PARAMS: dict = {}
-
-
 def _weak(value):
     """A weak reference to an array (a number as it is: it cannot have one)."""
     return weakref.ref(value) if type(value) is _ndarray else value
 
 
-def indexing_operator(getitem, make_index, general):
-    """``self[key]`` on tape tracers, recorded directly for an int or slice key of an
-    array (``x[i]`` in a Python loop, ``x[1:]``); anything else goes to ``general``.
+def record_call(fn: Callable[..., Any], inputs: Sequence) -> tuple[ReverseTrace, Any]:
+    """Record ``fn(*boxes)`` on a new tape, ``boxes`` the tape's first ``len(inputs)``
+    slots, holding ``inputs``: returns (the trace, ``fn``'s result, whose tracers of that
+    trace name tape positions).
 
-    The entry is the one :meth:`ReverseTrace.process` records for ``getitem``: its rule
-    reads only the shape, so the array itself is not kept.
-    """
-    parents_of = [(0, None)]
-    keep_ans = getitem.reads.kept(parents_of)[0]
+    Callers hold the collector paused (:func:`paused_gc`) while they record and sweep,
+    in one pause when they sweep at once: a collection between the two scans the whole
+    hot tape (the logistic-map gradient, W4, is 17% slower with two pauses)."""
+    trace = ReverseTrace()
+    boxes = [trace.new_input(v) for v in inputs]
+    try:
+        return trace, fn(*boxes)
+    finally:
+        trace.active = False
 
-    def op(self, key):
-        t = type(key)
-        v = self._value
-        trace = self._trace
-        if (t is slice or t is int) and type(v) is _ndarray and trace.active \
-                and not trace.nested_forward():
-            ans = v[key]
-            return _appended(trace, ans, (getitem, [ShapeStub(v)], ans if keep_ans else None,
-                                          {"index": make_index(key)}, [(0, self.index)]))
-        return general(self, key)
 
-    return op
+def pull_back(trace: ReverseTrace, outputs: Sequence, cts: Sequence, n_inputs: int) -> list:
+    """The adjoints of the first ``n_inputs`` tape slots (the inputs of
+    :func:`record_call`) given the cotangents ``cts`` of ``outputs`` (flat lists; an
+    output that is not a tracer of ``trace`` contributes nothing), ``None`` where nothing
+    reaches an input. May be called any number of times on one tape (with the collector
+    paused, see :func:`record_call`)."""
+    seeds: dict = {}
+    plain = True
+    for o, c in zip(outputs, cts):
+        if isinstance(o, Tracer) and o._trace is trace:
+            k = o.index
+            seeds[k] = c if k not in seeds else seeds[k] + c
+            o = o._value
+        plain = plain and plain_value(o)
+    if not seeds:
+        return [None] * n_inputs
+    return backward(trace.tape, seeds, n_inputs, plain)
 
 
 def backward(tape: list, seeds: dict[int, Any], n_inputs: int, plain: bool = False) -> list:
     """Sweep ``tape`` backwards from the adjoints in ``seeds`` (tape index -> ct): see
     :func:`sweep`. ``plain``: the caller found the outputs' values to be plain NumPy
     values or floats (no tracer of an outer transformation); such a sweep runs first with
-    the rules' NaN checks deferred, and again with them when an input's adjoint holds a
-    NaN or a tracer (:mod:`chainrule.core.nan_checks`)."""
-    if plain and all(isinstance(ct, _PLAIN) for ct in seeds.values()):
-        was = nan_checks.defer()
-        try:
-            out = sweep(tape, seeds, n_inputs)
-        finally:
-            nan_checks.restore(was)
-        if all(c is None or isinstance(c, _PLAIN) and not nan_checks.has_nan(c) for c in out):
+    the rules' NaN checks of large results deferred, and again with them when an input's
+    adjoint holds a NaN or a tracer (:mod:`chainrule.core.nan_checks`)."""
+    if plain and all(map(plain_value, seeds.values())):
+        out = fast.sweep_deferring_nan_checks(sweep, tape, seeds, n_inputs)
+        if out is not None:
             return out
     return sweep(tape, seeds, n_inputs)
-
-
-_PLAIN = (float, int, _ndarray, np.generic)
-
-
-def plain_value(x) -> bool:
-    """Is ``x`` a float or a NumPy value (no tracer, no other array library)?"""
-    return isinstance(x, _PLAIN)
 
 
 def sweep(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
     """Sweep ``tape`` backwards from the adjoints in ``seeds`` (tape index -> ct).
 
     Returns the adjoints of the first ``n_inputs`` tape entries (the inputs), with
-    ``None`` for a symbolically zero adjoint.
-
-    An adjoint array travels with a number: the adjoint of entry ``k`` is
-    ``cts[k] · scale[k]``. VJP rules are linear in the cotangent, so a rule applied
-    to ``cts[k]`` gives its contribution up to that number, and negations and
-    scalings (``1 - x``, ``100·t``, the ``2`` of ``x²``) cost no pass over memory
-    (``Primitive.vjp_scaled``). The number is applied once: when two contributions
-    with different numbers meet, before a rule that is not linear, and at the inputs.
-    ``state[k]`` says what may be done to ``cts[k]``: overwritten (``_OWNED``, an
-    array this sweep made), only read (``_SHARED``), or copied before it is returned
-    (``_FOREIGN``: a residual, or a view of one, that a scaled rule passed on).
-
-    A Python-float adjoint that is exactly 0 is not propagated (its contributions are
-    exactly 0, even through an infinite partial); rules guard their own NumPy values
-    (``zero_safe``), with NumPy's floating-point warnings off from the first NumPy
-    adjoint on (:mod:`chainrule.interpreters.quiet`).
+    ``None`` for a symbolically zero adjoint. An adjoint array travels with a number
+    (``cts[k] · scale[k]``) and a state (may it be overwritten?): see
+    :mod:`chainrule.interpreters._fastpath`, which propagates it. A Python-float adjoint
+    that is exactly 0 is not propagated (its contributions are exactly 0, even through
+    an infinite partial); rules guard their own NumPy values (``zero_safe``), with
+    NumPy's floating-point warnings off from the first NumPy adjoint on
+    (:mod:`chainrule.interpreters.quiet`).
     """
     n = len(tape)
     cts: list = [None] * n
@@ -418,15 +264,14 @@ def sweep(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
             if g is None:
                 continue
             cts[k] = None
-            prim, args, ans, params, parents = tape[k]
+            prim, args, ans, params, parents = tape[k]  # (staging reads prim, args here)
             if type(g) is _ndarray:
                 if token is _LOUD:
                     token = quiet.enter()
                 s = scale[k]
                 if s != 1.0 and not prim.scales_cotangents:
-                    g, s = _applied(g, s, state[k] == _OWNED and len(parents) == 1), 1.0
-                _propagate_array(prim, args, ans, params, parents, g, s, state[k],
-                                 cts, scale, state)
+                    g, s = fast.applied(g, s, state[k] == fast.OWNED and len(parents) == 1), 1.0
+                fast.propagate_array(tape[k], g, s, state[k], cts, scale, state)
                 continue
             if scale[k] != 1.0:  # 0-d arithmetic gives NumPy scalars: one can carry a number
                 g = g * scale[k]
@@ -435,7 +280,7 @@ def sweep(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
                     continue  # a plain zero contributes exactly 0 (also times ∞ or NaN)
             elif token is _LOUD:
                 token = quiet.enter()
-            rules = prim.vjps
+            rules = prim.vjps  # a number, or a value of an outer transformation
             for argnum, p in parents:
                 rule = rules[argnum]
                 if rule is NO_RULE:
@@ -447,156 +292,22 @@ def sweep(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
                 elif type(old) is float and type(c) is float:
                     cts[p] = old + c
                 else:
-                    _accumulate(cts, scale, state, p, c, 1.0, _SHARED)
+                    fast.accumulate(cts, scale, state, p, c, 1.0, fast.SHARED)
     finally:
         if token is not _LOUD:
             quiet.leave(token)
-    out = cts[:n_inputs]
+    return _handed_out(cts[:n_inputs], scale, state)
+
+
+_LOUD = object()  # sweep(): warnings not turned off (yet)
+
+
+def _handed_out(out: list, scale: list, state: bytearray) -> list:
+    """The inputs' adjoints as the sweep returns them: each number applied, and never a
+    residual itself (``x`` for ½Σx²)."""
     for i, c in enumerate(out):
         if scale[i] != 1.0:
-            out[i] = _applied(c, scale[i], state[i] == _OWNED)
-        elif state[i] == _FOREIGN and type(c) is _ndarray and c.flags.writeable:
-            out[i] = c.copy()  # never hand out a residual (x itself, for ½Σx²)
+            out[i] = fast.applied(c, scale[i], state[i] == fast.OWNED)
+        elif state[i] == fast.FOREIGN and type(c) is _ndarray and c.flags.writeable:
+            out[i] = c.copy()
     return out
-
-
-_SHARED, _OWNED, _FOREIGN = 0, 1, 2
-
-
-_LOUD = object()  # backward(): warnings not turned off (yet)
-_fresh = elision.fresh
-
-
-def _propagate_array(prim, args, ans, params, parents, g, s, g_state, cts, scale, state):
-    """The contributions of entry ``(prim, args, ans, params, parents)``'s adjoint ``g·s``
-    (``g`` a plain array) to its parents' adjoints."""
-    into = prim.vjp_into
-    scaled = prim.vjp_scaled
-    alone = len(parents) == 1
-    for argnum, p in parents:
-        if into is not None and state[p] == _OWNED:  # acc[idx] += g·s, in place
-            r = s / scale[p]
-            into(cts[p], g if r == 1.0 else _applied(g, r, alone and g_state == _OWNED),
-                 *args, **params)
-            continue
-        rule = scaled[argnum] if scaled is not None else None
-        out = rule(g, s, ans, *args, **params) if rule is not None else None
-        if out is None:
-            rule = prim.vjps[argnum]
-            if rule is NO_RULE:
-                raise missing_rule(prim, argnum, "VJP (reverse-mode)")
-            c, k = rule(g, ans, *args, **params), s
-        else:
-            c, k = out
-            out = None
-        if c is g:
-            c_state = _FOREIGN if g_state == _FOREIGN else _SHARED
-        elif _fresh(c) or into is not None and type(c) is _ndarray:  # a scatter's is new
-            c_state = _OWNED
-        else:  # a residual, a view of g or of one: read it, copy it before handing it out
-            c_state = _FOREIGN if type(c) is _ndarray else _SHARED
-        if k == 1.0 and cts[p] is None:  # the first contribution, as it is
-            cts[p] = c
-            state[p] = c_state
-        else:
-            _accumulate(cts, scale, state, p, c, k, c_state)
-
-
-def _accumulate(cts, scale, state, p, c, k, c_state) -> None:
-    """Add the contribution ``c·k`` to the adjoint of tape entry ``p``."""
-    if k != 1.0 and (type(c) is not _ndarray or not 1e-150 < abs(k) < 1e150):
-        # a number only travels with arrays, and only while it is far from 0 and ∞
-        # (a zero must reach rules that turn 0·∞ into 0 as a zero array)
-        c, k, c_state = c * k, 1.0, _SHARED
-    old = cts[p]
-    if old is None:
-        cts[p], scale[p], state[p] = c, k, c_state
-        return
-    ko = scale[p]
-    if type(c) is _ndarray and type(old) is _ndarray and old.shape == c.shape \
-            and old.dtype == c.dtype:
-        # keep the number nearer 1 (no drift over long chains), scale the other array
-        old_owned, c_owned = state[p] == _OWNED, c_state == _OWNED
-        if _spread(ko) <= _spread(k):
-            a, a_owned, b, b_owned, ka, r = old, old_owned, c, c_owned, ko, k / ko
-        else:
-            a, a_owned, b, b_owned, ka, r = c, c_owned, old, old_owned, k, ko / k
-        if r != 1.0:
-            if b_owned:
-                b *= r
-            else:
-                b, b_owned = b * r, type(b) is _ndarray
-        if a_owned:
-            a += b
-        elif b_owned:
-            b += a
-            a = b
-        else:
-            a = a + b
-        cts[p], scale[p] = a, ka
-        state[p] = _OWNED if type(a) is _ndarray else _SHARED  # 0-d sums are NumPy scalars
-        return
-    new = _applied(old, ko, False) + _applied(c, k, False)
-    cts[p], scale[p] = new, 1.0
-    state[p] = _OWNED if _fresh(new) else _SHARED
-
-
-def _spread(k: float) -> float:
-    """How far the number ``k`` is from 1, by ratio."""
-    k = abs(k)
-    return k if k >= 1.0 else 1.0 / k
-
-
-def _applied(c, k, may_overwrite: bool):
-    """``c · k`` (``c`` itself when ``k`` is 1), overwriting ``c`` when allowed."""
-    if k == 1.0:
-        return c
-    if may_overwrite and type(c) is _ndarray:
-        c *= k
-        return c
-    return times_number(c, k)
-
-
-_gc_lock = threading.Lock()
-_gc_pauses = 0  # how many pauses (in any thread) are open now
-_gc_was_enabled = False  # the collector's state when the first of them opened
-
-
-def pause_gc() -> None:
-    """Open a pause of the generational collector (close it with :func:`resume_gc`).
-
-    Pauses are counted process-wide under a lock: the first one records whether the
-    collector was enabled and disables it; the last one to close re-enables it, and
-    only if it was enabled before. So overlapping pauses in several threads (or nested
-    ones) never leave the collector disabled, nor re-enable it while another thread's
-    tape is still hot, nor enable a collector the user had disabled.
-    """
-    global _gc_pauses, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pauses == 0:
-            _gc_was_enabled = gc.isenabled()
-            if _gc_was_enabled:
-                gc.disable()
-        _gc_pauses += 1
-
-
-def resume_gc() -> None:
-    """Close a pause opened by :func:`pause_gc`."""
-    global _gc_pauses
-    with _gc_lock:
-        _gc_pauses -= 1
-        if _gc_pauses == 0 and _gc_was_enabled:
-            gc.enable()
-
-
-class paused_gc:
-    """Context manager: no generational collection while a tape is alive and hot
-    (:func:`pause_gc` … :func:`resume_gc`)."""
-
-    __slots__ = ()
-
-    def __enter__(self) -> None:
-        pause_gc()
-
-    def __exit__(self, *exc) -> None:
-        resume_gc()

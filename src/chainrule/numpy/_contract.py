@@ -29,6 +29,7 @@ from chainrule.core.primitive import ArgRules, Primitive, Tracer, dtype_of, shap
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy import _namespace as ns
 from chainrule.numpy._indexing import Index, getitem_p
+from chainrule.numpy._linalg import matmul
 from chainrule.numpy._structural import broadcast_to_p, reshape_p, sum_p
 from chainrule.numpy._ufuncs import conj
 
@@ -223,8 +224,10 @@ def outer(a, b, out=None):
 
 
 def vdot(a, b):
-    """Σ conj(a)·b over the flattened arrays."""
-    return ns.sum(conj(ns.ravel(a)) * ns.ravel(b))
+    """Σ conj(a)·b over the flattened arrays: one dot product of the two vectors (BLAS,
+    no product temporary: ‖g‖² of W5's 784×256 gradient without a 1.6 MB g²)."""
+    fa = ns.ravel(a)
+    return matmul(conj(fa) if dtype_of(a).kind == "c" else fa, ns.ravel(b))
 
 
 def kron(a, b):

@@ -138,7 +138,7 @@ def _zero_safe_impl(c, r):
         if blocks is not None:
             return blocks
         return np.where(np.logical_and(np.isnan(r), _extreme(c)), 0, r)
-    if not nan_checks.deferred() and nan_checks.has_nan(r):  # deferred: see core.nan_checks
+    if nan_checks.found_nan(r):  # large ones deferred: see core.nan_checks
         return np.where(np.logical_and(np.isnan(r), _extreme(c)), 0, r)
     c_shape, shape = getattr(c, "shape", ()), getattr(r, "shape", ())
     if c_shape and c_shape != shape and np.broadcast_shapes(c_shape, shape) != shape:

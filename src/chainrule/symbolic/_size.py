@@ -21,7 +21,7 @@ from typing import Any, Callable, NamedTuple
 import sympy as sp
 
 from chainrule.core.primitive import Primitive, Trace, Tracer
-from chainrule.interpreters.reverse import ReverseTrace, backward, paused_gc
+from chainrule.interpreters.reverse import Entry, paused_gc, pull_back, record_call
 
 __all__ = ["expression_size", "dag_size", "ad_cost", "ADCost"]
 
@@ -117,8 +117,10 @@ class _CountingTrace(Trace):
 def ad_cost(f: Callable, *primals: Any) -> ADCost:
     """Count the operations of reverse-mode AD of scalar ``f`` at ``primals``.
 
-    The tape is recorded by :class:`~chainrule.interpreters.reverse.ReverseTrace`
-    directly (as ``chainrule.vjp`` does), on inputs boxed by a counting trace, so
+    The tape is recorded and swept by reverse mode's own driver
+    (:func:`~chainrule.interpreters.reverse.record_call`,
+    :func:`~chainrule.interpreters.reverse.pull_back`, as ``chainrule.vjp`` does), on
+    inputs boxed by a counting trace, so
     every primitive the forward pass and the backward rules execute is counted.
     Operations on constants alone (no derivative involved) are not counted.
 
@@ -130,21 +132,14 @@ def ad_cost(f: Callable, *primals: Any) -> ADCost:
         An :class:`ADCost`.
     """
     counting = _CountingTrace()
-    tape_trace = ReverseTrace()
     try:
         with paused_gc():
-            boxes = [tape_trace.new_input(counting.box(p)) for p in primals]
-            try:
-                out = f(*boxes)
-            finally:
-                tape_trace.active = False
+            tape_trace, out = record_call(f, [counting.box(p) for p in primals])
             forward_total = sum(counting.counts.values())
-            tape = tape_trace.tape
             n_in = len(primals)
-            recorded = tape[n_in:]
-            rules = sum(len(entry[4]) for entry in recorded)
-            if isinstance(out, Tracer) and out._trace is tape_trace:
-                backward(tape, {out.index: 1.0}, n_in)
+            recorded = tape_trace.tape[n_in:]
+            rules = sum(len(Entry(*entry).parents) for entry in recorded)
+            pull_back(tape_trace, [out], [1.0], n_in)
     finally:
         counting.active = False
     total = sum(counting.counts.values())
