@@ -30,7 +30,7 @@ __all__ = ["sparsity", "sparse_jacobian", "sparse_hessian"]
 
 def _one_array(f: Callable, args: tuple, kwargs: dict, argnums: Any, who: str):
     """(f of the one selected argument, that argument as a float array)."""
-    from chainrule.transforms import _check_inexact, _select_args
+    from chainrule.transforms._args import _check_inexact, _select_args
 
     if not isinstance(argnums, (int, np.integer)):
         raise TypeError(f"{who}: sparse derivatives take one array argument; argnums must be "
@@ -121,8 +121,8 @@ def _planner(sparsity_arg: Any, fs_hessian: bool) -> Callable:
 
 def _batched(fn: Callable, seeds: np.ndarray, chunk_size: int | None) -> np.ndarray:
     """``fn`` applied to every row of ``seeds`` by vmap (``chunk_size`` rows at a time)."""
-    from chainrule.transforms import _chunks
-    from chainrule.vectorize import vmap
+    from chainrule.transforms.jacobians import _chunks
+    from chainrule.transforms.vmap import vmap
 
     parts = [np.asarray(concrete(vmap(fn)(seeds[s:e])))
              for s, e in _chunks(seeds.shape[0], chunk_size, "jacobian")]
