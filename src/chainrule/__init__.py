@@ -45,7 +45,7 @@ from chainrule.transforms import (
     vjp,
 )
 from chainrule.transforms.vmap import vmap
-from chainrule.sparse import sparsity
+from chainrule.transforms.sparse_jacobians import sparsity
 
 __version__ = "0.1.0"
 

@@ -28,6 +28,8 @@ from typing import Any, Callable
 import numpy as np
 
 from chainrule.core.primitive import PRIMITIVES, Primitive, Trace, Tracer, concrete, shape_of
+from chainrule.ir.evaluate import eval_flat
+from chainrule.interpreters.staging import stage
 
 __all__ = ["BatchTrace", "BatchTracer", "BATCH_RULES", "LOOP_FALLBACK", "loop_fallback",
            "batch_rule_of"]
@@ -366,8 +368,6 @@ def einsum_rule(prim, vals, batched, size, params):
 
 def _run_batched(prog, vals: list, batched: list, size: int) -> list:
     """``prog``'s outputs on stacked inputs (batch axis first), all outputs batched."""
-    from chainrule.ir.evaluate import eval_flat
-
     trace = BatchTrace(size)
     try:
         boxed = [BatchTracer(trace, v) if b else v for v, b in zip(vals, batched)]
@@ -386,8 +386,6 @@ def _batched_program(prog, batched: tuple, size: int):
     """``prog`` staged again on batched inputs (``batched[i]``: input i gets a leading batch
     axis); every output is batched. Cached per (program, batching, size) while ``prog``
     is alive."""
-    from chainrule.interpreters.staging import stage
-
     table = _PROGRAMS.get(prog)
     if table is None:
         table = _PROGRAMS[prog] = {}

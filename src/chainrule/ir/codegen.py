@@ -33,6 +33,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from chainrule.core.pytree import tree_unflatten
 from chainrule.ir.emitter import Emitter, StepIO, assign, ident
 from chainrule.ir.inplace import UFUNCS
 from chainrule.ir.inplace import plan as plan_inplace
@@ -305,9 +306,6 @@ def compile_program(prog: Program, name: str | None = None, reuse_buffers: bool 
                     ) -> GeneratedFunction:
     """Generate, register with linecache, and compile ``prog`` into a Python function
     (``reuse_buffers`` as for :func:`generate`)."""
-
-    from chainrule.core.pytree import tree_unflatten
-
     src, ns = generate(prog, name, reuse_buffers)
     fname = src[4:src.index("(")]
     filename = f"<chainrule-jit {fname} #{next(_counter)}>"

@@ -25,6 +25,7 @@ import sympy as sp
 
 from chainrule.core.primitive import Primitive, Trace, Tracer
 from chainrule.core.pytree import tree_flatten, tree_unflatten
+from chainrule.numpy._contract import _spec
 
 __all__ = ["SymPyTrace", "SymTracer", "StopGradient", "expression", "trace_symbols",
            "SYMPY_RULES"]
@@ -249,8 +250,6 @@ def _scan(fn: Callable) -> Callable:
 
 
 def _einsum(*operands, ins, out):
-    from chainrule.numpy._contract import _spec
-
     return np.einsum(_spec(ins, out), *[_as_array(o) for o in operands], optimize=False)
 
 

@@ -4,6 +4,8 @@
   ``value_and_grad``, ``elementwise_grad``, ``hvp``, ``derivative``, ``stop_gradient``;
 - :mod:`~chainrule.transforms.jacobians`: ``jacfwd``, ``jacrev``, ``jacobian``, ``hessian``;
 - :mod:`~chainrule.transforms.vmap`: ``vmap``, a batch axis through every primitive;
+- :mod:`~chainrule.transforms.sparse_jacobians`: ``sparsity`` and the coloured Jacobians and
+  Hessians behind ``jacobian``/``hessian(..., sparsity=...)``;
 - :mod:`~chainrule.transforms._args`: ``argnums``, input checks and the values handed back
   at the boundary, shared by all of them.
 """

@@ -190,3 +190,11 @@ def _split_aux(res, f):
             f"{type(res).__name__}"
         )
     return res
+
+
+def _chunks(total: int, chunk_size: int | None, who: str) -> list[tuple[int, int]]:
+    if chunk_size is None:
+        return [(0, total)] if total else []
+    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise ValueError(f"{who}: chunk_size must be a positive int or None, got {chunk_size!r}")
+    return [(s, min(s + int(chunk_size), total)) for s in range(0, total, int(chunk_size))]

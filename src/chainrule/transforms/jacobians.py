@@ -15,9 +15,10 @@ from chainrule.core.primitive import dtype_of, shape_of
 from chainrule.core.pytree import tree_flatten, tree_unflatten
 from chainrule.numpy import _namespace as _ns
 from chainrule.transforms._args import (
-    _check_complex, _check_inexact, _named, _select_args, _split_aux,
+    _check_complex, _check_inexact, _chunks, _named, _select_args, _split_aux,
 )
 from chainrule.transforms.autodiff import jvp, vjp
+from chainrule.transforms.sparse_jacobians import sparse_hessian, sparse_jacobian
 from chainrule.transforms.vmap import vmap
 
 __all__ = ["jacfwd", "jacrev", "jacobian", "hessian"]
@@ -45,14 +46,6 @@ def _unit_rows(leaves, start: int, stop: int) -> list:
         out.append(block.reshape((rows,) + tuple(shape_of(leaf))))
         off += n
     return out
-
-
-def _chunks(total: int, chunk_size: int | None, who: str) -> list[tuple[int, int]]:
-    if chunk_size is None:
-        return [(0, total)] if total else []
-    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise ValueError(f"{who}: chunk_size must be a positive int or None, got {chunk_size!r}")
-    return [(s, min(s + int(chunk_size), total)) for s in range(0, total, int(chunk_size))]
 
 
 def _stacked(pieces: list):
@@ -201,9 +194,10 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto",
 
     With ``sparsity`` (a pattern from :func:`chainrule.sparsity`, any 0/1 matrix, or
     ``True`` to detect it once per input shape), the Jacobian is computed from as many
-    compressed products as there are colours (see :mod:`chainrule.sparse`) and returned
-    as a 2-D ``scipy.sparse.csr_matrix`` (outputs × inputs, flattened; a dense array
-    without SciPy); ``auto`` then picks the mode with fewer colours, and the function's
+    compressed products as there are colours (see
+    :mod:`chainrule.transforms.sparse_jacobians`) and returned as a 2-D
+    ``scipy.sparse.csr_matrix`` (outputs × inputs, flattened; a dense array without
+    SciPy); ``auto`` then picks the mode with fewer colours, and the function's
     ``.stats`` says which mode ran and how many products it took.
 
     Args:
@@ -216,8 +210,6 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto",
     if mode not in ("auto", "fwd", "rev"):
         raise ValueError(f"jacobian: mode must be 'auto', 'fwd' or 'rev', got {mode!r}")
     if sparsity is not None and sparsity is not False:
-        from chainrule.sparse.api import sparse_jacobian
-
         return _named(sparse_jacobian(f, argnums, mode, sparsity, chunk_size), "jacobian", f,
                       argnums)
     if mode == "fwd":
@@ -249,8 +241,6 @@ def hessian(f: Callable, argnums: int | Sequence[int] = 0, chunk_size: int | Non
     from one Hessian-vector product per colour of a star colouring (symmetric).
     """
     if sparsity is not None and sparsity is not False:
-        from chainrule.sparse.api import sparse_hessian
-
         return _named(sparse_hessian(f, argnums, sparsity, chunk_size), "hessian", f, argnums)
     if has_aux or holomorphic:
         h = jacfwd(jacrev(f, argnums, has_aux=has_aux, holomorphic=holomorphic), argnums,
