@@ -102,8 +102,6 @@ LOCAL = {
     ("chainrule.interpreters.batching", "chainrule.core.primitive"): 1,
     ("chainrule.interpreters.batching", "chainrule.numpy._indexing"): 1,
     ("chainrule.interpreters.batching", "chainrule.numpy._structural"): 1,
-    ("chainrule.interpreters.staging", "inspect"): 1,
-    ("chainrule.interpreters.staging", "linecache"): 1,
     ("chainrule.ir.program", "chainrule.ir.printer"): 2,
     ("chainrule.jit", "chainrule.ir.numba_codegen"): 2,
     ("chainrule.scipy.integrate", "chainrule.transforms"): 2,

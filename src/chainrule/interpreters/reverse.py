@@ -35,6 +35,7 @@ from chainrule.core.primitive import (
     params_key,
 )
 from chainrule.core import nan_checks
+from chainrule.core.rule_origin import state as _rules
 from chainrule.interpreters import elision, heap, quiet
 from chainrule.interpreters.forward import missing_rule
 
@@ -363,6 +364,7 @@ def sweep(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
     state = bytearray(n)
     for k, ct in seeds.items():
         cts[k] = ct
+    labelled, outer = _rules.watching, _rules.current  # staging: label the rules' equations
     token = _LOUD  # NumPy's floating-point warnings: off once the sweep meets NumPy values
     try:
         for k in range(n - 1, n_inputs - 1, -1):
@@ -371,6 +373,8 @@ def sweep(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
                 continue
             cts[k] = None
             prim, args, ans, params, parents = tape[k]
+            if labelled:
+                _rules.current = ("adjoint", prim, args)
             if type(g) is _ndarray:
                 if token is _LOUD:
                     token = quiet.enter()
@@ -403,6 +407,8 @@ def sweep(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
     finally:
         if token is not _LOUD:
             quiet.leave(token)
+        if labelled:
+            _rules.current = outer
     out = cts[:n_inputs]
     for i, c in enumerate(out):
         if scale[i] != 1.0:
