@@ -86,7 +86,7 @@ def _size(sizes: dict, d) -> int:
     return d if isinstance(d, int) else sizes[d]
 
 
-def evaluate(expr: Expr, values: Mapping[str, Any], xp: Any = None,
+def evaluate(expr: Expr, values: Mapping[str, Any], xp: Any = None,  # noqa: C901
              sizes: Mapping | None = None) -> Any:
     """The value of ``expr`` at ``values`` (name → array).
 
@@ -112,7 +112,7 @@ def evaluate(expr: Expr, values: Mapping[str, Any], xp: Any = None,
     def shape(e: Expr) -> tuple:
         return tuple(_size(sizes, d) for d in e.shape if d != 1)
 
-    def _ev(e: Expr):
+    def _ev(e: Expr):  # noqa: C901, PLR0912
         if isinstance(e, Symbol):
             return values[e.name]
         if isinstance(e, Number):
