@@ -59,9 +59,6 @@ OPTIONAL = {"scipy", "sympy", "numba", "llvmlite", "matplotlib", "tqdm", "sklear
 
 #: imports against the layers that exist today, (importer, imported) -> why; fix and delete
 UPWARD = {
-    # interpreters -> numpy: batching's rules are written with numpy's shape primitives
-    ("chainrule.interpreters.batching", "chainrule.numpy._indexing"): "batching rules",
-    ("chainrule.interpreters.batching", "chainrule.numpy._structural"): "batching rules",
     # numpy -> interpreters: linalg transposes a linear JVP rule by taping it
     ("chainrule.numpy.linalg", "chainrule.interpreters.reverse"): "transposed JVP rules",
     # scipy -> transformations: quad's rule is a custom_vjp that differentiates its integrand
@@ -99,9 +96,6 @@ LOCAL = {
     ("chainrule.examples.big_regression", "resource"): 1,
     ("chainrule.examples.big_regression", "sys"): 1,
     ("chainrule.explain.compare", "chainrule.symbolic"): 1,
-    ("chainrule.interpreters.batching", "chainrule.core.primitive"): 1,
-    ("chainrule.interpreters.batching", "chainrule.numpy._indexing"): 1,
-    ("chainrule.interpreters.batching", "chainrule.numpy._structural"): 1,
     ("chainrule.ir.program", "chainrule.ir.printer"): 2,
     ("chainrule.jit", "chainrule.ir.numba_codegen"): 2,
     ("chainrule.scipy.integrate", "chainrule.transforms"): 2,

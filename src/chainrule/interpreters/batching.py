@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from chainrule.core import shape_ops
 from chainrule.core.primitive import PRIMITIVES, Primitive, Trace, Tracer, concrete, shape_of
 from chainrule.ir.evaluate import eval_flat
 from chainrule.interpreters.staging import stage
@@ -114,10 +115,10 @@ class BatchTrace(Trace):
 # ---------------------------------------------------------------------------
 
 def _prims():
-    from chainrule.numpy import _indexing as ix
-    from chainrule.numpy import _structural as st
-
-    return st.reshape_p, st.broadcast_to_p, st.transpose_p, ix.getitem_p, ix.concatenate_p, ix
+    """(reshape, broadcast_to, transpose, getitem, concatenate, the registry with ``Index``
+    and ``where``): numpy's primitives, registered in :mod:`chainrule.core.shape_ops`."""
+    o = shape_ops.ops()
+    return o.reshape, o.broadcast_to, o.transpose, o.getitem, o.concatenate, o
 
 
 def _per_example_shape(v, is_batched: bool) -> tuple:
@@ -422,8 +423,6 @@ def scan_rule(prim, vals, batched, size, params):
 def cond_rule(prim, vals, batched, size, params):
     """``cond``: with a batched predicate both branches run on the batch and each example
     selects its own (``where``); otherwise one ``cond`` of the batched branches."""
-    from chainrule.core.primitive import PRIMITIVES as prims
-
     pred, xs, bxs = vals[0], vals[1:], batched[1:]
     if batched[0]:
         t = _run_batched(params["true"], list(xs), list(bxs), size)
@@ -432,7 +431,7 @@ def cond_rule(prim, vals, batched, size, params):
         for a, b in zip(t, f):
             rank = max(len(shape_of(a)), len(shape_of(b))) - 1
             p = _expand_to_rank(pred, rank)
-            outs.append(prims["where"](p, a, b))
+            outs.append(_prims()[5].where(p, a, b))
         return tuple(outs)
     xs = [_materialize_batch(v, b, size) for v, b in zip(xs, bxs)]
     axes = (True,) * len(xs)
