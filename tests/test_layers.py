@@ -59,8 +59,6 @@ OPTIONAL = {"scipy", "sympy", "numba", "llvmlite", "matplotlib", "tqdm", "sklear
 
 #: imports against the layers that exist today, (importer, imported) -> why; fix and delete
 UPWARD = {
-    # numpy -> interpreters: linalg transposes a linear JVP rule by taping it
-    ("chainrule.numpy.linalg", "chainrule.interpreters.reverse"): "transposed JVP rules",
     # scipy -> transformations: quad's rule is a custom_vjp that differentiates its integrand
     ("chainrule.scipy.integrate", "chainrule.custom"): "quad's rule",
     ("chainrule.scipy.integrate", "chainrule.transforms"): "quad's rule",
