@@ -68,7 +68,6 @@ UPWARD = {
     ("chainrule.optimize.objective", "chainrule"): "cr.*",
     ("chainrule.optimize.report", "chainrule"): "cr.*",
     ("chainrule.optimize.scipy_bridge", "chainrule"): "cr.*",
-    ("chainrule.symbolic.matrix.report", "chainrule"): "cr.*",
     ("chainrule.pinn.allen_cahn", "chainrule"): "cr.*",
 }
 
