@@ -88,8 +88,8 @@ def jacobian_rows(sizes, quick: bool):
             if Jd is not None:
                 assert onp.allclose(J.toarray(), Jd)
         else:  # time one chunk of CHUNK JVPs, extrapolate to n / CHUNK chunks
-            from chainrule.transforms import _unit_rows
-            from chainrule.vectorize import vmap
+            from chainrule.transforms.jacobians import _unit_rows
+            from chainrule.transforms.vmap import vmap
 
             seeds = _unit_rows([u], 0, CHUNK)[0]
             push = vmap(lambda t, u=u: cr.jvp(allen_cahn, (u,), (t,))[1])

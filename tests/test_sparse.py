@@ -16,10 +16,10 @@ from chainrule.sparse import (
     color_columns,
     color_rows,
     is_star_coloring,
-    sparsity,
     star_coloring,
 )
-from chainrule.sparse import api as sparse_api
+from chainrule.transforms import sparse_jacobians as sparse_api
+from chainrule.transforms.sparse_jacobians import sparsity
 from helpers import counted
 
 RNG = onp.random.default_rng(80)

@@ -44,8 +44,8 @@ from chainrule.transforms import (
     value_and_grad,
     vjp,
 )
-from chainrule.vectorize import vmap
-from chainrule.sparse import sparsity
+from chainrule.transforms.vmap import vmap
+from chainrule.transforms.sparse_jacobians import sparsity
 
 __version__ = "0.1.0"
 

@@ -26,7 +26,8 @@ import numpy as np
 
 from chainrule.core.primitive import concrete, dtype_of, shape_of
 from chainrule.core.pytree import tree_flatten, tree_unflatten
-from chainrule.transforms import _fname, jvp, vjp
+from chainrule.transforms import jvp, vjp
+from chainrule.transforms._args import _fname
 
 __all__ = ["check_grads"]
 

@@ -42,7 +42,11 @@ from chainrule.interpreters.forward import JVPTrace, JVPTracer
 from chainrule.interpreters.reverse import ReverseTrace, record
 from chainrule.interpreters.staging import StagingTracer, abstractify, stage_sub
 from chainrule.ir.evaluate import eval_flat
-from chainrule.ir.program import AVal, Program
+from chainrule.ir.codegen import compile_program
+from chainrule.ir.passes import optimize
+from chainrule.ir.program import AVal, Program, Var
+from chainrule.numpy import _namespace as ns
+from chainrule.transforms import jvp, vjp
 
 __all__ = ["cond", "fori_loop", "scan", "while_loop"]
 
@@ -63,9 +67,6 @@ def compiled(prog: Program) -> Callable:
     program is alive)."""
     fn = _COMPILED.get(prog)
     if fn is None:
-        from chainrule.ir.codegen import compile_program
-        from chainrule.ir.passes import optimize
-
         # sub-programs return flat outputs: a stale out_tree (from staging a function that
         # returned a list, kept by ``replace(outputs=...)``) would cut them short
         flat = prog.replace(out_tree=None)
@@ -263,8 +264,6 @@ def _scan_jvp(trace: JVPTrace, args: tuple, params: dict) -> tuple:
 
 def _jvp_body(body, has_i, nc, nk, nx, cm, km, xm, ym) -> Program:
     """The body's JVP: inputs [i] c ċ k k̇ x ẋ, outputs k' k̇' y ẏ (masked blocks)."""
-    from chainrule.transforms import jvp
-
     ins = body.inputs
     off = 1 if has_i else 0
     ncd, nkd, nxd = sum(cm), sum(km), sum(xm)
@@ -353,8 +352,6 @@ def _scan_vjp_rule(argnum, g, ans, *args, body, nc, nk, lo, length, reverse, _me
 
 def _vjp_body(body, has_i, nc, nk, nx, cm, km, xm, ym) -> Program:
     """Backward step: inputs [i] c k̄ ā k_t x_t ȳ_t, outputs k̄_prev ā+c̄ x̄ (masked)."""
-    from chainrule.transforms import vjp
-
     ins = body.inputs
     off = 1 if has_i else 0
     c_av = [v.aval for v in ins[off:off + nc]]
@@ -525,8 +522,6 @@ def _of_selected(prog: Program, xs: list, mask: tuple, out_mask: tuple | None = 
 
 
 def _branch_jvp(prog: Program, mask: tuple) -> Program:
-    from chainrule.transforms import jvp
-
     avals = [v.aval for v in prog.inputs]
     n = len(avals)
     om = tuple(_is_float(o.aval) for o in prog.outputs)
@@ -542,8 +537,6 @@ def _branch_jvp(prog: Program, mask: tuple) -> Program:
 
 
 def _branch_vjp(prog: Program, mask: tuple) -> Program:
-    from chainrule.transforms import vjp
-
     avals = [v.aval for v in prog.inputs]
     n = len(avals)
     om = tuple(_is_float(o.aval) for o in prog.outputs)
@@ -707,8 +700,6 @@ def cond(pred: Any, true_fn: Callable, false_fn: Callable, *operands: Any) -> An
     progs, trees, caps = _stage_branches(true_fn, false_fn, tree, leaves)
     _check_branches(progs, trees)
     # both branches take operands + the true branch's captures + the false branch's
-    from chainrule.ir.program import Var
-
     n = len(leaves)
     pt, pf = progs
     ct, cf = caps
@@ -852,8 +843,6 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
     """
     if checkpoints is not None and not reverse:
         return revolve.checkpoint_scan(f, init, xs, length, checkpoints=checkpoints)
-    from chainrule.numpy import _namespace as ns
-
     xl, xtree = tree_flatten(xs)
     n = _scan_length(xl, length)
     if n is None:

@@ -19,6 +19,8 @@ import re
 import warnings
 from typing import Any, Callable
 
+import chainrule.numpy as cnp
+
 __all__ = ["FUNCTIONS", "CONSTANTS", "Expression", "ExpressionError", "parse", "parse_point"]
 
 #: function names allowed in formulas -> name in chainrule.numpy
@@ -71,8 +73,6 @@ class Expression:
 
     def evaluate(self, env: dict[str, Any]) -> Any:
         """The formula's value with ``env[name]`` for each variable (chainrule.numpy ops)."""
-        import chainrule.numpy as cnp
-
         def ev(node: ast.expr) -> Any:
             if isinstance(node, ast.Constant):
                 return node.value

@@ -216,7 +216,7 @@ class _Executor:
         return consts_bar, carry_bar, xs_bar
 
 
-def revolve_scan(step: Callable, consts: list, init: list, xs: list | None, length: int,
+def revolve_scan(step: Callable, consts: list, init: list, xs: list | None, length: int,  # noqa: C901
                  checkpoints: int) -> tuple[list, list]:
     """``scan`` with the loop constants explicit and binomial checkpointing in reverse mode.
 

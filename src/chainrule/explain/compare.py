@@ -6,13 +6,16 @@ the discrepancy of each against reverse-mode AD and the time each took.
 
 from __future__ import annotations
 
+import html
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as onp
 
+from chainrule import numeric as fd
 from chainrule.core.time_limit import TimeLimitExceeded, call_with_time_limit
+from chainrule.transforms import grad, hessian, jacfwd, jacrev, jvp
 
 __all__ = ["Result", "Comparison", "compare"]
 
@@ -77,8 +80,6 @@ class Comparison:
 
     def to_html(self) -> str:
         """The same tables in HTML."""
-        import html
-
         out = []
         for title, results, labels in (
             ("Gradient", self.gradient, [f"∂/∂{n}" for n in self.names]),
@@ -195,9 +196,6 @@ def compare(f: Callable, point: tuple | list, names: tuple[str, ...] | None = No
     Returns:
         A :class:`Comparison` (``.to_text()``, ``.to_html()``).
     """
-    import chainrule as cr
-    import chainrule.numeric as fd
-
     if order not in (1, 2):
         raise ValueError(f"compare: order={order!r}; use 1 (gradient) or 2 (and the Hessian)")
     point = tuple(float(p) for p in point)
@@ -216,8 +214,8 @@ def compare(f: Callable, point: tuple | list, names: tuple[str, ...] | None = No
     argnums = tuple(range(n))
     unit = [tuple(1.0 if j == i else 0.0 for j in range(n)) for i in range(n)]
     grads = [
-        _timed("reverse AD", lambda: cr.grad(f, argnums=argnums)(*point)),
-        _timed("forward AD", lambda: [cr.jvp(f, point, u)[1] for u in unit]),
+        _timed("reverse AD", lambda: grad(f, argnums=argnums)(*point)),
+        _timed("forward AD", lambda: [jvp(f, point, u)[1] for u in unit]),
         _timed("finite differences (central)", lambda: fd.gradient(
             fv, x, method="central", full_output=True)),
         _timed("finite differences (Richardson)", lambda: fd.gradient(
@@ -231,9 +229,9 @@ def compare(f: Callable, point: tuple | list, names: tuple[str, ...] | None = No
     cmp.gradient = _discrepancies(grads)
     if order == 2:
         hess = [
-            _timed("reverse AD (forward-over-reverse)", lambda: cr.hessian(g)(x)),
-            _timed("forward AD (forward-over-forward)", lambda: cr.jacfwd(cr.jacfwd(g))(x)),
-            _timed("reverse-over-reverse", lambda: cr.jacrev(cr.grad(g))(x)),
+            _timed("reverse AD (forward-over-reverse)", lambda: hessian(g)(x)),
+            _timed("forward AD (forward-over-forward)", lambda: jacfwd(jacfwd(g))(x)),
+            _timed("reverse-over-reverse", lambda: jacrev(grad(g))(x)),
             _timed("finite differences (central)", lambda: fd.hessian(fv, x, method="central")),
             _timed("finite differences (Richardson)",
                    lambda: fd.hessian(fv, x, method="richardson")),

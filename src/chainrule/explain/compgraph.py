@@ -30,6 +30,9 @@ from chainrule.explain.tables import (
 )
 from chainrule.ir.printer import operator_form
 from chainrule.ir.program import Program, Var
+from chainrule.core.pytree import tree_flatten
+from chainrule.ir.passes import optimize as _optimize
+from chainrule.jit import make_ir
 
 __all__ = ["ComputationalGraph", "graph", "graph_of_program"]
 
@@ -418,10 +421,6 @@ def graph(f: Callable, *args: Any, show: str = "primal", digits: int = 4,
         >>> len(g.nodes), len(g.edges)
         (5, 5)
     """
-    from chainrule.core.pytree import tree_flatten
-    from chainrule.ir.passes import optimize as _optimize
-    from chainrule.jit import make_ir
-
     prog = make_ir(f)(*args)
     if optimize:
         prog = _optimize(prog)

@@ -23,6 +23,9 @@ from chainrule.core.primitive import NO_RULE
 from chainrule.explain import render
 from chainrule.ir.printer import format_eqn
 from chainrule.ir.program import Eqn, Lit, Program, Var
+from chainrule.core.pytree import tree_flatten
+from chainrule.ir.passes import optimize as _optimize
+from chainrule.jit import make_ir
 
 __all__ = ["Row", "TraceTable", "trace_table", "trace_program"]
 
@@ -533,13 +536,9 @@ def trace_table(f: Callable, *args: Any, mode: str = "primal", wrt: int | str = 
         >>> round(float(t["x1_bar"]), 4)
         4.5839
     """
-    from chainrule.ir.passes import optimize as _optimize
-    from chainrule.jit import make_ir
-
     if mode not in MODES:
         raise ValueError(f"trace_table: mode={mode!r} is not one of {MODES}; use 'primal' "
                          f"(the evaluation trace), 'forward' (tangents) or 'reverse' (adjoints)")
-    from chainrule.core.pytree import tree_flatten
 
     prog = make_ir(f)(*args)
     if optimize:

@@ -27,7 +27,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from chainrule.core import shape_ops
 from chainrule.core.primitive import Primitive, Trace, Tracer, concrete, shape_of
+from chainrule.ir.evaluate import eval_flat
+from chainrule.interpreters.staging import stage
 
 __all__ = ["BatchTrace", "BatchTracer", "RULES", "loop_fallback", "batch_rule_of"]
 
@@ -105,10 +108,10 @@ class BatchTrace(Trace):
 # ---------------------------------------------------------------------------
 
 def _prims():
-    from chainrule.numpy import _indexing as ix
-    from chainrule.numpy import _structural as st
-
-    return st.reshape_p, st.broadcast_to_p, st.transpose_p, ix.getitem_p, ix.concatenate_p, ix
+    """(reshape, broadcast_to, transpose, getitem, concatenate, the registry with ``Index``
+    and ``where``): numpy's primitives, registered in :mod:`chainrule.core.shape_ops`."""
+    o = shape_ops.ops()
+    return o.reshape, o.broadcast_to, o.transpose, o.getitem, o.concatenate, o
 
 
 def _per_example_shape(v, is_batched: bool) -> tuple:
@@ -359,8 +362,6 @@ def einsum_rule(prim, vals, batched, size, params):
 
 def _run_batched(prog, vals: list, batched: list, size: int) -> list:
     """``prog``'s outputs on stacked inputs (batch axis first), all outputs batched."""
-    from chainrule.ir.evaluate import eval_flat
-
     trace = BatchTrace(size)
     try:
         boxed = [BatchTracer(trace, v) if b else v for v, b in zip(vals, batched)]
@@ -379,8 +380,6 @@ def _batched_program(prog, batched: tuple, size: int):
     """``prog`` staged again on batched inputs (``batched[i]``: input i gets a leading batch
     axis); every output is batched. Cached per (program, batching, size) while ``prog``
     is alive."""
-    from chainrule.interpreters.staging import stage
-
     table = _PROGRAMS.get(prog)
     if table is None:
         table = _PROGRAMS[prog] = {}
@@ -417,8 +416,6 @@ def scan_rule(prim, vals, batched, size, params):
 def cond_rule(prim, vals, batched, size, params):
     """``cond``: with a batched predicate both branches run on the batch and each example
     selects its own (``where``); otherwise one ``cond`` of the batched branches."""
-    from chainrule.core.primitive import PRIMITIVES as prims
-
     pred, xs, bxs = vals[0], vals[1:], batched[1:]
     if batched[0]:
         t = _run_batched(params["true"], list(xs), list(bxs), size)
@@ -427,7 +424,7 @@ def cond_rule(prim, vals, batched, size, params):
         for a, b in zip(t, f):
             rank = max(len(shape_of(a)), len(shape_of(b))) - 1
             p = _expand_to_rank(pred, rank)
-            outs.append(prims["where"](p, a, b))
+            outs.append(_prims()[5].where(p, a, b))
         return tuple(outs)
     xs = [_materialize_batch(v, b, size) for v, b in zip(xs, bxs)]
     axes = (True,) * len(xs)

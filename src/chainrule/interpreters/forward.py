@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.core.primitive import NO_RULE, Primitive, Trace, Tracer
+from chainrule.core.rule_origin import state as _rules
 from chainrule.interpreters import heap, quiet
 from chainrule.interpreters.rule_errors import missing_rule
 
@@ -56,6 +57,8 @@ class JVPTrace(Trace):
                 else:
                     lower = True
         ans = prim(*primals, **params) if lower else prim.impl(*primals, **params)
+        if lower and _rules.watching:  # a program is being staged: label the rules' equations
+            return self._labelled(prim, tangents, ans, primals, params)
         if floats:  # Python floats: no NumPy warnings
             out = self._tangent(prim, tangents, ans, primals, params)
         else:  # partials at a masked branch's invalid points: no NumPy warnings
@@ -67,6 +70,18 @@ class JVPTrace(Trace):
         if out is None:
             return ans
         return JVPTracer(self, ans, out)
+
+    def _labelled(self, prim: Primitive, tangents: list, ans, primals: list, params: dict):
+        """:meth:`process`'s tangent while staging, its rules labelled as the tangent of
+        ``ans`` (:mod:`chainrule.core.rule_origin`)."""
+        outer, _rules.current = _rules.current, ("tangent", ans)
+        token = quiet.enter()
+        try:
+            out = self._tangent(prim, tangents, ans, primals, params)
+        finally:
+            quiet.leave(token)
+            _rules.current = outer
+        return ans if out is None else JVPTracer(self, ans, out)
 
     @staticmethod
     def _tangent(prim: Primitive, tangents: list, ans, primals: list, params: dict):

@@ -36,6 +36,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from chainrule.core.primitive import NO_RULE, Primitive, Trace, Tracer, params_key
+from chainrule.core.rule_origin import state as _rules
 from chainrule.interpreters import _fastpath as fast
 from chainrule.interpreters import heap, quiet
 from chainrule.interpreters.forward import JVPTrace
@@ -257,6 +258,7 @@ def sweep(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
     state = bytearray(n)
     for k, ct in seeds.items():
         cts[k] = ct
+    labelled, outer = _rules.watching, _rules.current  # staging: label the rules' equations
     token = _LOUD  # NumPy's floating-point warnings: off once the sweep meets NumPy values
     try:
         for k in range(n - 1, n_inputs - 1, -1):
@@ -264,7 +266,9 @@ def sweep(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
             if g is None:
                 continue
             cts[k] = None
-            prim, args, ans, params, parents = tape[k]  # (staging reads prim, args here)
+            prim, args, ans, params, parents = tape[k]
+            if labelled:
+                _rules.current = ("adjoint", prim, args)
             if type(g) is _ndarray:
                 if token is _LOUD:
                     token = quiet.enter()
@@ -296,6 +300,8 @@ def sweep(tape: list, seeds: dict[int, Any], n_inputs: int) -> list:
     finally:
         if token is not _LOUD:
             quiet.leave(token)
+        if labelled:
+            _rules.current = outer
     return _handed_out(cts[:n_inputs], scale, state)
 
 

@@ -18,6 +18,8 @@ alternatives (``chainrule.cond``, ``fori_loop``, ``while_loop``, ``scan``).
 
 from __future__ import annotations
 
+import inspect
+import linecache
 import os
 import sys
 from typing import Any, Callable
@@ -25,10 +27,9 @@ from typing import Any, Callable
 import numpy as np
 
 from chainrule.core.primitive import Primitive, Trace, Tracer
+from chainrule.core.rule_origin import state as _rules
 from chainrule.core.pytree import tree_flatten, tree_unflatten
 from chainrule.ir.program import AVal, Eqn, Lit, Program, Var, atom_key, aval_of
-from chainrule.interpreters import forward as _forward
-from chainrule.interpreters import reverse as _reverse
 
 __all__ = ["StagingTrace", "StagingTracer", "ConcretizationError", "stage", "stage_sub",
            "abstractify", "user_frame"]
@@ -42,8 +43,6 @@ class ConcretizationError(TypeError):
 
 def user_frame() -> tuple[str, int, str]:
     """(file, line, source text) of the innermost frame outside chainrule."""
-    import linecache
-
     f = sys._getframe(1)
     while f is not None:
         fn = f.f_code.co_filename
@@ -151,10 +150,6 @@ def abstractify(x: Any) -> AVal:
     return aval_of(x)
 
 
-_BACKWARD = _reverse.sweep.__code__  # the loop of backward()
-_JVP_PROCESS = _forward.JVPTrace.process.__code__
-
-
 class StagingTrace(Trace):
     """Records every primitive applied to its tracers as an :class:`Eqn`."""
 
@@ -215,27 +210,20 @@ class StagingTrace(Trace):
         return tuple(tracers) if multi else tracers[0]
 
     def _origin(self) -> Any:
-        """("adjoint"|"tangent", the forward equation) when staged by a derivative rule."""
-        f = sys._getframe(2)
-        for _ in range(12):
-            if f is None:
-                return None
-            code = f.f_code
-            if code is _BACKWARD:
-                loc = f.f_locals
-                prim, args = loc.get("prim"), loc.get("args")
-                if prim is None or args is None:
-                    return None
-                key = (prim, tuple(atom_key(self._atom_or_none(a)) for a in args))
-                fwd = self.by_key.get(key)
-                return ("adjoint", fwd) if fwd is not None else None
-            if code is _JVP_PROCESS:
-                ans = f.f_locals.get("ans")
-                if isinstance(ans, StagingTracer) and ans._trace is self:
-                    fwd = next((e for e in reversed(self.eqns) if ans.var in e.outvars), None)
-                    return ("tangent", fwd) if fwd is not None else None
-                return None
-            f = f.f_back
+        """("adjoint"|"tangent", the forward equation) when staged by a derivative rule:
+        the rule the interpreters say is running (:mod:`chainrule.core.rule_origin`)."""
+        running = _rules.current
+        if running is None:
+            return None
+        if running[0] == "adjoint":  # a VJP rule of the tape entry (prim, args)
+            _, prim, args = running
+            key = (prim, tuple(atom_key(self._atom_or_none(a)) for a in args))
+            fwd = self.by_key.get(key)
+            return ("adjoint", fwd) if fwd is not None else None
+        ans = running[1]  # a JVP rule of the application that gave ans
+        if isinstance(ans, StagingTracer) and ans._trace is self:
+            fwd = next((e for e in reversed(self.eqns) if ans.var in e.outvars), None)
+            return ("tangent", fwd) if fwd is not None else None
         return None
 
     def _atom_or_none(self, a: Any) -> Any:
@@ -249,8 +237,6 @@ class StagingTrace(Trace):
 
 
 def _arg_hints(f: Callable, n_args: int) -> list[str | None]:
-    import inspect
-
     try:
         sig = inspect.signature(f)
     except (TypeError, ValueError):
@@ -292,6 +278,7 @@ def stage(f: Callable, args: tuple, kwargs: dict | None = None,
         else:
             hints.extend(f"{h}_{j}" if h else None for j in range(n))
     trace = StagingTrace()
+    _rules.watching += 1
     try:
         boxes = [trace.new_input(abstractify(x), h) for x, h in zip(leaves, hints, strict=False)]
         dyn_vals = list(tree_unflatten(in_tree, boxes))
@@ -301,6 +288,7 @@ def stage(f: Callable, args: tuple, kwargs: dict | None = None,
         out = f(*full, **kwargs)
     finally:
         trace.active = False
+        _rules.watching -= 1
     out_leaves, out_tree = tree_flatten(out)
     outputs = []
     for o in out_leaves:
@@ -335,11 +323,13 @@ def stage_sub(f: Callable, avals: list, hints: list | None = None,
     """
     trace = StagingTrace(lift=True)
     hints = hints or [None] * len(avals)
+    _rules.watching += 1
     try:
         boxes = [trace.new_input(av, h) for av, h in zip(avals, hints, strict=True)]
         outs = list(f(*boxes))
     finally:
         trace.active = False
+        _rules.watching -= 1
     outputs = []
     for o in outs:
         if isinstance(o, StagingTracer) and o._trace is trace:

@@ -33,6 +33,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
+from chainrule.core.pytree import tree_unflatten
 from chainrule.ir.emitter import Emitter, StepIO, assign, ident
 from chainrule.ir.inplace import plan as plan_inplace
 from chainrule.ir.inplace import scatter_onto
@@ -286,9 +287,6 @@ def compile_program(prog: Program, name: str | None = None, reuse_buffers: bool 
                     gradient: Gradient | None = None) -> GeneratedFunction:
     """Generate, register with linecache, and compile ``prog`` into a Python function
     (``reuse_buffers`` and ``gradient`` as for :func:`generate`)."""
-
-    from chainrule.core.pytree import tree_unflatten
-
     src, ns = generate(prog, name, reuse_buffers, gradient)
     fname = src[4:src.index("(")]
     filename = f"<chainrule-jit {fname} #{next(_counter)}>"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule.core.pytree import tree_flatten, tree_unflatten
 from chainrule.ir.program import Lit, Program, Var
 
 __all__ = ["eval_ir", "eval_flat"]
@@ -46,8 +47,6 @@ def eval_ir(prog: Program, *args: Any) -> Any:
     Returns:
         The result, with the structure of the traced function's result.
     """
-    from chainrule.core.pytree import tree_flatten, tree_unflatten
-
     flat, tree = tree_flatten(tuple(args))
     if prog.in_tree is not None and tree != prog.in_tree:
         raise TypeError(f"eval_ir: arguments have structure {tree}, the program expects "

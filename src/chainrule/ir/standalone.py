@@ -125,6 +125,37 @@ def _float(v: float) -> str:
     return "math.inf" if v > 0 else "-math.inf"
 
 
+def _array_expr(v: np.ndarray, needs: list, name: str, reg: dict) -> str:
+    """A NumPy array of numbers written out as ``np.array([...], dtype=...)``."""
+    # a transposed (Fortran-ordered) constant stays one: BLAS sums in an order that
+    # depends on the layout, so a copy in C order could differ in the last bit
+    fortran = v.ndim > 1 and v.flags.f_contiguous and not v.flags.c_contiguous
+    c_order = v.T if fortran else v
+    items = ", ".join(_expr(x, needs, name, reg) for x in c_order.ravel().tolist())
+    text = f"np.array([{items}], dtype={v.dtype.str!r})"
+    if len(text) > 88:
+        text = "\n    ".join(textwrap.wrap(text, 92, break_long_words=False,
+                                           break_on_hyphens=False))
+    if c_order.ndim != 1:
+        text += f".reshape({c_order.shape!r})"
+    return text + (".T" if fortran else "")
+
+
+def _container_expr(v: tuple | list | dict | slice, needs: list, name: str, reg: dict) -> str:
+    """A tuple, list, dict or slice written out with its items."""
+    t = type(v)
+    if t is tuple:
+        parts = [_expr(x, needs, name, reg) for x in v]
+        return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+    if t is list:
+        return "[" + ", ".join(_expr(x, needs, name, reg) for x in v) + "]"
+    if t is dict:
+        return "{" + ", ".join(f"{_expr(k, needs, name, reg)}: {_expr(x, needs, name, reg)}"
+                               for k, x in v.items()) + "}"
+    return (f"slice({_expr(v.start, needs, name, reg)}, {_expr(v.stop, needs, name, reg)}, "
+            f"{_expr(v.step, needs, name, reg)})")
+
+
 def _expr(v: Any, needs: list, name: str, reg: dict) -> str:
     t = type(v)
     if v is None or t in (bool, int, str, bytes):
@@ -140,29 +171,9 @@ def _expr(v: Any, needs: list, name: str, reg: dict) -> str:
     if isinstance(v, np.dtype):
         return f"np.dtype({v.str!r})"
     if t is np.ndarray and v.dtype.kind in "biufc":
-        # a transposed (Fortran-ordered) constant stays one: BLAS sums in an order that
-        # depends on the layout, so a copy in C order could differ in the last bit
-        fortran = v.ndim > 1 and v.flags.f_contiguous and not v.flags.c_contiguous
-        c_order = v.T if fortran else v
-        items = ", ".join(_expr(x, needs, name, reg) for x in c_order.ravel().tolist())
-        text = f"np.array([{items}], dtype={v.dtype.str!r})"
-        if len(text) > 88:
-            text = "\n    ".join(textwrap.wrap(text, 92, break_long_words=False,
-                                               break_on_hyphens=False))
-        if c_order.ndim != 1:
-            text += f".reshape({c_order.shape!r})"
-        return text + (".T" if fortran else "")
-    if t is tuple:
-        parts = [_expr(x, needs, name, reg) for x in v]
-        return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
-    if t is list:
-        return "[" + ", ".join(_expr(x, needs, name, reg) for x in v) + "]"
-    if t is dict:
-        return "{" + ", ".join(f"{_expr(k, needs, name, reg)}: {_expr(x, needs, name, reg)}"
-                               for k, x in v.items()) + "}"
-    if t is slice:
-        return (f"slice({_expr(v.start, needs, name, reg)}, {_expr(v.stop, needs, name, reg)}, "
-                f"{_expr(v.step, needs, name, reg)})")
+        return _array_expr(v, needs, name, reg)
+    if t in (tuple, list, dict, slice):
+        return _container_expr(v, needs, name, reg)
     ref = _import_reference(v, needs)
     if ref is not None:
         return ref

@@ -239,6 +239,14 @@ from chainrule.numpy._order_statistics import (  # noqa: F401
     trapz,
 )
 from chainrule.numpy import fft, linalg  # noqa: F401, E402
+from chainrule.core import shape_ops as _shape_ops  # noqa: E402
+from chainrule.numpy import _indexing as _ix, _structural as _st  # noqa: E402
+from chainrule.numpy._elementwise import where_p as _where_p  # noqa: E402
+
+# the primitives the interpreters' batching rules are written with (core.shape_ops)
+_shape_ops.register(reshape=_st.reshape_p, broadcast_to=_st.broadcast_to_p,
+                    transpose=_st.transpose_p, getitem=_ix.getitem_p,
+                    concatenate=_ix.concatenate_p, where=_where_p, Index=_ix.Index)
 
 abs = absolute
 true_divide = divide

@@ -21,14 +21,14 @@ from chainrule.core.primitive import (
     dtype_of,
     shape_of,
 )
+from chainrule.numpy._elementwise import real_for
 from chainrule.numpy._structural import broadcast_like
 
 
 def _is_staging(k) -> bool:
-    """Whether ``k`` is a value that jit/make_ir is recording (not known yet)."""
-    from chainrule.interpreters.staging import StagingTracer  # staging imports this module
-
-    return isinstance(k, StagingTracer)
+    """Whether ``k`` is a value that jit/make_ir is recording (not known yet): a variable
+    of a program being built (``Tracer._program_var``)."""
+    return isinstance(k, Tracer) and k._program_var
 
 
 def _staged_index_error(k) -> TypeError:
@@ -215,16 +215,11 @@ def _concat_jvp(i, t, y, *arrays, axis):
                          shape=shape_of(y))
 
 
-def _real_for(c, a):
-    from chainrule.numpy._elementwise import real_for  # _elementwise imports nothing of here
-    return real_for(c, a)
-
-
 concatenate_p = Primitive(
     "concatenate",
     lambda *arrays, axis: np.concatenate(arrays, axis=axis),
     jvps=ArgRules(_concat_jvp),
-    vjps=ArgRules(lambda i, g, y, *arrays, axis: _real_for(
+    vjps=ArgRules(lambda i, g, y, *arrays, axis: real_for(
         getitem_p(g, index=_part_index(i, arrays, axis)), arrays[i])),
     linear=True,
     doc="y = [x_1 | x_2 | ...] along axis; x̄_i = the matching slice of ȳ",

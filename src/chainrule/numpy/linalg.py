@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule.core import transposition
 from chainrule.core.primitive import (
     Primitive,
     Reads,
@@ -44,7 +45,6 @@ from chainrule.core.primitive import (
     dtype_of,
     shape_of,
 )
-from chainrule.interpreters.reverse import ReverseTrace, backward
 from chainrule.numpy import _elementwise as ew
 from chainrule.numpy import _namespace as ns
 from chainrule.numpy._linalg import _mT, matmul
@@ -64,20 +64,15 @@ def _transposed(jvp_rule):
     """The VJP rule of argument 0 obtained by transposing the linear map ``jvp_rule``.
 
     ``t ↦ jvp_rule(t, ans, *args)`` is linear in t; reverse mode over it (a fresh
-    tape, so this works under any outer transformation) gives t̄ = Jᵀ·ȳ.
+    tape, so this works under any outer transformation; :mod:`chainrule.core.transposition`)
+    gives t̄ = Jᵀ·ȳ.
     """
 
     def vjp(g, ans, *args, **params):
         x = concrete(args[0])
-        trace = ReverseTrace()
-        try:
-            t = trace.new_input(np.zeros(np.shape(x), dtype=dtype_of(x)))
-            out = jvp_rule(t, ans, *args, **params)
-        finally:
-            trace.active = False
-        if not (isinstance(out, Tracer) and out._trace is trace):
-            return g * 0.0 if not shape_of(x) else ns.broadcast_to(0.0 * ns.sum(g), shape_of(x))
-        ct = backward(trace.tape, {out.index: g}, 1)[0]
+        ct = transposition.transpose(lambda t: jvp_rule(t, ans, *args, **params), g, x)
+        if ct is None and not shape_of(x):
+            return g * 0.0
         return ct if ct is not None else ns.broadcast_to(0.0 * ns.sum(g), shape_of(x))
 
     return vjp

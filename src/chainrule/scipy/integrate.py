@@ -131,18 +131,7 @@ def odeint(func: Callable, y0: Any, t: Any, args: Any = (), Dfun: Callable | Non
     if not isinstance(args, tuple):
         args = (args,)
     _check_supported(hmin, mxhordr=mxhordr, mxordn=mxordn, mxords=mxords)
-    rtol = SCIPY_TOLERANCE if rtol is None else rtol
-    atol = SCIPY_TOLERANCE if atol is None else atol
-    for name, tol in (("rtol", rtol), ("atol", atol)):
-        if not np.all(np.asarray(tol, dtype=float) >= 0.0):
-            raise ValueError(f"odeint: {name} must be non-negative, got {tol!r}")
-    if not np.all(np.asarray(rtol, dtype=float) > 0.0):
-        raise ValueError(f"odeint: rtol={rtol!r}; give a positive relative tolerance")
-    for name, v in (("h0", h0), ("hmax", hmax)):
-        if not (float(v) >= 0.0):
-            raise ValueError(f"odeint: {name} must be >= 0 (0: automatic), got {v!r}")
-    if int(mxstep) != mxstep or mxstep < 0:
-        raise ValueError(f"odeint: mxstep must be a non-negative integer, got {mxstep!r}")
+    rtol, atol = _checked_steps_and_tolerances(rtol, atol, h0, hmax, mxstep)
     y0, t = cnp.asarray(y0), cnp.asarray(t)  # lists (of tracers, too) become arrays
     for name, v in (("y0", y0), ("t", t)):
         if dtype_of(v).kind not in "fiub":
@@ -170,6 +159,23 @@ def odeint(func: Callable, y0: Any, t: Any, args: Any = (), Dfun: Callable | Non
         return ys, solve.statistics(value_of(y0), np.asarray(value_of(t)),
                                     _values_of_args(args))
     return ys
+
+
+def _checked_steps_and_tolerances(rtol, atol, h0, hmax, mxstep) -> tuple[Any, Any]:
+    """(rtol, atol) with SciPy's defaults, after checking them and the step options."""
+    rtol = SCIPY_TOLERANCE if rtol is None else rtol
+    atol = SCIPY_TOLERANCE if atol is None else atol
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if not np.all(np.asarray(tol, dtype=float) >= 0.0):
+            raise ValueError(f"odeint: {name} must be non-negative, got {tol!r}")
+    if not np.all(np.asarray(rtol, dtype=float) > 0.0):
+        raise ValueError(f"odeint: rtol={rtol!r}; give a positive relative tolerance")
+    for name, v in (("h0", h0), ("hmax", hmax)):
+        if not (float(v) >= 0.0):
+            raise ValueError(f"odeint: {name} must be >= 0 (0: automatic), got {v!r}")
+    if int(mxstep) != mxstep or mxstep < 0:
+        raise ValueError(f"odeint: mxstep must be a non-negative integer, got {mxstep!r}")
+    return rtol, atol
 
 
 def _check_supported(hmin: float, **orders: int) -> None:

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.ir.program import Lit
+
 __all__ = ["Pattern", "combine", "propagate", "run", "vstack", "DENSE_LIMIT"]
 
 #: the most index-set entries a dense (fallback) rule may create before giving up
@@ -232,7 +234,6 @@ def _matmul_pairs(eqn, i, in_shapes, out_shape):
         return None
     a2 = sa if len(sa) == 2 else (1,) + sa
     b2 = sb if len(sb) == 2 else sb + (1,)
-    from chainrule.ir.program import Lit
 
     def nz(j, shape2):
         v = eqn.invars[j]
@@ -385,7 +386,6 @@ def run(program, in_pats: list, n_cols: int) -> list[Pattern]:
         in_pats: one :class:`Pattern` (or None: a constant) per program input.
         n_cols: the number of columns (differentiated input elements).
     """
-    from chainrule.ir.program import Lit
 
     def size(v) -> int:
         return int(np.prod(v.aval.shape, dtype=int))

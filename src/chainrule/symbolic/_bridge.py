@@ -168,6 +168,12 @@ def _evaluate_node(node: sp.Basic, val: Callable, env: dict) -> Any:
     fn = _UNARY.get(node.func)
     if fn is not None:
         return fn(val(node.args[0]))
+    return _evaluate_function(node, val)
+
+
+def _evaluate_function(node: sp.Basic, val: Callable) -> Any:
+    """A node that is not a symbol, number, sum, product, power or one-argument function:
+    logarithms to a base, max/min, mod, piecewise, relations and logical connectives."""
     if node.func is sp.log:
         if len(node.args) == 2:
             return cnp.divide(cnp.log(val(node.args[0])), cnp.log(val(node.args[1])))

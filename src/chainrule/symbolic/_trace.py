@@ -28,6 +28,7 @@ from chainrule.core.primitive import Primitive, Trace, Tracer
 from chainrule.numpy import (_contract, _indexing, _linalg, _nondiff, _reductions, _scans,
                              _structural, linalg)
 from chainrule.core.pytree import tree_flatten, tree_unflatten
+from chainrule.numpy._contract import _spec
 
 __all__ = ["SymPyTrace", "SymTracer", "StopGradient", "expression", "trace_symbols",
            "ARRAY_RULES"]
@@ -239,8 +240,6 @@ def _scan(fn: Callable) -> Callable:
 
 
 def _einsum(*operands, ins, out):
-    from chainrule.numpy._contract import _spec
-
     return np.einsum(_spec(ins, out), *[_as_array(o) for o in operands], optimize=False)
 
 

@@ -225,7 +225,7 @@ class _Writer:
         code, prec = self.value(e)
         return code if prec >= level else f"({code})"
 
-    def _code(self, e: Expr) -> tuple[str, int]:
+    def _code(self, e: Expr) -> tuple[str, int]:  # noqa: C901, PLR0912
         if isinstance(e, Symbol):
             return _py(e.name), ATOM
         if isinstance(e, Number):

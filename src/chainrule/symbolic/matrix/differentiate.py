@@ -82,7 +82,7 @@ def _elementwise_derivative(func: str, u: Expr, fu: Expr) -> Expr | None:
     return table[func]()
 
 
-def differential(e: Expr, x: Symbol, dx: Expr) -> Expr | None:
+def differential(e: Expr, x: Symbol, dx: Expr) -> Expr | None:  # noqa: C901
     """The term of ``e(x + dx)`` of order one in ``dx`` (None when it is zero).
 
     Args:
@@ -101,7 +101,7 @@ def differential(e: Expr, x: Symbol, dx: Expr) -> Expr | None:
         memo[e] = out = _d(e)
         return out
 
-    def _d(e: Expr) -> Expr | None:
+    def _d(e: Expr) -> Expr | None:  # noqa: C901, PLR0912
         if e == x:
             return dx
         if not e.children() or not e.contains(x):
@@ -250,7 +250,7 @@ def gradient(expr: Expr, wrt: Wrt) -> Expr:
     return collect(simplify(lin), delta)
 
 
-def read_off_matrix(E: Expr, delta: Symbol, transpose_tried: bool = False) -> Expr:
+def read_off_matrix(E: Expr, delta: Symbol, transpose_tried: bool = False) -> Expr:  # noqa: C901, PLR0912
     """M with ``E`` = Mδ, for a column (or scalar) expression linear in a vector δ.
 
     Products, sums, Hadamard products and scalar factors are read directly; anything else

@@ -113,52 +113,59 @@ def evaluate(expr: Expr, values: Mapping[str, Any], xp: Any = None,
         return tuple(_size(sizes, d) for d in e.shape if d != 1)
 
     def _ev(e: Expr):
-        if isinstance(e, Symbol):
-            return values[e.name]
-        if isinstance(e, Number):
-            return float(e.value)
-        if isinstance(e, Identity):
-            return xp.eye(_size(sizes, e.n))
-        if isinstance(e, Ones):
-            return xp.ones(shape(e))
-        if isinstance(e, Zero):
-            return xp.zeros(shape(e))
-        if isinstance(e, Add):
-            out = ev(e.terms[0])
-            for t in e.terms[1:]:
-                out = out + ev(t)
+        leaf = _leaf_value(e, values, sizes, xp)
+        if leaf is not None:
+            return leaf
+        if isinstance(e, (Add, Hadamard)):
+            parts = e.terms if isinstance(e, Add) else e.factors
+            out = ev(parts[0])
+            for t in parts[1:]:
+                out = out + ev(t) if isinstance(e, Add) else out * ev(t)
             return out
         if isinstance(e, Mul):
             return _product(e, ev, xp)
-        if isinstance(e, Hadamard):
-            out = ev(e.factors[0])
-            for f in e.factors[1:]:
-                out = out * ev(f)
-            return out
         if isinstance(e, Text):
             raise ValueError(f"{e.text!r} is display-only text and has no value")
-        a = ev(e.children()[0])
-        if isinstance(e, Transpose):
-            return xp.transpose(a) if len(shape(e)) == 2 else a
-        if isinstance(e, Inner):
-            return xp.sum(a * ev(e.b))
-        simple = {Inverse: lambda: xp.linalg.inv(a), Trace: lambda: xp.trace(a),
-                  Det: lambda: xp.linalg.det(a), LogDet: lambda: xp.linalg.slogdet(a)[1],
-                  Sum: lambda: xp.sum(a), Norm: lambda: xp.sqrt(xp.sum(a * a)),
-                  Diag: lambda: xp.diag(a), Power: lambda: a ** e.exponent}
-        if type(e) in simple:
-            return simple[type(e)]()
-        if isinstance(e, Elementwise):
-            if e.func == "sigmoid":
-                return 1.0 / (1.0 + xp.exp(-a))
-            if e.func == "relu":
-                return xp.maximum(a, 0.0)
-            if e.func == "step":
-                return xp.heaviside(a, 0.0)
-            return getattr(xp, e.func)(a)
-        raise TypeError(f"cannot evaluate {type(e).__name__}")  # pragma: no cover
+        return _operation_value(e, ev(e.children()[0]), ev, xp, shape(e))
 
     return ev(expr)
+
+
+def _leaf_value(e: Expr, values: Mapping[str, Any], sizes: Mapping, xp: Any) -> Any:
+    """The value of a symbol, number, identity, ones or zero (None for other nodes)."""
+    if isinstance(e, Symbol):
+        return values[e.name]
+    if isinstance(e, Number):
+        return float(e.value)
+    if isinstance(e, Identity):
+        return xp.eye(_size(sizes, e.n))
+    if isinstance(e, (Ones, Zero)):
+        shape = tuple(_size(sizes, d) for d in e.shape if d != 1)
+        return xp.ones(shape) if isinstance(e, Ones) else xp.zeros(shape)
+    return None
+
+
+def _operation_value(e: Expr, a: Any, ev, xp: Any, shape: tuple) -> Any:
+    """The value of a one-operand node (transpose, inverse, trace, …) of value ``a``."""
+    if isinstance(e, Transpose):
+        return xp.transpose(a) if len(shape) == 2 else a
+    if isinstance(e, Inner):
+        return xp.sum(a * ev(e.b))
+    simple = {Inverse: lambda: xp.linalg.inv(a), Trace: lambda: xp.trace(a),
+              Det: lambda: xp.linalg.det(a), LogDet: lambda: xp.linalg.slogdet(a)[1],
+              Sum: lambda: xp.sum(a), Norm: lambda: xp.sqrt(xp.sum(a * a)),
+              Diag: lambda: xp.diag(a), Power: lambda: a ** e.exponent}
+    if type(e) in simple:
+        return simple[type(e)]()
+    if isinstance(e, Elementwise):
+        if e.func == "sigmoid":
+            return 1.0 / (1.0 + xp.exp(-a))
+        if e.func == "relu":
+            return xp.maximum(a, 0.0)
+        if e.func == "step":
+            return xp.heaviside(a, 0.0)
+        return getattr(xp, e.func)(a)
+    raise TypeError(f"cannot evaluate {type(e).__name__}")  # pragma: no cover
 
 
 def _product(e: Mul, ev, xp):

@@ -214,7 +214,7 @@ def _declared(name: str, spec: ShapeSpec) -> tuple:
                      "of that length) or a pair (rows, cols)")
 
 
-def parse(src: str, shapes: Mapping[str, ShapeSpec] | None = None, *,
+def parse(src: str, shapes: Mapping[str, ShapeSpec] | None = None, *,  # noqa: C901
           symmetric: Iterable[str] = (), scalars: Iterable[str] = ()) -> Expr:
     """A matrix expression from the lecture's notation (see the module docstring).
 
@@ -266,7 +266,7 @@ def parse(src: str, shapes: Mapping[str, ShapeSpec] | None = None, *,
         other = r2 if r1 == 1 else r1
         return any(dims.find(f) == other for f in flexible)
 
-    def shape(t) -> tuple:  # pass 1: infer
+    def shape(t) -> tuple:  # pass 1: infer  # noqa: C901, PLR0912
         kind = t[0]
         if kind == "num":
             return (1, 1)
@@ -414,7 +414,7 @@ def _name_dims(sym_dims: dict[str, tuple], dims: _Dims, extra: list) -> dict:
     return names
 
 
-def _build(t, symbols: dict[str, Symbol], eyes) -> Expr:
+def _build(t, symbols: dict[str, Symbol], eyes) -> Expr:  # noqa: C901, PLR0912
     kind = t[0]
     if kind == "num":
         v = t[1]

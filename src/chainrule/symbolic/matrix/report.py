@@ -11,8 +11,8 @@ import html
 
 import numpy as onp
 
-import chainrule as cr
 import chainrule.numpy as cnp
+from chainrule import transforms
 from chainrule.symbolic.matrix.codegen import lambdify
 from chainrule.symbolic.matrix.derivation import derive, math_html
 from chainrule.symbolic.matrix.evaluate import dimension_sizes, evaluate, random_values
@@ -47,8 +47,8 @@ def _relative_error(got, want) -> float:
 
 
 def check_against_reverse_mode(expr, wrt, gradient, hessian=None, seed=0) -> float:
-    """The largest relative difference between the closed forms and ``cr.grad`` /
-    ``cr.hessian`` (or ``cr.hvp`` for a matrix variable) at random values."""
+    """The largest relative difference between the closed forms and reverse mode's
+    ``grad`` / ``hessian`` (or ``hvp`` for a matrix variable) at random values."""
     values = random_values(expr, seed)
     sizes = dimension_sizes(expr, values)
     names = list(expr.symbols())
@@ -58,18 +58,19 @@ def check_against_reverse_mode(expr, wrt, gradient, hessian=None, seed=0) -> flo
     def f(*a):
         return evaluate(expr, dict(zip(names, a)), xp=cnp)
 
-    err = _relative_error(evaluate(gradient, values, sizes=sizes), cr.grad(f, argnums=k)(*args))
+    err = _relative_error(evaluate(gradient, values, sizes=sizes),
+                          transforms.grad(f, argnums=k)(*args))
     if hessian is None:
         return err
     sym = expr.symbols()[wrt]
     if sym.rows != 1 and sym.cols != 1:
         v = onp.random.default_rng(seed + 1).standard_normal(onp.shape(values[wrt]))
         delta = "Δ"
-        want = cr.hvp(lambda a: f(*(args[:k] + [a] + args[k + 1:])), (args[k],), (v,))
+        want = transforms.hvp(lambda a: f(*(args[:k] + [a] + args[k + 1:])), (args[k],), (v,))
         got = evaluate(hessian, {**values, delta: v}, sizes=sizes)
         return max(err, _relative_error(got, want[0] if isinstance(want, tuple) else want))
     got = evaluate(hessian, values, sizes=sizes)
-    return max(err, _relative_error(got, cr.hessian(f, argnums=k)(*args)))
+    return max(err, _relative_error(got, transforms.hessian(f, argnums=k)(*args)))
 
 
 def lecture_report(quick: bool = False) -> tuple[str, str, str, bool]:

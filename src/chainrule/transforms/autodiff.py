@@ -1,9 +1,10 @@
-"""The transformations: thin compositions of ``jvp`` and ``vjp``.
+"""Derivatives by forward and reverse mode: ``jvp``, ``vjp``, ``grad`` and their kin.
 
 Every transformation opens a fresh trace (a new level, higher than any open
 one), runs the user's function on tracers, and closes the trace in ``finally``
 so that an exception leaves nothing behind. ``argnums`` and pytrees are handled
-once, by :func:`_select_args`, and results are shaped like JAX's.
+once, by :func:`~chainrule.transforms._args._select_args`, and results are shaped
+like JAX's.
 """
 
 from __future__ import annotations
@@ -12,203 +13,30 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from chainrule.core import backends
-from chainrule.core.backends import is_foreign
 from chainrule.core.primitive import Tracer, concrete, dtype_of, shape_of
 from chainrule.core.pytree import tree_flatten, tree_map, tree_unflatten
 from chainrule.interpreters.forward import JVPTrace, JVPTracer
 from chainrule.interpreters.reverse import (
     pause_gc, paused_gc, pull_back, record_call, resume_gc,
 )
-from chainrule.numpy import _namespace as _ns
 from chainrule.numpy._nondiff import stop_gradient_p
+from chainrule.transforms._args import (
+    _again, _check_complex, _check_inexact, _fname, _materialize, _named, _normalize_argnums,
+    _ones_like, _select_args, _short, _split_aux, _zeros_like,
+)
 
 __all__ = [
     "jvp",
+    "linearize",
     "vjp",
     "grad",
     "value_and_grad",
-    "jacfwd",
-    "jacrev",
-    "jacobian",
-    "hessian",
-    "hvp",
-    "derivative",
     "elementwise_grad",
+    "hvp",
+    "hvp_forward_over_reverse",
+    "derivative",
     "stop_gradient",
 ]
-
-
-# ---------------------------------------------------------------------------
-# helpers: names, argument selection, validation, zeros at the boundary
-# ---------------------------------------------------------------------------
-
-def _fname(f: Callable) -> str:
-    return getattr(f, "__name__", type(f).__name__)
-
-
-def _named(fn: Callable, kind: str, f: Callable, argnums) -> Callable:
-    nums = argnums if isinstance(argnums, tuple) else (argnums,)
-    fn.__name__ = f"{kind}_of_{_fname(f)}_wrt_{'_'.join(map(str, nums))}"
-    fn.__qualname__ = fn.__name__
-    fn.__doc__ = f"The {kind} of {_fname(f)} with respect to argument(s) {argnums}."
-    fn.__wrapped__ = f
-    fn.derivative_kind, fn.argnums = kind, nums  # jit names gradients <argument>_bar by them
-    return fn
-
-
-_ARGNUMS_CACHE: dict = {}
-
-
-def _normalize_argnums(argnums, nargs: int, who: str) -> tuple[int, ...]:
-    # only exact ints are cached: (0, 1.0) and True hash like (0, 1) and 1
-    exact = type(argnums) is int or (
-        type(argnums) is tuple and all(type(a) is int for a in argnums))
-    if not exact:
-        return _check_argnums(argnums, nargs, who)
-    key = (argnums, nargs)
-    hit = _ARGNUMS_CACHE.get(key)
-    if hit is None:
-        if len(_ARGNUMS_CACHE) >= 1024:  # bounded: (argnums, number of arguments) pairs
-            _ARGNUMS_CACHE.clear()
-        hit = _ARGNUMS_CACHE[key] = _check_argnums(argnums, nargs, who)
-    return hit
-
-
-def _check_argnums(argnums, nargs: int, who: str) -> tuple[int, ...]:
-    if isinstance(argnums, (int, np.integer)) and not isinstance(argnums, bool):
-        nums = (argnums,)
-    elif isinstance(argnums, (tuple, list)):
-        nums = tuple(argnums)
-    else:
-        raise TypeError(
-            f"{who}: argnums must be an int or a tuple of ints (positions of the arguments "
-            f"to differentiate), got {argnums!r} of type {type(argnums).__name__}; e.g. "
-            "argnums=1 or argnums=(0, 1)")
-    if not nums:
-        raise ValueError(f"{who}: argnums is empty; name at least one argument to differentiate")
-    out = []
-    for a in nums:
-        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
-            raise TypeError(f"{who}: argnums must be ints (argument positions), got {a!r} of "
-                            f"type {type(a).__name__} in argnums={argnums!r}")
-        if not -nargs <= a < nargs:
-            raise ValueError(
-                f"{who}: argnums={argnums!r} names argument {a}, but the function was called "
-                f"with {nargs} positional argument(s)"
-            )
-        out.append(int(a) % nargs)
-    return tuple(out)
-
-
-def _select_args(f, args, kwargs, argnums, who):
-    """(f of the selected arguments only, the selected arguments as a tuple)."""
-    nums = _normalize_argnums(argnums, len(args), who)
-
-    def f_of_selected(*selected):
-        full = list(args)
-        for i, s in zip(nums, selected):
-            full[i] = s if full[i] is args[i] else _again(full[i], s, args[i])
-        return f(*full, **kwargs)
-
-    return f_of_selected, tuple(args[i] for i in nums), nums
-
-
-def _again(first, second, value):
-    """An argument named twice in ``argnums``: ``first + (second - value)``, which is
-    ``value`` exactly and whose derivative in each of ``first``, ``second`` is that in
-    the argument, so both get the full gradient (as JAX gives for ``argnums=(0, 0)``)."""
-    return tree_map(lambda a, b, x: a + (b - x), first, second, value)
-
-
-def _check_inexact(values, nums, who: str, f: Callable) -> None:
-    for k, v in zip(nums, values):
-        if type(v) is float or (type(v) is np.ndarray and v.dtype.kind in "fc"):
-            continue
-        for leaf in tree_flatten(v)[0]:
-            if isinstance(concrete(leaf), (str, bytes)) or concrete(leaf) is Ellipsis:
-                raise TypeError(
-                    f"{who}({_fname(f)}) differentiates with respect to argument {k}, which "
-                    f"is a {type(concrete(leaf)).__name__} ({_short(concrete(leaf))}); only "
-                    "numbers and arrays of floats have derivatives. Pass it at a position "
-                    "not in argnums (or close over it), and differentiate with respect to "
-                    "the numeric arguments.")
-            try:
-                dt = dtype_of(leaf)
-            except TypeError:
-                raise TypeError(
-                    f"{who}({_fname(f)}) needs floating-point inputs, but argument {k} "
-                    f"contains a {type(concrete(leaf)).__name__} ({_short(concrete(leaf))}), "
-                    "which is not a number or an array; pass floats or arrays of floats"
-                ) from None
-            if dt.kind not in "fc":
-                raise TypeError(
-                    f"{who}({_fname(f)}) needs floating-point inputs, but argument {k} is "
-                    f"{type(concrete(leaf)).__name__} with dtype {dt} "
-                    f"({_short(concrete(leaf))}). Pass floats: e.g. 3.0 instead of 3, or "
-                    "np.asarray(x, dtype=float)."
-                )
-
-
-def _check_complex(values, who: str, f: Callable) -> None:
-    for leaf in tree_flatten(values)[0]:
-        if dtype_of(leaf).kind != "c":
-            raise TypeError(
-                f"{who}({_fname(f)}) with holomorphic=True requires inputs with complex dtype, "
-                f"but got {dtype_of(leaf)}; pass complex values (e.g. x + 0j) or drop "
-                "holomorphic=True")
-
-
-def _short(x) -> str:
-    r = repr(x)
-    return r if len(r) < 60 else r[:57] + "..."
-
-
-def _zeros_like(x):
-    x = concrete(x)
-    if isinstance(x, float):
-        return 0.0
-    return np.zeros_like(x)
-
-
-def _materialize(ct, like):
-    """A cotangent/tangent for the user: zeros for a symbolic zero, writeable arrays,
-    real for a real ``like`` and complex for a complex one."""
-    if type(ct) is float and type(concrete(like)) is not np.ndarray:
-        return ct if type(like) is float or dtype_of(like).kind != "c" else complex(ct)
-    if type(ct) is np.ndarray and type(like) is np.ndarray and ct.dtype == like.dtype \
-            and ct.ndim and ct.flags.writeable:
-        return ct  # already all of that (the common case for arrays)
-    if ct is None:
-        return _zeros_like(like)
-    if type(ct) is np.ndarray:
-        if ct.dtype.kind == "c" and dtype_of(like).kind != "c":
-            ct = ct.real.copy()  # a real input has a real cotangent (see numpy/_elementwise)
-        elif ct.dtype.kind != "c" and dtype_of(like).kind == "c":
-            ct = ct.astype(dtype_of(like))  # and a complex input a complex one
-        if type(like) is not np.ndarray and is_foreign(like):  # a Dask/CuPy input's own
-            return backends.like(ct, like)
-        if not ct.flags.writeable:
-            ct = ct.copy()
-        if ct.ndim == 0 and not isinstance(concrete(like), np.ndarray):
-            return ct[()]
-    elif type(ct) is complex and dtype_of(like).kind != "c":
-        ct = ct.real
-    elif dtype_of(like).kind == "c" and dtype_of(ct).kind != "c":
-        ct = ct + 0j
-    if type(concrete(like)) is np.ndarray and (type(ct) in (float, complex)
-                                               or isinstance(ct, np.generic)):
-        # a 0-d array in, a 0-d array of its precision out (0-d arithmetic gives scalars)
-        dt = dtype_of(like) if type(ct) in (float, complex) else None
-        return np.array(ct, dtype=dt)
-    return ct
-
-
-def _ones_like(x):
-    x = concrete(x)
-    if isinstance(x, float):
-        return 1.0
-    return np.ones_like(x)
 
 
 # ---------------------------------------------------------------------------
@@ -500,15 +328,6 @@ def _scalar_output(res, trace, f, holomorphic: bool) -> tuple[bool, Any]:
     return ours, out
 
 
-def _split_aux(res, f):
-    if not (isinstance(res, (tuple, list)) and len(res) == 2):
-        raise TypeError(
-            f"has_aux=True: {_fname(f)} must return a pair (output, aux), got "
-            f"{type(res).__name__}"
-        )
-    return res
-
-
 def _unbox_tree(tree, trace):
     """Values of ``trace``'s tracers in ``tree`` replaced by their primal values."""
     return tree_map(lambda a: a._value if isinstance(a, Tracer) and a._trace is trace else a,
@@ -554,248 +373,8 @@ def elementwise_grad(f: Callable, argnums: int | Sequence[int] = 0):
 
 
 # ---------------------------------------------------------------------------
-# Jacobians and Hessians
+# second order and higher
 # ---------------------------------------------------------------------------
-
-def _sizes(leaves) -> list[int]:
-    return [int(np.prod(shape_of(x), dtype=int)) for x in leaves]
-
-
-def _unit_rows(leaves, start: int, stop: int) -> list:
-    """Rows ``start:stop`` of the identity over all elements of ``leaves``, cut per leaf.
-
-    Leaf k of size n_k gets an array of shape ``(stop - start, *leaf_k.shape)``: the
-    batch of unit directions (seeds) that ``vmap`` pushes through ``jvp`` or ``vjp``.
-    """
-    rows = stop - start
-    out, off = [], 0
-    for leaf, n in zip(leaves, _sizes(leaves)):
-        dt = dtype_of(leaf)
-        block = np.zeros((rows, n), dtype=dt if dt.kind in "fc" else np.float64)
-        lo, hi = max(start, off), min(stop, off + n)
-        if lo < hi:
-            block[np.arange(lo - start, hi - start), np.arange(lo - off, hi - off)] = 1
-        out.append(block.reshape((rows,) + tuple(shape_of(leaf))))
-        off += n
-    return out
-
-
-def _chunks(total: int, chunk_size: int | None, who: str) -> list[tuple[int, int]]:
-    if chunk_size is None:
-        return [(0, total)] if total else []
-    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise ValueError(f"{who}: chunk_size must be a positive int or None, got {chunk_size!r}")
-    return [(s, min(s + int(chunk_size), total)) for s in range(0, total, int(chunk_size))]
-
-
-def _stacked(pieces: list):
-    return pieces[0] if len(pieces) == 1 else _ns.concatenate(pieces, axis=0)
-
-
-def _pushforward_rows(fs, selected, chunk_size, who):
-    """J·e_j for every input element j, batched by vmap: (out, out_tree, per output leaf an
-    array of shape (n, *out_i))."""
-    from chainrule.vectorize import vmap
-
-    in_flat, in_tree = tree_flatten(selected)
-    primal: list = []
-
-    def push(*tangent_leaves):
-        out, t = jvp(fs, selected, tree_unflatten(in_tree, list(tangent_leaves)))
-        primal[:] = [out]
-        return t
-
-    parts = []
-    for s, e in _chunks(sum(_sizes(in_flat)), chunk_size, who):
-        parts.append(tree_flatten(vmap(push)(*_unit_rows(in_flat, s, e)))[0])
-    out = primal[0] if primal else fs(*selected)
-    out_leaves, out_tree = tree_flatten(out)
-    rows = [_stacked([p[i] for p in parts]) if parts else None for i in range(len(out_leaves))]
-    return out_leaves, out_tree, rows
-
-
-def _pullback_rows(out, back, chunk_size, who):
-    """eᵢᵀ·J for every output element i, batched by vmap: per input leaf an array of shape
-    (m, *in_k)."""
-    from chainrule.vectorize import vmap
-
-    out_leaves, out_tree = tree_flatten(out)
-
-    def pull(*ct_leaves):
-        return back(tree_unflatten(out_tree, list(ct_leaves)))
-
-    parts = []
-    for s, e in _chunks(sum(_sizes(out_leaves)), chunk_size, who):
-        parts.append(tree_flatten(vmap(pull)(*_unit_rows(out_leaves, s, e)))[0])
-    return [_stacked([p[k] for p in parts]) if parts else None
-            for k in range(len(parts[0]) if parts else 0)]
-
-
-def _arrange(block, out_leaves, out_tree, in_flat, in_tree, single):
-    """Jacobian blocks ``block(i, k)`` -> the output pytree of (input pytree) of arrays."""
-    per_out = []
-    for i in range(len(out_leaves)):
-        tree = tree_unflatten(in_tree, [block(i, k) for k in range(len(in_flat))])
-        per_out.append(tree[0] if single else tree)
-    return tree_unflatten(out_tree, per_out)
-
-
-def _offsets(leaves) -> list[int]:
-    return [int(v) for v in np.cumsum([0] + _sizes(leaves))]
-
-
-def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, chunk_size: int | None = None,
-           has_aux: bool = False, holomorphic: bool = False):
-    """The Jacobian by forward mode: J·e_j for every input element j (best when n < m).
-
-    The n JVPs run as one batched pass: ``vmap`` of ``jvp`` over the identity's rows
-    (``chunk_size`` rows at a time, to bound memory at ``chunk_size`` tangents).
-    The result has shape ``out.shape + in.shape`` for each (output leaf, input leaf),
-    arranged as the output's pytree of (the argument's pytree, or a tuple of them when
-    ``argnums`` is a tuple).
-
-    Args:
-        f: the function.
-        argnums: the argument (int) or arguments (tuple) to differentiate.
-        chunk_size: at most this many JVPs per batched pass (None: all at once).
-        has_aux: ``f`` returns ``(out, aux)``; the result is ``(jacobian, aux)``.
-        holomorphic: ``f`` is complex-differentiable in complex inputs (checked).
-    """
-    single = isinstance(argnums, (int, np.integer))
-
-    def jacfwd_f(*args, **kwargs):
-        fs, selected, nums = _select_args(f, args, kwargs, argnums, "jacfwd")
-        _check_inexact(selected, nums, "jacfwd", f)
-        if holomorphic:
-            _check_complex(selected, "jacfwd", f)
-        if has_aux:
-            out_aux = _split_aux(fs(*selected), f)
-            fs_aux = fs
-            fs = lambda *a: _split_aux(fs_aux(*a), f)[0]  # noqa: E731
-        in_flat, in_tree = tree_flatten(selected)
-        out_leaves, out_tree, rows = _pushforward_rows(fs, selected, chunk_size, "jacfwd")
-        offs = _offsets(in_flat)
-
-        def block(i, k):
-            out_shape, in_shape = tuple(shape_of(out_leaves[i])), tuple(shape_of(in_flat[k]))
-            if rows[i] is None:
-                return np.zeros(out_shape + in_shape)
-            b = rows[i][offs[k]:offs[k + 1]]  # (n_k, *out_i)
-            if out_shape:
-                b = _ns.moveaxis(b, 0, -1)
-            return _ns.reshape(b, out_shape + in_shape)
-
-        jac = _arrange(block, out_leaves, out_tree, in_flat, in_tree, single)
-        return (jac, out_aux[1]) if has_aux else jac
-
-    return _named(jacfwd_f, "jacfwd", f, argnums)
-
-
-def jacrev(f: Callable, argnums: int | Sequence[int] = 0, chunk_size: int | None = None,
-           has_aux: bool = False, holomorphic: bool = False):
-    """The Jacobian by reverse mode: one recorded forward pass, then eᵢᵀ·J for every output
-    element i as one batched backward sweep (``vmap`` of the VJP; best when m < n).
-    Shapes, ``chunk_size``, ``has_aux`` and ``holomorphic`` as in :func:`jacfwd`."""
-    single = isinstance(argnums, (int, np.integer))
-
-    def jacrev_f(*args, **kwargs):
-        fs, selected, nums = _select_args(f, args, kwargs, argnums, "jacrev")
-        _check_inexact(selected, nums, "jacrev", f)
-        if holomorphic:
-            _check_complex(selected, "jacrev", f)
-        if has_aux:
-            out, back, aux = vjp(fs, *selected, has_aux=True)
-            return _jacrev_from(out, back, selected, single, chunk_size), aux
-        out, back = vjp(fs, *selected)
-        return _jacrev_from(out, back, selected, single, chunk_size)
-
-    return _named(jacrev_f, "jacrev", f, argnums)
-
-
-def _jacrev_from(out, back, selected, single, chunk_size=None):
-    in_flat, in_tree = tree_flatten(selected)
-    out_leaves, out_tree = tree_flatten(out)
-    rows = _pullback_rows(out, back, chunk_size, "jacrev")
-    offs = _offsets(out_leaves)
-
-    def block(i, k):
-        out_shape, in_shape = tuple(shape_of(out_leaves[i])), tuple(shape_of(in_flat[k]))
-        if not rows:
-            return np.zeros(out_shape + in_shape)
-        return _ns.reshape(rows[k][offs[i]:offs[i + 1]], out_shape + in_shape)
-
-    return _arrange(block, out_leaves, out_tree, in_flat, in_tree, single)
-
-
-def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto",
-             chunk_size: int | None = None, sparsity: Any = None):
-    """The Jacobian, by ``mode`` ``"fwd"``, ``"rev"`` or ``"auto"``.
-
-    ``auto`` applies the lecture's n-versus-m rule: forward mode costs one pass per
-    input (n), reverse mode one sweep per output (m), so it runs forward when n < m
-    and reverse otherwise. It records the forward pass once to learn m and reuses
-    that tape when reverse wins.
-
-    With ``sparsity`` (a pattern from :func:`chainrule.sparsity`, any 0/1 matrix, or
-    ``True`` to detect it once per input shape), the Jacobian is computed from as many
-    compressed products as there are colours (see :mod:`chainrule.sparse`) and returned
-    as a 2-D ``scipy.sparse.csr_matrix`` (outputs × inputs, flattened; a dense array
-    without SciPy); ``auto`` then picks the mode with fewer colours, and the function's
-    ``.stats`` says which mode ran and how many products it took.
-
-    Args:
-        f: the function.
-        argnums: the argument (int) or arguments (tuple) to differentiate.
-        mode: ``"auto"``, ``"fwd"`` or ``"rev"``.
-        chunk_size: at most this many products per batched pass (None: all at once).
-        sparsity: None (dense), a pattern, or True.
-    """
-    if mode not in ("auto", "fwd", "rev"):
-        raise ValueError(f"jacobian: mode must be 'auto', 'fwd' or 'rev', got {mode!r}")
-    if sparsity is not None and sparsity is not False:
-        from chainrule.sparse.api import sparse_jacobian
-
-        return _named(sparse_jacobian(f, argnums, mode, sparsity, chunk_size), "jacobian", f,
-                      argnums)
-    if mode == "fwd":
-        return jacfwd(f, argnums, chunk_size)
-    if mode == "rev":
-        return jacrev(f, argnums, chunk_size)
-    single = isinstance(argnums, (int, np.integer))
-
-    def jacobian_f(*args, **kwargs):
-        fs, selected, nums = _select_args(f, args, kwargs, argnums, "jacobian")
-        _check_inexact(selected, nums, "jacobian", f)
-        out, back = vjp(fs, *selected)
-        n = sum(_sizes(tree_flatten(selected)[0]))
-        m = sum(_sizes(tree_flatten(out)[0]))
-        if n < m:
-            return jacfwd(f, argnums, chunk_size)(*args, **kwargs)
-        return _jacrev_from(out, back, selected, single, chunk_size)
-
-    return _named(jacobian_f, "jacobian", f, argnums)
-
-
-def hessian(f: Callable, argnums: int | Sequence[int] = 0, chunk_size: int | None = None,
-            sparsity: Any = None, has_aux: bool = False, holomorphic: bool = False):
-    """The Hessian of a scalar function: forward over reverse, ``jacfwd(jacrev(f))``, the
-    n Hessian-vector products batched by ``vmap``.
-
-    Shape ``x.shape + x.shape`` for an array argument. With ``sparsity`` (a pattern from
-    ``chainrule.sparsity(f, x, hessian=True)``, or True to detect it), H is recovered
-    from one Hessian-vector product per colour of a star colouring (symmetric).
-    """
-    if sparsity is not None and sparsity is not False:
-        from chainrule.sparse.api import sparse_hessian
-
-        return _named(sparse_hessian(f, argnums, sparsity, chunk_size), "hessian", f, argnums)
-    if has_aux or holomorphic:
-        h = jacfwd(jacrev(f, argnums, has_aux=has_aux, holomorphic=holomorphic), argnums,
-                   chunk_size, has_aux=has_aux, holomorphic=holomorphic)
-        return _named(h, "hessian", f, argnums)
-    h = jacfwd(jacrev(f, argnums), argnums, chunk_size)
-    return _named(h, "hessian", f, argnums)
-
 
 def hvp(f: Callable, primals: Sequence, tangents: Sequence):
     """H·v without forming H: reverse over forward, ``grad(x ↦ ∇f(x)·v)``.

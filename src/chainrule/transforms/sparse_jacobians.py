@@ -15,6 +15,7 @@ import numpy as np
 
 from chainrule.core.primitive import Tracer, concrete, shape_of
 from chainrule.core.pytree import tree_flatten
+from chainrule.jit import make_ir
 from chainrule.sparse.coloring import Coloring, color_columns, color_rows, star_coloring
 from chainrule.sparse.pattern import Pattern, propagate
 from chainrule.sparse.recover import (
@@ -24,14 +25,15 @@ from chainrule.sparse.recover import (
     recover_rows,
     recover_star,
 )
+from chainrule.transforms._args import _check_inexact, _chunks, _select_args
+from chainrule.transforms.autodiff import grad, jvp, vjp
+from chainrule.transforms.vmap import vmap
 
 __all__ = ["sparsity", "sparse_jacobian", "sparse_hessian"]
 
 
 def _one_array(f: Callable, args: tuple, kwargs: dict, argnums: Any, who: str):
     """(f of the one selected argument, that argument as a float array)."""
-    from chainrule.transforms import _check_inexact, _select_args
-
     if not isinstance(argnums, (int, np.integer)):
         raise TypeError(f"{who}: sparse derivatives take one array argument; argnums must be "
                         f"an int, got {argnums!r}")
@@ -50,9 +52,6 @@ def _one_array(f: Callable, args: tuple, kwargs: dict, argnums: Any, who: str):
 
 
 def _detect(fs: Callable, x: np.ndarray, hessian: bool) -> Pattern:
-    from chainrule.jit import make_ir
-    from chainrule.transforms import grad
-
     fn = grad(fs) if hessian else fs
     prog = make_ir(fn)(x)
     pats = propagate(prog)
@@ -121,9 +120,6 @@ def _planner(sparsity_arg: Any, fs_hessian: bool) -> Callable:
 
 def _batched(fn: Callable, seeds: np.ndarray, chunk_size: int | None) -> np.ndarray:
     """``fn`` applied to every row of ``seeds`` by vmap (``chunk_size`` rows at a time)."""
-    from chainrule.transforms import _chunks
-    from chainrule.vectorize import vmap
-
     parts = [np.asarray(concrete(vmap(fn)(seeds[s:e])))
              for s, e in _chunks(seeds.shape[0], chunk_size, "jacobian")]
     return np.concatenate(parts, axis=0) if parts else np.zeros((0,) + seeds.shape[1:])
@@ -143,8 +139,6 @@ def sparse_jacobian(f: Callable, argnums: int, mode: str, sparsity_arg: Any,
     flattened) SciPy CSR matrix (dense without SciPy). ``mode="auto"`` colours both the
     columns and the rows and runs the mode with fewer colours (forward on a tie).
     After each call ``.stats`` holds the mode, the number of colours and of products."""
-    from chainrule.transforms import jvp, vjp
-
     plan_of = _planner(sparsity_arg, False)
     stats: dict = {}
 
@@ -189,8 +183,6 @@ def sparse_hessian(f: Callable, argnums: int, sparsity_arg: Any,
                    chunk_size: int | None) -> Callable:
     """The function behind ``hessian(f, sparsity=...)``: one Hessian-vector product
     (forward over reverse) per colour of a star colouring, batched by vmap."""
-    from chainrule.transforms import grad, jvp
-
     plan_of = _planner(sparsity_arg, True)
     stats: dict = {}
 

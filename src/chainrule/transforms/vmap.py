@@ -63,56 +63,14 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_name: Any = None
     """
 
     def vmapped(*args, **kwargs):
-        if isinstance(in_axes, (tuple, list)):
-            if len(in_axes) != len(args):
-                raise ValueError(
-                    f"vmap({_name(f)}): in_axes has {len(in_axes)} entries but the function "
-                    f"was called with {len(args)} positional arguments; give one per argument")
-            specs = list(in_axes)
-        else:
-            specs = [in_axes] * len(args)
         names = sorted(kwargs)
         flat, tree = tree_flatten((tuple(args), tuple(kwargs[k] for k in names)))
-        axes: list = []
-        for i, (spec, a) in enumerate(zip(specs, args)):
-            axes.extend(_leaf_axes(spec, a, f"in_axes[{i}]"))
-        axes.extend(0 if len(shape_of(leaf)) else None for leaf in flat[len(axes):])
-        size = None
-        for leaf, ax in zip(flat, axes):
-            if ax is None:
-                continue
-            s = shape_of(leaf)
-            if not -len(s) <= ax < len(s):
-                raise ValueError(
-                    f"vmap({_name(f)}): in_axes={ax} for an argument of shape {s}: it has no "
-                    "such axis; use an axis of the argument, or None to share it")
-            if size is not None and s[ax] != size:
-                raise ValueError(
-                    f"vmap({_name(f)}): the batched arguments disagree on the batch size "
-                    f"({size} and {s[ax]}, shapes along in_axes); give arrays with equal "
-                    "batch axes, or None for arguments to share (keyword arguments are "
-                    "mapped over axis 0: pass a shared one positionally with in_axes None, "
-                    "or close over it)")
-            size = s[ax]
-        if size is not None and axis_size is not None and axis_size != size:
-            raise ValueError(f"vmap({_name(f)}): axis_size={axis_size} but the batched "
-                             f"arguments have batch size {size}")
-        if size is None:
-            size = axis_size
-        if size is None:
-            raise ValueError(f"vmap({_name(f)}): no argument is batched (every in_axes is "
-                             "None); batch at least one argument")
+        axes = _input_axes(f, in_axes, args, flat)
+        size = _batch_size(f, flat, axes, axis_size)
         trace = BatchTrace(size)
         try:
-            boxed = []
-            for leaf, ax in zip(flat, axes):
-                if ax is None:
-                    boxed.append(leaf)
-                    continue
-                v = leaf if isinstance(leaf, Tracer) or is_foreign(leaf) else np.asarray(leaf)
-                if ax % len(shape_of(v)) != 0:
-                    v = _ns.moveaxis(v, ax, 0)
-                boxed.append(BatchTracer(trace, v))
+            boxed = [leaf if ax is None else BatchTracer(trace, _batch_first(leaf, ax))
+                     for leaf, ax in zip(flat, axes)]
             batched_args, batched_kwargs = tree_unflatten(tree, boxed)
             out = f(*batched_args, **dict(zip(names, batched_kwargs)))
         finally:
@@ -122,25 +80,7 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_name: Any = None
             oaxes = [out_axes] * len(out_flat)
         else:
             oaxes = _leaf_axes(out_axes, out, "out_axes")
-        res = []
-        for o, ax in zip(out_flat, oaxes):
-            ours = isinstance(o, BatchTracer) and o._trace is trace
-            if ax is None:
-                if ours:
-                    raise ValueError(f"vmap({_name(f)}): out_axes=None for an output that "
-                                     "depends on the batch; give an int out_axes for it")
-                res.append(o)
-                continue
-            v = o._value if ours else _ns.broadcast_to(o, (size,) + tuple(shape_of(o)))
-            nd = len(shape_of(v))
-            if not -nd <= ax < nd:
-                raise ValueError(
-                    f"vmap({_name(f)}): out_axes={ax} for an output of shape "
-                    f"{tuple(shape_of(v))[1:]} per example: the batched result has {nd} "
-                    f"ax{'i' if nd == 1 else 'e'}s, so out_axes must be in [{-nd}, {nd - 1}]")
-            if ax % nd != 0:
-                v = _ns.moveaxis(v, 0, ax)
-            res.append(v)
+        res = [_placed_output(f, o, ax, trace, size) for o, ax in zip(out_flat, oaxes)]
         return tree_unflatten(out_tree, res)
 
     vmapped.__name__ = f"vmap_of_{_name(f)}"
@@ -151,3 +91,76 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_name: Any = None
 
 def _name(f: Callable) -> str:
     return getattr(f, "__name__", type(f).__name__)
+
+
+def _input_axes(f: Callable, in_axes: Any, args: tuple, flat: list) -> list:
+    """The batch axis (int or None) of every leaf of the positional arguments (from
+    ``in_axes``), then axis 0 of every array leaf of the keyword arguments."""
+    if isinstance(in_axes, (tuple, list)):
+        if len(in_axes) != len(args):
+            raise ValueError(
+                f"vmap({_name(f)}): in_axes has {len(in_axes)} entries but the function "
+                f"was called with {len(args)} positional arguments; give one per argument")
+        specs = list(in_axes)
+    else:
+        specs = [in_axes] * len(args)
+    axes: list = []
+    for i, (spec, a) in enumerate(zip(specs, args)):
+        axes.extend(_leaf_axes(spec, a, f"in_axes[{i}]"))
+    axes.extend(0 if len(shape_of(leaf)) else None for leaf in flat[len(axes):])
+    return axes
+
+
+def _batch_size(f: Callable, flat: list, axes: list, axis_size: int | None) -> int:
+    """The one batch size the batched leaves agree on (or ``axis_size``)."""
+    size = None
+    for leaf, ax in zip(flat, axes):
+        if ax is None:
+            continue
+        s = shape_of(leaf)
+        if not -len(s) <= ax < len(s):
+            raise ValueError(
+                f"vmap({_name(f)}): in_axes={ax} for an argument of shape {s}: it has no "
+                "such axis; use an axis of the argument, or None to share it")
+        if size is not None and s[ax] != size:
+            raise ValueError(
+                f"vmap({_name(f)}): the batched arguments disagree on the batch size "
+                f"({size} and {s[ax]}, shapes along in_axes); give arrays with equal "
+                "batch axes, or None for arguments to share (keyword arguments are "
+                "mapped over axis 0: pass a shared one positionally with in_axes None, "
+                "or close over it)")
+        size = s[ax]
+    if size is not None and axis_size is not None and axis_size != size:
+        raise ValueError(f"vmap({_name(f)}): axis_size={axis_size} but the batched "
+                         f"arguments have batch size {size}")
+    if size is None:
+        size = axis_size
+    if size is None:
+        raise ValueError(f"vmap({_name(f)}): no argument is batched (every in_axes is "
+                         "None); batch at least one argument")
+    return size
+
+
+def _batch_first(leaf: Any, ax: int) -> Any:
+    """``leaf`` with its batch axis ``ax`` moved to the front."""
+    v = leaf if isinstance(leaf, Tracer) or is_foreign(leaf) else np.asarray(leaf)
+    return _ns.moveaxis(v, ax, 0) if ax % len(shape_of(v)) != 0 else v
+
+
+def _placed_output(f: Callable, o: Any, ax: int | None, trace: BatchTrace, size: int) -> Any:
+    """An output of the batched call with its batch axis at ``ax`` (out_axes): an output
+    that does not depend on the batch is broadcast, or returned as it is for None."""
+    ours = isinstance(o, BatchTracer) and o._trace is trace
+    if ax is None:
+        if ours:
+            raise ValueError(f"vmap({_name(f)}): out_axes=None for an output that "
+                             "depends on the batch; give an int out_axes for it")
+        return o
+    v = o._value if ours else _ns.broadcast_to(o, (size,) + tuple(shape_of(o)))
+    nd = len(shape_of(v))
+    if not -nd <= ax < nd:
+        raise ValueError(
+            f"vmap({_name(f)}): out_axes={ax} for an output of shape "
+            f"{tuple(shape_of(v))[1:]} per example: the batched result has {nd} "
+            f"ax{'i' if nd == 1 else 'e'}s, so out_axes must be in [{-nd}, {nd - 1}]")
+    return _ns.moveaxis(v, 0, ax) if ax % nd != 0 else v
