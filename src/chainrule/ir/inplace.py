@@ -66,14 +66,14 @@ def plan(prog: Program) -> dict[int, int]:
     equation's result may be written into (see the module docstring)."""
     fresh: set[int] = set()  # ids of variables holding memory no other name sees
     for e in prog.eqns:
-        kernel = getattr(e.prim, "fresh_results", False)  # a compiled loop: new arrays
-        if not (e.prim.fresh or e.prim.batch == "reduction" or kernel):  # reductions keep no view
+        if getattr(e.prim, "fresh_results", False):  # a compiled loop: new arrays, no views
+            fresh.update(id(o) for o in e.outvars if o.aval.shape)
+            continue
+        if not (e.prim.fresh or e.prim.batch == "reduction"):  # reductions keep no view
             for a in e.invars:
                 fresh.discard(id(a))  # a view of it may exist from here on
         if len(e.outvars) == 1 and e.prim.fresh:
             fresh.add(id(e.outvars[0]))
-        elif kernel:
-            fresh.update(id(o) for o in e.outvars if o.aval.shape)
     last = prog.last_reads()  # outputs are read after every equation: never overwritten
     out: dict[int, int] = {}
     for n, e in enumerate(prog.eqns):

@@ -366,6 +366,10 @@ class FusedKernel:
     multiple_results = True
     #: its array results are new arrays, and it keeps no view of its arguments
     fresh_results = True
+    #: the record fields in-place planning reads (it has no ufunc and is no reduction)
+    ufunc = None
+    fresh = False
+    batch = None
 
     def __init__(self, name: str, source: str, dispatcher: Any, parallel: bool,
                  impl: Callable) -> None:
