@@ -97,7 +97,8 @@ class ReverseTrace(Trace):
         return self.shared is not None
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
-        if len(args) == 1 and not self.nested_forward():  # one argument: the short path
+        if len(args) == 1 and self.shared is None and JVPTrace.made == self.forward_made:
+            # one argument (exp, sum, reshape...), no sharing (nested_forward): short path
             a = args[0]
             if type(a) is VJPTracer and a._trace is self and prim.vjps[0] is not None:
                 v = a._value
